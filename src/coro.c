@@ -1,0 +1,97 @@
+/* Making and switching execution contexts: the assembly switch of the
+ * architecture, or ucontext when CIO_USE_UCONTEXT is set (forced by the
+ * build, or where no assembly exists).  Under AddressSanitizer every switch
+ * is announced with the fiber API so that ASan follows the stack change. */
+#include "internal.h"
+
+#include <string.h>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CIO__ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define CIO__ASAN 1
+#endif
+
+#ifdef CIO__ASAN
+#include <sanitizer/common_interface_defs.h>
+/* The thread's own stack, learnt the first time a task starts. */
+static _Thread_local const void *sched_bottom;
+static _Thread_local size_t sched_size;
+#endif
+
+#if !defined(CIO_USE_UCONTEXT)
+void cio__switch_asm(void **save_sp, void *load_sp);
+
+void cio__ctx_make(struct cio__stack *s, void (*entry)(void))
+{
+    uintptr_t top = (uintptr_t)s & ~(uintptr_t)15;
+    void **sp = (void **)top;
+#if defined(__x86_64__)
+    *--sp = NULL;            /* the entry's return address: it never returns */
+    *--sp = (void *)entry;   /* popped by ret */
+    for (int i = 0; i < 6; i++)
+        *--sp = NULL;        /* rbp rbx r12 r13 r14 r15 */
+    uint32_t ctl[2] = {0x1F80u, 0x037Fu}; /* MXCSR, x87 control word: defaults */
+    --sp;
+    memcpy(sp, ctl, sizeof ctl);
+#elif defined(__aarch64__)
+    sp -= 22; /* 176-byte frame */
+    memset(sp, 0, 176);
+    sp[11] = (void *)entry; /* x30 */
+#else
+#error "no context switch for this architecture: build with CIO_USE_UCONTEXT"
+#endif
+    s->ctx.sp = sp;
+}
+
+static inline void raw_switch(struct cio__ctx *from, struct cio__ctx *to)
+{
+    cio__switch_asm(&from->sp, to->sp);
+}
+#else
+void cio__ctx_make(struct cio__stack *s, void (*entry)(void))
+{
+    getcontext(&s->ctx.uc);
+    s->ctx.uc.uc_stack.ss_sp = s->lo;
+    s->ctx.uc.uc_stack.ss_size = (size_t)((char *)s - s->lo) & ~(size_t)15;
+    s->ctx.uc.uc_link = NULL;
+    makecontext(&s->ctx.uc, entry, 0);
+}
+
+static inline void raw_switch(struct cio__ctx *from, struct cio__ctx *to)
+{
+    swapcontext(&from->uc, &to->uc);
+}
+#endif
+
+void cio__ctx_switch(struct cio__ctx *from, struct cio__ctx *to, struct cio__stack *to_stack, bool dying)
+{
+#ifdef CIO__ASAN
+    void *fake = NULL;
+    const void *bottom = to_stack ? (const void *)to_stack->lo : sched_bottom;
+    size_t size = to_stack ? (size_t)((char *)to_stack - to_stack->lo) : sched_size;
+    __sanitizer_start_switch_fiber(dying ? NULL : &fake, bottom, size);
+    raw_switch(from, to);
+    __sanitizer_finish_switch_fiber(fake, NULL, NULL);
+#else
+    (void)to_stack;
+    (void)dying;
+    raw_switch(from, to);
+#endif
+}
+
+void cio__ctx_started(void)
+{
+#ifdef CIO__ASAN
+    const void *b;
+    size_t n;
+    __sanitizer_finish_switch_fiber(NULL, &b, &n);
+    if (!sched_bottom) {
+        sched_bottom = b;
+        sched_size = n;
+    }
+#endif
+}

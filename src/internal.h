@@ -1,0 +1,302 @@
+/* Internal declarations shared by the library's modules.  Nothing here is
+ * part of the public API. */
+#ifndef CIO_INTERNAL_H
+#define CIO_INTERNAL_H
+
+#include "cio.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(CIO_USE_UCONTEXT)
+#include <ucontext.h>
+#endif
+
+#define cio__container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+#define CIO__UNUSED(x) ((void)(x))
+
+/* ------------------------------------------------------------ allocation */
+void *cio__malloc(size_t n);
+void *cio__calloc(size_t n);
+void *cio__realloc(void *p, size_t n);
+void cio__free(void *p);
+char *cio__strdup(const char *s);
+
+/* --------------------------------------------------------------- objects */
+enum {
+    CIO__MAGIC_FUTURE = 0x46757475u, /* "Futu" */
+    CIO__MAGIC_TASK = 0x5461736bu,   /* "Task" */
+    CIO__MAGIC_HANDLE = 0x48616e64u, /* "Hand" */
+    CIO__MAGIC_LOOP = 0x4c6f6f70u,   /* "Loop" */
+    CIO__MAGIC_DEAD = 0xdeadbeefu,
+};
+
+struct cio__obj {
+    uint32_t magic;
+    uint32_t refs;
+};
+
+/* An entry of the ready queue: a callback, a task step, a done callback. */
+struct cio__cb {
+    struct cio__cb *next;
+    void (*run)(struct cio__cb *cb);
+};
+
+struct cio__queue { /* FIFO of cio__cb */
+    struct cio__cb *head;
+    struct cio__cb **tailp;
+};
+
+static inline void cio__queue_init(struct cio__queue *q)
+{
+    q->head = NULL;
+    q->tailp = &q->head;
+}
+static inline void cio__queue_push(struct cio__queue *q, struct cio__cb *cb)
+{
+    cb->next = NULL;
+    *q->tailp = cb;
+    q->tailp = &cb->next;
+}
+static inline bool cio__queue_empty(const struct cio__queue *q)
+{
+    return q->head == NULL;
+}
+
+/* ---------------------------------------------------------------- timers */
+struct cio__timer {
+    int64_t when;  /* deadline, ns on the monotonic clock */
+    uint64_t seq;  /* insertion order, breaks ties */
+    uint32_t idx;  /* position in the heap, CIO__TIMER_NONE when not in it */
+    void (*fire)(struct cio__timer *t);
+};
+#define CIO__TIMER_NONE UINT32_MAX
+
+struct cio__heap_ent {
+    int64_t when;
+    struct cio__timer *t;
+};
+
+struct cio__heap {
+    struct cio__heap_ent *a;
+    uint32_t len, cap;
+    uint64_t seq;
+};
+
+void cio__heap_init(struct cio__heap *h);
+void cio__heap_free(struct cio__heap *h);
+int cio__heap_reserve(struct cio__heap *h, uint32_t extra); /* -ENOMEM */
+void cio__heap_push(struct cio__heap *h, struct cio__timer *t); /* reserved */
+void cio__heap_remove(struct cio__heap *h, struct cio__timer *t);
+struct cio__timer *cio__heap_pop(struct cio__heap *h);
+static inline struct cio__timer *cio__heap_top(const struct cio__heap *h)
+{
+    return h->len ? h->a[0].t : NULL;
+}
+
+/* ------------------------------------------------------- context switch */
+struct cio__ctx {
+#if defined(CIO_USE_UCONTEXT)
+    ucontext_t uc;
+#else
+    void *sp;
+#endif
+};
+
+/* A stack: its header lives at the top of the stack memory itself, so a
+ * task that has not grown touches one page in all. */
+struct cio__stack {
+    struct cio__ctx ctx;
+    struct cio__stack *next_free;
+    char *lo;        /* lowest usable byte (just above the guard page) */
+    size_t size;     /* usable bytes, header included */
+    uint8_t guarded; /* a PROT_NONE page lies below lo */
+    uint8_t pooled;  /* from a slab of the loop's pool (else own mapping) */
+};
+
+struct cio__stack_pool {
+    size_t stack_size; /* usable size of pooled stacks */
+    struct cio__stack *free;
+    struct cio__slab *slabs;
+    size_t nfree;
+};
+
+void cio__stack_pool_init(struct cio__stack_pool *p, size_t stack_size);
+void cio__stack_pool_destroy(struct cio__stack_pool *p);
+struct cio__stack *cio__stack_get(struct cio__stack_pool *p, size_t size);
+void cio__stack_put(struct cio__stack_pool *p, struct cio__stack *s);
+void cio__stack_install_overflow_handler(void);
+void cio__stack_thread_enter(void); /* sigaltstack for overflow reports */
+void cio__stack_thread_leave(void);
+struct cio__task;
+void cio__stack_report_overflow(struct cio__task *t);
+
+/* Prepare s to start in entry() at the next switch to it. */
+void cio__ctx_make(struct cio__stack *s, void (*entry)(void));
+/* Switch from the running context to `to`.  from_stack/to_stack describe the
+ * stacks for the sanitizers (NULL: the thread's own stack).  dying: the
+ * context switched from is never resumed. */
+void cio__ctx_switch(struct cio__ctx *from, struct cio__ctx *to, struct cio__stack *to_stack, bool dying);
+/* Called first thing on a new stack. */
+void cio__ctx_started(void);
+
+/* ----------------------------------------------------------- I/O backend */
+struct cio__io;
+typedef void cio__io_fn(struct cio__io *io, uint32_t events);
+struct cio__io {
+    int fd;
+    uint32_t events; /* CIO__IO_READ | CIO__IO_WRITE */
+    cio__io_fn *cb;
+};
+enum { CIO__IO_READ = 1, CIO__IO_WRITE = 2, CIO__IO_ERROR = 4 };
+
+struct cio__backend_ops {
+    const char *name;
+    int (*init)(cio_loop_t *loop);
+    void (*close)(cio_loop_t *loop);
+    int (*add)(cio_loop_t *loop, struct cio__io *io);
+    int (*mod)(cio_loop_t *loop, struct cio__io *io);
+    int (*del)(cio_loop_t *loop, struct cio__io *io);
+    /* Wait up to timeout_ns (-1: forever, 0: don't block); call the ready
+     * watchers' callbacks.  Returns the number of events or -errno. */
+    int (*poll)(cio_loop_t *loop, int64_t timeout_ns);
+};
+extern const struct cio__backend_ops cio__backend_epoll;
+
+/* ------------------------------------------------------------- the loop */
+struct cio__executor;
+
+struct cio_loop_s {
+    struct cio__obj obj;
+    struct cio__queue ready;      /* callbacks for the next batch */
+    struct cio__heap timers;
+    int64_t now;                  /* cached at each iteration */
+    uint64_t iteration;
+    uint32_t flags;
+    int stopping;
+    int running;
+    int closed;
+    int debug;
+    /* threadsafe entry: call_soon_threadsafe, executor completions */
+    pthread_mutex_t ts_lock;
+    struct cio__queue ts_queue;
+    atomic_int ts_pending;        /* ts_queue has entries */
+    atomic_int wake_pending;      /* an eventfd write is outstanding */
+    int wake_fd;
+    struct cio__io wake_io;
+    /* backend */
+    const struct cio__backend_ops *backend;
+    int backend_fd;
+    void *backend_data;
+    /* tasks */
+    struct cio__ctx sched_ctx;    /* the loop's own context */
+    struct cio__stack_pool stacks;
+    struct cio__task *all_head;   /* doubly-linked list of pending tasks */
+    size_t ntasks_pending;
+    uint64_t task_counter;        /* for "Task-N" names */
+    size_t nobjs;                 /* futures, tasks and handles alive */
+    /* error handling */
+    cio_exception_handler_fn *exc_handler;
+    void *exc_ud;
+    /* executor */
+    struct cio__executor *executor;
+    int executor_max;
+    pthread_t owner;              /* thread running it, while running */
+};
+
+/* Per-thread state. */
+struct cio__tls {
+    cio_loop_t *running;  /* the loop running in this thread */
+    cio_loop_t *set;      /* cio_set_event_loop */
+    struct cio__task *task; /* the task running now */
+};
+extern _Thread_local struct cio__tls cio__tls;
+
+int64_t cio__now_ns(void);
+static inline void cio__loop_schedule(cio_loop_t *loop, struct cio__cb *cb)
+{
+    cio__queue_push(&loop->ready, cb);
+}
+void cio__loop_post_threadsafe(cio_loop_t *loop, struct cio__cb *cb);
+int cio__loop_run_once(cio_loop_t *loop);
+int cio__loop_check(cio_loop_t *loop); /* magic; 0 or -EINVAL */
+void cio__loop_report(cio_loop_t *loop, const char *message, int err, const char *errmsg, cio_future_t *f,
+                      cio_handle_t *h);
+int cio__double_to_ns(double s, int64_t *out); /* -EINVAL for NaN/inf */
+
+/* --------------------------------------------------------------- futures */
+enum { CIO__PENDING = 0, CIO__RESULT, CIO__ERROR, CIO__CANCELLED };
+
+/* A done-callback registration: either a task waiting in cio_await() (on the
+ * task's stack) or a user callback (allocated). */
+struct cio__fcb {
+    struct cio__fcb *next;
+    struct cio__cb cb;       /* ready-queue node (user callbacks) */
+    struct cio__task *task;  /* waiting task, or NULL */
+    cio_done_fn *fn;
+    void *arg;
+    cio_future_t *fut;       /* user callbacks: the future (a reference) */
+};
+
+struct cio_future_s {
+    struct cio__obj obj;
+    cio_loop_t *loop;
+    uint8_t state;
+    uint8_t retrieved;
+    uint8_t is_task;
+    int rc;                   /* error code when state is ERROR */
+    void *result;
+    char *message;            /* error or cancel message */
+    struct cio__fcb *cbs;     /* registrations, in order */
+};
+
+int cio__future_init(cio_future_t *f, cio_loop_t *loop, uint32_t magic);
+int cio__future_unref(cio_future_t *f);
+void cio__task_free_parts(cio_future_t *f);
+const char *cio__task_name(cio_future_t *f);
+int cio__future_check(const cio_future_t *f); /* 0 or -EINVAL */
+/* The one state transition: PENDING -> state; schedules the callbacks. */
+void cio__future_complete(cio_future_t *f, uint8_t state, int rc, void *result, char *message);
+void cio__future_add_fcb(cio_future_t *f, struct cio__fcb *r);
+void cio__future_del_fcb(cio_future_t *f, struct cio__fcb *r);
+
+/* ------------------------------------------------------------------ tasks */
+typedef int cio__cancel_hook(struct cio__task *t);
+
+struct cio__task {
+    struct cio_future_s fut;
+    struct cio__cb step;          /* ready-queue node */
+    cio_coro_fn *fn;
+    void *arg;
+    struct cio__stack *stack;     /* NULL until the first step */
+    char *name;                   /* NULL: "Task-<id>" made on demand */
+    uint64_t id;
+    uint32_t stack_size;
+    int32_t num_cancels;
+    uint8_t must_cancel;
+    uint8_t started;
+    uint8_t exiting;
+    int wake_rc;                  /* set by whoever wakes it */
+    cio__cancel_hook *wait_cancel; /* how to cancel the current wait */
+    void *wait_obj;
+    struct cio__task *all_prev, *all_next;
+    char *fail_msg;               /* from cio_fail() */
+};
+
+static inline struct cio__task *cio__task_of(cio_future_t *f)
+{
+    return cio__container_of(f, struct cio__task, fut);
+}
+/* Suspend the current task; hook cancels the wait (may be NULL).  Returns
+ * -ECANCELED if a cancel is pending at resume, else t->wake_rc. */
+int cio__task_suspend(struct cio__task *t, cio__cancel_hook *hook, void *obj);
+void cio__task_wake(struct cio__task *t, int rc);
+int cio__task_cancel_all(cio_loop_t *loop);
+
+/* ------------------------------------------------------------- executor */
+void cio__executor_shutdown(cio_loop_t *loop);
+
+#endif

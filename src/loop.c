@@ -1,0 +1,681 @@
+/* The event loop.
+ *
+ * One iteration is asyncio's BaseEventLoop._run_once, phase for phase:
+ *
+ *   1. phase_threadsafe  move what other threads posted onto the ready queue
+ *   2. phase_timeout     0 if anything is ready or the loop is stopping, else
+ *                        the nearest deadline, else forever
+ *   3. phase_poll        wait for I/O for that long and queue ready watchers
+ *   4. phase_timers      move due timers, in (deadline, sequence) order, to
+ *                        the ready queue
+ *   5. phase_run_ready   run exactly the callbacks that were ready when the
+ *                        phase began; what they schedule waits for the next
+ *                        iteration
+ *
+ * When work is ready and no timer exists, an iteration makes no system call
+ * and reads no clock: phase_poll is skipped except on every
+ * CIO__POLL_EVERY-th iteration, the bound on how long a busy loop may leave
+ * sockets unpolled.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CIO__POLL_EVERY 32
+#define CIO__DEFAULT_STACK (64 * 1024)
+#define CIO__MIN_STACK (16 * 1024)
+
+_Thread_local struct cio__tls cio__tls;
+
+struct cio_handle_s {
+    struct cio__obj obj;
+    struct cio__cb cb;
+    struct cio__timer timer; /* idx NONE unless in the heap */
+    cio_loop_t *loop;
+    cio_callback_fn *fn;
+    void *arg;
+    uint8_t is_timer;
+    uint8_t cancelled;
+    uint8_t ran;
+};
+
+int64_t cio__now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int cio__double_to_ns(double s, int64_t *out)
+{
+    if (isnan(s))
+        return -EINVAL;
+    if (s > 9.2e9)
+        s = 9.2e9; /* ~292 years: "never" for a loop */
+    if (s < -9.2e9)
+        s = -9.2e9;
+    *out = (int64_t)(s * 1e9);
+    return 0;
+}
+
+int cio__loop_check(cio_loop_t *loop)
+{
+    return loop && loop->obj.magic == CIO__MAGIC_LOOP ? 0 : -EINVAL;
+}
+
+/* ------------------------------------------------------------- wake-ups */
+
+static void on_wake(struct cio__io *io, uint32_t events)
+{
+    cio_loop_t *loop = cio__container_of(io, cio_loop_t, wake_io);
+    (void)events;
+    uint64_t v;
+    ssize_t r = read(loop->wake_fd, &v, sizeof v);
+    (void)r;
+    atomic_store(&loop->wake_pending, 0);
+}
+
+void cio__loop_post_threadsafe(cio_loop_t *loop, struct cio__cb *cb)
+{
+    pthread_mutex_lock(&loop->ts_lock);
+    cio__queue_push(&loop->ts_queue, cb);
+    atomic_store(&loop->ts_pending, 1);
+    pthread_mutex_unlock(&loop->ts_lock);
+    if (!atomic_exchange(&loop->wake_pending, 1)) {
+        uint64_t one = 1;
+        ssize_t r = write(loop->wake_fd, &one, sizeof one);
+        (void)r;
+    }
+}
+
+/* ----------------------------------------------------------- lifecycle */
+
+int cio_loop_new(cio_loop_t **out)
+{
+    if (!out)
+        return -EINVAL;
+    *out = NULL;
+    cio_loop_t *loop = cio__calloc(sizeof *loop);
+    if (!loop)
+        return -ENOMEM;
+    int rc;
+    loop->obj.magic = CIO__MAGIC_LOOP;
+    loop->obj.refs = 1;
+    loop->backend = &cio__backend_epoll;
+    loop->backend_fd = -1;
+    cio__queue_init(&loop->ready);
+    cio__queue_init(&loop->ts_queue);
+    cio__heap_init(&loop->timers);
+    cio__stack_pool_init(&loop->stacks, CIO__DEFAULT_STACK);
+    const char *dbg = getenv("CIO_DEBUG");
+    loop->debug = dbg && *dbg && strcmp(dbg, "0") != 0;
+    if ((rc = pthread_mutex_init(&loop->ts_lock, NULL)) != 0) {
+        rc = -rc;
+        goto fail_mutex;
+    }
+    loop->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (loop->wake_fd < 0) {
+        rc = -errno;
+        goto fail_eventfd;
+    }
+    if ((rc = loop->backend->init(loop)) < 0)
+        goto fail_backend;
+    loop->wake_io.fd = loop->wake_fd;
+    loop->wake_io.events = CIO__IO_READ;
+    loop->wake_io.cb = on_wake;
+    if ((rc = loop->backend->add(loop, &loop->wake_io)) < 0)
+        goto fail_add;
+    cio__stack_install_overflow_handler();
+    *out = loop;
+    return 0;
+
+fail_add:
+    loop->backend->close(loop);
+fail_backend:
+    close(loop->wake_fd);
+fail_eventfd:
+    pthread_mutex_destroy(&loop->ts_lock);
+fail_mutex:
+    cio__free(loop);
+    return rc;
+}
+
+static void drop_pending(cio_loop_t *loop)
+{
+    /* With loop->closed set, every ready-queue entry releases what it holds
+     * without calling user code. */
+    for (;;) {
+        pthread_mutex_lock(&loop->ts_lock);
+        struct cio__cb *cb = loop->ts_queue.head;
+        cio__queue_init(&loop->ts_queue);
+        atomic_store(&loop->ts_pending, 0);
+        pthread_mutex_unlock(&loop->ts_lock);
+        while (cb) {
+            struct cio__cb *next = cb->next;
+            cb->run(cb);
+            cb = next;
+        }
+        cb = loop->ready.head;
+        cio__queue_init(&loop->ready);
+        while (cb) {
+            struct cio__cb *next = cb->next;
+            cb->run(cb);
+            cb = next;
+        }
+        struct cio__timer *t;
+        while ((t = cio__heap_pop(&loop->timers)))
+            t->fire(t); /* handle timers queue themselves: run again */
+        if (cio__queue_empty(&loop->ready) && !atomic_load(&loop->ts_pending))
+            break;
+    }
+}
+
+int cio_loop_close(cio_loop_t *loop)
+{
+    if (cio__loop_check(loop))
+        return -EINVAL;
+    if (loop->running)
+        return CIO_ELOOPRUNNING;
+    if (loop->closed == 2)
+        return 0;
+    if (loop->ntasks_pending)
+        return -EBUSY;
+    cio__executor_shutdown(loop);
+    loop->closed = 1;
+    drop_pending(loop);
+    if (loop->nobjs) {
+        loop->closed = 0;
+        return -EBUSY;
+    }
+    loop->closed = 2;
+    loop->backend->del(loop, &loop->wake_io);
+    loop->backend->close(loop);
+    close(loop->wake_fd);
+    loop->wake_fd = -1;
+    cio__heap_free(&loop->timers);
+    cio__stack_pool_destroy(&loop->stacks);
+    if (cio__tls.set == loop)
+        cio__tls.set = NULL;
+    return 0;
+}
+
+int cio_loop_free(cio_loop_t *loop)
+{
+    int rc = cio_loop_close(loop);
+    if (rc < 0)
+        return rc;
+    pthread_mutex_destroy(&loop->ts_lock);
+    loop->obj.magic = CIO__MAGIC_DEAD;
+    cio__free(loop);
+    return 0;
+}
+
+int cio_loop_is_running(cio_loop_t *loop)
+{
+    return cio__loop_check(loop) ? -EINVAL : loop->running;
+}
+
+int cio_loop_is_closed(cio_loop_t *loop)
+{
+    return cio__loop_check(loop) ? -EINVAL : loop->closed == 2;
+}
+
+double cio_loop_time(cio_loop_t *loop)
+{
+    (void)loop;
+    return (double)cio__now_ns() / 1e9;
+}
+
+int cio_loop_set_debug(cio_loop_t *loop, int enabled)
+{
+    if (cio__loop_check(loop))
+        return -EINVAL;
+    loop->debug = enabled != 0;
+    return 0;
+}
+
+int cio_loop_get_debug(cio_loop_t *loop)
+{
+    return cio__loop_check(loop) ? -EINVAL : loop->debug;
+}
+
+int cio_loop_set_stack_size(cio_loop_t *loop, size_t size)
+{
+    if (cio__loop_check(loop) || size < CIO__MIN_STACK || size > ((size_t)1 << 30))
+        return -EINVAL;
+    size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+    size = (size + ps - 1) & ~(ps - 1);
+    if (size == loop->stacks.stack_size)
+        return 0;
+    if (loop->stacks.slabs)
+        return -EBUSY; /* stacks of the old size are in use */
+    loop->stacks.stack_size = size;
+    return 0;
+}
+
+/* -------------------------------------------------------------- phases */
+
+static void phase_threadsafe(cio_loop_t *loop)
+{
+    if (!atomic_load_explicit(&loop->ts_pending, memory_order_acquire))
+        return;
+    pthread_mutex_lock(&loop->ts_lock);
+    if (loop->ts_queue.head) {
+        *loop->ready.tailp = loop->ts_queue.head;
+        loop->ready.tailp = loop->ts_queue.tailp;
+        cio__queue_init(&loop->ts_queue);
+    }
+    atomic_store(&loop->ts_pending, 0);
+    pthread_mutex_unlock(&loop->ts_lock);
+}
+
+static int64_t phase_timeout(cio_loop_t *loop)
+{
+    if (!cio__queue_empty(&loop->ready) || loop->stopping)
+        return 0;
+    struct cio__timer *t = cio__heap_top(&loop->timers);
+    if (!t)
+        return -1;
+    loop->now = cio__now_ns();
+    return t->when > loop->now ? t->when - loop->now : 0;
+}
+
+static void phase_poll(cio_loop_t *loop, int64_t timeout)
+{
+    if (timeout == 0 && (loop->iteration % CIO__POLL_EVERY) != 0)
+        return;
+    loop->backend->poll(loop, timeout);
+}
+
+static void phase_timers(cio_loop_t *loop)
+{
+    struct cio__timer *t = cio__heap_top(&loop->timers);
+    if (!t)
+        return;
+    loop->now = cio__now_ns();
+    while ((t = cio__heap_top(&loop->timers)) && t->when <= loop->now) {
+        cio__heap_remove(&loop->timers, t);
+        t->fire(t);
+    }
+}
+
+static void phase_run_ready(cio_loop_t *loop)
+{
+    struct cio__cb *cb = loop->ready.head;
+    cio__queue_init(&loop->ready);
+    while (cb) {
+        struct cio__cb *next = cb->next;
+        cb->run(cb);
+        cb = next;
+    }
+}
+
+int cio__loop_run_once(cio_loop_t *loop)
+{
+    phase_threadsafe(loop);
+    int64_t timeout = phase_timeout(loop);
+    phase_poll(loop, timeout);
+    phase_timers(loop);
+    phase_run_ready(loop);
+    loop->iteration++;
+    return 0;
+}
+
+int cio_loop_run_forever(cio_loop_t *loop)
+{
+    if (cio__loop_check(loop))
+        return -EINVAL;
+    if (loop->closed)
+        return CIO_ELOOPCLOSED;
+    if (loop->running || cio__tls.running)
+        return CIO_ELOOPRUNNING;
+    loop->running = 1;
+    loop->owner = pthread_self();
+    cio__tls.running = loop;
+    cio__stack_thread_enter();
+    for (;;) {
+        cio__loop_run_once(loop);
+        if (loop->stopping)
+            break;
+    }
+    cio__stack_thread_leave();
+    loop->stopping = 0;
+    loop->running = 0;
+    cio__tls.running = NULL;
+    return 0;
+}
+
+int cio_loop_stop(cio_loop_t *loop)
+{
+    if (cio__loop_check(loop))
+        return -EINVAL;
+    loop->stopping = 1;
+    return 0;
+}
+
+static int stop_when_done(cio_future_t *f, void *arg)
+{
+    (void)f;
+    cio_loop_stop(arg);
+    return 0;
+}
+
+int cio_loop_run_until_complete(cio_loop_t *loop, cio_future_t *fut, void **result)
+{
+    if (cio__loop_check(loop) || cio__future_check(fut))
+        return -EINVAL;
+    if (fut->loop != loop)
+        return CIO_EWRONGLOOP;
+    if (loop->closed)
+        return CIO_ELOOPCLOSED;
+    if (loop->running || cio__tls.running)
+        return CIO_ELOOPRUNNING;
+    int rc = cio_future_add_done_callback(fut, stop_when_done, loop);
+    if (rc < 0)
+        return rc;
+    cio_ref(fut);
+    rc = cio_loop_run_forever(loop);
+    cio_future_remove_done_callback(fut, stop_when_done, loop);
+    if (rc == 0) {
+        if (fut->state == CIO__PENDING)
+            rc = CIO_ESTOPPED;
+        else
+            rc = cio_future_result(fut, result);
+    }
+    cio_unref(fut);
+    return rc;
+}
+
+/* ------------------------------------------------------------- handles */
+
+static void handle_free(cio_handle_t *h)
+{
+    h->loop->nobjs--;
+    h->obj.magic = CIO__MAGIC_DEAD;
+    cio__free(h);
+}
+
+static void handle_unref(cio_handle_t *h)
+{
+    if (--h->obj.refs == 0)
+        handle_free(h);
+}
+
+static void handle_run(struct cio__cb *cb)
+{
+    cio_handle_t *h = cio__container_of(cb, cio_handle_t, cb);
+    if (!h->cancelled && !h->loop->closed) {
+        h->ran = 1;
+        int rc = h->fn(h->arg);
+        if (rc < 0)
+            cio__loop_report(h->loop, "Exception in callback", rc, NULL, NULL, h);
+    }
+    handle_unref(h);
+}
+
+static void handle_fire(struct cio__timer *t)
+{
+    cio_handle_t *h = cio__container_of(t, cio_handle_t, timer);
+    cio__loop_schedule(h->loop, &h->cb);
+}
+
+static cio_handle_t *handle_new(cio_loop_t *loop, cio_callback_fn *fn, void *arg)
+{
+    cio_handle_t *h = cio__malloc(sizeof *h);
+    if (!h)
+        return NULL;
+    h->obj.magic = CIO__MAGIC_HANDLE;
+    h->obj.refs = 1;
+    h->cb.run = handle_run;
+    h->timer.idx = CIO__TIMER_NONE;
+    h->timer.fire = handle_fire;
+    h->loop = loop;
+    h->fn = fn;
+    h->arg = arg;
+    h->is_timer = 0;
+    h->cancelled = 0;
+    h->ran = 0;
+    return h;
+}
+
+static int give_handle(cio_handle_t *h, cio_handle_t **out)
+{
+    if (out) {
+        h->obj.refs++;
+        *out = h;
+    }
+    return 0;
+}
+
+int cio_call_soon(cio_loop_t *loop, cio_callback_fn *fn, void *arg, cio_handle_t **out)
+{
+    if (out)
+        *out = NULL;
+    if (cio__loop_check(loop) || !fn)
+        return -EINVAL;
+    if (loop->closed)
+        return CIO_ELOOPCLOSED;
+    cio_handle_t *h = handle_new(loop, fn, arg);
+    if (!h)
+        return -ENOMEM;
+    loop->nobjs++;
+    cio__loop_schedule(loop, &h->cb);
+    return give_handle(h, out);
+}
+
+static int call_at_ns(cio_loop_t *loop, int64_t when, cio_callback_fn *fn, void *arg, cio_handle_t **out)
+{
+    if (loop->closed)
+        return CIO_ELOOPCLOSED;
+    if (cio__heap_reserve(&loop->timers, 1) < 0)
+        return -ENOMEM;
+    cio_handle_t *h = handle_new(loop, fn, arg);
+    if (!h)
+        return -ENOMEM;
+    loop->nobjs++;
+    h->is_timer = 1;
+    h->timer.when = when;
+    cio__heap_push(&loop->timers, &h->timer);
+    return give_handle(h, out);
+}
+
+int cio_call_later(cio_loop_t *loop, double delay, cio_callback_fn *fn, void *arg, cio_handle_t **out)
+{
+    int64_t d;
+    if (out)
+        *out = NULL;
+    if (cio__loop_check(loop) || !fn || cio__double_to_ns(delay, &d) < 0 || isinf(delay))
+        return -EINVAL;
+    return call_at_ns(loop, cio__now_ns() + (d > 0 ? d : 0), fn, arg, out);
+}
+
+int cio_call_at(cio_loop_t *loop, double when, cio_callback_fn *fn, void *arg, cio_handle_t **out)
+{
+    int64_t w;
+    if (out)
+        *out = NULL;
+    if (cio__loop_check(loop) || !fn || cio__double_to_ns(when, &w) < 0 || isinf(when))
+        return -EINVAL;
+    return call_at_ns(loop, w, fn, arg, out);
+}
+
+/* A handle posted from another thread is not counted in loop->nobjs (that
+ * counter belongs to the loop's thread) until the loop takes it in. */
+static void handle_run_ts(struct cio__cb *cb)
+{
+    cio_handle_t *h = cio__container_of(cb, cio_handle_t, cb);
+    h->loop->nobjs++;
+    handle_run(cb);
+}
+
+int cio_call_soon_threadsafe(cio_loop_t *loop, cio_callback_fn *fn, void *arg)
+{
+    if (cio__loop_check(loop) || !fn)
+        return -EINVAL;
+    if (loop->closed)
+        return CIO_ELOOPCLOSED;
+    cio_handle_t *h = handle_new(loop, fn, arg);
+    if (!h)
+        return -ENOMEM;
+    h->cb.run = handle_run_ts;
+    cio__loop_post_threadsafe(loop, &h->cb);
+    return 0;
+}
+
+static int handle_check(cio_handle_t *h)
+{
+    return h && h->obj.magic == CIO__MAGIC_HANDLE ? 0 : -EINVAL;
+}
+
+int cio_handle_cancel(cio_handle_t *h)
+{
+    if (handle_check(h))
+        return -EINVAL;
+    if (h->cancelled || h->ran)
+        return 0;
+    h->cancelled = 1;
+    if (h->timer.idx != CIO__TIMER_NONE) {
+        cio__heap_remove(&h->loop->timers, &h->timer);
+        handle_unref(h); /* the heap's reference: h is still the caller's */
+    }
+    return 0;
+}
+
+int cio_handle_cancelled(cio_handle_t *h)
+{
+    return handle_check(h) ? -EINVAL : h->cancelled;
+}
+
+double cio_handle_when(cio_handle_t *h)
+{
+    if (handle_check(h) || !h->is_timer)
+        return -1;
+    return (double)h->timer.when / 1e9;
+}
+
+/* -------------------------------------------------------- references */
+
+int cio__future_unref(cio_future_t *f);
+
+void *cio_ref(void *obj)
+{
+    struct cio__obj *o = obj;
+    if (!o)
+        return NULL;
+    switch (o->magic) {
+    case CIO__MAGIC_FUTURE:
+    case CIO__MAGIC_TASK:
+    case CIO__MAGIC_HANDLE:
+        o->refs++;
+        return obj;
+    default:
+        return NULL;
+    }
+}
+
+int cio_unref(void *obj)
+{
+    struct cio__obj *o = obj;
+    if (!o)
+        return 0;
+    switch (o->magic) {
+    case CIO__MAGIC_FUTURE:
+    case CIO__MAGIC_TASK:
+        return cio__future_unref(obj);
+    case CIO__MAGIC_HANDLE:
+        handle_unref(obj);
+        return 0;
+    default:
+        return -EINVAL;
+    }
+}
+
+/* ---------------------------------------------------- error handling */
+
+const char *cio__task_name(cio_future_t *f);
+
+void cio_loop_default_exception_handler(cio_loop_t *loop, const cio_exc_context_t *ctx)
+{
+    (void)loop;
+    if (!ctx)
+        return;
+    char buf[512];
+    int n = snprintf(buf, sizeof buf, "cio: %s", ctx->message ? ctx->message : "Unhandled error");
+    if (ctx->error && n < (int)sizeof buf)
+        n += snprintf(buf + n, sizeof buf - (size_t)n, ": %s (%s)", cio_err_name(ctx->error),
+                      cio_strerror(ctx->error));
+    if (ctx->error_message && n < (int)sizeof buf)
+        n += snprintf(buf + n, sizeof buf - (size_t)n, ": %s", ctx->error_message);
+    if (ctx->future && n < (int)sizeof buf)
+        n += snprintf(buf + n, sizeof buf - (size_t)n, " [%s]", cio__task_name(ctx->future));
+    fprintf(stderr, "%s\n", buf);
+}
+
+int cio_loop_call_exception_handler(cio_loop_t *loop, const cio_exc_context_t *ctx)
+{
+    if (cio__loop_check(loop) || !ctx)
+        return -EINVAL;
+    if (loop->exc_handler)
+        loop->exc_handler(loop, ctx, loop->exc_ud);
+    else
+        cio_loop_default_exception_handler(loop, ctx);
+    return 0;
+}
+
+void cio__loop_report(cio_loop_t *loop, const char *message, int err, const char *errmsg, cio_future_t *f,
+                      cio_handle_t *h)
+{
+    cio_exc_context_t ctx = {message, err, errmsg, f, h};
+    cio_loop_call_exception_handler(loop, &ctx);
+}
+
+int cio_loop_set_exception_handler(cio_loop_t *loop, cio_exception_handler_fn *fn, void *ud)
+{
+    if (cio__loop_check(loop))
+        return -EINVAL;
+    loop->exc_handler = fn;
+    loop->exc_ud = fn ? ud : NULL;
+    return 0;
+}
+
+cio_exception_handler_fn *cio_loop_get_exception_handler(cio_loop_t *loop, void **ud)
+{
+    if (cio__loop_check(loop))
+        return NULL;
+    if (ud)
+        *ud = loop->exc_ud;
+    return loop->exc_handler;
+}
+
+/* --------------------------------------------------- the thread's loop */
+
+int cio_get_running_loop(cio_loop_t **loop)
+{
+    if (!loop)
+        return -EINVAL;
+    *loop = cio__tls.running;
+    return *loop ? 0 : CIO_ENOLOOP;
+}
+
+int cio_get_event_loop(cio_loop_t **loop)
+{
+    if (!loop)
+        return -EINVAL;
+    *loop = cio__tls.running ? cio__tls.running : cio__tls.set;
+    return *loop ? 0 : CIO_ENOLOOP;
+}
+
+int cio_set_event_loop(cio_loop_t *loop)
+{
+    if (loop && cio__loop_check(loop))
+        return -EINVAL;
+    cio__tls.set = loop;
+    return 0;
+}

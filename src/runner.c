@@ -1,0 +1,166 @@
+/* Runners: asyncio.Runner and asyncio.run.  The shutdown follows
+ * asyncio.run's order: cancel the remaining tasks and wait for them, shut the
+ * thread pool down, close the loop. */
+#include "internal.h"
+
+#include <errno.h>
+
+enum { RUNNER_NEW, RUNNER_READY, RUNNER_CLOSED };
+
+struct cio_runner_s {
+    cio_loop_t *loop;
+    int state;
+    int debug;
+    size_t stack_size;
+};
+
+int cio_runner_new(const cio_runner_opts_t *opts, cio_runner_t **out)
+{
+    if (!out)
+        return -EINVAL;
+    *out = NULL;
+    cio_runner_t *r = cio__calloc(sizeof *r);
+    if (!r)
+        return -ENOMEM;
+    r->debug = opts ? opts->debug : -1;
+    r->stack_size = opts ? opts->stack_size : 0;
+    *out = r;
+    return 0;
+}
+
+static int lazy_init(cio_runner_t *r)
+{
+    if (r->state == RUNNER_CLOSED)
+        return CIO_ERUNNERCLOSED;
+    if (r->state == RUNNER_READY)
+        return 0;
+    int rc = cio_loop_new(&r->loop);
+    if (rc < 0)
+        return rc;
+    if (r->debug >= 0)
+        cio_loop_set_debug(r->loop, r->debug);
+    if (r->stack_size && (rc = cio_loop_set_stack_size(r->loop, r->stack_size)) < 0) {
+        cio_loop_free(r->loop);
+        r->loop = NULL;
+        return rc;
+    }
+    r->state = RUNNER_READY;
+    return 0;
+}
+
+int cio_runner_get_loop(cio_runner_t *r, cio_loop_t **loop)
+{
+    if (!r || !loop)
+        return -EINVAL;
+    *loop = NULL;
+    int rc = lazy_init(r);
+    if (rc == 0)
+        *loop = r->loop;
+    return rc;
+}
+
+int cio_runner_run(cio_runner_t *r, cio_coro_fn *fn, void *arg, void **result)
+{
+    if (result)
+        *result = NULL;
+    if (!r || !fn)
+        return -EINVAL;
+    if (r->state == RUNNER_CLOSED)
+        return CIO_ERUNNERCLOSED;
+    if (cio__tls.running)
+        return CIO_ELOOPRUNNING;
+    int rc = lazy_init(r);
+    if (rc < 0)
+        return rc;
+    cio_task_t *t;
+    if ((rc = cio_loop_create_task(r->loop, fn, arg, NULL, &t)) < 0)
+        return rc;
+    rc = cio_loop_run_until_complete(r->loop, t, result);
+    cio_unref(t);
+    return rc;
+}
+
+/* Run iterations until no task of the loop is pending. */
+static void run_until_no_tasks(cio_loop_t *loop)
+{
+    loop->running = 1;
+    cio__tls.running = loop;
+    cio__stack_thread_enter();
+    while (loop->ntasks_pending)
+        cio__loop_run_once(loop);
+    cio__stack_thread_leave();
+    loop->running = 0;
+    loop->stopping = 0;
+    cio__tls.running = NULL;
+}
+
+static void cancel_all_tasks(cio_loop_t *loop)
+{
+    size_t n = loop->ntasks_pending;
+    if (!n)
+        return;
+    cio_task_t **ts = cio__malloc(n * sizeof *ts);
+    size_t k = 0;
+    for (struct cio__task *t = loop->all_head; t; t = t->all_next) {
+        if (ts && k < n)
+            ts[k++] = cio_ref(&t->fut);
+        cio_task_cancel(&t->fut, NULL);
+    }
+    run_until_no_tasks(loop);
+    for (size_t i = 0; i < k; i++) {
+        int rc = cio_future_exception(ts[i]);
+        if (rc < 0 && rc != -ECANCELED)
+            cio__loop_report(loop, "unhandled exception during cio_run() shutdown", rc, cio_future_message(ts[i]),
+                             ts[i], NULL);
+        cio_unref(ts[i]);
+    }
+    cio__free(ts);
+}
+
+int cio_runner_close(cio_runner_t *r)
+{
+    if (!r)
+        return -EINVAL;
+    if (r->state != RUNNER_READY) {
+        r->state = RUNNER_CLOSED;
+        return 0;
+    }
+    if (cio__tls.running)
+        return CIO_ELOOPRUNNING;
+    cancel_all_tasks(r->loop);
+    cio_loop_shutdown_default_executor(r->loop);
+    int rc = cio_loop_free(r->loop);
+    if (rc < 0)
+        return rc; /* e.g. -EBUSY: the user still holds a future */
+    r->loop = NULL;
+    r->state = RUNNER_CLOSED;
+    return 0;
+}
+
+int cio_runner_free(cio_runner_t *r)
+{
+    if (!r)
+        return 0;
+    int rc = cio_runner_close(r);
+    if (rc < 0)
+        return rc;
+    cio__free(r);
+    return 0;
+}
+
+int cio_run(cio_coro_fn *fn, void *arg, void **result)
+{
+    if (result)
+        *result = NULL;
+    if (!fn)
+        return -EINVAL;
+    if (cio__tls.running)
+        return CIO_ELOOPRUNNING;
+    cio_runner_t *r;
+    int rc = cio_runner_new(NULL, &r);
+    if (rc < 0)
+        return rc;
+    rc = cio_runner_run(r, fn, arg, result);
+    int crc = cio_runner_free(r);
+    return rc < 0 ? rc : crc;
+}

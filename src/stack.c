@@ -1,0 +1,277 @@
+/* Task stacks.
+ *
+ * Stacks come from slabs: one mmap (MAP_NORESERVE) holds many stacks side by
+ * side, each laid out as [guard page][usable ... header].  The header
+ * (struct cio__stack) sits at the very top of the usable part, next to the
+ * first frames, so a task that stays shallow touches a single page.
+ *
+ * A stack is carved from a slab at a task's first step and goes back to the
+ * loop's LIFO free list when the task ends, so the next task reuses memory
+ * that is already mapped and warm.
+ *
+ * Guard pages cost a kernel mapping each (vm.max_map_count, 65530 by
+ * default), so only a budget of stacks (an eighth of the limit) gets one; the
+ * others are checked in software: the stack pointer is compared with the
+ * stack's low end at every suspension (cio__task_suspend).  An overflow into
+ * a guard page is caught by a SIGSEGV handler on an alternate signal stack
+ * that names the task before the process dies.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+struct cio__slab {
+    struct cio__slab *next;
+    char *base;
+    size_t stride; /* guard + usable */
+    unsigned n, used;
+};
+
+static size_t page_size(void)
+{
+    static size_t ps;
+    if (!ps)
+        ps = (size_t)sysconf(_SC_PAGESIZE);
+    return ps;
+}
+
+static atomic_long guard_budget = -1;
+
+static bool take_guard(void)
+{
+    long b = atomic_load(&guard_budget);
+    if (b < 0) {
+        long lim = 65530;
+        FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+        if (f) {
+            if (fscanf(f, "%ld", &lim) != 1)
+                lim = 65530;
+            fclose(f);
+        }
+        long want = lim / 8;
+        atomic_compare_exchange_strong(&guard_budget, &b, want);
+    }
+    return atomic_fetch_sub(&guard_budget, 1) > 0;
+}
+
+static void give_guard(void)
+{
+    atomic_fetch_add(&guard_budget, 1);
+}
+
+void cio__stack_pool_init(struct cio__stack_pool *p, size_t stack_size)
+{
+    memset(p, 0, sizeof *p);
+    p->stack_size = stack_size;
+}
+
+static struct cio__stack *carve(char *region, size_t stride, bool want_guard, bool pooled)
+{
+    size_t ps = page_size();
+    char *lo = region + ps;
+    bool guarded = false;
+    if (want_guard && take_guard()) {
+        if (mprotect(region, ps, PROT_NONE) == 0)
+            guarded = true;
+        else
+            give_guard();
+    }
+    uintptr_t top = ((uintptr_t)(region + stride) - sizeof(struct cio__stack)) & ~(uintptr_t)63;
+    struct cio__stack *s = (struct cio__stack *)top;
+    s->next_free = NULL;
+    s->lo = lo;
+    s->size = stride - ps;
+    s->guarded = guarded;
+    s->pooled = pooled;
+    return s;
+}
+
+struct cio__stack *cio__stack_get(struct cio__stack_pool *p, size_t size)
+{
+    size_t ps = page_size();
+    if (size == 0 || size == p->stack_size) {
+        if (p->free) {
+            struct cio__stack *s = p->free;
+            p->free = s->next_free;
+            p->nfree--;
+            return s;
+        }
+        struct cio__slab *sl = p->slabs;
+        if (!sl || sl->used == sl->n) {
+            unsigned n = sl ? sl->n * 2 : 16;
+            if (n > 1024)
+                n = 1024;
+            size_t stride = p->stack_size + ps;
+            struct cio__slab *ns = cio__malloc(sizeof *ns);
+            if (!ns)
+                return NULL;
+            void *m = mmap(NULL, stride * n, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+            if (m == MAP_FAILED) {
+                cio__free(ns);
+                return NULL;
+            }
+            ns->base = m;
+            ns->stride = stride;
+            ns->n = n;
+            ns->used = 0;
+            ns->next = p->slabs;
+            p->slabs = ns;
+            sl = ns;
+        }
+        char *region = sl->base + sl->stride * sl->used++;
+        return carve(region, sl->stride, true, true);
+    }
+    /* An odd size: a mapping of its own, always guarded. */
+    size_t stride = ((size + ps - 1) & ~(ps - 1)) + ps;
+    void *m = mmap(NULL, stride, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    if (mprotect(m, ps, PROT_NONE) != 0) {
+        munmap(m, stride);
+        return NULL;
+    }
+    struct cio__stack *s = carve(m, stride, false, false);
+    s->guarded = 1;
+    return s;
+}
+
+void cio__stack_put(struct cio__stack_pool *p, struct cio__stack *s)
+{
+    if (s->pooled) {
+        s->next_free = p->free;
+        p->free = s;
+        p->nfree++;
+        return;
+    }
+    size_t ps = page_size();
+    munmap(s->lo - ps, s->size + ps);
+}
+
+void cio__stack_pool_destroy(struct cio__stack_pool *p)
+{
+    size_t ps = page_size();
+    struct cio__slab *sl = p->slabs;
+    while (sl) {
+        struct cio__slab *next = sl->next;
+        /* Give back the guard budget of the stacks carved from this slab. */
+        for (unsigned i = 0; i < sl->used; i++) {
+            char *region = sl->base + sl->stride * i;
+            struct cio__stack *s =
+                (struct cio__stack *)(((uintptr_t)(region + sl->stride) - sizeof(struct cio__stack)) & ~(uintptr_t)63);
+            if (s->guarded)
+                give_guard();
+        }
+        munmap(sl->base, sl->stride * sl->n);
+        cio__free(sl);
+        sl = next;
+    }
+    (void)ps;
+    memset(p, 0, sizeof *p);
+}
+
+/* ------------------------------------------------------ overflow reports */
+
+static struct sigaction old_segv;
+static atomic_int handler_installed;
+
+static void write_str(const char *s)
+{
+    ssize_t r = write(2, s, strlen(s));
+    (void)r;
+}
+
+static void write_num(uint64_t v)
+{
+    char buf[24];
+    int i = sizeof buf;
+    buf[--i] = 0;
+    do {
+        buf[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    write_str(buf + i);
+}
+
+void cio__stack_report_overflow(struct cio__task *t)
+{
+    write_str("cio: stack overflow in task '");
+    if (t->name)
+        write_str(t->name);
+    else {
+        write_str("Task-");
+        write_num(t->id);
+    }
+    write_str("' (stack size ");
+    write_num(t->stack ? t->stack->size : 0);
+    write_str(" bytes); raise it with cio_task_opts_t.stack_size or cio_loop_set_stack_size\n");
+}
+
+static void on_segv(int sig, siginfo_t *si, void *ucv)
+{
+    (void)ucv;
+    struct cio__task *t = cio__tls.task;
+    if (t && t->stack) {
+        char *a = si->si_addr;
+        char *lo = t->stack->lo;
+        if (a < lo + 256 && a >= lo - 64 * 1024)
+            cio__stack_report_overflow(t);
+    }
+    /* Let the fault happen again with the previous disposition: the process
+     * ends as it would have without us. */
+    sigaction(sig, &old_segv, NULL);
+}
+
+void cio__stack_install_overflow_handler(void)
+{
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&handler_installed, &expected, 1))
+        return;
+    struct sigaction cur;
+    if (sigaction(SIGSEGV, NULL, &cur) != 0 || (cur.sa_flags & SA_SIGINFO) || cur.sa_handler != SIG_DFL)
+        return; /* somebody else (a sanitizer, the user) handles SIGSEGV */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_segv;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &old_segv);
+}
+
+static _Thread_local void *alt_mem;
+static _Thread_local int alt_depth;
+#define CIO__ALTSTACK_SIZE (64 * 1024)
+
+void cio__stack_thread_enter(void)
+{
+    if (alt_depth++ > 0)
+        return;
+    stack_t cur;
+    if (sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE))
+        return; /* the thread has one already */
+    void *m = mmap(NULL, CIO__ALTSTACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return;
+    stack_t ss = {.ss_sp = m, .ss_size = CIO__ALTSTACK_SIZE, .ss_flags = 0};
+    if (sigaltstack(&ss, NULL) != 0) {
+        munmap(m, CIO__ALTSTACK_SIZE);
+        return;
+    }
+    alt_mem = m;
+}
+
+void cio__stack_thread_leave(void)
+{
+    if (--alt_depth > 0 || !alt_mem)
+        return;
+    stack_t ss = {.ss_sp = NULL, .ss_size = 0, .ss_flags = SS_DISABLE};
+    sigaltstack(&ss, NULL);
+    munmap(alt_mem, CIO__ALTSTACK_SIZE);
+    alt_mem = NULL;
+}

@@ -1,0 +1,405 @@
+/* Tasks: a coroutine on its own stack, driven by the loop.
+ *
+ * A task's step is an entry of the ready queue.  Running it switches from
+ * the loop's context to the task's stack; the task runs until it suspends
+ * (cio__task_suspend switches back) or its function returns (task_entry
+ * records the outcome and switches back for good, and the loop returns the
+ * stack to the pool).  A suspended task is resumed only by putting its step
+ * on the ready queue (cio__task_wake), never from inside set_result.
+ *
+ * Cancellation is asyncio's: cio_task_cancel counts a request and either
+ * cancels what the task waits on through the wait's cancel hook (the awaited
+ * future, the sleep timer) or sets must_cancel, which the next suspension
+ * point delivers as -ECANCELED.  A task that was never started and has
+ * must_cancel set ends cancelled without running.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void task_step(struct cio__cb *cb);
+static void task_entry(void);
+
+void cio__task_free_parts(cio_future_t *f)
+{
+    struct cio__task *t = cio__task_of(f);
+    cio__free(t->name);
+    cio__free(t->fail_msg);
+}
+
+static int task_check(cio_task_t *f)
+{
+    return f && f->obj.magic == CIO__MAGIC_TASK ? 0 : -EINVAL;
+}
+
+int cio_loop_create_task(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio_task_opts_t *opts,
+                         cio_task_t **out)
+{
+    if (out)
+        *out = NULL;
+    if (cio__loop_check(loop) || !fn)
+        return -EINVAL;
+    if (loop->closed)
+        return CIO_ELOOPCLOSED;
+    size_t ss = opts ? opts->stack_size : 0;
+    if (ss && (ss < 16 * 1024 || ss > ((size_t)1 << 30)))
+        return -EINVAL;
+    struct cio__task *t = cio__malloc(sizeof *t);
+    if (!t)
+        return -ENOMEM;
+    t->name = NULL;
+    if (opts && opts->name && !(t->name = cio__strdup(opts->name))) {
+        cio__free(t);
+        return -ENOMEM;
+    }
+    cio__future_init(&t->fut, loop, CIO__MAGIC_TASK); /* the loop's reference */
+    t->step.run = task_step;
+    t->fn = fn;
+    t->arg = arg;
+    t->stack = NULL;
+    t->id = ++loop->task_counter;
+    t->stack_size = (uint32_t)ss;
+    t->num_cancels = 0;
+    t->must_cancel = 0;
+    t->started = 0;
+    t->exiting = 0;
+    t->wake_rc = 0;
+    t->wait_cancel = NULL;
+    t->wait_obj = NULL;
+    t->fail_msg = NULL;
+    t->all_prev = NULL;
+    t->all_next = loop->all_head;
+    if (loop->all_head)
+        loop->all_head->all_prev = t;
+    loop->all_head = t;
+    loop->ntasks_pending++;
+    cio__loop_schedule(loop, &t->step);
+    if (out) {
+        t->fut.obj.refs++;
+        *out = &t->fut;
+    }
+    return 0;
+}
+
+cio_task_t *cio_create_task(cio_coro_fn *fn, void *arg)
+{
+    return cio_create_task_named(fn, arg, NULL);
+}
+
+cio_task_t *cio_create_task_named(cio_coro_fn *fn, void *arg, const char *name)
+{
+    cio_task_t *t = NULL;
+    cio_task_opts_t o = {name, 0};
+    if (cio__tls.running)
+        cio_loop_create_task(cio__tls.running, fn, arg, &o, &t);
+    return t;
+}
+
+/* Record the outcome: the task leaves the pending set and its future
+ * completes. */
+static void task_finish(struct cio__task *t, int rc, void *result)
+{
+    cio_loop_t *loop = t->fut.loop;
+    loop->ntasks_pending--;
+    if (t->all_prev)
+        t->all_prev->all_next = t->all_next;
+    else
+        loop->all_head = t->all_next;
+    if (t->all_next)
+        t->all_next->all_prev = t->all_prev;
+    t->all_prev = t->all_next = NULL;
+
+    char *fail = t->fail_msg;
+    t->fail_msg = NULL;
+    if (t->must_cancel || rc == -ECANCELED) {
+        /* A task that was asked to cancel and then returned ends cancelled. */
+        char *m = t->fut.message;
+        t->fut.message = NULL;
+        cio__free(fail);
+        t->must_cancel = 0;
+        cio__future_complete(&t->fut, CIO__CANCELLED, -ECANCELED, NULL, m);
+    } else if (rc < 0) {
+        cio__future_complete(&t->fut, CIO__ERROR, rc, NULL, fail);
+    } else {
+        cio__free(fail);
+        cio__future_complete(&t->fut, CIO__RESULT, 0, result, NULL);
+    }
+}
+
+static void task_step(struct cio__cb *cb)
+{
+    struct cio__task *t = cio__container_of(cb, struct cio__task, step);
+    cio_loop_t *loop = t->fut.loop;
+    if (!t->started) {
+        if (t->must_cancel || loop->closed) {
+            task_finish(t, -ECANCELED, NULL);
+            cio__future_unref(&t->fut);
+            return;
+        }
+        t->stack = cio__stack_get(&loop->stacks, t->stack_size);
+        if (!t->stack) {
+            task_finish(t, -ENOMEM, NULL);
+            cio__future_unref(&t->fut);
+            return;
+        }
+        t->started = 1;
+        cio__ctx_make(t->stack, task_entry);
+    }
+    cio__tls.task = t;
+    cio__ctx_switch(&loop->sched_ctx, &t->stack->ctx, t->stack, false);
+    cio__tls.task = NULL;
+    if (t->exiting) {
+        cio__stack_put(&loop->stacks, t->stack);
+        t->stack = NULL;
+        cio__future_unref(&t->fut); /* the loop's reference */
+    }
+}
+
+static void task_entry(void)
+{
+    cio__ctx_started();
+    struct cio__task *t = cio__tls.task;
+    void *result = NULL;
+    int rc = t->fn(t->arg, &result);
+    task_finish(t, rc, result);
+    t->exiting = 1;
+    cio__ctx_switch(&t->stack->ctx, &t->fut.loop->sched_ctx, NULL, true);
+    abort(); /* a finished task is never resumed */
+}
+
+void cio__task_wake(struct cio__task *t, int rc)
+{
+    t->wake_rc = rc;
+    cio__loop_schedule(t->fut.loop, &t->step);
+}
+
+int cio__task_suspend(struct cio__task *t, cio__cancel_hook *hook, void *obj)
+{
+    char probe;
+    if (&probe < t->stack->lo + 512) {
+        /* The software guard: the stack ran into its last bytes. */
+        cio__stack_report_overflow(t);
+        abort();
+    }
+    t->wait_cancel = hook;
+    t->wait_obj = obj;
+    t->wake_rc = 0;
+    if (t->must_cancel && hook && hook(t))
+        t->must_cancel = 0;
+    cio__ctx_switch(&t->stack->ctx, &t->fut.loop->sched_ctx, NULL, false);
+    t->wait_cancel = NULL;
+    t->wait_obj = NULL;
+    if (t->must_cancel) {
+        t->must_cancel = 0;
+        return -ECANCELED;
+    }
+    return t->wake_rc;
+}
+
+/* ------------------------------------------------------------- cancel */
+
+int cio_task_cancel(cio_task_t *f, const char *msg)
+{
+    if (task_check(f))
+        return -EINVAL;
+    if (f->state != CIO__PENDING)
+        return 0;
+    struct cio__task *t = cio__task_of(f);
+    if (msg) {
+        char *m = cio__strdup(msg);
+        if (!m)
+            return -ENOMEM;
+        cio__free(f->message);
+        f->message = m;
+    }
+    t->num_cancels++;
+    if (t->wait_cancel && t->wait_cancel(t))
+        return 1;
+    t->must_cancel = 1;
+    return 1;
+}
+
+int cio_task_cancelling(cio_task_t *f)
+{
+    return task_check(f) ? -EINVAL : cio__task_of(f)->num_cancels;
+}
+
+int cio_task_uncancel(cio_task_t *f)
+{
+    if (task_check(f))
+        return -EINVAL;
+    struct cio__task *t = cio__task_of(f);
+    if (t->num_cancels > 0 && --t->num_cancels == 0)
+        t->must_cancel = 0;
+    return t->num_cancels;
+}
+
+/* ------------------------------------------------------------- await */
+
+static int await_cancel(struct cio__task *t)
+{
+    return cio_future_cancel(t->wait_obj, t->fut.message) == 1;
+}
+
+int cio_await(cio_future_t *f, void **result)
+{
+    if (result)
+        *result = NULL;
+    if (cio__future_check(f))
+        return -EINVAL;
+    struct cio__task *t = cio__tls.task;
+    if (!t)
+        return CIO_ENOTASK;
+    if (f->loop != t->fut.loop)
+        return CIO_EWRONGLOOP;
+    if (f == &t->fut)
+        return CIO_ESELFAWAIT;
+    if (f->state == CIO__PENDING) {
+        struct cio__fcb w;
+        memset(&w, 0, sizeof w);
+        w.task = t;
+        cio__future_add_fcb(f, &w);
+        f->obj.refs++;
+        int rc = cio__task_suspend(t, await_cancel, f);
+        if (f->state == CIO__PENDING)
+            cio__future_del_fcb(f, &w);
+        if (rc < 0) {
+            cio__future_unref(f);
+            return rc;
+        }
+        rc = cio_future_result(f, result);
+        cio__future_unref(f);
+        return rc;
+    }
+    return cio_future_result(f, result);
+}
+
+/* ------------------------------------------------------------- sleep */
+
+struct sleep_wait {
+    struct cio__timer timer;
+    struct cio__task *task;
+};
+
+static void sleep_fire(struct cio__timer *tm)
+{
+    struct sleep_wait *sw = cio__container_of(tm, struct sleep_wait, timer);
+    cio__task_wake(sw->task, 0);
+}
+
+static int sleep_cancel(struct cio__task *t)
+{
+    struct sleep_wait *sw = t->wait_obj;
+    if (sw->timer.idx == CIO__TIMER_NONE)
+        return 0; /* already fired: the task is on the ready queue */
+    cio__heap_remove(&t->fut.loop->timers, &sw->timer);
+    cio__task_wake(t, -ECANCELED);
+    return 1;
+}
+
+int cio_sleep(double delay)
+{
+    struct cio__task *t = cio__tls.task;
+    if (isnan(delay))
+        return -EINVAL;
+    if (!t)
+        return CIO_ENOTASK;
+    if (!(delay > 0)) {
+        cio__task_wake(t, 0);
+        return cio__task_suspend(t, NULL, NULL);
+    }
+    cio_loop_t *loop = t->fut.loop;
+    int64_t d;
+    cio__double_to_ns(delay, &d);
+    if (cio__heap_reserve(&loop->timers, 1) < 0)
+        return -ENOMEM;
+    struct sleep_wait sw;
+    sw.task = t;
+    sw.timer.fire = sleep_fire;
+    sw.timer.when = cio__now_ns() + d;
+    cio__heap_push(&loop->timers, &sw.timer);
+    int rc = cio__task_suspend(t, sleep_cancel, &sw);
+    if (sw.timer.idx != CIO__TIMER_NONE)
+        cio__heap_remove(&loop->timers, &sw.timer);
+    return rc;
+}
+
+int cio_yield(void)
+{
+    return cio_sleep(0);
+}
+
+/* ------------------------------------------------------------- names */
+
+const char *cio__task_name(cio_future_t *f)
+{
+    if (task_check(f))
+        return "Future";
+    const char *n = cio_task_get_name(f);
+    return n ? n : "Task";
+}
+
+const char *cio_task_get_name(cio_task_t *f)
+{
+    if (task_check(f))
+        return NULL;
+    struct cio__task *t = cio__task_of(f);
+    if (!t->name) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "Task-%llu", (unsigned long long)t->id);
+        t->name = cio__strdup(buf);
+    }
+    return t->name;
+}
+
+int cio_task_set_name(cio_task_t *f, const char *name)
+{
+    if (task_check(f) || !name)
+        return -EINVAL;
+    struct cio__task *t = cio__task_of(f);
+    char *n = cio__strdup(name);
+    if (!n)
+        return -ENOMEM;
+    cio__free(t->name);
+    t->name = n;
+    return 0;
+}
+
+cio_task_t *cio_current_task(void)
+{
+    return cio__tls.task ? &cio__tls.task->fut : NULL;
+}
+
+int cio_all_tasks(cio_loop_t *loop, cio_task_t **out, size_t cap)
+{
+    if (cio__loop_check(loop) || (!out && cap))
+        return -EINVAL;
+    size_t n = 0;
+    for (struct cio__task *t = loop->all_head; t; t = t->all_next, n++)
+        if (n < cap)
+            out[n] = &t->fut;
+    return n > 0x7fffffff ? 0x7fffffff : (int)n;
+}
+
+int cio_fail(int err, const char *fmt, ...)
+{
+    struct cio__task *t = cio__tls.task;
+    if (!t || !fmt)
+        return err;
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    char *m = cio__strdup(buf);
+    if (m) {
+        cio__free(t->fail_msg);
+        t->fail_msg = m;
+    }
+    return err;
+}

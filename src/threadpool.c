@@ -1,0 +1,378 @@
+/* The loop's default executor (a thread pool) and the thread-safe futures of
+ * run_coroutine_threadsafe.
+ *
+ * Workers are started on demand, one per submission while none is idle, up
+ * to the pool's maximum.  A finished job goes back to its loop through the
+ * loop's thread-safe queue (the job itself is the queue entry), where it
+ * completes its future unless that was cancelled meanwhile. */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+struct cio__job {
+    struct cio__cb cb;   /* completion on the loop's thread */
+    struct cio__job *next;
+    cio_coro_fn *fn;
+    void *arg;
+    int rc;
+    void *result;
+    cio_future_t *fut;   /* a reference */
+};
+
+struct cio__executor {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct cio__job *head, **tailp;
+    int nthreads, idle, max, shutdown;
+    pthread_t *threads;
+    cio_loop_t *loop;
+};
+
+static int default_workers(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        n = 1;
+    return n + 4 > 32 ? 32 : (int)n + 4;
+}
+
+static void *worker(void *arg)
+{
+    struct cio__executor *ex = arg;
+    pthread_mutex_lock(&ex->lock);
+    for (;;) {
+        while (!ex->head && !ex->shutdown) {
+            ex->idle++;
+            pthread_cond_wait(&ex->cond, &ex->lock);
+            ex->idle--;
+        }
+        struct cio__job *j = ex->head;
+        if (!j)
+            break; /* shut down and drained */
+        ex->head = j->next;
+        if (!ex->head)
+            ex->tailp = &ex->head;
+        pthread_mutex_unlock(&ex->lock);
+        j->result = NULL;
+        j->rc = j->fn(j->arg, &j->result);
+        cio__loop_post_threadsafe(ex->loop, &j->cb);
+        pthread_mutex_lock(&ex->lock);
+    }
+    pthread_mutex_unlock(&ex->lock);
+    return NULL;
+}
+
+static void job_done(struct cio__cb *cb)
+{
+    struct cio__job *j = cio__container_of(cb, struct cio__job, cb);
+    cio_future_t *f = j->fut;
+    if (f->state == CIO__PENDING) {
+        if (j->rc == -ECANCELED)
+            cio_future_cancel(f, NULL);
+        else if (j->rc < 0)
+            cio_future_set_exception(f, j->rc, NULL);
+        else
+            cio_future_set_result(f, j->result);
+    }
+    cio_unref(f);
+    cio__free(j);
+}
+
+static struct cio__executor *executor_get(cio_loop_t *loop)
+{
+    if (loop->executor)
+        return loop->executor;
+    struct cio__executor *ex = cio__calloc(sizeof *ex);
+    if (!ex)
+        return NULL;
+    ex->max = loop->executor_max > 0 ? loop->executor_max : default_workers();
+    ex->threads = cio__calloc((size_t)ex->max * sizeof *ex->threads);
+    if (!ex->threads) {
+        cio__free(ex);
+        return NULL;
+    }
+    pthread_mutex_init(&ex->lock, NULL);
+    pthread_cond_init(&ex->cond, NULL);
+    ex->tailp = &ex->head;
+    ex->loop = loop;
+    loop->executor = ex;
+    return ex;
+}
+
+int cio_loop_run_in_executor(cio_loop_t *loop, cio_coro_fn *fn, void *arg, cio_future_t **out)
+{
+    if (out)
+        *out = NULL;
+    if (cio__loop_check(loop) || !fn || !out)
+        return -EINVAL;
+    if (loop->closed)
+        return CIO_ELOOPCLOSED;
+    struct cio__executor *ex = executor_get(loop);
+    if (!ex)
+        return -ENOMEM;
+    struct cio__job *j = cio__malloc(sizeof *j);
+    if (!j)
+        return -ENOMEM;
+    cio_future_t *f;
+    int rc = cio_loop_create_future(loop, &f);
+    if (rc < 0) {
+        cio__free(j);
+        return rc;
+    }
+    j->cb.run = job_done;
+    j->next = NULL;
+    j->fn = fn;
+    j->arg = arg;
+    j->fut = cio_ref(f);
+    pthread_mutex_lock(&ex->lock);
+    if (ex->idle == 0 && ex->nthreads < ex->max) {
+        int e = pthread_create(&ex->threads[ex->nthreads], NULL, worker, ex);
+        if (e == 0)
+            ex->nthreads++;
+        else if (ex->nthreads == 0) {
+            pthread_mutex_unlock(&ex->lock);
+            cio_unref(f);
+            cio_unref(f);
+            cio__free(j);
+            return -e;
+        }
+    }
+    *ex->tailp = j;
+    ex->tailp = &j->next;
+    pthread_cond_signal(&ex->cond);
+    pthread_mutex_unlock(&ex->lock);
+    *out = f;
+    return 0;
+}
+
+int cio_to_thread(cio_coro_fn *fn, void *arg, void **result)
+{
+    if (result)
+        *result = NULL;
+    if (!fn)
+        return -EINVAL;
+    if (!cio__tls.task)
+        return CIO_ENOTASK;
+    cio_future_t *f;
+    int rc = cio_loop_run_in_executor(cio__tls.task->fut.loop, fn, arg, &f);
+    if (rc < 0)
+        return rc;
+    rc = cio_await(f, result);
+    cio_unref(f);
+    return rc;
+}
+
+int cio_loop_set_executor_size(cio_loop_t *loop, int max_workers)
+{
+    if (cio__loop_check(loop) || max_workers < 1 || max_workers > 1024)
+        return -EINVAL;
+    loop->executor_max = max_workers;
+    if (loop->executor) {
+        /* Takes effect for the next pool; the running one keeps its array. */
+        if (max_workers < loop->executor->max)
+            loop->executor->max = max_workers;
+    }
+    return 0;
+}
+
+void cio__executor_shutdown(cio_loop_t *loop)
+{
+    struct cio__executor *ex = loop->executor;
+    if (!ex)
+        return;
+    pthread_mutex_lock(&ex->lock);
+    ex->shutdown = 1;
+    pthread_cond_broadcast(&ex->cond);
+    pthread_mutex_unlock(&ex->lock);
+    for (int i = 0; i < ex->nthreads; i++)
+        pthread_join(ex->threads[i], NULL);
+    pthread_mutex_destroy(&ex->lock);
+    pthread_cond_destroy(&ex->cond);
+    cio__free(ex->threads);
+    cio__free(ex);
+    loop->executor = NULL;
+}
+
+int cio_loop_shutdown_default_executor(cio_loop_t *loop)
+{
+    if (cio__loop_check(loop))
+        return -EINVAL;
+    cio__executor_shutdown(loop);
+    return 0;
+}
+
+/* ---------------------------------------------- run_coroutine_threadsafe */
+
+struct cio_tsfuture_s {
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    atomic_int refs;
+    int done, rc;
+    void *result;
+    cio_loop_t *loop;
+    cio_coro_fn *fn;
+    void *arg;
+    cio_task_t *task;          /* loop thread only */
+    struct cio__cb start_cb, cancel_cb;
+};
+
+static void ts_release(cio_tsfuture_t *f)
+{
+    if (atomic_fetch_sub(&f->refs, 1) == 1) {
+        pthread_mutex_destroy(&f->m);
+        pthread_cond_destroy(&f->c);
+        cio__free(f);
+    }
+}
+
+static void ts_complete(cio_tsfuture_t *f, int rc, void *result)
+{
+    pthread_mutex_lock(&f->m);
+    if (!f->done) {
+        f->done = 1;
+        f->rc = rc;
+        f->result = result;
+    }
+    pthread_cond_broadcast(&f->c);
+    pthread_mutex_unlock(&f->m);
+}
+
+static int ts_task_done(cio_future_t *t, void *arg)
+{
+    cio_tsfuture_t *f = arg;
+    void *res;
+    int rc = cio_future_result(t, &res);
+    ts_complete(f, rc, res);
+    cio_unref(f->task);
+    f->task = NULL;
+    ts_release(f);
+    return 0;
+}
+
+static void ts_start(struct cio__cb *cb)
+{
+    cio_tsfuture_t *f = cio__container_of(cb, cio_tsfuture_t, start_cb);
+    pthread_mutex_lock(&f->m);
+    int cancelled = f->done;
+    pthread_mutex_unlock(&f->m);
+    int rc = 0;
+    if (f->loop->closed)
+        rc = CIO_ELOOPCLOSED;
+    else if (cancelled)
+        rc = -ECANCELED;
+    else if ((rc = cio_loop_create_task(f->loop, f->fn, f->arg, NULL, &f->task)) == 0) {
+        rc = cio_future_add_done_callback(f->task, ts_task_done, f);
+        if (rc == 0)
+            return;
+        cio_task_cancel(f->task, NULL);
+        cio_unref(f->task);
+        f->task = NULL;
+    }
+    ts_complete(f, rc, NULL);
+    ts_release(f);
+}
+
+static void ts_cancel(struct cio__cb *cb)
+{
+    cio_tsfuture_t *f = cio__container_of(cb, cio_tsfuture_t, cancel_cb);
+    if (f->task)
+        cio_task_cancel(f->task, NULL);
+    ts_release(f);
+}
+
+int cio_run_coroutine_threadsafe(cio_loop_t *loop, cio_coro_fn *fn, void *arg, cio_tsfuture_t **out)
+{
+    if (out)
+        *out = NULL;
+    if (cio__loop_check(loop) || !fn || !out)
+        return -EINVAL;
+    if (loop->closed)
+        return CIO_ELOOPCLOSED;
+    cio_tsfuture_t *f = cio__calloc(sizeof *f);
+    if (!f)
+        return -ENOMEM;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&f->c, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&f->m, NULL);
+    atomic_init(&f->refs, 2); /* the caller's and the loop's */
+    f->loop = loop;
+    f->fn = fn;
+    f->arg = arg;
+    f->start_cb.run = ts_start;
+    f->cancel_cb.run = ts_cancel;
+    cio__loop_post_threadsafe(loop, &f->start_cb);
+    *out = f;
+    return 0;
+}
+
+int cio_tsfuture_wait(cio_tsfuture_t *f, double timeout, void **result)
+{
+    if (result)
+        *result = NULL;
+    if (!f || timeout != timeout)
+        return -EINVAL;
+    struct timespec dl;
+    if (timeout >= 0) {
+        clock_gettime(CLOCK_MONOTONIC, &dl);
+        double s = timeout > 1e9 ? 1e9 : timeout;
+        long long ns = dl.tv_nsec + (long long)((s - (long long)s) * 1e9);
+        dl.tv_sec += (time_t)s + ns / 1000000000;
+        dl.tv_nsec = ns % 1000000000;
+    }
+    pthread_mutex_lock(&f->m);
+    while (!f->done) {
+        if (timeout < 0)
+            pthread_cond_wait(&f->c, &f->m);
+        else if (pthread_cond_timedwait(&f->c, &f->m, &dl) == ETIMEDOUT && !f->done) {
+            pthread_mutex_unlock(&f->m);
+            return -ETIMEDOUT;
+        }
+    }
+    int rc = f->rc;
+    if (result)
+        *result = f->result;
+    pthread_mutex_unlock(&f->m);
+    return rc;
+}
+
+int cio_tsfuture_cancel(cio_tsfuture_t *f)
+{
+    if (!f)
+        return -EINVAL;
+    pthread_mutex_lock(&f->m);
+    if (f->done) {
+        pthread_mutex_unlock(&f->m);
+        return 0;
+    }
+    f->done = 1;
+    f->rc = -ECANCELED;
+    pthread_cond_broadcast(&f->c);
+    pthread_mutex_unlock(&f->m);
+    atomic_fetch_add(&f->refs, 1);
+    cio__loop_post_threadsafe(f->loop, &f->cancel_cb);
+    return 1;
+}
+
+int cio_tsfuture_done(cio_tsfuture_t *f)
+{
+    if (!f)
+        return -EINVAL;
+    pthread_mutex_lock(&f->m);
+    int d = f->done;
+    pthread_mutex_unlock(&f->m);
+    return d;
+}
+
+int cio_tsfuture_free(cio_tsfuture_t *f)
+{
+    if (!f)
+        return 0;
+    ts_release(f);
+    return 0;
+}

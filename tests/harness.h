@@ -1,0 +1,204 @@
+/* A small test harness: typed checks that print both values and error names,
+ * a counting allocator that finds leaks after every case, and a case table
+ * whose first command-line argument filters cases by name.
+ *
+ *   static void t_something(void) { ... CHECK_RC(rc, 0); ... }
+ *   static const struct test_case cases[] = { TEST(t_something), ... };
+ *   int main(int argc, char **argv) { return run_tests(argc, argv, cases, NCASES(cases)); }
+ */
+#ifndef CIO_TEST_HARNESS_H
+#define CIO_TEST_HARNESS_H
+
+#include <cio.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct test_case {
+    const char *name;
+    void (*fn)(void);
+};
+#define TEST(f) {#f, f}
+#define NCASES(a) (sizeof(a) / sizeof((a)[0]))
+
+static int test_failed;
+static const char *test_current;
+
+#define FAILF(...)                                                          \
+    do {                                                                    \
+        fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, test_current);   \
+        fprintf(stderr, __VA_ARGS__);                                       \
+        fputc('\n', stderr);                                                \
+        test_failed = 1;                                                    \
+    } while (0)
+
+#define CHECK(c)                                  \
+    do {                                          \
+        if (!(c))                                 \
+            FAILF("check failed: %s", #c);        \
+    } while (0)
+
+#define CHECK_INT(a, b)                                                                  \
+    do {                                                                                 \
+        long long a_ = (long long)(a), b_ = (long long)(b);                              \
+        if (a_ != b_)                                                                    \
+            FAILF("%s == %lld, expected %s == %lld", #a, a_, #b, b_);                   \
+    } while (0)
+
+#define CHECK_RC(a, b)                                                                   \
+    do {                                                                                 \
+        int a_ = (int)(a), b_ = (int)(b);                                                \
+        if (a_ != b_)                                                                    \
+            FAILF("%s == %d (%s), expected %d (%s)", #a, a_, cio_err_name(a_), b_,       \
+                  cio_err_name(b_));                                                     \
+    } while (0)
+
+#define CHECK_STR(a, b)                                                                  \
+    do {                                                                                 \
+        const char *a_ = (a), *b_ = (b);                                                 \
+        if (!a_ || !b_ || strcmp(a_, b_) != 0)                                           \
+            FAILF("%s == \"%s\", expected \"%s\"", #a, a_ ? a_ : "(null)", b_ ? b_ : "(null)"); \
+    } while (0)
+
+/* Fails and returns from the current function: for checks that later lines
+ * depend on. */
+#define REQUIRE(c)                                \
+    do {                                          \
+        if (!(c)) {                               \
+            FAILF("requirement failed: %s", #c);  \
+            return;                               \
+        }                                         \
+    } while (0)
+
+/* --------------------------------------------------- counting allocator */
+static atomic_long test_live_allocs;
+static atomic_long test_alloc_count;
+static atomic_long test_fail_at = -1; /* fail the Nth allocation (0-based) */
+
+struct test_hdr {
+    size_t size;
+    size_t pad;
+};
+
+static void *test_malloc(void *ud, size_t n)
+{
+    (void)ud;
+    long k = atomic_fetch_add(&test_alloc_count, 1);
+    if (k == atomic_load(&test_fail_at))
+        return NULL;
+    struct test_hdr *h = malloc(sizeof *h + n);
+    if (!h)
+        return NULL;
+    h->size = n;
+    atomic_fetch_add(&test_live_allocs, 1);
+    return h + 1;
+}
+
+static void test_free(void *ud, void *p)
+{
+    (void)ud;
+    if (!p)
+        return;
+    atomic_fetch_sub(&test_live_allocs, 1);
+    free((struct test_hdr *)p - 1);
+}
+
+static void *test_realloc(void *ud, void *p, size_t n)
+{
+    if (!p)
+        return test_malloc(ud, n);
+    long k = atomic_fetch_add(&test_alloc_count, 1);
+    if (k == atomic_load(&test_fail_at))
+        return NULL;
+    struct test_hdr *h = realloc((struct test_hdr *)p - 1, sizeof *h + n);
+    if (!h)
+        return NULL;
+    h->size = n;
+    return h + 1;
+}
+
+/* ---------------------------------------------------------- helpers */
+static inline double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static inline cio_loop_t *new_loop(void)
+{
+    cio_loop_t *loop = NULL;
+    int rc = cio_loop_new(&loop);
+    if (rc < 0) {
+        FAILF("cio_loop_new: %s", cio_strerror(rc));
+        exit(1);
+    }
+    return loop;
+}
+
+static inline void free_loop(cio_loop_t *loop)
+{
+    int rc = cio_loop_free(loop);
+    if (rc < 0)
+        FAILF("cio_loop_free: %s (something is still alive)", cio_err_name(rc));
+}
+
+/* An ordered log of events, for exact-order checks. */
+struct order_log {
+    char buf[1024];
+    size_t len;
+};
+static struct order_log order;
+static inline void log_event(const char *s)
+{
+    size_t n = strlen(s);
+    if (order.len + n + 2 < sizeof order.buf) {
+        if (order.len)
+            order.buf[order.len++] = ' ';
+        memcpy(order.buf + order.len, s, n);
+        order.len += n;
+        order.buf[order.len] = 0;
+    }
+}
+static inline void log_reset(void)
+{
+    order.len = 0;
+    order.buf[0] = 0;
+}
+#define CHECK_ORDER(expected) CHECK_STR(order.buf, expected)
+
+static int run_tests(int argc, char **argv, const struct test_case *cases, size_t n)
+{
+    static const cio_allocator_t a = {test_malloc, test_realloc, test_free, NULL};
+    cio_set_allocator(&a);
+    const char *filter = argc > 1 ? argv[1] : NULL;
+    int passed = 0, failed = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (filter && !strstr(cases[i].name, filter))
+            continue;
+        test_current = cases[i].name;
+        test_failed = 0;
+        log_reset();
+        long before = atomic_load(&test_live_allocs);
+        double t0 = now_s();
+        cases[i].fn();
+        long leaked = atomic_load(&test_live_allocs) - before;
+        if (leaked != 0)
+            FAILF("%ld allocation(s) leaked", leaked);
+        printf("%s %s (%.3f s)\n", test_failed ? "FAIL" : "ok  ", cases[i].name, now_s() - t0);
+        fflush(stdout);
+        if (test_failed)
+            failed++;
+        else
+            passed++;
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
+
+#endif
