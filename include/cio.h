@@ -154,7 +154,7 @@ CIO_EXTERN int cio_call_soon_threadsafe(cio_loop_t *loop, cio_callback_fn *fn, v
 
 /* Cancel a handle that has not run: it will not run.  0, -EINVAL. */
 CIO_EXTERN int cio_handle_cancel(cio_handle_t *h);
-/* 1 if cancelled before it ran, else 0. */
+/* 1 once cio_handle_cancel was called (even after it ran, as asyncio), else 0. */
 CIO_EXTERN int cio_handle_cancelled(cio_handle_t *h);
 /* A timer handle's deadline on cio_loop_time()'s clock; -1 for a call_soon
  * handle or a bad argument. */

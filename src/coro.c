@@ -16,17 +16,30 @@
 #endif
 
 #ifdef CIO__ASAN
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 /* The thread's own stack, learnt the first time a task starts. */
 static _Thread_local const void *sched_bottom;
 static _Thread_local size_t sched_size;
 #endif
 
+/* A reused stack still carries the shadow of the frames of the task that
+ * ended on it: clear it before a new task starts there. */
+static void stack_fresh(struct cio__stack *s)
+{
+#ifdef CIO__ASAN
+    __asan_unpoison_memory_region(s->lo, (size_t)((char *)s - s->lo));
+#else
+    (void)s;
+#endif
+}
+
 #if !defined(CIO_USE_UCONTEXT)
 void cio__switch_asm(void **save_sp, void *load_sp);
 
 void cio__ctx_make(struct cio__stack *s, void (*entry)(void))
 {
+    stack_fresh(s);
     uintptr_t top = (uintptr_t)s & ~(uintptr_t)15;
     void **sp = (void **)top;
 #if defined(__x86_64__)
@@ -54,6 +67,7 @@ static inline void raw_switch(struct cio__ctx *from, struct cio__ctx *to)
 #else
 void cio__ctx_make(struct cio__stack *s, void (*entry)(void))
 {
+    stack_fresh(s);
     getcontext(&s->ctx.uc);
     s->ctx.uc.uc_stack.ss_sp = s->lo;
     s->ctx.uc.uc_stack.ss_size = (size_t)((char *)s - s->lo) & ~(size_t)15;

@@ -538,9 +538,9 @@ int cio_handle_cancel(cio_handle_t *h)
 {
     if (handle_check(h))
         return -EINVAL;
-    if (h->cancelled || h->ran)
+    if (h->cancelled)
         return 0;
-    h->cancelled = 1;
+    h->cancelled = 1; /* as asyncio: set even after the callback ran */
     if (h->timer.idx != CIO__TIMER_NONE) {
         cio__heap_remove(&h->loop->timers, &h->timer);
         handle_unref(h); /* the heap's reference: h is still the caller's */

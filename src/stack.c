@@ -41,23 +41,28 @@ static size_t page_size(void)
     return ps;
 }
 
-static atomic_long guard_budget = -1;
+static atomic_long guard_budget;
+static pthread_once_t guard_once = PTHREAD_ONCE_INIT;
+
+static void guard_init(void)
+{
+    long lim = 65530;
+    FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+    if (f) {
+        if (fscanf(f, "%ld", &lim) != 1)
+            lim = 65530;
+        fclose(f);
+    }
+    atomic_store(&guard_budget, lim / 8);
+}
 
 static bool take_guard(void)
 {
-    long b = atomic_load(&guard_budget);
-    if (b < 0) {
-        long lim = 65530;
-        FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
-        if (f) {
-            if (fscanf(f, "%ld", &lim) != 1)
-                lim = 65530;
-            fclose(f);
-        }
-        long want = lim / 8;
-        atomic_compare_exchange_strong(&guard_budget, &b, want);
-    }
-    return atomic_fetch_sub(&guard_budget, 1) > 0;
+    pthread_once(&guard_once, guard_init);
+    if (atomic_fetch_sub(&guard_budget, 1) > 0)
+        return true;
+    atomic_fetch_add(&guard_budget, 1);
+    return false;
 }
 
 static void give_guard(void)

@@ -1,0 +1,469 @@
+/* The event loop: ordering, iterations, stop, timers, errors, threads. */
+#include "harness.h"
+
+#include <pthread.h>
+#include <unistd.h>
+
+struct logcb {
+    const char *name;
+};
+
+static int cb_log(void *arg)
+{
+    log_event(arg);
+    return 0;
+}
+
+static void t_call_soon_fifo(void)
+{
+    cio_loop_t *loop = new_loop();
+    static const char *names[] = {"1", "2", "3", "4", "5"};
+    for (int i = 0; i < 5; i++)
+        CHECK_RC(cio_call_soon(loop, cb_log, (void *)names[i], NULL), 0);
+    CHECK_RC(cio_call_soon(loop, (cio_callback_fn *)cio_loop_stop, loop, NULL), 0);
+    CHECK_RC(cio_loop_run_forever(loop), 0);
+    CHECK_ORDER("1 2 3 4 5");
+    free_loop(loop);
+}
+
+/* Deadline order; equal deadlines in insertion order. */
+static void t_call_at_order_and_ties(void)
+{
+    cio_loop_t *loop = new_loop();
+    double base = cio_loop_time(loop) + 0.02;
+    CHECK_RC(cio_call_at(loop, base + 0.02, cb_log, "late", NULL), 0);
+    static const char *names[] = {"t0", "t1", "t2", "t3", "t4", "t5", "t6", "t7"};
+    for (int i = 0; i < 8; i++)
+        CHECK_RC(cio_call_at(loop, base, cb_log, (void *)names[i], NULL), 0);
+    CHECK_RC(cio_call_at(loop, base - 0.01, cb_log, "early", NULL), 0);
+    CHECK_RC(cio_call_at(loop, base + 0.03, (cio_callback_fn *)cio_loop_stop, loop, NULL), 0);
+    double t0 = now_s();
+    CHECK_RC(cio_loop_run_forever(loop), 0);
+    CHECK_ORDER("early t0 t1 t2 t3 t4 t5 t6 t7 late");
+    CHECK(now_s() - t0 >= 0.035); /* never early */
+    free_loop(loop);
+}
+
+struct batch {
+    cio_loop_t *loop;
+    int stage;
+};
+
+static int cb_schedules(void *arg)
+{
+    struct batch *b = arg;
+    log_event("a");
+    /* Scheduled during the batch: waits for the next iteration, even a
+     * zero-delay timer runs after what is ready then. */
+    cio_call_later(b->loop, 0, cb_log, "timer0", NULL);
+    cio_call_soon(b->loop, cb_log, "soon", NULL);
+    return 0;
+}
+
+static void t_iteration_boundaries(void)
+{
+    cio_loop_t *loop = new_loop();
+    struct batch b = {loop, 0};
+    CHECK_RC(cio_call_soon(loop, cb_schedules, &b, NULL), 0);
+    CHECK_RC(cio_call_soon(loop, cb_log, "b", NULL), 0);
+    CHECK_RC(cio_loop_stop(loop), 0);
+    CHECK_RC(cio_loop_run_forever(loop), 0); /* a stop before the run: one iteration */
+    CHECK_ORDER("a b");
+    CHECK_RC(cio_loop_stop(loop), 0);
+    CHECK_RC(cio_loop_run_forever(loop), 0); /* nothing scheduled was lost */
+    CHECK_ORDER("a b soon timer0");
+    free_loop(loop);
+}
+
+static void t_stop_inside_callback_runs_rest_of_batch(void)
+{
+    cio_loop_t *loop = new_loop();
+    CHECK_RC(cio_call_soon(loop, cb_log, "x", NULL), 0);
+    CHECK_RC(cio_call_soon(loop, (cio_callback_fn *)cio_loop_stop, loop, NULL), 0);
+    CHECK_RC(cio_call_soon(loop, cb_log, "y", NULL), 0);
+    CHECK_RC(cio_loop_run_forever(loop), 0);
+    CHECK_ORDER("x y");
+    CHECK_INT(cio_loop_is_running(loop), 0);
+    free_loop(loop);
+}
+
+static int cb_fail(void *arg)
+{
+    log_event(arg);
+    return -EIO;
+}
+
+struct handler_log {
+    int calls;
+    int err;
+    char msg[64];
+};
+
+static void record_handler(cio_loop_t *loop, const cio_exc_context_t *ctx, void *ud)
+{
+    struct handler_log *h = ud;
+    (void)loop;
+    h->calls++;
+    h->err = ctx->error;
+    snprintf(h->msg, sizeof h->msg, "%s", ctx->message ? ctx->message : "");
+    CHECK(ctx->handle != NULL);
+}
+
+static void t_callback_error_goes_to_handler(void)
+{
+    cio_loop_t *loop = new_loop();
+    struct handler_log hl = {0};
+    CHECK_RC(cio_loop_set_exception_handler(loop, record_handler, &hl), 0);
+    void *ud = NULL;
+    CHECK(cio_loop_get_exception_handler(loop, &ud) == record_handler);
+    CHECK(ud == &hl);
+    CHECK_RC(cio_call_soon(loop, cb_fail, "fail", NULL), 0);
+    CHECK_RC(cio_call_soon(loop, cb_log, "after", NULL), 0);
+    CHECK_RC(cio_call_soon(loop, (cio_callback_fn *)cio_loop_stop, loop, NULL), 0);
+    CHECK_RC(cio_loop_run_forever(loop), 0);
+    CHECK_ORDER("fail after");
+    CHECK_INT(hl.calls, 1);
+    CHECK_RC(hl.err, -EIO);
+    CHECK_STR(hl.msg, "Exception in callback");
+    CHECK_RC(cio_loop_set_exception_handler(loop, NULL, NULL), 0);
+    CHECK(cio_loop_get_exception_handler(loop, NULL) == NULL);
+    free_loop(loop);
+}
+
+static void t_handle_cancel(void)
+{
+    cio_loop_t *loop = new_loop();
+    cio_handle_t *h1, *h2, *h3;
+    CHECK_RC(cio_call_soon(loop, cb_log, "soon", &h1), 0);
+    CHECK_RC(cio_call_later(loop, 0.01, cb_log, "later", &h2), 0);
+    CHECK_RC(cio_call_later(loop, 0.02, cb_log, "kept", &h3), 0);
+    CHECK_RC(cio_call_later(loop, 0.03, (cio_callback_fn *)cio_loop_stop, loop, NULL), 0);
+    CHECK_INT(cio_handle_cancelled(h1), 0);
+    CHECK_RC(cio_handle_cancel(h1), 0);
+    CHECK_RC(cio_handle_cancel(h2), 0);
+    CHECK_INT(cio_handle_cancelled(h1), 1);
+    CHECK_INT(cio_handle_cancelled(h2), 1);
+    CHECK(cio_handle_when(h1) < 0);
+    double w = cio_handle_when(h3);
+    CHECK(w > cio_loop_time(loop) && w < cio_loop_time(loop) + 0.03);
+    CHECK_RC(cio_loop_run_forever(loop), 0);
+    CHECK_ORDER("kept");
+    cio_unref(h1);
+    cio_unref(h2);
+    cio_unref(h3);
+    free_loop(loop);
+}
+
+static void *wake_from_thread(void *arg)
+{
+    usleep(50 * 1000);
+    cio_call_soon_threadsafe(arg, (cio_callback_fn *)cio_loop_stop, arg);
+    return NULL;
+}
+
+/* A loop blocked in poll with nothing to do is woken by another thread. */
+static void t_call_soon_threadsafe_wakes_poll(void)
+{
+    cio_loop_t *loop = new_loop();
+    pthread_t th;
+    double t0 = now_s();
+    CHECK_INT(pthread_create(&th, NULL, wake_from_thread, loop), 0);
+    CHECK_RC(cio_loop_run_forever(loop), 0); /* would block forever otherwise */
+    double dt = now_s() - t0;
+    pthread_join(th, NULL);
+    CHECK(dt >= 0.045 && dt < 5.0);
+    free_loop(loop);
+}
+
+struct counter {
+    atomic_int n;
+    cio_loop_t *loop;
+};
+
+static int count_cb(void *arg)
+{
+    struct counter *c = arg;
+    if (atomic_fetch_add(&c->n, 1) + 1 == 4 * 10000)
+        cio_loop_stop(c->loop);
+    return 0;
+}
+
+static void *post_many(void *arg)
+{
+    struct counter *c = arg;
+    for (int i = 0; i < 10000; i++)
+        while (cio_call_soon_threadsafe(c->loop, count_cb, c) == -ENOMEM)
+            ;
+    return NULL;
+}
+
+static void t_threadsafe_many_threads_lose_nothing(void)
+{
+    struct counter c = {0, new_loop()};
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        pthread_create(&th[i], NULL, post_many, &c);
+    CHECK_RC(cio_loop_run_forever(c.loop), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    CHECK_INT(atomic_load(&c.n), 40000);
+    free_loop(c.loop);
+}
+
+static int nested_run(void *arg)
+{
+    cio_loop_t *other = arg;
+    log_event(cio_loop_run_forever(other) == CIO_ELOOPRUNNING ? "refused" : "ran");
+    cio_loop_t *self = NULL;
+    CHECK_RC(cio_get_running_loop(&self), 0);
+    log_event(cio_loop_run_forever(self) == CIO_ELOOPRUNNING ? "refused" : "ran");
+    cio_loop_stop(self);
+    return 0;
+}
+
+static void t_nested_run_refused(void)
+{
+    cio_loop_t *a = new_loop(), *b = new_loop();
+    CHECK_RC(cio_call_soon(a, nested_run, b, NULL), 0);
+    CHECK_RC(cio_loop_run_forever(a), 0);
+    CHECK_ORDER("refused refused");
+    free_loop(a);
+    free_loop(b);
+}
+
+static int check_running(void *arg)
+{
+    cio_loop_t *loop = arg, *got = NULL;
+    CHECK_RC(cio_get_running_loop(&got), 0);
+    CHECK(got == loop);
+    CHECK_INT(cio_loop_is_running(loop), 1);
+    cio_loop_stop(loop);
+    return 0;
+}
+
+static void t_running_loop_and_thread_loop(void)
+{
+    cio_loop_t *loop = new_loop(), *got = NULL;
+    CHECK_RC(cio_get_running_loop(&got), CIO_ENOLOOP);
+    CHECK(got == NULL);
+    CHECK_RC(cio_get_event_loop(&got), CIO_ENOLOOP);
+    CHECK_RC(cio_set_event_loop(loop), 0);
+    CHECK_RC(cio_get_event_loop(&got), 0);
+    CHECK(got == loop);
+    CHECK_RC(cio_call_soon(loop, check_running, loop, NULL), 0);
+    CHECK_RC(cio_loop_run_forever(loop), 0);
+    CHECK_INT(cio_loop_is_running(loop), 0);
+    CHECK_RC(cio_set_event_loop(NULL), 0);
+    CHECK_RC(cio_get_event_loop(&got), CIO_ENOLOOP);
+    free_loop(loop);
+}
+
+static void t_closed_loop(void)
+{
+    cio_loop_t *loop = new_loop();
+    CHECK_RC(cio_call_soon(loop, cb_log, "dropped", NULL), 0);
+    CHECK_RC(cio_call_later(loop, 10, cb_log, "dropped-timer", NULL), 0);
+    CHECK_RC(cio_loop_close(loop), 0);
+    CHECK_INT(cio_loop_is_closed(loop), 1);
+    CHECK_RC(cio_loop_close(loop), 0); /* idempotent */
+    CHECK_RC(cio_loop_run_forever(loop), CIO_ELOOPCLOSED);
+    CHECK_RC(cio_call_soon(loop, cb_log, "x", NULL), CIO_ELOOPCLOSED);
+    CHECK_RC(cio_call_later(loop, 1, cb_log, "x", NULL), CIO_ELOOPCLOSED);
+    CHECK_RC(cio_call_soon_threadsafe(loop, cb_log, "x"), CIO_ELOOPCLOSED);
+    cio_future_t *f = NULL;
+    CHECK_RC(cio_loop_create_future(loop, &f), CIO_ELOOPCLOSED);
+    CHECK_ORDER("");
+    free_loop(loop);
+}
+
+static void t_close_refuses_while_alive(void)
+{
+    cio_loop_t *loop = new_loop();
+    cio_handle_t *h;
+    CHECK_RC(cio_call_soon(loop, cb_log, "x", &h), 0);
+    CHECK_RC(cio_loop_close(loop), -EBUSY); /* the user still holds h */
+    CHECK_INT(cio_loop_is_closed(loop), 0);
+    cio_unref(h);
+    free_loop(loop);
+}
+
+static void t_bad_arguments(void)
+{
+    cio_loop_t *loop = new_loop();
+    int junk[8] = {0};
+    CHECK_RC(cio_loop_new(NULL), -EINVAL);
+    CHECK_RC(cio_loop_run_forever(NULL), -EINVAL);
+    CHECK_RC(cio_loop_run_forever((cio_loop_t *)junk), -EINVAL);
+    CHECK_RC(cio_loop_stop(NULL), -EINVAL);
+    CHECK_RC(cio_loop_close(NULL), -EINVAL);
+    CHECK_RC(cio_loop_free(NULL), -EINVAL);
+    CHECK_RC(cio_loop_is_running(NULL), -EINVAL);
+    CHECK_RC(cio_call_soon(NULL, cb_log, "x", NULL), -EINVAL);
+    CHECK_RC(cio_call_soon(loop, NULL, "x", NULL), -EINVAL);
+    CHECK_RC(cio_call_later(loop, NAN, cb_log, "x", NULL), -EINVAL);
+    CHECK_RC(cio_call_later(loop, INFINITY, cb_log, "x", NULL), -EINVAL);
+    CHECK_RC(cio_call_at(loop, NAN, cb_log, "x", NULL), -EINVAL);
+    CHECK_RC(cio_call_soon_threadsafe(NULL, cb_log, "x"), -EINVAL);
+    CHECK_RC(cio_handle_cancel(NULL), -EINVAL);
+    CHECK_RC(cio_handle_cancel((cio_handle_t *)junk), -EINVAL);
+    CHECK_RC(cio_unref(junk), -EINVAL);
+    CHECK(cio_ref(junk) == NULL);
+    CHECK_RC(cio_loop_set_stack_size(loop, 100), -EINVAL);
+    CHECK_RC(cio_loop_set_exception_handler(NULL, NULL, NULL), -EINVAL);
+    CHECK_RC(cio_loop_call_exception_handler(loop, NULL), -EINVAL);
+    CHECK_RC(cio_get_running_loop(NULL), -EINVAL);
+    CHECK_RC(cio_set_event_loop((cio_loop_t *)junk), -EINVAL);
+    CHECK_RC(cio_loop_run_until_complete(loop, NULL, NULL), -EINVAL);
+    /* A negative delay is due at once. */
+    CHECK_RC(cio_call_later(loop, -5, cb_log, "neg", NULL), 0);
+    CHECK_RC(cio_call_later(loop, 0.001, (cio_callback_fn *)cio_loop_stop, loop, NULL), 0);
+    CHECK_RC(cio_loop_run_forever(loop), 0);
+    CHECK_ORDER("neg");
+    free_loop(loop);
+}
+
+static int stop_cb(void *arg)
+{
+    return cio_loop_stop(arg);
+}
+
+/* Many timers: deadline order over a large random set, with a third of them
+ * cancelled. */
+struct tstate {
+    double last;
+    int fired, disorder;
+};
+
+static int timer_cb(void *arg)
+{
+    struct tstate *s = arg;
+    s->fired++;
+    return 0;
+}
+
+static void t_many_timers_with_cancels(void)
+{
+    cio_loop_t *loop = new_loop();
+    enum { N = 200000 };
+    cio_handle_t **hs = malloc(N * sizeof *hs);
+    struct tstate st = {0, 0, 0};
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < N; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        CHECK_RC(cio_call_later(loop, (double)(x % 200) / 1000.0, timer_cb, &st, &hs[i]), 0);
+    }
+    int cancelled = 0;
+    for (int i = 0; i < N; i += 3) {
+        cio_handle_cancel(hs[i]);
+        cancelled++;
+    }
+    CHECK_RC(cio_call_later(loop, 0.25, stop_cb, loop, NULL), 0);
+    CHECK_RC(cio_loop_run_forever(loop), 0);
+    /* Exactly the handles not cancelled ran. */
+    CHECK_INT(st.fired, N - cancelled);
+    int bad = 0;
+    for (int i = 0; i < N; i++) {
+        int c = cio_handle_cancelled(hs[i]);
+        if ((i % 3 == 0) != (c == 1))
+            bad++;
+        cio_unref(hs[i]);
+    }
+    CHECK_INT(bad, 0);
+    CHECK(cancelled > 0);
+    free(hs);
+    free_loop(loop);
+}
+
+/* Timers fire in (deadline, insertion) order even when many are pending. */
+struct ordcheck {
+    double prev_when;
+    int prev_seq;
+    int seq;
+    int violations;
+    int fired;
+};
+static struct ordcheck oc;
+struct tm_item {
+    double when;
+    int seq;
+};
+
+static int ordered_cb(void *arg)
+{
+    struct tm_item *it = arg;
+    if (it->when < oc.prev_when || (it->when == oc.prev_when && it->seq < oc.prev_seq))
+        oc.violations++;
+    oc.prev_when = it->when;
+    oc.prev_seq = it->seq;
+    oc.fired++;
+    return 0;
+}
+
+static void t_timer_order_random(void)
+{
+    cio_loop_t *loop = new_loop();
+    enum { N = 50000 };
+    struct tm_item *items = malloc(N * sizeof *items);
+    double base = cio_loop_time(loop) + 0.01;
+    memset(&oc, 0, sizeof oc);
+    uint64_t x = 1234567;
+    for (int i = 0; i < N; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        items[i].when = base + (double)(x % 50) / 1000.0; /* many ties */
+        items[i].seq = i;
+        CHECK_RC(cio_call_at(loop, items[i].when, ordered_cb, &items[i], NULL), 0);
+    }
+    CHECK_RC(cio_call_at(loop, base + 0.1, stop_cb, loop, NULL), 0);
+    CHECK_RC(cio_loop_run_forever(loop), 0);
+    CHECK_INT(oc.fired, N);
+    CHECK_INT(oc.violations, 0);
+    free(items);
+    free_loop(loop);
+}
+
+static void t_debug_flag_and_time(void)
+{
+    cio_loop_t *loop = new_loop();
+    CHECK_RC(cio_loop_set_debug(loop, 1), 0);
+    CHECK_INT(cio_loop_get_debug(loop), 1);
+    CHECK_RC(cio_loop_set_debug(loop, 0), 0);
+    CHECK_INT(cio_loop_get_debug(loop), 0);
+    double a = cio_loop_time(loop);
+    usleep(10000);
+    double b = cio_loop_time(loop);
+    CHECK(b - a >= 0.009 && b - a < 5);
+    CHECK_STR(cio_err_name(CIO_EINVALSTATE), "CIO_EINVALSTATE");
+    CHECK_STR(cio_err_name(-ECANCELED), "ECANCELED");
+    CHECK_STR(cio_strerror(-ETIMEDOUT), "timed out");
+    CHECK(strlen(cio_strerror(CIO_ENOLOOP)) > 0);
+    CHECK(strlen(cio_version()) >= 5);
+    free_loop(loop);
+}
+
+static const struct test_case cases[] = {
+    TEST(t_call_soon_fifo),
+    TEST(t_call_at_order_and_ties),
+    TEST(t_iteration_boundaries),
+    TEST(t_stop_inside_callback_runs_rest_of_batch),
+    TEST(t_callback_error_goes_to_handler),
+    TEST(t_handle_cancel),
+    TEST(t_call_soon_threadsafe_wakes_poll),
+    TEST(t_threadsafe_many_threads_lose_nothing),
+    TEST(t_nested_run_refused),
+    TEST(t_running_loop_and_thread_loop),
+    TEST(t_closed_loop),
+    TEST(t_close_refuses_while_alive),
+    TEST(t_bad_arguments),
+    TEST(t_many_timers_with_cancels),
+    TEST(t_timer_order_random),
+    TEST(t_debug_flag_and_time),
+};
+
+int main(int argc, char **argv)
+{
+    return run_tests(argc, argv, cases, NCASES(cases));
+}

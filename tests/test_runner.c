@@ -1,0 +1,183 @@
+/* Runners: cio_run and cio_runner_t. */
+#include "harness.h"
+
+static int m_value(void *arg, void **result)
+{
+    int rc = cio_sleep(0.001);
+    *result = arg;
+    return rc;
+}
+
+static void t_run_returns_value(void)
+{
+    void *r = NULL;
+    CHECK_RC(cio_run(m_value, "v", &r), 0);
+    CHECK_STR(r, "v");
+    cio_loop_t *l;
+    CHECK_RC(cio_get_running_loop(&l), CIO_ENOLOOP);
+}
+
+static int m_fails(void *arg, void **result)
+{
+    return cio_fail(-ENOENT, "no such thing");
+}
+
+static void t_run_returns_error(void)
+{
+    CHECK_RC(cio_run(m_fails, NULL, NULL), -ENOENT);
+    CHECK_RC(cio_run(NULL, NULL, NULL), -EINVAL);
+}
+
+struct shared {
+    cio_loop_t *loop;
+    int runs;
+};
+
+static int m_count(void *arg, void **result)
+{
+    struct shared *s = arg;
+    cio_loop_t *l;
+    cio_get_running_loop(&l);
+    if (s->loop)
+        CHECK(s->loop == l); /* the same loop across runs */
+    s->loop = l;
+    s->runs++;
+    return cio_sleep(0);
+}
+
+static void t_runner_reuse(void)
+{
+    cio_runner_t *r;
+    cio_runner_opts_t o = {1, 0};
+    CHECK_RC(cio_runner_new(&o, &r), 0);
+    struct shared s = {NULL, 0};
+    CHECK_RC(cio_runner_run(r, m_count, &s, NULL), 0);
+    CHECK_RC(cio_runner_run(r, m_count, &s, NULL), 0);
+    CHECK_RC(cio_runner_run(r, m_count, &s, NULL), 0);
+    CHECK_INT(s.runs, 3);
+    cio_loop_t *l;
+    CHECK_RC(cio_runner_get_loop(r, &l), 0);
+    CHECK(l == s.loop);
+    CHECK_INT(cio_loop_get_debug(l), 1);
+    CHECK_RC(cio_runner_close(r), 0);
+    CHECK_RC(cio_runner_close(r), 0); /* idempotent */
+    CHECK_RC(cio_runner_run(r, m_count, &s, NULL), CIO_ERUNNERCLOSED);
+    CHECK_RC(cio_runner_get_loop(r, &l), CIO_ERUNNERCLOSED);
+    CHECK_RC(cio_runner_free(r), 0);
+}
+
+static int m_nested(void *arg, void **result)
+{
+    cio_runner_t *r = arg;
+    CHECK_RC(cio_runner_run(r, m_value, NULL, NULL), CIO_ELOOPRUNNING);
+    CHECK_RC(cio_run(m_value, NULL, NULL), CIO_ELOOPRUNNING);
+    return 0;
+}
+
+static void t_nested_run_refused(void)
+{
+    cio_runner_t *r;
+    CHECK_RC(cio_runner_new(NULL, &r), 0);
+    CHECK_RC(cio_runner_run(r, m_nested, r, NULL), 0);
+    CHECK_RC(cio_runner_free(r), 0);
+}
+
+/* At the end, tasks still pending are cancelled and waited for: they may
+ * clean up (even suspending) before the loop closes. */
+static int bg_cleanup(void *arg, void **result)
+{
+    int rc = cio_sleep(100);
+    if (rc == -ECANCELED) {
+        log_event("bg-cancelled");
+        cio_sleep(0.001); /* cleanup that suspends */
+        log_event("bg-cleaned");
+    }
+    return rc;
+}
+
+static int bg_error_on_cancel(void *arg, void **result)
+{
+    int rc = cio_sleep(100);
+    return rc == -ECANCELED ? -EIO : rc;
+}
+
+static int m_leaves_tasks(void *arg, void **result)
+{
+    cio_task_t *a = cio_create_task(bg_cleanup, NULL);
+    cio_task_t *b = cio_create_task(bg_error_on_cancel, NULL);
+    cio_sleep(0.001);
+    cio_unref(a);
+    cio_unref(b);
+    log_event("main-done");
+    return 0;
+}
+
+static int shutdown_errors;
+static void shutdown_handler(cio_loop_t *loop, const cio_exc_context_t *ctx, void *ud)
+{
+    (void)loop;
+    (void)ud;
+    if (ctx->message && strstr(ctx->message, "shutdown") && ctx->error == -EIO)
+        shutdown_errors++;
+}
+
+static void t_shutdown_cancels_remaining(void)
+{
+    cio_runner_t *r;
+    CHECK_RC(cio_runner_new(NULL, &r), 0);
+    cio_loop_t *l;
+    CHECK_RC(cio_runner_get_loop(r, &l), 0);
+    shutdown_errors = 0;
+    cio_loop_set_exception_handler(l, shutdown_handler, NULL);
+    CHECK_RC(cio_runner_run(r, m_leaves_tasks, NULL, NULL), 0);
+    CHECK_ORDER("main-done");
+    CHECK_RC(cio_runner_free(r), 0);
+    CHECK_ORDER("main-done bg-cancelled bg-cleaned");
+    CHECK_INT(shutdown_errors, 1);
+}
+
+static int work(void *arg, void **result)
+{
+    *result = arg;
+    return 0;
+}
+
+static int m_uses_pool(void *arg, void **result)
+{
+    return cio_to_thread(work, arg, result);
+}
+
+static void t_run_shuts_pool_down(void)
+{
+    void *r = NULL;
+    CHECK_RC(cio_run(m_uses_pool, "pool", &r), 0);
+    CHECK_STR(r, "pool");
+}
+
+static void t_bad_arguments(void)
+{
+    cio_runner_t *r;
+    CHECK_RC(cio_runner_new(NULL, NULL), -EINVAL);
+    CHECK_RC(cio_runner_run(NULL, m_value, NULL, NULL), -EINVAL);
+    CHECK_RC(cio_runner_new(NULL, &r), 0);
+    CHECK_RC(cio_runner_run(r, NULL, NULL, NULL), -EINVAL);
+    CHECK_RC(cio_runner_get_loop(r, NULL), -EINVAL);
+    CHECK_RC(cio_runner_close(NULL), -EINVAL);
+    CHECK_RC(cio_runner_free(r), 0); /* never used: no loop was made */
+    CHECK_RC(cio_runner_free(NULL), 0);
+}
+
+static const struct test_case cases[] = {
+    TEST(t_run_returns_value),
+    TEST(t_run_returns_error),
+    TEST(t_runner_reuse),
+    TEST(t_nested_run_refused),
+    TEST(t_shutdown_cancels_remaining),
+    TEST(t_run_shuts_pool_down),
+    TEST(t_bad_arguments),
+};
+
+int main(int argc, char **argv)
+{
+    return run_tests(argc, argv, cases, NCASES(cases));
+}

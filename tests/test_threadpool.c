@@ -1,0 +1,256 @@
+/* The thread pool, run_coroutine_threadsafe, and loops in several threads. */
+#include "harness.h"
+
+#include <pthread.h>
+#include <unistd.h>
+
+static int blocking_double(void *arg, void **result)
+{
+    usleep(20000);
+    *result = (void *)((intptr_t)arg * 2);
+    return 0;
+}
+
+static int blocking_fail(void *arg, void **result)
+{
+    return -EACCES;
+}
+
+static int m_executor(void *arg, void **result)
+{
+    cio_loop_t *loop;
+    cio_get_running_loop(&loop);
+    enum { N = 8 };
+    cio_future_t *fs[N];
+    double t0 = now_s();
+    for (intptr_t i = 0; i < N; i++)
+        CHECK_RC(cio_loop_run_in_executor(loop, blocking_double, (void *)i, &fs[i]), 0);
+    for (intptr_t i = 0; i < N; i++) {
+        void *v;
+        CHECK_RC(cio_await(fs[i], &v), 0);
+        CHECK_INT((intptr_t)v, i * 2);
+        cio_unref(fs[i]);
+    }
+    /* 8 jobs of 20 ms on min(32, cpus+4) >= 5 workers: concurrently. */
+    CHECK(now_s() - t0 < 8 * 0.02);
+    CHECK_RC(cio_to_thread(blocking_fail, NULL, NULL), -EACCES);
+    void *v;
+    CHECK_RC(cio_to_thread(blocking_double, (void *)21, &v), 0);
+    CHECK_INT((intptr_t)v, 42);
+    return 0;
+}
+
+static void t_executor_results_and_errors(void)
+{
+    CHECK_RC(cio_run(m_executor, NULL, NULL), 0);
+}
+
+static int slow_job(void *arg, void **result)
+{
+    usleep(50000);
+    atomic_int *done = arg;
+    atomic_store(done, 1);
+    return 0;
+}
+
+static int body_to_thread(void *arg, void **result)
+{
+    return cio_to_thread(slow_job, arg, NULL);
+}
+
+/* Cancelling the awaiter does not stop the thread; the job still ends. */
+static int m_cancel_to_thread(void *arg, void **result)
+{
+    atomic_int *done = arg;
+    cio_task_t *t = cio_create_task(body_to_thread, done);
+    cio_sleep(0.005);
+    cio_task_cancel(t, NULL);
+    CHECK_RC(cio_await(t, NULL), -ECANCELED);
+    CHECK_INT(atomic_load(done), 0);
+    cio_unref(t);
+    return 0;
+}
+
+static void t_cancel_to_thread(void)
+{
+    atomic_int done = 0;
+    CHECK_RC(cio_run(m_cancel_to_thread, &done, NULL), 0);
+    CHECK_INT(atomic_load(&done), 1); /* run() waited for the pool */
+}
+
+static int m_pool_size(void *arg, void **result)
+{
+    cio_loop_t *loop;
+    cio_get_running_loop(&loop);
+    CHECK_RC(cio_loop_set_executor_size(loop, 0), -EINVAL);
+    CHECK_RC(cio_loop_set_executor_size(loop, 1), 0);
+    cio_future_t *fs[3];
+    double t0 = now_s();
+    for (int i = 0; i < 3; i++)
+        CHECK_RC(cio_loop_run_in_executor(loop, blocking_double, (void *)1, &fs[i]), 0);
+    for (int i = 0; i < 3; i++) {
+        CHECK_RC(cio_await(fs[i], NULL), 0);
+        cio_unref(fs[i]);
+    }
+    CHECK(now_s() - t0 >= 0.055); /* one worker: in sequence */
+    CHECK_RC(cio_loop_shutdown_default_executor(loop), 0);
+    /* A new pool starts on demand. */
+    void *v;
+    CHECK_RC(cio_to_thread(blocking_double, (void *)2, &v), 0);
+    CHECK_INT((intptr_t)v, 4);
+    return 0;
+}
+
+static void t_pool_size_and_shutdown(void)
+{
+    CHECK_RC(cio_run(m_pool_size, NULL, NULL), 0);
+}
+
+/* ------------------------------------------- run_coroutine_threadsafe */
+
+struct loop_thread {
+    pthread_t th;
+    cio_loop_t *loop;
+    atomic_int ready;
+    int rc;
+};
+
+static void *loop_thread_main(void *arg)
+{
+    struct loop_thread *lt = arg;
+    atomic_store(&lt->ready, 1);
+    lt->rc = cio_loop_run_forever(lt->loop);
+    return NULL;
+}
+
+static void start_loop_thread(struct loop_thread *lt)
+{
+    lt->loop = new_loop();
+    atomic_store(&lt->ready, 0);
+    pthread_create(&lt->th, NULL, loop_thread_main, lt);
+    while (!atomic_load(&lt->ready))
+        usleep(1000);
+}
+
+static void stop_loop_thread(struct loop_thread *lt)
+{
+    cio_call_soon_threadsafe(lt->loop, (cio_callback_fn *)cio_loop_stop, lt->loop);
+    pthread_join(lt->th, NULL);
+    CHECK_RC(lt->rc, 0);
+    free_loop(lt->loop);
+}
+
+static int coro_add(void *arg, void **result)
+{
+    int rc = cio_sleep(0.02);
+    *result = (void *)((intptr_t)arg + 1);
+    return rc;
+}
+
+static int coro_forever(void *arg, void **result)
+{
+    int rc = cio_sleep(100);
+    atomic_store((atomic_int *)arg, rc == -ECANCELED ? 1 : 2);
+    return rc;
+}
+
+static void t_run_coroutine_threadsafe(void)
+{
+    struct loop_thread lt;
+    start_loop_thread(&lt);
+    cio_tsfuture_t *f;
+    CHECK_RC(cio_run_coroutine_threadsafe(lt.loop, coro_add, (void *)41, &f), 0);
+    void *v = NULL;
+    CHECK_RC(cio_tsfuture_wait(f, 0.001, &v), -ETIMEDOUT); /* not yet */
+    CHECK_INT(cio_tsfuture_done(f), 0);
+    CHECK_RC(cio_tsfuture_wait(f, 5.0, &v), 0);
+    CHECK_INT((intptr_t)v, 42);
+    CHECK_INT(cio_tsfuture_done(f), 1);
+    CHECK_INT(cio_tsfuture_cancel(f), 0);
+    cio_tsfuture_free(f);
+
+    /* Cancel from this thread cancels the task in the loop. */
+    atomic_int seen = 0;
+    CHECK_RC(cio_run_coroutine_threadsafe(lt.loop, coro_forever, &seen, &f), 0);
+    usleep(20000);
+    CHECK_INT(cio_tsfuture_cancel(f), 1);
+    CHECK_RC(cio_tsfuture_wait(f, -1, NULL), -ECANCELED);
+    cio_tsfuture_free(f);
+    for (int i = 0; i < 500 && !atomic_load(&seen); i++)
+        usleep(1000);
+    CHECK_INT(atomic_load(&seen), 1);
+    stop_loop_thread(&lt);
+    CHECK_RC(cio_run_coroutine_threadsafe(NULL, coro_add, NULL, &f), -EINVAL);
+    CHECK_RC(cio_tsfuture_wait(NULL, 1, NULL), -EINVAL);
+}
+
+/* Every thread may run its own loop, at the same time. */
+struct per_thread {
+    pthread_t th;
+    int rc;
+    void *result;
+    intptr_t base;
+};
+
+static int thread_main_coro(void *arg, void **result)
+{
+    intptr_t sum = 0;
+    for (int i = 0; i < 5; i++) {
+        int rc = cio_sleep(0.01);
+        if (rc < 0)
+            return rc;
+        sum += (intptr_t)arg;
+    }
+    *result = (void *)sum;
+    return 0;
+}
+
+static void *run_in_thread(void *arg)
+{
+    struct per_thread *p = arg;
+    p->rc = cio_run(thread_main_coro, (void *)p->base, &p->result);
+    return NULL;
+}
+
+static void t_loop_per_thread(void)
+{
+    struct per_thread ps[4];
+    double t0 = now_s();
+    for (int i = 0; i < 4; i++) {
+        ps[i].base = i + 1;
+        pthread_create(&ps[i].th, NULL, run_in_thread, &ps[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(ps[i].th, NULL);
+        CHECK_RC(ps[i].rc, 0);
+        CHECK_INT((intptr_t)ps[i].result, 5 * (i + 1));
+    }
+    CHECK(now_s() - t0 < 0.05 * 4); /* concurrently, not in sequence */
+}
+
+static void t_bad_arguments(void)
+{
+    cio_future_t *f;
+    CHECK_RC(cio_loop_run_in_executor(NULL, blocking_fail, NULL, &f), -EINVAL);
+    CHECK_RC(cio_to_thread(NULL, NULL, NULL), -EINVAL);
+    CHECK_RC(cio_to_thread(blocking_fail, NULL, NULL), CIO_ENOTASK);
+    CHECK_RC(cio_loop_set_executor_size(NULL, 4), -EINVAL);
+    CHECK_RC(cio_loop_shutdown_default_executor(NULL), -EINVAL);
+    CHECK_RC(cio_tsfuture_cancel(NULL), -EINVAL);
+    CHECK_RC(cio_tsfuture_done(NULL), -EINVAL);
+    CHECK_RC(cio_tsfuture_free(NULL), 0);
+}
+
+static const struct test_case cases[] = {
+    TEST(t_executor_results_and_errors),
+    TEST(t_cancel_to_thread),
+    TEST(t_pool_size_and_shutdown),
+    TEST(t_run_coroutine_threadsafe),
+    TEST(t_loop_per_thread),
+    TEST(t_bad_arguments),
+};
+
+int main(int argc, char **argv)
+{
+    return run_tests(argc, argv, cases, NCASES(cases));
+}
