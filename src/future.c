@@ -21,6 +21,7 @@ int cio__future_init(cio_future_t *f, cio_loop_t *loop, uint32_t magic)
     f->state = CIO__PENDING;
     f->retrieved = 0;
     f->is_task = magic == CIO__MAGIC_TASK;
+    f->tflags = 0;
     f->rc = 0;
     f->result = NULL;
     f->message = NULL;

@@ -191,6 +191,7 @@ struct cio_loop_s {
     const struct cio__backend_ops *backend;
     int backend_fd;
     void *backend_data;
+    size_t nwatchers;             /* I/O watchers besides the wake-up fd */
     /* tasks */
     struct cio__ctx sched_ctx;    /* the loop's own context */
     struct cio__stack_pool stacks;
@@ -247,6 +248,7 @@ struct cio_future_s {
     uint8_t state;
     uint8_t retrieved;
     uint8_t is_task;
+    uint8_t tflags;           /* tasks: CIO__T_* (kept here, in padding) */
     int rc;                   /* error code when state is ERROR */
     void *result;
     char *message;            /* error or cancel message */
@@ -266,6 +268,15 @@ void cio__future_del_fcb(cio_future_t *f, struct cio__fcb *r);
 /* ------------------------------------------------------------------ tasks */
 typedef int cio__cancel_hook(struct cio__task *t);
 
+/* The wait a suspended task is in, on its own stack. */
+struct cio__wait {
+    cio__cancel_hook *cancel; /* cancels the wait; 1 if it did */
+    void *obj;                /* what is waited on */
+};
+
+enum { CIO__T_MUST_CANCEL = 1, CIO__T_STARTED = 2, CIO__T_EXITING = 4 };
+
+/* Kept small: a created task that has not run costs this object only. */
 struct cio__task {
     struct cio_future_s fut;
     struct cio__cb step;          /* ready-queue node */
@@ -273,17 +284,13 @@ struct cio__task {
     void *arg;
     struct cio__stack *stack;     /* NULL until the first step */
     char *name;                   /* NULL: "Task-<id>" made on demand */
-    uint64_t id;
+    char *fail_msg;               /* from cio_fail() */
+    struct cio__wait *wait;       /* while suspended in a cancellable wait */
+    struct cio__task *all_prev, *all_next;
+    uint32_t id;
     uint32_t stack_size;
     int32_t num_cancels;
-    uint8_t must_cancel;
-    uint8_t started;
-    uint8_t exiting;
     int wake_rc;                  /* set by whoever wakes it */
-    cio__cancel_hook *wait_cancel; /* how to cancel the current wait */
-    void *wait_obj;
-    struct cio__task *all_prev, *all_next;
-    char *fail_msg;               /* from cio_fail() */
 };
 
 static inline struct cio__task *cio__task_of(cio_future_t *f)

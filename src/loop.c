@@ -289,7 +289,10 @@ static int64_t phase_timeout(cio_loop_t *loop)
 
 static void phase_poll(cio_loop_t *loop, int64_t timeout)
 {
-    if (timeout == 0 && (loop->iteration % CIO__POLL_EVERY) != 0)
+    /* Busy: poll only every CIO__POLL_EVERY-th iteration, and not at all
+     * when no watcher but the wake-up eventfd exists (threadsafe posts are
+     * seen through ts_pending in phase_threadsafe). */
+    if (timeout == 0 && (loop->nwatchers == 0 || (loop->iteration % CIO__POLL_EVERY) != 0))
         return;
     loop->backend->poll(loop, timeout);
 }

@@ -62,15 +62,12 @@ int cio_loop_create_task(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio
     t->fn = fn;
     t->arg = arg;
     t->stack = NULL;
-    t->id = ++loop->task_counter;
+    t->id = (uint32_t)++loop->task_counter;
     t->stack_size = (uint32_t)ss;
     t->num_cancels = 0;
-    t->must_cancel = 0;
-    t->started = 0;
-    t->exiting = 0;
+    t->fut.tflags = 0;
     t->wake_rc = 0;
-    t->wait_cancel = NULL;
-    t->wait_obj = NULL;
+    t->wait = NULL;
     t->fail_msg = NULL;
     t->all_prev = NULL;
     t->all_next = loop->all_head;
@@ -116,12 +113,12 @@ static void task_finish(struct cio__task *t, int rc, void *result)
 
     char *fail = t->fail_msg;
     t->fail_msg = NULL;
-    if (t->must_cancel || rc == -ECANCELED) {
+    if ((t->fut.tflags & CIO__T_MUST_CANCEL) || rc == -ECANCELED) {
         /* A task that was asked to cancel and then returned ends cancelled. */
         char *m = t->fut.message;
         t->fut.message = NULL;
         cio__free(fail);
-        t->must_cancel = 0;
+        t->fut.tflags &= (uint8_t)~CIO__T_MUST_CANCEL;
         cio__future_complete(&t->fut, CIO__CANCELLED, -ECANCELED, NULL, m);
     } else if (rc < 0) {
         cio__future_complete(&t->fut, CIO__ERROR, rc, NULL, fail);
@@ -135,8 +132,8 @@ static void task_step(struct cio__cb *cb)
 {
     struct cio__task *t = cio__container_of(cb, struct cio__task, step);
     cio_loop_t *loop = t->fut.loop;
-    if (!t->started) {
-        if (t->must_cancel || loop->closed) {
+    if (!(t->fut.tflags & CIO__T_STARTED)) {
+        if ((t->fut.tflags & CIO__T_MUST_CANCEL) || loop->closed) {
             task_finish(t, -ECANCELED, NULL);
             cio__future_unref(&t->fut);
             return;
@@ -147,13 +144,13 @@ static void task_step(struct cio__cb *cb)
             cio__future_unref(&t->fut);
             return;
         }
-        t->started = 1;
+        t->fut.tflags |= CIO__T_STARTED;
         cio__ctx_make(t->stack, task_entry);
     }
     cio__tls.task = t;
     cio__ctx_switch(&loop->sched_ctx, &t->stack->ctx, t->stack, false);
     cio__tls.task = NULL;
-    if (t->exiting) {
+    if (t->fut.tflags & CIO__T_EXITING) {
         cio__stack_put(&loop->stacks, t->stack);
         t->stack = NULL;
         cio__future_unref(&t->fut); /* the loop's reference */
@@ -167,7 +164,7 @@ static void task_entry(void)
     void *result = NULL;
     int rc = t->fn(t->arg, &result);
     task_finish(t, rc, result);
-    t->exiting = 1;
+    t->fut.tflags |= CIO__T_EXITING;
     cio__ctx_switch(&t->stack->ctx, &t->fut.loop->sched_ctx, NULL, true);
     abort(); /* a finished task is never resumed */
 }
@@ -186,16 +183,15 @@ int cio__task_suspend(struct cio__task *t, cio__cancel_hook *hook, void *obj)
         cio__stack_report_overflow(t);
         abort();
     }
-    t->wait_cancel = hook;
-    t->wait_obj = obj;
+    struct cio__wait w = {hook, obj};
+    t->wait = hook ? &w : NULL;
     t->wake_rc = 0;
-    if (t->must_cancel && hook && hook(t))
-        t->must_cancel = 0;
+    if ((t->fut.tflags & CIO__T_MUST_CANCEL) && hook && hook(t))
+        t->fut.tflags &= (uint8_t)~CIO__T_MUST_CANCEL;
     cio__ctx_switch(&t->stack->ctx, &t->fut.loop->sched_ctx, NULL, false);
-    t->wait_cancel = NULL;
-    t->wait_obj = NULL;
-    if (t->must_cancel) {
-        t->must_cancel = 0;
+    t->wait = NULL;
+    if (t->fut.tflags & CIO__T_MUST_CANCEL) {
+        t->fut.tflags &= (uint8_t)~CIO__T_MUST_CANCEL;
         return -ECANCELED;
     }
     return t->wake_rc;
@@ -218,9 +214,9 @@ int cio_task_cancel(cio_task_t *f, const char *msg)
         f->message = m;
     }
     t->num_cancels++;
-    if (t->wait_cancel && t->wait_cancel(t))
+    if (t->wait && t->wait->cancel(t))
         return 1;
-    t->must_cancel = 1;
+    f->tflags |= CIO__T_MUST_CANCEL;
     return 1;
 }
 
@@ -235,7 +231,7 @@ int cio_task_uncancel(cio_task_t *f)
         return -EINVAL;
     struct cio__task *t = cio__task_of(f);
     if (t->num_cancels > 0 && --t->num_cancels == 0)
-        t->must_cancel = 0;
+        f->tflags &= (uint8_t)~CIO__T_MUST_CANCEL;
     return t->num_cancels;
 }
 
@@ -243,7 +239,7 @@ int cio_task_uncancel(cio_task_t *f)
 
 static int await_cancel(struct cio__task *t)
 {
-    return cio_future_cancel(t->wait_obj, t->fut.message) == 1;
+    return cio_future_cancel(t->wait->obj, t->fut.message) == 1;
 }
 
 int cio_await(cio_future_t *f, void **result)
@@ -294,7 +290,7 @@ static void sleep_fire(struct cio__timer *tm)
 
 static int sleep_cancel(struct cio__task *t)
 {
-    struct sleep_wait *sw = t->wait_obj;
+    struct sleep_wait *sw = t->wait->obj;
     if (sw->timer.idx == CIO__TIMER_NONE)
         return 0; /* already fired: the task is on the ready queue */
     cio__heap_remove(&t->fut.loop->timers, &sw->timer);
@@ -351,7 +347,7 @@ const char *cio_task_get_name(cio_task_t *f)
     struct cio__task *t = cio__task_of(f);
     if (!t->name) {
         char buf[32];
-        snprintf(buf, sizeof buf, "Task-%llu", (unsigned long long)t->id);
+        snprintf(buf, sizeof buf, "Task-%lu", (unsigned long)t->id);
         t->name = cio__strdup(buf);
     }
     return t->name;
