@@ -6,15 +6,6 @@
 
 #include <string.h>
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CIO__ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define CIO__ASAN 1
-#endif
-
 #ifdef CIO__ASAN
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
@@ -35,8 +26,6 @@ static void stack_fresh(struct cio__stack *s)
 }
 
 #if !defined(CIO_USE_UCONTEXT)
-void cio__switch_asm(void **save_sp, void *load_sp);
-
 void cio__ctx_make(struct cio__stack *s, void (*entry)(void))
 {
     stack_fresh(s);
@@ -60,7 +49,7 @@ void cio__ctx_make(struct cio__stack *s, void (*entry)(void))
     s->ctx.sp = sp;
 }
 
-static inline void raw_switch(struct cio__ctx *from, struct cio__ctx *to)
+static inline __attribute__((unused)) void raw_switch(struct cio__ctx *from, struct cio__ctx *to)
 {
     cio__switch_asm(&from->sp, to->sp);
 }
@@ -75,27 +64,23 @@ void cio__ctx_make(struct cio__stack *s, void (*entry)(void))
     makecontext(&s->ctx.uc, entry, 0);
 }
 
-static inline void raw_switch(struct cio__ctx *from, struct cio__ctx *to)
+static inline __attribute__((unused)) void raw_switch(struct cio__ctx *from, struct cio__ctx *to)
 {
     swapcontext(&from->uc, &to->uc);
 }
 #endif
 
+#ifdef CIO__ASAN
 void cio__ctx_switch(struct cio__ctx *from, struct cio__ctx *to, struct cio__stack *to_stack, bool dying)
 {
-#ifdef CIO__ASAN
     void *fake = NULL;
     const void *bottom = to_stack ? (const void *)to_stack->lo : sched_bottom;
     size_t size = to_stack ? (size_t)((char *)to_stack - to_stack->lo) : sched_size;
     __sanitizer_start_switch_fiber(dying ? NULL : &fake, bottom, size);
     raw_switch(from, to);
     __sanitizer_finish_switch_fiber(fake, NULL, NULL);
-#else
-    (void)to_stack;
-    (void)dying;
-    raw_switch(from, to);
-#endif
 }
+#endif
 
 void cio__ctx_started(void)
 {

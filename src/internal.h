@@ -136,10 +136,40 @@ void cio__stack_report_overflow(struct cio__task *t);
 
 /* Prepare s to start in entry() at the next switch to it. */
 void cio__ctx_make(struct cio__stack *s, void (*entry)(void));
-/* Switch from the running context to `to`.  from_stack/to_stack describe the
- * stacks for the sanitizers (NULL: the thread's own stack).  dying: the
- * context switched from is never resumed. */
+/* Switch from the running context to `to`.  to_stack describes the target
+ * stack for the sanitizers (NULL: the thread's own stack).  dying: the
+ * context switched from is never resumed.  Inline without sanitizers: every
+ * call level between two switches costs a mispredicted return. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CIO__ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define CIO__ASAN 1
+#endif
+#if !defined(CIO_USE_UCONTEXT)
+void cio__switch_asm(void **save_sp, void *load_sp);
+#endif
+#if defined(CIO__ASAN)
 void cio__ctx_switch(struct cio__ctx *from, struct cio__ctx *to, struct cio__stack *to_stack, bool dying);
+#elif defined(CIO_USE_UCONTEXT)
+static inline void cio__ctx_switch(struct cio__ctx *from, struct cio__ctx *to, struct cio__stack *to_stack,
+                                   bool dying)
+{
+    (void)to_stack;
+    (void)dying;
+    swapcontext(&from->uc, &to->uc);
+}
+#else
+static inline void cio__ctx_switch(struct cio__ctx *from, struct cio__ctx *to, struct cio__stack *to_stack,
+                                   bool dying)
+{
+    (void)to_stack;
+    (void)dying;
+    cio__switch_asm(&from->sp, to->sp);
+}
+#endif
 /* Called first thing on a new stack. */
 void cio__ctx_started(void);
 

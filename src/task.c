@@ -175,7 +175,7 @@ void cio__task_wake(struct cio__task *t, int rc)
     cio__loop_schedule(t->fut.loop, &t->step);
 }
 
-int cio__task_suspend(struct cio__task *t, cio__cancel_hook *hook, void *obj)
+static inline __attribute__((always_inline)) int task_suspend(struct cio__task *t, cio__cancel_hook *hook, void *obj)
 {
     char probe;
     if (&probe < t->stack->lo + 512) {
@@ -195,6 +195,11 @@ int cio__task_suspend(struct cio__task *t, cio__cancel_hook *hook, void *obj)
         return -ECANCELED;
     }
     return t->wake_rc;
+}
+
+int cio__task_suspend(struct cio__task *t, cio__cancel_hook *hook, void *obj)
+{
+    return task_suspend(t, hook, obj);
 }
 
 /* ------------------------------------------------------------- cancel */
@@ -307,7 +312,7 @@ int cio_sleep(double delay)
         return CIO_ENOTASK;
     if (!(delay > 0)) {
         cio__task_wake(t, 0);
-        return cio__task_suspend(t, NULL, NULL);
+        return task_suspend(t, NULL, NULL);
     }
     cio_loop_t *loop = t->fut.loop;
     int64_t d;
@@ -327,7 +332,11 @@ int cio_sleep(double delay)
 
 int cio_yield(void)
 {
-    return cio_sleep(0);
+    struct cio__task *t = cio__tls.task;
+    if (!t)
+        return CIO_ENOTASK;
+    cio__task_wake(t, 0);
+    return task_suspend(t, NULL, NULL);
 }
 
 /* ------------------------------------------------------------- names */
