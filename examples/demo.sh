@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Run every example in order, a "== name ==" header before each.
+# Usage: examples/demo.sh BUILD_DIR/examples
+# Exits nonzero if an example is missing or fails.
+set -u
+
+dir=${1:?usage: $0 EXAMPLES_BINARY_DIR}
+
+examples=(
+    hello_world               # seeds 000/001: asyncio.run
+    main_coroutine            # seed 002
+    my_coroutine              # seed 002
+    say_after_sequential      # seed 000: awaited in sequence, ~3 s
+    say_after_tasks           # seed 000: create_task, ~2 s
+    not_task                  # seed 001: ~4 s
+    is_task                   # seed 001: ~2 s
+    coordinator               # seed 002: workers A/B/C, ~3 s
+    future_tasks              # seed 003: a future set by one task, awaited by another
+    runner                    # seed 001: asyncio.Runner
+    run_until_complete        # seed 004: new loop / run_until_complete / close
+    run_until_complete_await  # seed 004: awaiting a long task (to_thread)
+    event_loop_threads        # seed 003: two threads, a loop each
+)
+
+failed=()
+for name in "${examples[@]}"; do
+    echo "== $name =="
+    if [[ ! -x "$dir/$name" ]]; then
+        echo "missing: $dir/$name" >&2
+        failed+=("$name")
+        continue
+    fi
+    "$dir/$name"
+    rc=$?
+    if ((rc != 0)); then
+        echo "FAILED: $name (exit $rc)" >&2
+        failed+=("$name")
+    fi
+done
+
+if ((${#failed[@]})); then
+    echo "failed: ${failed[*]}" >&2
+    exit 1
+fi
+echo "all ${#examples[@]} examples passed"
