@@ -53,7 +53,8 @@ CIO_EXTERN const char *cio_version(void);
     X(LIMITOVERRUN, 4013, "separator not found within the limit")                      \
     X(BROKENBARRIER, 4014, "barrier is broken")                                        \
     X(INTERRUPTED, 4015, "interrupted (KeyboardInterrupt)")                            \
-    X(SELFAWAIT, 4016, "a task cannot await itself")
+    X(SELFAWAIT, 4016, "a task cannot await itself")                                  \
+    X(TASKGROUP, 4017, "one or more tasks of the group failed (see cio_taskgroup_error)")
 
 enum {
 #define CIO__ERR_ENUM(name, num, text) CIO_E##name = -(num),
@@ -243,6 +244,8 @@ CIO_EXTERN int cio_await(cio_future_t *aw, void **result);
 typedef struct cio_task_opts_s {
     const char *name;  /* copied; NULL gives "Task-N" */
     size_t stack_size; /* 0: the loop's default */
+    int eager;         /* run the first step now, inside the create call
+                          (asyncio's eager_task_factory); from a task only */
 } cio_task_opts_t;
 
 /* Create a task running fn(arg) on loop; its first step runs on a later
@@ -287,6 +290,134 @@ CIO_EXTERN int cio_fail(int err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+
+/* ------------------------------------------------------------ composition */
+
+/* gather: await every future or task in aws[0..n) from inside a task.
+ * results[i] (if results) gets the i-th value, rcs[i] (if rcs) the i-th
+ * outcome.  Without CIO_RETURN_EXCEPTIONS the first failure (a child's error,
+ * or -ECANCELED for a child cancelled on its own) is returned at once and
+ * the other children are not cancelled; with it, every outcome is stored and
+ * 0 is returned.  Cancelling the awaiting task cancels every unfinished child
+ * and returns -ECANCELED.  n == 0 returns 0 at once; the same task given
+ * twice is awaited once.  -EINVAL (NULL array, NULL entry), -CIO_EWRONGLOOP,
+ * -CIO_ENOTASK, -ENOMEM. */
+#define CIO_RETURN_EXCEPTIONS 1
+CIO_EXTERN int cio_gather(cio_future_t *const *aws, size_t n, void **results, int *rcs, int flags);
+
+/* A coroutine call for the convenience forms. */
+typedef struct cio_call_s {
+    cio_coro_fn *fn;
+    void *arg;
+} cio_call_t;
+/* gather over calls: one task per call, created in order, then as
+ * cio_gather.  The tasks are released before returning. */
+CIO_EXTERN int cio_gather_calls(const cio_call_t *calls, size_t n, void **results, int *rcs, int flags);
+
+/* The gather as a future (asyncio's _GatheringFuture): *out completes when
+ * the gather does; cancelling it cancels the unfinished children.  Its
+ * outcome is cio_gather's; cio_gather_results copies the per-child values
+ * and outcomes (n entries each) once it is done. */
+CIO_EXTERN int cio_gather_start(cio_future_t *const *aws, size_t n, int flags, cio_future_t **out);
+CIO_EXTERN int cio_gather_results(cio_future_t *gather, void **results, int *rcs);
+
+/* wait: from a task, wait until return_when holds or timeout seconds pass
+ * (timeout < 0 or INFINITY: no limit).  done and pending (capacity n each,
+ * either may be NULL) receive the futures of each kind, in input order, and
+ * *ndone / *npending their counts.  Never returns the children's errors and
+ * never cancels anything.  0, -ECANCELED (the waiting task was cancelled),
+ * -EINVAL (n == 0, NULL array, bad return_when, NaN timeout). */
+enum { CIO_FIRST_COMPLETED = 1, CIO_FIRST_EXCEPTION = 2, CIO_ALL_COMPLETED = 3 };
+CIO_EXTERN int cio_wait(cio_future_t *const *fs, size_t n, double timeout, int return_when, cio_future_t **done,
+                        size_t *ndone, cio_future_t **pending, size_t *npending);
+
+/* wait_for: await f for at most timeout seconds (INFINITY: no limit).  On
+ * timeout f is cancelled and waited for until it really ends, then
+ * -ETIMEDOUT is returned, unless f swallowed the cancel and produced a value,
+ * which is returned.  Cancelling the caller cancels f. */
+CIO_EXTERN int cio_wait_for(cio_future_t *f, double timeout, void **result);
+/* wait_for over a call, run inline in the caller's task under a timeout
+ * scope (asyncio 3.12); timeout <= 0 never calls fn and returns -ETIMEDOUT. */
+CIO_EXTERN int cio_wait_for_call(cio_coro_fn *fn, void *arg, double timeout, void **result);
+
+/* shield: await f, but a cancel of the awaiting task does not reach f: the
+ * caller gets -ECANCELED while f goes on.  If f itself is cancelled the
+ * outcome is -ECANCELED; a done f returns its outcome at once. */
+CIO_EXTERN int cio_shield(cio_future_t *f, void **result);
+
+/* as_completed: an iterator handing back the futures of fs in completion
+ * order.  Each cio_as_completed_next returns 1 and *f (borrowed: the caller
+ * owns fs), 0 once every future was handed back, -ETIMEDOUT for each
+ * remaining one after timeout seconds (< 0 or INFINITY: none) — nothing is
+ * cancelled — or -ECANCELED if the waiting task is cancelled. */
+typedef struct cio_as_completed_s cio_as_completed_t;
+CIO_EXTERN int cio_as_completed_new(cio_future_t *const *fs, size_t n, double timeout, cio_as_completed_t **out);
+CIO_EXTERN int cio_as_completed_next(cio_as_completed_t *it, cio_future_t **f);
+CIO_EXTERN int cio_as_completed_free(cio_as_completed_t *it);
+
+/* timeout scopes (asyncio.timeout / timeout_at), in the caller's storage:
+ *
+ *     cio_timeout_t to;
+ *     int rc = cio_timeout_enter(&to, 10.0);
+ *     if (rc == 0) rc = cio_timeout_exit(&to, long_running(arg, NULL));
+ *
+ * At the deadline the current task is cancelled; exit turns the -ECANCELED
+ * of *this* expiry into -ETIMEDOUT, only when the task's cancel count is back
+ * at its value on entry; anything else passes through.  A deadline already
+ * past fires at the next suspension; a block that never suspends is never
+ * interrupted.  Every enter must be matched by an exit in the same task. */
+typedef struct cio_timeout_s {
+    uint64_t opaque[10];
+} cio_timeout_t;
+/* delay seconds from now; INFINITY: no deadline.  -CIO_ENOTASK,
+ * -CIO_EINVALSTATE if this scope is already entered, -EINVAL (NaN). */
+CIO_EXTERN int cio_timeout_enter(cio_timeout_t *to, double delay);
+/* An absolute deadline on cio_loop_time()'s clock. */
+CIO_EXTERN int cio_timeout_enter_at(cio_timeout_t *to, double when);
+/* Leave the scope; returns rc, or -ETIMEDOUT as described above.
+ * -CIO_EINVALSTATE if not entered, or from another task. */
+CIO_EXTERN int cio_timeout_exit(cio_timeout_t *to, int rc);
+/* Move the deadline (INFINITY disables it).  -CIO_EINVALSTATE unless
+ * entered and not yet expired. */
+CIO_EXTERN int cio_timeout_reschedule(cio_timeout_t *to, double when);
+/* The deadline (INFINITY if none), or NAN for a scope never entered. */
+CIO_EXTERN double cio_timeout_when(cio_timeout_t *to);
+/* 1 once the deadline fired, else 0. */
+CIO_EXTERN int cio_timeout_expired(cio_timeout_t *to);
+
+/* TaskGroup.  Made inside a task, which becomes its owner (the body).
+ *
+ *     cio_taskgroup_t *tg = cio_taskgroup_new();
+ *     cio_taskgroup_create_task(tg, fetch, &a);
+ *     cio_taskgroup_create_task(tg, fetch, &b);
+ *     rc = cio_taskgroup_wait(tg);      // leaving `async with`
+ *     ...inspect errors...
+ *     cio_taskgroup_free(tg);
+ *
+ * The first child that fails with an error other than -ECANCELED cancels the
+ * other children and the owner.  wait returns 0, -ECANCELED (a cancel from
+ * outside and no child error), or -CIO_ETASKGROUP with every error listed
+ * (never a cancellation).  The group restores the owner's cancel count. */
+typedef struct cio_taskgroup_s cio_taskgroup_t;
+/* NULL outside a task or without memory. */
+CIO_EXTERN cio_taskgroup_t *cio_taskgroup_new(void);
+/* The new task (borrowed: the group holds it until freed) or NULL; refused
+ * once the group is finished or shutting down after a failure. */
+CIO_EXTERN cio_task_t *cio_taskgroup_create_task(cio_taskgroup_t *tg, cio_coro_fn *fn, void *arg);
+/* The same with options and an error code: -CIO_EINVALSTATE when refused. */
+CIO_EXTERN int cio_taskgroup_create_task_ex(cio_taskgroup_t *tg, cio_coro_fn *fn, void *arg,
+                                            const cio_task_opts_t *opts, cio_task_t **out);
+/* Leave the group with the body's own outcome body_rc (an error of the body
+ * is listed with the children's, and cancels them). */
+CIO_EXTERN int cio_taskgroup_exit(cio_taskgroup_t *tg, int body_rc);
+/* cio_taskgroup_exit(tg, 0). */
+CIO_EXTERN int cio_taskgroup_wait(cio_taskgroup_t *tg);
+/* The errors after exit: their count, and the i-th (code, the task that
+ * failed — the owner for the body's error — and its message or NULL). */
+CIO_EXTERN int cio_taskgroup_error_count(cio_taskgroup_t *tg);
+CIO_EXTERN int cio_taskgroup_error(cio_taskgroup_t *tg, int i, int *code, cio_task_t **task, const char **message);
+/* Free a group that was exited (or never had a task).  -EBUSY otherwise. */
+CIO_EXTERN int cio_taskgroup_free(cio_taskgroup_t *tg);
 
 /* ---------------------------------------------------------------- runners */
 

@@ -20,7 +20,7 @@ int cio__future_init(cio_future_t *f, cio_loop_t *loop, uint32_t magic)
     f->loop = loop;
     f->state = CIO__PENDING;
     f->retrieved = 0;
-    f->is_task = magic == CIO__MAGIC_TASK;
+    f->kind = magic == CIO__MAGIC_TASK ? CIO__KIND_TASK : CIO__KIND_FUTURE;
     f->tflags = 0;
     f->rc = 0;
     f->result = NULL;
@@ -39,14 +39,16 @@ int cio__future_unref(cio_future_t *f)
     if (--f->obj.refs)
         return 0;
     if (f->state == CIO__ERROR && !f->retrieved && !f->loop->closed)
-        cio__loop_report(f->loop, f->is_task ? "Task exception was never retrieved" : "Future exception was never retrieved",
+        cio__loop_report(f->loop, f->kind == CIO__KIND_TASK ? "Task exception was never retrieved" : "Future exception was never retrieved",
                          f->rc, f->message, f, NULL);
     f->loop->nobjs--;
     cio__free(f->message);
-    if (f->is_task)
+    if (f->kind == CIO__KIND_TASK)
         cio__task_free_parts(f);
+    else if (f->kind == CIO__KIND_GATHER)
+        cio__gather_free_parts(f);
     f->obj.magic = CIO__MAGIC_DEAD;
-    cio__free(f->is_task ? (void *)cio__task_of(f) : (void *)f);
+    cio__free(f->kind == CIO__KIND_TASK ? (void *)cio__task_of(f) : (void *)f);
     return 0;
 }
 
@@ -93,8 +95,8 @@ void cio__task_wake(struct cio__task *t, int rc);
 
 static void schedule_fcb(cio_future_t *f, struct cio__fcb *r)
 {
-    if (r->task)
-        cio__task_wake(r->task, 0);
+    if (r->notify)
+        r->notify(r);
     else
         cio__loop_schedule(f->loop, &r->cb);
 }
@@ -151,7 +153,7 @@ static char *dup_msg(const char *msg, int *err)
 
 int cio_future_set_result(cio_future_t *f, void *value)
 {
-    if (cio__future_check(f) || f->is_task)
+    if (cio__future_check(f) || f->kind != CIO__KIND_FUTURE)
         return -EINVAL;
     if (f->state != CIO__PENDING)
         return CIO_EINVALSTATE;
@@ -161,7 +163,7 @@ int cio_future_set_result(cio_future_t *f, void *value)
 
 int cio_future_set_exception(cio_future_t *f, int err, const char *msg)
 {
-    if (cio__future_check(f) || f->is_task || err >= 0 || err == -ECANCELED)
+    if (cio__future_check(f) || f->kind != CIO__KIND_FUTURE || err >= 0 || err == -ECANCELED)
         return -EINVAL;
     if (f->state != CIO__PENDING)
         return CIO_EINVALSTATE;
@@ -179,8 +181,10 @@ int cio_future_cancel(cio_future_t *f, const char *msg)
 {
     if (cio__future_check(f))
         return -EINVAL;
-    if (f->is_task)
+    if (f->kind == CIO__KIND_TASK)
         return cio_task_cancel(f, msg);
+    if (f->kind == CIO__KIND_GATHER)
+        return cio__gather_cancel(f, msg);
     if (f->state != CIO__PENDING)
         return 0;
     int rc;
@@ -248,6 +252,7 @@ int cio_future_add_done_callback(cio_future_t *f, cio_done_fn *fn, void *arg)
     if (!r)
         return -ENOMEM;
     r->cb.run = fcb_run;
+    r->notify = NULL;
     r->task = NULL;
     r->fn = fn;
     r->arg = arg;
@@ -268,7 +273,7 @@ int cio_future_remove_done_callback(cio_future_t *f, cio_done_fn *fn, void *arg)
     struct cio__fcb **pp = &f->cbs;
     while (*pp) {
         struct cio__fcb *r = *pp;
-        if (!r->task && r->fn == fn && r->arg == arg) {
+        if (!r->notify && r->fn == fn && r->arg == arg) {
             *pp = r->next;
             cio__free(r);
             n++;

@@ -115,6 +115,11 @@ struct cio__stack {
     size_t size;     /* usable bytes, header included */
     uint8_t guarded; /* a PROT_NONE page lies below lo */
     uint8_t pooled;  /* from a slab of the loop's pool (else own mapping) */
+    /* During an eager first step: the context to return to at the task's
+     * first suspension or end (its creator's), and that context's stack
+     * (NULL: the thread's own).  NULL ret: the loop's context. */
+    struct cio__ctx *ret;
+    struct cio__stack *ret_stack;
 };
 
 struct cio__stack_pool {
@@ -260,12 +265,17 @@ int cio__double_to_ns(double s, int64_t *out); /* -EINVAL for NaN/inf */
 
 /* --------------------------------------------------------------- futures */
 enum { CIO__PENDING = 0, CIO__RESULT, CIO__ERROR, CIO__CANCELLED };
+enum { CIO__KIND_FUTURE = 0, CIO__KIND_TASK, CIO__KIND_GATHER };
 
 /* A done-callback registration: either a task waiting in cio_await() (on the
  * task's stack) or a user callback (allocated). */
 struct cio__fcb {
     struct cio__fcb *next;
     struct cio__cb cb;       /* ready-queue node (user callbacks) */
+    /* Internal registrations: called inside the completion, it may only
+     * update state and schedule (wake a task, queue a callback), never run
+     * user code.  NULL for user callbacks, which are queued. */
+    void (*notify)(struct cio__fcb *r);
     struct cio__task *task;  /* waiting task, or NULL */
     cio_done_fn *fn;
     void *arg;
@@ -277,7 +287,7 @@ struct cio_future_s {
     cio_loop_t *loop;
     uint8_t state;
     uint8_t retrieved;
-    uint8_t is_task;
+    uint8_t kind;             /* CIO__KIND_* */
     uint8_t tflags;           /* tasks: CIO__T_* (kept here, in padding) */
     int rc;                   /* error code when state is ERROR */
     void *result;
@@ -286,6 +296,8 @@ struct cio_future_s {
 };
 
 int cio__future_init(cio_future_t *f, cio_loop_t *loop, uint32_t magic);
+int cio__gather_cancel(cio_future_t *f, const char *msg);
+void cio__gather_free_parts(cio_future_t *f);
 int cio__future_unref(cio_future_t *f);
 void cio__task_free_parts(cio_future_t *f);
 const char *cio__task_name(cio_future_t *f);
@@ -304,7 +316,8 @@ struct cio__wait {
     void *obj;                /* what is waited on */
 };
 
-enum { CIO__T_MUST_CANCEL = 1, CIO__T_STARTED = 2, CIO__T_EXITING = 4 };
+/* tflags: the first three for tasks, MARK for any future (duplicate check). */
+enum { CIO__T_MUST_CANCEL = 1, CIO__T_STARTED = 2, CIO__T_EXITING = 4, CIO__F_MARK = 8 };
 
 /* Kept small: a created task that has not run costs this object only. */
 struct cio__task {

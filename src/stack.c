@@ -94,6 +94,8 @@ static struct cio__stack *carve(char *region, size_t stride, bool want_guard, bo
     s->size = stride - ps;
     s->guarded = guarded;
     s->pooled = pooled;
+    s->ret = NULL;
+    s->ret_stack = NULL;
     return s;
 }
 
@@ -105,6 +107,8 @@ struct cio__stack *cio__stack_get(struct cio__stack_pool *p, size_t size)
             struct cio__stack *s = p->free;
             p->free = s->next_free;
             p->nfree--;
+            s->ret = NULL;
+            s->ret_stack = NULL;
             return s;
         }
         struct cio__slab *sl = p->slabs;

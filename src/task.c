@@ -37,6 +37,41 @@ static int task_check(cio_task_t *f)
     return f && f->obj.magic == CIO__MAGIC_TASK ? 0 : -EINVAL;
 }
 
+/* asyncio's eager start: run the first step now, on the task's own stack,
+ * switching back here at its first suspension (it is then woken through the
+ * ready queue like any task) or at its end (it is done at creation and never
+ * scheduled). */
+static void eager_step(struct cio__task *t)
+{
+    cio_loop_t *loop = t->fut.loop;
+    struct cio__task *creator = cio__tls.task;
+    t->stack = cio__stack_get(&loop->stacks, t->stack_size);
+    if (!t->stack) {
+        cio__loop_schedule(loop, &t->step); /* the normal path reports -ENOMEM */
+        return;
+    }
+    t->fut.tflags |= CIO__T_STARTED;
+    cio__ctx_make(t->stack, task_entry);
+    t->fut.obj.refs++; /* keep it across the step, as the ready queue would */
+    cio__tls.task = t;
+    if (creator) {
+        t->stack->ret = &creator->stack->ctx;
+        t->stack->ret_stack = creator->stack;
+        cio__ctx_switch(&creator->stack->ctx, &t->stack->ctx, t->stack, false);
+    } else {
+        t->stack->ret = &loop->sched_ctx;
+        t->stack->ret_stack = NULL;
+        cio__ctx_switch(&loop->sched_ctx, &t->stack->ctx, t->stack, false);
+    }
+    cio__tls.task = creator;
+    if (t->fut.tflags & CIO__T_EXITING) {
+        cio__stack_put(&loop->stacks, t->stack);
+        t->stack = NULL;
+        cio__future_unref(&t->fut); /* the loop's reference */
+    }
+    cio__future_unref(&t->fut);
+}
+
 int cio_loop_create_task(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio_task_opts_t *opts,
                          cio_task_t **out)
 {
@@ -49,6 +84,8 @@ int cio_loop_create_task(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio
     size_t ss = opts ? opts->stack_size : 0;
     if (ss && (ss < 16 * 1024 || ss > ((size_t)1 << 30)))
         return -EINVAL;
+    if (opts && opts->eager && cio__tls.running != loop)
+        return CIO_ENOLOOP; /* an eager step runs inside the running loop */
     struct cio__task *t = cio__malloc(sizeof *t);
     if (!t)
         return -ENOMEM;
@@ -75,11 +112,14 @@ int cio_loop_create_task(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio
         loop->all_head->all_prev = t;
     loop->all_head = t;
     loop->ntasks_pending++;
-    cio__loop_schedule(loop, &t->step);
     if (out) {
         t->fut.obj.refs++;
         *out = &t->fut;
     }
+    if (opts && opts->eager)
+        eager_step(t);
+    else
+        cio__loop_schedule(loop, &t->step);
     return 0;
 }
 
@@ -91,7 +131,7 @@ cio_task_t *cio_create_task(cio_coro_fn *fn, void *arg)
 cio_task_t *cio_create_task_named(cio_coro_fn *fn, void *arg, const char *name)
 {
     cio_task_t *t = NULL;
-    cio_task_opts_t o = {name, 0};
+    cio_task_opts_t o = {.name = name};
     if (cio__tls.running)
         cio_loop_create_task(cio__tls.running, fn, arg, &o, &t);
     return t;
@@ -165,7 +205,11 @@ static void task_entry(void)
     int rc = t->fn(t->arg, &result);
     task_finish(t, rc, result);
     t->fut.tflags |= CIO__T_EXITING;
-    cio__ctx_switch(&t->stack->ctx, &t->fut.loop->sched_ctx, NULL, true);
+    struct cio__stack *s = t->stack;
+    if (s->ret)
+        cio__ctx_switch(&s->ctx, s->ret, s->ret_stack, true);
+    else
+        cio__ctx_switch(&s->ctx, &t->fut.loop->sched_ctx, NULL, true);
     abort(); /* a finished task is never resumed */
 }
 
@@ -188,7 +232,14 @@ static inline __attribute__((always_inline)) int task_suspend(struct cio__task *
     t->wake_rc = 0;
     if ((t->fut.tflags & CIO__T_MUST_CANCEL) && hook && hook(t))
         t->fut.tflags &= (uint8_t)~CIO__T_MUST_CANCEL;
-    cio__ctx_switch(&t->stack->ctx, &t->fut.loop->sched_ctx, NULL, false);
+    struct cio__stack *s = t->stack;
+    if (__builtin_expect(s->ret != NULL, 0)) {
+        /* The end of an eager first step: back to the creator. */
+        struct cio__ctx *ret = s->ret;
+        s->ret = NULL;
+        cio__ctx_switch(&s->ctx, ret, s->ret_stack, false);
+    } else
+        cio__ctx_switch(&s->ctx, &t->fut.loop->sched_ctx, NULL, false);
     t->wait = NULL;
     if (t->fut.tflags & CIO__T_MUST_CANCEL) {
         t->fut.tflags &= (uint8_t)~CIO__T_MUST_CANCEL;
@@ -242,6 +293,11 @@ int cio_task_uncancel(cio_task_t *f)
 
 /* ------------------------------------------------------------- await */
 
+static void await_wake(struct cio__fcb *r)
+{
+    cio__task_wake(r->task, 0);
+}
+
 static int await_cancel(struct cio__task *t)
 {
     return cio_future_cancel(t->wait->obj, t->fut.message) == 1;
@@ -264,6 +320,7 @@ int cio_await(cio_future_t *f, void **result)
         struct cio__fcb w;
         memset(&w, 0, sizeof w);
         w.task = t;
+        w.notify = await_wake;
         cio__future_add_fcb(f, &w);
         f->obj.refs++;
         int rc = cio__task_suspend(t, await_cancel, f);

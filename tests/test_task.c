@@ -420,7 +420,7 @@ static int m_names(void *arg, void **result)
     cio_get_running_loop(&loop);
     cio_task_t *a = cio_create_task(body_names, NULL);
     cio_task_t *b = cio_create_task_named(body_names, NULL, "fetcher");
-    cio_task_opts_t o = {"big", 256 * 1024};
+    cio_task_opts_t o = {.name = "big", .stack_size = 256 * 1024};
     cio_task_t *c = NULL;
     CHECK_RC(cio_loop_create_task(loop, body_names, NULL, &o, &c), 0);
     const char *an = cio_task_get_name(a);
@@ -467,7 +467,7 @@ static int m_stack_size(void *arg, void **result)
 {
     cio_loop_t *loop;
     cio_get_running_loop(&loop);
-    cio_task_opts_t o = {"large", 1024 * 1024};
+    cio_task_opts_t o = {.name = "large", .stack_size = 1024 * 1024};
     cio_task_t *t;
     CHECK_RC(cio_loop_create_task(loop, body_big_frame, NULL, &o, &t), 0);
     CHECK_RC(cio_await(t, NULL), 0);

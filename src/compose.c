@@ -1,0 +1,1001 @@
+/* Composition: gather, wait, wait_for, shield, as_completed, timeout scopes
+ * and TaskGroup, built as asyncio builds them on the task's cancel count.
+ *
+ * They watch futures through internal done-registrations (struct cio__fcb
+ * with a notify function) that run inside the completion and only update
+ * counters and wake the waiting task through the ready queue.  Registrations
+ * that live on a waiting task's stack are removed before the wait returns,
+ * so nothing ever points into a finished frame. */
+#include "internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+static int check_inputs(cio_future_t *const *fs, size_t n, cio_loop_t **loop)
+{
+    if (n && !fs)
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        if (cio__future_check(fs[i]))
+            return -EINVAL;
+        if (*loop && fs[i]->loop != *loop)
+            return CIO_EWRONGLOOP;
+        *loop = fs[i]->loop;
+    }
+    return 0;
+}
+
+static void set_timer(cio_loop_t *loop, struct cio__timer *t, int64_t when, void (*fire)(struct cio__timer *))
+{
+    t->when = when;
+    t->fire = fire;
+    cio__heap_push(&loop->timers, t);
+}
+
+static int timeout_to_deadline(double timeout, int64_t *deadline)
+{
+    if (isnan(timeout))
+        return -EINVAL;
+    if (timeout < 0 || isinf(timeout)) {
+        *deadline = -1;
+        return 0;
+    }
+    int64_t d;
+    cio__double_to_ns(timeout, &d);
+    *deadline = cio__now_ns() + d;
+    return 0;
+}
+
+/* ------------------------------------------------------------- gather */
+
+struct cio__gather {
+    struct cio_future_s fut;
+    size_t n, nunique, nfinished;
+    int flags;
+    int cancel_requested;
+    cio_future_t **children; /* n references, duplicates included */
+    struct cio__fcb *recs;   /* one registration per distinct child */
+};
+
+static struct cio__gather *gather_of(cio_future_t *f)
+{
+    return cio__container_of(f, struct cio__gather, fut);
+}
+
+void cio__gather_free_parts(cio_future_t *f)
+{
+    struct cio__gather *g = gather_of(f);
+    for (size_t i = 0; i < g->n; i++)
+        cio__future_unref(g->children[i]);
+    cio__free(g->children);
+    cio__free(g->recs);
+}
+
+static void gather_child_done(struct cio__fcb *r)
+{
+    struct cio__gather *g = r->arg;
+    cio_future_t *child = r->fut;
+    g->nfinished++;
+    if (child->state == CIO__ERROR)
+        child->retrieved = 1; /* the gather takes care of it */
+    if (g->fut.state == CIO__PENDING) {
+        if (!(g->flags & CIO_RETURN_EXCEPTIONS) && child->state != CIO__RESULT) {
+            /* The first failure reaches the awaiter; siblings go on.  A child
+             * cancelled on its own counts as a -ECANCELED error: the gather
+             * is done with it, not cancelled. */
+            char *m = child->message ? cio__strdup(child->message) : NULL;
+            cio__future_complete(&g->fut, CIO__ERROR, child->state == CIO__CANCELLED ? -ECANCELED : child->rc,
+                                 NULL, m);
+        } else if (g->nfinished == g->nunique) {
+            if (g->cancel_requested)
+                cio__future_complete(&g->fut, CIO__ERROR, -ECANCELED, NULL, NULL);
+            else
+                cio__future_complete(&g->fut, CIO__RESULT, 0, NULL, NULL);
+        }
+    }
+    if (g->nfinished == g->nunique) {
+        g->fut.retrieved = 1; /* the per-child outcomes are the real report */
+        cio__future_unref(&g->fut); /* the registrations' reference */
+    }
+}
+
+int cio__gather_cancel(cio_future_t *f, const char *msg)
+{
+    struct cio__gather *g = gather_of(f);
+    if (f->state != CIO__PENDING)
+        return 0;
+    int ret = 0;
+    for (size_t i = 0; i < g->n; i++)
+        if (cio_future_cancel(g->children[i], msg) == 1)
+            ret = 1;
+    if (ret)
+        g->cancel_requested = 1;
+    return ret;
+}
+
+int cio_gather_start(cio_future_t *const *aws, size_t n, int flags, cio_future_t **out)
+{
+    if (out)
+        *out = NULL;
+    if (!out || (flags & ~CIO_RETURN_EXCEPTIONS))
+        return -EINVAL;
+    cio_loop_t *loop = cio__tls.running;
+    int rc = check_inputs(aws, n, &loop);
+    if (rc < 0)
+        return rc;
+    if (!loop)
+        return CIO_ENOLOOP;
+    struct cio__gather *g = cio__calloc(sizeof *g);
+    if (!g)
+        return -ENOMEM;
+    if (n) {
+        g->children = cio__malloc(n * sizeof *g->children);
+        g->recs = cio__malloc(n * sizeof *g->recs);
+        if (!g->children || !g->recs) {
+            cio__free(g->children);
+            cio__free(g->recs);
+            cio__free(g);
+            return -ENOMEM;
+        }
+    }
+    cio__future_init(&g->fut, loop, CIO__MAGIC_FUTURE);
+    g->fut.kind = CIO__KIND_GATHER;
+    g->n = n;
+    g->flags = flags;
+    for (size_t i = 0; i < n; i++) {
+        cio_future_t *c = aws[i];
+        g->children[i] = c;
+        c->obj.refs++;
+        if (c->tflags & CIO__F_MARK)
+            continue; /* given twice: watched once */
+        c->tflags |= CIO__F_MARK;
+        struct cio__fcb *r = &g->recs[g->nunique++];
+        memset(r, 0, sizeof *r);
+        r->notify = gather_child_done;
+        r->fut = c;
+        r->arg = g;
+    }
+    for (size_t i = 0; i < n; i++)
+        aws[i]->tflags &= (uint8_t)~CIO__F_MARK;
+    *out = &g->fut;
+    if (g->nunique == 0) {
+        cio__future_complete(&g->fut, CIO__RESULT, 0, NULL, NULL);
+        return 0;
+    }
+    g->fut.obj.refs++; /* held until every registration has fired */
+    size_t k = g->nunique;
+    for (size_t i = 0; i < k; i++)
+        if (g->recs[i].fut->state == CIO__PENDING)
+            cio__future_add_fcb(g->recs[i].fut, &g->recs[i]);
+    for (size_t i = 0; i < k; i++)
+        if (g->recs[i].fut->state != CIO__PENDING)
+            gather_child_done(&g->recs[i]);
+    return 0;
+}
+
+int cio_gather_results(cio_future_t *f, void **results, int *rcs)
+{
+    if (cio__future_check(f) || f->kind != CIO__KIND_GATHER)
+        return -EINVAL;
+    struct cio__gather *g = gather_of(f);
+    for (size_t i = 0; i < g->n; i++) {
+        void *v = NULL;
+        cio_future_t *c = g->children[i];
+        int rc = c->state == CIO__PENDING ? CIO_EINVALSTATE : cio_future_result(c, &v);
+        if (results)
+            results[i] = v;
+        if (rcs)
+            rcs[i] = rc;
+    }
+    return 0;
+}
+
+int cio_gather(cio_future_t *const *aws, size_t n, void **results, int *rcs, int flags)
+{
+    if (!cio__tls.task)
+        return CIO_ENOTASK;
+    if (n == 0)
+        return aws || !n ? 0 : -EINVAL;
+    cio_future_t *g;
+    int rc = cio_gather_start(aws, n, flags, &g);
+    if (rc < 0)
+        return rc;
+    rc = cio_await(g, NULL);
+    if (results || rcs)
+        cio_gather_results(g, results, rcs);
+    cio_unref(g);
+    return rc;
+}
+
+int cio_gather_calls(const cio_call_t *calls, size_t n, void **results, int *rcs, int flags)
+{
+    if (!cio__tls.task)
+        return CIO_ENOTASK;
+    if (n && !calls)
+        return -EINVAL;
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!calls[i].fn)
+            return -EINVAL;
+    cio_task_t **ts = cio__malloc(n * sizeof *ts);
+    if (!ts)
+        return -ENOMEM;
+    cio_loop_t *loop = cio__tls.task->fut.loop;
+    int rc = 0;
+    size_t made = 0;
+    for (; made < n; made++)
+        if ((rc = cio_loop_create_task(loop, calls[made].fn, calls[made].arg, NULL, &ts[made])) < 0)
+            break;
+    if (rc == 0)
+        rc = cio_gather(ts, n, results, rcs, flags);
+    else
+        for (size_t i = 0; i < made; i++)
+            cio_task_cancel(ts[i], NULL); /* if a call fails at once, none runs */
+    for (size_t i = 0; i < made; i++)
+        cio_unref(ts[i]);
+    cio__free(ts);
+    return rc;
+}
+
+/* --------------------------------------------------------------- wait */
+
+struct waitst {
+    struct cio__task *task;
+    size_t remaining;
+    int return_when;
+    int woken;
+    struct cio__timer timer;
+};
+
+static void wait_wake(struct waitst *w, int rc)
+{
+    if (w->woken)
+        return;
+    w->woken = 1;
+    if (w->timer.idx != CIO__TIMER_NONE)
+        cio__heap_remove(&w->task->fut.loop->timers, &w->timer);
+    cio__task_wake(w->task, rc);
+}
+
+static void wait_notify(struct cio__fcb *r)
+{
+    struct waitst *w = r->arg;
+    w->remaining--;
+    if (w->remaining == 0 || w->return_when == CIO_FIRST_COMPLETED ||
+        (w->return_when == CIO_FIRST_EXCEPTION && r->fut->state == CIO__ERROR))
+        wait_wake(w, 0);
+}
+
+static void wait_fire(struct cio__timer *t)
+{
+    struct waitst *w = cio__container_of(t, struct waitst, timer);
+    wait_wake(w, 0);
+}
+
+static int wait_cancel(struct cio__task *t)
+{
+    struct waitst *w = t->wait->obj;
+    if (w->woken)
+        return 0;
+    wait_wake(w, -ECANCELED);
+    return 1;
+}
+
+int cio_wait(cio_future_t *const *fs, size_t n, double timeout, int return_when, cio_future_t **done,
+             size_t *ndone, cio_future_t **pending, size_t *npending)
+{
+    if (ndone)
+        *ndone = 0;
+    if (npending)
+        *npending = 0;
+    if (n == 0 || !fs || return_when < CIO_FIRST_COMPLETED || return_when > CIO_ALL_COMPLETED)
+        return -EINVAL;
+    struct cio__task *t = cio__tls.task;
+    if (!t)
+        return CIO_ENOTASK;
+    cio_loop_t *loop = t->fut.loop;
+    int64_t deadline = -1;
+    int rc = check_inputs(fs, n, &loop);
+    if (rc == 0 && loop != t->fut.loop)
+        rc = CIO_EWRONGLOOP;
+    if (rc == 0)
+        rc = timeout_to_deadline(timeout, &deadline);
+    if (rc < 0)
+        return rc;
+    struct waitst w = {t, 0, return_when, 0, {0, 0, CIO__TIMER_NONE, NULL}};
+    int satisfied = 0;
+    for (size_t i = 0; i < n; i++) {
+        cio_future_t *f = fs[i];
+        if (f->state == CIO__PENDING)
+            w.remaining++;
+        else if (return_when == CIO_FIRST_COMPLETED || (return_when == CIO_FIRST_EXCEPTION && f->state == CIO__ERROR))
+            satisfied = 1;
+    }
+    if (w.remaining && !satisfied) {
+        struct cio__fcb *recs = cio__calloc(n * sizeof *recs);
+        if (!recs || (deadline >= 0 && cio__heap_reserve(&loop->timers, 1) < 0)) {
+            cio__free(recs);
+            return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+            recs[i].notify = wait_notify;
+            recs[i].arg = &w;
+            recs[i].fut = fs[i];
+            if (fs[i]->state == CIO__PENDING)
+                cio__future_add_fcb(fs[i], &recs[i]);
+        }
+        if (deadline >= 0)
+            set_timer(loop, &w.timer, deadline, wait_fire);
+        rc = cio__task_suspend(t, wait_cancel, &w);
+        if (w.timer.idx != CIO__TIMER_NONE)
+            cio__heap_remove(&loop->timers, &w.timer);
+        for (size_t i = 0; i < n; i++)
+            if (fs[i]->state == CIO__PENDING)
+                cio__future_del_fcb(fs[i], &recs[i]);
+        cio__free(recs);
+    }
+    size_t nd = 0, np = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (fs[i]->state != CIO__PENDING) {
+            if (done)
+                done[nd] = fs[i];
+            nd++;
+        } else {
+            if (pending)
+                pending[np] = fs[i];
+            np++;
+        }
+    }
+    if (ndone)
+        *ndone = nd;
+    if (npending)
+        *npending = np;
+    return rc < 0 ? rc : 0;
+}
+
+/* ------------------------------------------------------------- shield */
+
+static void shield_wake(struct cio__fcb *r)
+{
+    cio__task_wake(r->task, 0);
+}
+
+static int shield_cancel(struct cio__task *t)
+{
+    struct cio__fcb *r = t->wait->obj;
+    if (r->fut->state != CIO__PENDING)
+        return 0; /* already woken by the completion */
+    cio__future_del_fcb(r->fut, r);
+    cio__task_wake(t, -ECANCELED);
+    return 1;
+}
+
+int cio_shield(cio_future_t *f, void **result)
+{
+    if (result)
+        *result = NULL;
+    if (cio__future_check(f))
+        return -EINVAL;
+    struct cio__task *t = cio__tls.task;
+    if (!t)
+        return CIO_ENOTASK;
+    if (f->loop != t->fut.loop)
+        return CIO_EWRONGLOOP;
+    if (f == &t->fut)
+        return CIO_ESELFAWAIT;
+    if (f->state == CIO__PENDING) {
+        struct cio__fcb w;
+        memset(&w, 0, sizeof w);
+        w.task = t;
+        w.notify = shield_wake;
+        w.fut = f;
+        f->obj.refs++;
+        cio__future_add_fcb(f, &w);
+        int rc = cio__task_suspend(t, shield_cancel, &w);
+        if (f->state == CIO__PENDING)
+            cio__future_del_fcb(f, &w);
+        if (rc < 0) {
+            cio__future_unref(f);
+            return rc;
+        }
+        rc = cio_future_result(f, result);
+        cio__future_unref(f);
+        return rc;
+    }
+    return cio_future_result(f, result);
+}
+
+/* ------------------------------------------------------ timeout scopes */
+
+enum { TO_ENTERED = 1, TO_EXPIRING, TO_EXPIRED, TO_EXITED };
+#define CIO__TIMEOUT_MAGIC 0x54696d65u /* "Time" */
+
+struct cio__timeout {
+    uint32_t magic;
+    uint8_t state;
+    int32_t cancelling; /* the task's count on entry */
+    struct cio__task *task;
+    int64_t when;       /* INT64_MAX: no deadline */
+    struct cio__timer timer;
+};
+_Static_assert(sizeof(struct cio__timeout) <= sizeof(cio_timeout_t), "cio_timeout_t too small");
+
+static void timeout_fire(struct cio__timer *tm)
+{
+    struct cio__timeout *to = cio__container_of(tm, struct cio__timeout, timer);
+    to->state = TO_EXPIRING;
+    cio_task_cancel(&to->task->fut, NULL);
+}
+
+static int timeout_arm(struct cio__timeout *to)
+{
+    cio_loop_t *loop = to->task->fut.loop;
+    if (to->timer.idx != CIO__TIMER_NONE)
+        cio__heap_remove(&loop->timers, &to->timer);
+    if (to->when == INT64_MAX)
+        return 0;
+    if (cio__heap_reserve(&loop->timers, 1) < 0)
+        return -ENOMEM;
+    set_timer(loop, &to->timer, to->when, timeout_fire);
+    return 0;
+}
+
+static int timeout_enter_ns(cio_timeout_t *opaque, int64_t when)
+{
+    struct cio__timeout *to = (struct cio__timeout *)opaque;
+    struct cio__task *t = cio__tls.task;
+    if (!t)
+        return CIO_ENOTASK;
+    if (to->magic == CIO__TIMEOUT_MAGIC && (to->state == TO_ENTERED || to->state == TO_EXPIRING) && to->task == t)
+        return CIO_EINVALSTATE; /* already entered */
+    memset(to, 0, sizeof *to);
+    to->timer.idx = CIO__TIMER_NONE;
+    to->task = t;
+    to->when = when;
+    to->cancelling = t->num_cancels;
+    int rc = timeout_arm(to);
+    if (rc < 0)
+        return rc;
+    to->magic = CIO__TIMEOUT_MAGIC;
+    to->state = TO_ENTERED;
+    return 0;
+}
+
+static int when_from_delay(double delay, int64_t *when)
+{
+    if (isnan(delay))
+        return -EINVAL;
+    if (isinf(delay) && delay > 0) {
+        *when = INT64_MAX;
+        return 0;
+    }
+    int64_t d;
+    cio__double_to_ns(delay, &d);
+    *when = cio__now_ns() + d;
+    return 0;
+}
+
+static int when_from_abs(double when_s, int64_t *when)
+{
+    if (isnan(when_s))
+        return -EINVAL;
+    if (isinf(when_s) && when_s > 0) {
+        *when = INT64_MAX;
+        return 0;
+    }
+    cio__double_to_ns(when_s, when);
+    return 0;
+}
+
+int cio_timeout_enter(cio_timeout_t *to, double delay)
+{
+    int64_t when;
+    if (!to || when_from_delay(delay, &when) < 0)
+        return -EINVAL;
+    return timeout_enter_ns(to, when);
+}
+
+int cio_timeout_enter_at(cio_timeout_t *to, double when_s)
+{
+    int64_t when;
+    if (!to || when_from_abs(when_s, &when) < 0)
+        return -EINVAL;
+    return timeout_enter_ns(to, when);
+}
+
+static struct cio__timeout *timeout_active(cio_timeout_t *opaque)
+{
+    struct cio__timeout *to = (struct cio__timeout *)opaque;
+    if (!to || to->magic != CIO__TIMEOUT_MAGIC)
+        return NULL;
+    return to;
+}
+
+int cio_timeout_exit(cio_timeout_t *opaque, int rc)
+{
+    struct cio__timeout *to = timeout_active(opaque);
+    if (!to || (to->state != TO_ENTERED && to->state != TO_EXPIRING) || to->task != cio__tls.task)
+        return CIO_EINVALSTATE;
+    if (to->timer.idx != CIO__TIMER_NONE)
+        cio__heap_remove(&to->task->fut.loop->timers, &to->timer);
+    if (to->state == TO_EXPIRING) {
+        to->state = TO_EXPIRED;
+        if (cio_task_uncancel(&to->task->fut) <= to->cancelling && rc == -ECANCELED)
+            return -ETIMEDOUT;
+        return rc;
+    }
+    to->state = TO_EXITED;
+    return rc;
+}
+
+int cio_timeout_reschedule(cio_timeout_t *opaque, double when_s)
+{
+    struct cio__timeout *to = timeout_active(opaque);
+    int64_t when;
+    if (!opaque || when_from_abs(when_s, &when) < 0)
+        return -EINVAL;
+    if (!to || to->state != TO_ENTERED)
+        return CIO_EINVALSTATE;
+    to->when = when;
+    return timeout_arm(to);
+}
+
+double cio_timeout_when(cio_timeout_t *opaque)
+{
+    struct cio__timeout *to = timeout_active(opaque);
+    if (!to)
+        return NAN;
+    return to->when == INT64_MAX ? INFINITY : (double)to->when / 1e9;
+}
+
+int cio_timeout_expired(cio_timeout_t *opaque)
+{
+    struct cio__timeout *to = timeout_active(opaque);
+    if (!to)
+        return opaque ? 0 : -EINVAL;
+    return to->state == TO_EXPIRING || to->state == TO_EXPIRED;
+}
+
+/* ------------------------------------------------------------ wait_for */
+
+int cio_wait_for(cio_future_t *f, double timeout, void **result)
+{
+    if (result)
+        *result = NULL;
+    if (cio__future_check(f) || isnan(timeout))
+        return -EINVAL;
+    struct cio__task *t = cio__tls.task;
+    if (!t)
+        return CIO_ENOTASK;
+    if (f->loop != t->fut.loop)
+        return CIO_EWRONGLOOP;
+    if (isinf(timeout) && timeout > 0)
+        return cio_await(f, result);
+    if (timeout <= 0) {
+        if (f->state != CIO__PENDING)
+            return cio_future_result(f, result);
+        /* Cancel and wait until it has really ended (a task never started
+         * never starts); a cancel of the caller meanwhile is its own. */
+        cio_future_cancel(f, NULL);
+        int rc = cio_shield(f, result);
+        if (rc == -ECANCELED && f->state == CIO__CANCELLED)
+            return -ETIMEDOUT;
+        return rc;
+    }
+    cio_timeout_t to;
+    int rc = cio_timeout_enter(&to, timeout);
+    if (rc < 0)
+        return rc;
+    rc = cio_await(f, result);
+    return cio_timeout_exit(&to, rc);
+}
+
+int cio_wait_for_call(cio_coro_fn *fn, void *arg, double timeout, void **result)
+{
+    if (result)
+        *result = NULL;
+    if (!fn || isnan(timeout))
+        return -EINVAL;
+    if (!cio__tls.task)
+        return CIO_ENOTASK;
+    if (timeout <= 0)
+        return -ETIMEDOUT;
+    void *dummy;
+    if (!result)
+        result = &dummy;
+    if (isinf(timeout))
+        return fn(arg, result);
+    cio_timeout_t to;
+    int rc = cio_timeout_enter(&to, timeout);
+    if (rc < 0)
+        return rc;
+    rc = fn(arg, result);
+    rc = cio_timeout_exit(&to, rc);
+    if (rc < 0)
+        *result = NULL;
+    return rc;
+}
+
+/* -------------------------------------------------------- as_completed */
+
+struct cio_as_completed_s {
+    cio_loop_t *loop;
+    size_t n, handed, head, tail;
+    cio_future_t **fs;   /* references */
+    cio_future_t **ring; /* done, in completion order */
+    struct cio__fcb *recs;
+    struct cio__task *waiter;
+    int timed_out;
+    struct cio__timer timer;
+};
+
+static void ac_notify(struct cio__fcb *r)
+{
+    struct cio_as_completed_s *it = r->arg;
+    it->ring[it->tail++] = r->fut;
+    if (it->waiter) {
+        struct cio__task *t = it->waiter;
+        it->waiter = NULL;
+        cio__task_wake(t, 0);
+    }
+}
+
+static void ac_fire(struct cio__timer *tm)
+{
+    struct cio_as_completed_s *it = cio__container_of(tm, struct cio_as_completed_s, timer);
+    it->timed_out = 1;
+    if (it->waiter) {
+        struct cio__task *t = it->waiter;
+        it->waiter = NULL;
+        cio__task_wake(t, 0);
+    }
+}
+
+static int ac_cancel(struct cio__task *t)
+{
+    struct cio_as_completed_s *it = t->wait->obj;
+    if (it->waiter != t)
+        return 0;
+    it->waiter = NULL;
+    cio__task_wake(t, -ECANCELED);
+    return 1;
+}
+
+int cio_as_completed_new(cio_future_t *const *fs, size_t n, double timeout, cio_as_completed_t **out)
+{
+    if (out)
+        *out = NULL;
+    if (!out || (n && !fs))
+        return -EINVAL;
+    cio_loop_t *loop = cio__tls.running;
+    int64_t deadline = -1;
+    int rc = check_inputs(fs, n, &loop);
+    if (rc == 0)
+        rc = timeout_to_deadline(timeout, &deadline);
+    if (rc < 0)
+        return rc;
+    if (!loop)
+        return CIO_ENOLOOP;
+    struct cio_as_completed_s *it = cio__calloc(sizeof *it);
+    if (!it)
+        return -ENOMEM;
+    it->loop = loop;
+    it->n = n;
+    it->timer.idx = CIO__TIMER_NONE;
+    if (n) {
+        it->fs = cio__malloc(n * sizeof *it->fs);
+        it->ring = cio__malloc(n * sizeof *it->ring);
+        it->recs = cio__calloc(n * sizeof *it->recs);
+    }
+    if ((n && (!it->fs || !it->ring || !it->recs)) || (deadline >= 0 && cio__heap_reserve(&loop->timers, 1) < 0)) {
+        cio__free(it->fs);
+        cio__free(it->ring);
+        cio__free(it->recs);
+        cio__free(it);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        it->fs[i] = fs[i];
+        fs[i]->obj.refs++;
+        it->recs[i].notify = ac_notify;
+        it->recs[i].arg = it;
+        it->recs[i].fut = fs[i];
+        if (fs[i]->state == CIO__PENDING)
+            cio__future_add_fcb(fs[i], &it->recs[i]);
+        else
+            it->ring[it->tail++] = fs[i];
+    }
+    if (deadline >= 0)
+        set_timer(loop, &it->timer, deadline, ac_fire);
+    *out = it;
+    return 0;
+}
+
+int cio_as_completed_next(cio_as_completed_t *it, cio_future_t **f)
+{
+    if (f)
+        *f = NULL;
+    if (!it || !f)
+        return -EINVAL;
+    for (;;) {
+        if (it->head < it->tail) {
+            *f = it->ring[it->head++];
+            it->handed++;
+            return 1;
+        }
+        if (it->handed == it->n)
+            return 0;
+        if (it->timed_out) {
+            it->handed++;
+            return -ETIMEDOUT;
+        }
+        struct cio__task *t = cio__tls.task;
+        if (!t)
+            return CIO_ENOTASK;
+        if (t->fut.loop != it->loop)
+            return CIO_EWRONGLOOP;
+        it->waiter = t;
+        int rc = cio__task_suspend(t, ac_cancel, it);
+        it->waiter = NULL;
+        if (rc < 0)
+            return rc;
+    }
+}
+
+int cio_as_completed_free(cio_as_completed_t *it)
+{
+    if (!it)
+        return 0;
+    if (it->waiter)
+        return -EBUSY;
+    if (it->timer.idx != CIO__TIMER_NONE)
+        cio__heap_remove(&it->loop->timers, &it->timer);
+    for (size_t i = 0; i < it->n; i++) {
+        if (it->fs[i]->state == CIO__PENDING)
+            cio__future_del_fcb(it->fs[i], &it->recs[i]);
+        cio__future_unref(it->fs[i]);
+    }
+    cio__free(it->fs);
+    cio__free(it->ring);
+    cio__free(it->recs);
+    cio__free(it);
+    return 0;
+}
+
+/* ----------------------------------------------------------- TaskGroup */
+
+#define CIO__TG_MAGIC 0x54477270u /* "TGrp" */
+
+struct tg_child {
+    struct cio__fcb rec;
+    struct tg_child *next, *prev; /* the pending list, then the done list */
+};
+
+struct tg_err {
+    int code;
+    cio_task_t *task; /* a reference */
+};
+
+struct cio_taskgroup_s {
+    uint32_t magic;
+    struct cio__task *owner;
+    struct tg_child *pending, *pending_tail, *done; /* pending in creation order */
+    size_t npending;
+    uint8_t exiting, finished, aborting, parent_cancel_requested, waiting;
+    struct tg_err *errs;
+    int nerr, cap, lost;
+};
+
+static void tg_record(cio_taskgroup_t *tg, int code, cio_task_t *task)
+{
+    if (tg->nerr == tg->cap) {
+        int cap = tg->cap ? tg->cap * 2 : 4;
+        struct tg_err *e = cio__realloc(tg->errs, (size_t)cap * sizeof *e);
+        if (!e) {
+            tg->lost++;
+            return;
+        }
+        tg->errs = e;
+        tg->cap = cap;
+    }
+    task->obj.refs++;
+    tg->errs[tg->nerr++] = (struct tg_err){code, task};
+}
+
+static void tg_abort(cio_taskgroup_t *tg)
+{
+    tg->aborting = 1;
+    for (struct tg_child *c = tg->pending; c; c = c->next)
+        cio_task_cancel(c->rec.fut, NULL);
+}
+
+/* Runs as a done callback through the ready queue, as asyncio's
+ * _on_task_done: children failing in the same iteration all get to run. */
+static void tg_child_done(struct cio__cb *cb)
+{
+    struct tg_child *c = cio__container_of(cb, struct tg_child, rec.cb);
+    struct cio__fcb *r = &c->rec;
+    cio_taskgroup_t *tg = r->arg;
+    cio_future_t *task = r->fut;
+    /* pending -> done */
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        tg->pending = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        tg->pending_tail = c->prev;
+    c->prev = NULL;
+    c->next = tg->done;
+    if (tg->done)
+        tg->done->prev = c;
+    tg->done = c;
+    tg->npending--;
+    if (tg->waiting && tg->npending == 0) {
+        tg->waiting = 0;
+        cio__task_wake(tg->owner, 0);
+    }
+    if (task->state != CIO__ERROR)
+        return;
+    task->retrieved = 1;
+    tg_record(tg, task->rc, task);
+    if (tg->owner->fut.state != CIO__PENDING) {
+        cio__loop_report(task->loop, "task of a TaskGroup failed after its owner ended", task->rc, task->message,
+                         task, NULL);
+        return;
+    }
+    if (!tg->aborting && !tg->parent_cancel_requested) {
+        tg_abort(tg);
+        tg->parent_cancel_requested = 1;
+        cio_task_cancel(&tg->owner->fut, NULL);
+    }
+}
+
+cio_taskgroup_t *cio_taskgroup_new(void)
+{
+    if (!cio__tls.task)
+        return NULL;
+    cio_taskgroup_t *tg = cio__calloc(sizeof *tg);
+    if (!tg)
+        return NULL;
+    tg->magic = CIO__TG_MAGIC;
+    tg->owner = cio__tls.task;
+    return tg;
+}
+
+static int tg_check(cio_taskgroup_t *tg)
+{
+    return tg && tg->magic == CIO__TG_MAGIC ? 0 : -EINVAL;
+}
+
+int cio_taskgroup_create_task_ex(cio_taskgroup_t *tg, cio_coro_fn *fn, void *arg, const cio_task_opts_t *opts,
+                                 cio_task_t **out)
+{
+    if (out)
+        *out = NULL;
+    if (tg_check(tg) || !fn)
+        return -EINVAL;
+    if ((tg->exiting && tg->npending == 0) || tg->finished || tg->aborting)
+        return CIO_EINVALSTATE; /* finished, or shutting down after a failure */
+    struct tg_child *c = cio__calloc(sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    cio_task_t *t;
+    int rc = cio_loop_create_task(tg->owner->fut.loop, fn, arg, opts, &t);
+    if (rc < 0) {
+        cio__free(c);
+        return rc;
+    }
+    c->rec.cb.run = tg_child_done;
+    c->rec.arg = tg;
+    c->rec.fut = t; /* the group's reference */
+    c->prev = tg->pending_tail;
+    if (tg->pending_tail)
+        tg->pending_tail->next = c;
+    else
+        tg->pending = c;
+    tg->pending_tail = c;
+    tg->npending++;
+    if (t->state == CIO__PENDING)
+        cio__future_add_fcb(t, &c->rec);
+    else
+        cio__loop_schedule(t->loop, &c->rec.cb); /* an eager task that already ended */
+    if (out)
+        *out = t;
+    return 0;
+}
+
+cio_task_t *cio_taskgroup_create_task(cio_taskgroup_t *tg, cio_coro_fn *fn, void *arg)
+{
+    cio_task_t *t = NULL;
+    cio_taskgroup_create_task_ex(tg, fn, arg, NULL, &t);
+    return t;
+}
+
+static int tg_cancel_wait(struct cio__task *t)
+{
+    cio_taskgroup_t *tg = t->wait->obj;
+    if (!tg->waiting)
+        return 0;
+    tg->waiting = 0;
+    cio__task_wake(t, -ECANCELED);
+    return 1;
+}
+
+int cio_taskgroup_exit(cio_taskgroup_t *tg, int body_rc)
+{
+    if (tg_check(tg))
+        return -EINVAL;
+    if (tg->exiting || cio__tls.task != tg->owner)
+        return CIO_EINVALSTATE;
+    tg->exiting = 1;
+    int propagate_cancel = body_rc == -ECANCELED;
+    if (body_rc < 0 && !tg->aborting)
+        tg_abort(tg);
+    while (tg->npending) {
+        tg->waiting = 1;
+        int rc = cio__task_suspend(tg->owner, tg_cancel_wait, tg);
+        tg->waiting = 0;
+        if (rc == -ECANCELED && !tg->aborting) {
+            propagate_cancel = 1;
+            tg_abort(tg);
+        }
+    }
+    tg->finished = 1;
+    if (tg->parent_cancel_requested && cio_task_uncancel(&tg->owner->fut) == 0)
+        propagate_cancel = 0; /* no cancel left but the group's own */
+    if (body_rc < 0 && body_rc != -ECANCELED)
+        tg_record(tg, body_rc, &tg->owner->fut);
+    if (tg->nerr || tg->lost)
+        return CIO_ETASKGROUP;
+    if (propagate_cancel)
+        return -ECANCELED;
+    return body_rc < 0 ? body_rc : 0;
+}
+
+int cio_taskgroup_wait(cio_taskgroup_t *tg)
+{
+    return cio_taskgroup_exit(tg, 0);
+}
+
+int cio_taskgroup_error_count(cio_taskgroup_t *tg)
+{
+    return tg_check(tg) ? -EINVAL : tg->nerr;
+}
+
+int cio_taskgroup_error(cio_taskgroup_t *tg, int i, int *code, cio_task_t **task, const char **message)
+{
+    if (tg_check(tg) || i < 0 || i >= tg->nerr)
+        return -EINVAL;
+    struct tg_err *e = &tg->errs[i];
+    if (code)
+        *code = e->code;
+    if (task)
+        *task = e->task;
+    if (message)
+        *message = e->task == &tg->owner->fut ? NULL : e->task->message;
+    return 0;
+}
+
+int cio_taskgroup_free(cio_taskgroup_t *tg)
+{
+    if (tg_check(tg))
+        return -EINVAL;
+    if (tg->npending)
+        return -EBUSY;
+    for (struct tg_child *c = tg->done; c;) {
+        struct tg_child *next = c->next;
+        cio__future_unref(c->rec.fut);
+        cio__free(c);
+        c = next;
+    }
+    for (int i = 0; i < tg->nerr; i++)
+        cio__future_unref(tg->errs[i].task);
+    cio__free(tg->errs);
+    tg->magic = CIO__MAGIC_DEAD;
+    cio__free(tg);
+    return 0;
+}

@@ -1,0 +1,753 @@
+/* Composition: gather, wait, wait_for, as_completed, shield, timeout scopes,
+ * TaskGroup — asyncio's semantics, including the cancellation corners. */
+#include "harness.h"
+
+/* A child: sleeps `delay`, logs, then returns rc (value = name). */
+struct job {
+    double delay;
+    const char *name;
+    int rc;
+    int swallow; /* catch a cancel and return normally */
+};
+
+static int job_fn(void *arg, void **result)
+{
+    struct job *j = arg;
+    int rc = cio_sleep(j->delay);
+    if (rc == -ECANCELED) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "%s-cancelled", j->name);
+        log_event(buf);
+        if (j->swallow) {
+            *result = (void *)j->name;
+            return 0;
+        }
+        return rc;
+    }
+    log_event(j->name);
+    *result = (void *)j->name;
+    return j->rc;
+}
+
+static cio_task_t *spawn(struct job *j)
+{
+    cio_task_t *t = cio_create_task_named(job_fn, j, j->name);
+    if (!t)
+        FAILF("cio_create_task failed");
+    return t;
+}
+
+/* ------------------------------------------------------------- gather */
+
+static int m_gather_order(void *arg, void **result)
+{
+    struct job a = {0.03, "a", 0, 0}, b = {0.01, "b", 0, 0}, c = {0.02, "c", 0, 0};
+    cio_task_t *ts[4] = {spawn(&a), spawn(&b), spawn(&c), NULL};
+    ts[3] = ts[1]; /* the same task twice: awaited once */
+    void *res[4];
+    int rcs[4];
+    double t0 = now_s();
+    CHECK_RC(cio_gather(ts, 4, res, rcs, 0), 0);
+    CHECK(now_s() - t0 < 0.03 + 1.0);
+    CHECK_STR(res[0], "a");
+    CHECK_STR(res[1], "b");
+    CHECK_STR(res[2], "c");
+    CHECK_STR(res[3], "b");
+    for (int i = 0; i < 4; i++)
+        CHECK_RC(rcs[i], 0);
+    for (int i = 0; i < 3; i++)
+        cio_unref(ts[i]);
+    CHECK_RC(cio_gather(NULL, 0, NULL, NULL, 0), 0); /* empty: at once */
+    return 0;
+}
+
+static void t_gather_results_in_argument_order(void)
+{
+    CHECK_RC(cio_run(m_gather_order, NULL, NULL), 0);
+    CHECK_ORDER("b c a");
+}
+
+static int m_gather_fail_fast(void *arg, void **result)
+{
+    struct job a = {0.01, "a", -EIO, 0}, b = {0.03, "b", 0, 0};
+    cio_task_t *ts[2] = {spawn(&a), spawn(&b)};
+    int rcs[2];
+    CHECK_RC(cio_gather(ts, 2, NULL, rcs, 0), -EIO);
+    log_event("gather-returned");
+    CHECK_RC(rcs[0], -EIO);
+    CHECK_RC(rcs[1], CIO_EINVALSTATE); /* still running: not cancelled */
+    CHECK_RC(cio_await(ts[1], NULL), 0);
+    cio_unref(ts[0]);
+    cio_unref(ts[1]);
+    return 0;
+}
+
+static void t_gather_first_error_does_not_cancel_siblings(void)
+{
+    CHECK_RC(cio_run(m_gather_fail_fast, NULL, NULL), 0);
+    CHECK_ORDER("a gather-returned b");
+}
+
+static int m_gather_return_exc(void *arg, void **result)
+{
+    struct job a = {0.01, "a", -EIO, 0}, b = {1, "b", 0, 0}, c = {0.02, "c", 0, 0};
+    cio_task_t *ts[3] = {spawn(&a), spawn(&b), spawn(&c)};
+    cio_future_t *g;
+    CHECK_RC(cio_gather_start(ts, 3, CIO_RETURN_EXCEPTIONS, &g), 0);
+    cio_sleep(0.005);
+    cio_task_cancel(ts[1], NULL); /* a child cancelled on its own */
+    void *res[3];
+    int rcs[3];
+    CHECK_RC(cio_await(g, NULL), 0);
+    CHECK_INT(cio_future_cancelled(g), 0);
+    CHECK_RC(cio_gather_results(g, res, rcs), 0);
+    CHECK_RC(rcs[0], -EIO);
+    CHECK_RC(rcs[1], -ECANCELED);
+    CHECK_RC(rcs[2], 0);
+    CHECK_STR(res[2], "c");
+    cio_unref(g);
+    for (int i = 0; i < 3; i++)
+        cio_unref(ts[i]);
+    return 0;
+}
+
+static void t_gather_return_exceptions(void)
+{
+    CHECK_RC(cio_run(m_gather_return_exc, NULL, NULL), 0);
+    CHECK_ORDER("b-cancelled a c");
+}
+
+/* A child cancelled on its own, without return_exceptions: the gather is
+ * done with -ECANCELED as its error, not cancelled; siblings go on. */
+static int m_gather_child_cancelled(void *arg, void **result)
+{
+    struct job a = {1, "a", 0, 0}, b = {0.02, "b", 0, 0};
+    cio_task_t *ts[2] = {spawn(&a), spawn(&b)};
+    cio_future_t *g;
+    CHECK_RC(cio_gather_start(ts, 2, 0, &g), 0);
+    cio_sleep(0.005);
+    cio_task_cancel(ts[0], NULL);
+    CHECK_RC(cio_await(g, NULL), -ECANCELED);
+    CHECK_INT(cio_future_cancelled(g), 0);
+    CHECK_INT(cio_future_done(ts[1]), 0);
+    CHECK_RC(cio_await(ts[1], NULL), 0);
+    cio_unref(g);
+    cio_unref(ts[0]);
+    cio_unref(ts[1]);
+    return 0;
+}
+
+static void t_gather_child_cancelled_alone(void)
+{
+    CHECK_RC(cio_run(m_gather_child_cancelled, NULL, NULL), 0);
+    CHECK_ORDER("a-cancelled b");
+}
+
+static int body_gather_xy(void *arg, void **result)
+{
+    struct job *js = arg;
+    cio_call_t calls[2] = {{job_fn, &js[0]}, {job_fn, &js[1]}};
+    int rc = cio_gather_calls(calls, 2, NULL, NULL, CIO_RETURN_EXCEPTIONS);
+    log_event(rc == -ECANCELED ? "awaiter-cancelled" : "awaiter-done");
+    return rc;
+}
+
+/* Cancelling the task awaiting a gather cancels every child (even with
+ * return_exceptions) and the awaiter gets -ECANCELED. */
+static int m_gather_cancel_awaiter(void *arg, void **result)
+{
+    struct job js[2] = {{1, "x", 0, 0}, {1, "y", 0, 0}};
+    cio_task_t *t = cio_create_task(body_gather_xy, js);
+    cio_sleep(0.01);
+    CHECK_INT(cio_task_cancel(t, NULL), 1);
+    CHECK_RC(cio_await(t, NULL), -ECANCELED);
+    cio_unref(t);
+    return 0;
+}
+
+static void t_gather_cancel_cancels_children(void)
+{
+    CHECK_RC(cio_run(m_gather_cancel_awaiter, NULL, NULL), 0);
+    CHECK_ORDER("x-cancelled y-cancelled awaiter-cancelled");
+}
+
+/* Cancelling the gather future itself; twice in a row. */
+static int m_gather_future_cancel(void *arg, void **result)
+{
+    struct job a = {1, "p", 0, 0}, b = {1, "q", 0, 1 /* swallows */};
+    cio_task_t *ts[2] = {spawn(&a), spawn(&b)};
+    cio_future_t *g;
+    CHECK_RC(cio_gather_start(ts, 2, CIO_RETURN_EXCEPTIONS, &g), 0);
+    cio_sleep(0.005);
+    CHECK_INT(cio_future_cancel(g, NULL), 1);
+    CHECK_INT(cio_future_cancel(g, NULL), 1);
+    CHECK_RC(cio_await(g, NULL), -ECANCELED); /* even though q swallowed */
+    CHECK_INT(cio_future_cancel(g, NULL), 0); /* done */
+    CHECK_INT(cio_task_cancelling(ts[0]), 2);
+    cio_unref(g);
+    cio_unref(ts[0]);
+    cio_unref(ts[1]);
+    return 0;
+}
+
+static void t_gather_future_cancel(void)
+{
+    CHECK_RC(cio_run(m_gather_future_cancel, NULL, NULL), 0);
+    CHECK_ORDER("p-cancelled q-cancelled");
+}
+
+/* --------------------------------------------------------------- wait */
+
+static int m_wait(void *arg, void **result)
+{
+    struct job a = {0.01, "a", 0, 0}, b = {0.03, "b", -EIO, 0}, c = {0.2, "c", 0, 0};
+    cio_task_t *ts[3] = {spawn(&a), spawn(&b), spawn(&c)};
+    cio_future_t *done[3], *pending[3];
+    size_t nd, np;
+    CHECK_RC(cio_wait(ts, 3, -1, CIO_FIRST_COMPLETED, done, &nd, pending, &np), 0);
+    CHECK_INT(nd, 1);
+    CHECK_INT(np, 2);
+    CHECK(done[0] == ts[0]);
+    CHECK_RC(cio_wait(ts, 3, -1, CIO_FIRST_EXCEPTION, done, &nd, pending, &np), 0);
+    CHECK_INT(nd, 2);
+    CHECK(pending[0] == ts[2]);
+    /* A timeout returns what is done, cancels nothing, raises nothing. */
+    double t0 = now_s();
+    CHECK_RC(cio_wait(ts, 3, 0.02, CIO_ALL_COMPLETED, done, &nd, pending, &np), 0);
+    CHECK(now_s() - t0 >= 0.019);
+    CHECK_INT(np, 1);
+    CHECK_INT(cio_future_cancelled(ts[2]), 0);
+    CHECK_RC(cio_wait(ts, 3, INFINITY, CIO_ALL_COMPLETED, NULL, &nd, NULL, &np), 0);
+    CHECK_INT(nd, 3);
+    CHECK_INT(np, 0);
+    CHECK_RC(cio_wait(ts, 0, -1, CIO_ALL_COMPLETED, NULL, NULL, NULL, NULL), -EINVAL);
+    CHECK_RC(cio_wait(ts, 3, -1, 7, NULL, NULL, NULL, NULL), -EINVAL);
+    CHECK_RC(cio_wait(ts, 3, NAN, CIO_ALL_COMPLETED, NULL, NULL, NULL, NULL), -EINVAL);
+    CHECK_RC(cio_future_exception(ts[1]), -EIO);
+    for (int i = 0; i < 3; i++)
+        cio_unref(ts[i]);
+    return 0;
+}
+
+static void t_wait_modes_and_timeout(void)
+{
+    CHECK_RC(cio_run(m_wait, NULL, NULL), 0);
+    CHECK_ORDER("a b c");
+}
+
+static int body_wait_forever(void *arg, void **result)
+{
+    cio_future_t *f = arg;
+    int rc = cio_wait(&f, 1, -1, CIO_ALL_COMPLETED, NULL, NULL, NULL, NULL);
+    log_event(rc == -ECANCELED ? "wait-cancelled" : "wait-returned");
+    return rc;
+}
+
+static int m_wait_cancelled(void *arg, void **result)
+{
+    cio_future_t *f = cio_create_future();
+    cio_task_t *t = cio_create_task(body_wait_forever, f);
+    cio_sleep(0.005);
+    cio_task_cancel(t, NULL);
+    CHECK_RC(cio_await(t, NULL), -ECANCELED);
+    CHECK_INT(cio_future_done(f), 0); /* wait cancels nothing */
+    cio_future_set_result(f, NULL);   /* no registration is left behind */
+    cio_sleep(0);
+    cio_unref(t);
+    cio_unref(f);
+    return 0;
+}
+
+static void t_wait_cancelled_cancels_nothing(void)
+{
+    CHECK_RC(cio_run(m_wait_cancelled, NULL, NULL), 0);
+    CHECK_ORDER("wait-cancelled");
+}
+
+/* ------------------------------------------------------------ wait_for */
+
+static int m_wait_for(void *arg, void **result)
+{
+    struct job fast = {0.01, "fast", 0, 0}, slow = {1, "slow", 0, 0}, sw = {1, "sw", 0, 1};
+    cio_task_t *t = spawn(&fast);
+    void *v = NULL;
+    CHECK_RC(cio_wait_for(t, 1.0, &v), 0);
+    CHECK_STR(v, "fast");
+    cio_unref(t);
+
+    t = spawn(&slow);
+    double t0 = now_s();
+    CHECK_RC(cio_wait_for(t, 0.02, &v), -ETIMEDOUT);
+    CHECK(now_s() - t0 >= 0.019);
+    CHECK_INT(cio_future_cancelled(t), 1); /* really finished before returning */
+    CHECK_INT(cio_task_cancelling(cio_current_task()), 0);
+    cio_unref(t);
+
+    t = spawn(&sw); /* swallows the cancel and produces a value */
+    CHECK_RC(cio_wait_for(t, 0.02, &v), 0);
+    CHECK_STR(v, "sw");
+    cio_unref(t);
+
+    /* timeout <= 0: a task not yet started never starts. */
+    struct job never = {0, "never", 0, 0};
+    t = spawn(&never);
+    CHECK_RC(cio_wait_for(t, 0, &v), -ETIMEDOUT);
+    CHECK_INT(cio_future_cancelled(t), 1);
+    cio_unref(t);
+    CHECK_RC(cio_wait_for_call(job_fn, &never, -1, &v), -ETIMEDOUT);
+    /* inline call form */
+    CHECK_RC(cio_wait_for_call(job_fn, &fast, 1.0, &v), 0);
+    CHECK_STR(v, "fast");
+    CHECK_RC(cio_wait_for_call(job_fn, &slow, 0.01, &v), -ETIMEDOUT);
+    CHECK_RC(cio_wait_for(NULL, 1, NULL), -EINVAL);
+    return 0;
+}
+
+static void t_wait_for(void)
+{
+    CHECK_RC(cio_run(m_wait_for, NULL, NULL), 0);
+    CHECK_ORDER("fast slow-cancelled sw-cancelled fast slow-cancelled");
+}
+
+static int body_wait_for_inner(void *arg, void **result)
+{
+    cio_task_t *inner = arg;
+    return cio_wait_for(inner, 10, result);
+}
+
+static int m_wait_for_outer_cancel(void *arg, void **result)
+{
+    struct job slow = {1, "inner", 0, 0};
+    cio_task_t *inner = spawn(&slow);
+    cio_task_t *outer = cio_create_task(body_wait_for_inner, inner);
+    cio_sleep(0.005);
+    cio_task_cancel(outer, NULL);
+    CHECK_RC(cio_await(outer, NULL), -ECANCELED); /* not turned into a timeout */
+    CHECK_INT(cio_future_cancelled(inner), 1);
+    cio_unref(inner);
+    cio_unref(outer);
+    return 0;
+}
+
+static void t_wait_for_cancel_outer_cancels_inner(void)
+{
+    CHECK_RC(cio_run(m_wait_for_outer_cancel, NULL, NULL), 0);
+    CHECK_ORDER("inner-cancelled");
+}
+
+/* -------------------------------------------------------- as_completed */
+
+static int m_as_completed(void *arg, void **result)
+{
+    struct job a = {0.03, "a", 0, 0}, b = {0.01, "b", 0, 0}, c = {1, "c", 0, 0}, d = {0.02, "d", 0, 0};
+    cio_task_t *ts[4] = {spawn(&a), spawn(&b), spawn(&c), spawn(&d)};
+    cio_as_completed_t *it;
+    CHECK_RC(cio_as_completed_new(ts, 4, 0.1, &it), 0);
+    cio_future_t *f;
+    const char *expect[] = {"b", "d", "a"};
+    for (int i = 0; i < 3; i++) {
+        CHECK_RC(cio_as_completed_next(it, &f), 1);
+        void *v = NULL;
+        cio_future_result(f, &v);
+        CHECK_STR(v, expect[i]);
+    }
+    CHECK_RC(cio_as_completed_next(it, &f), -ETIMEDOUT); /* c is late */
+    CHECK_RC(cio_as_completed_next(it, &f), 0);          /* nothing left */
+    CHECK_INT(cio_future_cancelled(ts[2]), 0);           /* nothing cancelled */
+    CHECK_RC(cio_as_completed_free(it), 0);
+    cio_task_cancel(ts[2], NULL);
+    cio_await(ts[2], NULL);
+    for (int i = 0; i < 4; i++)
+        cio_unref(ts[i]);
+    return 0;
+}
+
+static void t_as_completed(void)
+{
+    CHECK_RC(cio_run(m_as_completed, NULL, NULL), 0);
+    CHECK_ORDER("b d a c-cancelled");
+}
+
+/* ------------------------------------------------------------- shield */
+
+static int body_shielded(void *arg, void **result)
+{
+    int rc = cio_shield(arg, result);
+    log_event(rc == -ECANCELED ? "awaiter-cancelled" : "awaiter-done");
+    return rc;
+}
+
+static int m_shield(void *arg, void **result)
+{
+    struct job in = {0.02, "inner", 0, 0};
+    cio_task_t *inner = spawn(&in);
+    cio_task_t *outer = cio_create_task(body_shielded, inner);
+    cio_sleep(0.005);
+    cio_task_cancel(outer, NULL);
+    CHECK_RC(cio_await(outer, NULL), -ECANCELED);
+    void *v;
+    CHECK_RC(cio_await(inner, &v), 0); /* the inner went on */
+    CHECK_STR(v, "inner");
+    cio_unref(outer);
+    /* done inner: returned directly */
+    CHECK_RC(cio_shield(inner, &v), 0);
+    CHECK_STR(v, "inner");
+    cio_unref(inner);
+    /* the inner itself cancelled: the shield reports cancelled */
+    struct job in2 = {1, "inner2", 0, 0};
+    inner = spawn(&in2);
+    outer = cio_create_task(body_shielded, inner);
+    cio_sleep(0.005);
+    cio_task_cancel(inner, NULL);
+    CHECK_RC(cio_await(outer, NULL), -ECANCELED);
+    cio_unref(inner);
+    cio_unref(outer);
+    return 0;
+}
+
+static void t_shield(void)
+{
+    CHECK_RC(cio_run(m_shield, NULL, NULL), 0);
+    CHECK_ORDER("awaiter-cancelled inner inner2-cancelled awaiter-cancelled");
+}
+
+/* ------------------------------------------------------------- timeout */
+
+static int m_timeout_basic(void *arg, void **result)
+{
+    cio_timeout_t to;
+    CHECK_RC(cio_timeout_enter(&to, 0.02), 0);
+    CHECK(cio_timeout_when(&to) > cio_loop_time(cio_future_get_loop(cio_current_task())));
+    double t0 = now_s();
+    int rc = cio_sleep(10);
+    CHECK_RC(rc, -ECANCELED);
+    CHECK_RC(cio_timeout_exit(&to, rc), -ETIMEDOUT);
+    CHECK(now_s() - t0 >= 0.019);
+    CHECK_INT(cio_timeout_expired(&to), 1);
+    CHECK_INT(cio_task_cancelling(cio_current_task()), 0);
+    CHECK_RC(cio_timeout_reschedule(&to, 0), CIO_EINVALSTATE); /* after expiry */
+    CHECK_RC(cio_timeout_exit(&to, 0), CIO_EINVALSTATE);       /* exit twice */
+
+    /* No expiry: the outcome passes through. */
+    CHECK_RC(cio_timeout_enter(&to, 1), 0);
+    CHECK_RC(cio_timeout_enter(&to, 1), CIO_EINVALSTATE); /* re-enter */
+    CHECK_RC(cio_sleep(0.001), 0);
+    CHECK_RC(cio_timeout_exit(&to, 7), 7);
+    CHECK_INT(cio_timeout_expired(&to), 0);
+
+    /* Reschedule, disable. */
+    CHECK_RC(cio_timeout_enter(&to, INFINITY), 0);
+    CHECK(isinf(cio_timeout_when(&to)));
+    double now = cio_loop_time(cio_future_get_loop(cio_current_task()));
+    CHECK_RC(cio_timeout_reschedule(&to, now + 0.01), 0);
+    rc = cio_sleep(1);
+    CHECK_RC(cio_timeout_exit(&to, rc), -ETIMEDOUT);
+
+    /* A deadline already past fires at the next suspension. */
+    CHECK_RC(cio_timeout_enter(&to, -1), 0);
+    log_event("no-suspend-yet");
+    rc = cio_sleep(0);
+    CHECK_RC(cio_timeout_exit(&to, rc), -ETIMEDOUT);
+    /* A block that never suspends is never interrupted. */
+    CHECK_RC(cio_timeout_enter(&to, -1), 0);
+    CHECK_RC(cio_timeout_exit(&to, 0), 0);
+    CHECK_RC(cio_sleep(0.001), 0); /* and nothing fires later */
+    return 0;
+}
+
+static void t_timeout_scope(void)
+{
+    cio_timeout_t to;
+    memset(&to, 0, sizeof to);
+    CHECK_RC(cio_timeout_enter(&to, 1), CIO_ENOTASK);
+    CHECK_RC(cio_timeout_exit(&to, 0), CIO_EINVALSTATE); /* exit without enter */
+    CHECK(isnan(cio_timeout_when(&to)));
+    CHECK_RC(cio_run(m_timeout_basic, NULL, NULL), 0);
+    CHECK_ORDER("no-suspend-yet");
+}
+
+static int m_timeout_nested(void *arg, void **result)
+{
+    cio_timeout_t outer, inner;
+    cio_loop_t *loop = cio_future_get_loop(cio_current_task());
+    double when = cio_loop_time(loop) + 0.02;
+    CHECK_RC(cio_timeout_enter_at(&outer, when), 0);
+    CHECK_RC(cio_timeout_enter_at(&inner, when), 0);
+    int rc = cio_sleep(1);
+    rc = cio_timeout_exit(&inner, rc);
+    CHECK_RC(rc, -ECANCELED); /* equal deadlines: not the inner's */
+    rc = cio_timeout_exit(&outer, rc);
+    CHECK_RC(rc, -ETIMEDOUT); /* the outer one reports it */
+    CHECK_INT(cio_task_cancelling(cio_current_task()), 0);
+    return 0;
+}
+
+static void t_timeout_nested_equal_deadlines(void)
+{
+    CHECK_RC(cio_run(m_timeout_nested, NULL, NULL), 0);
+}
+
+static int body_timeout_foreign(void *arg, void **result)
+{
+    cio_timeout_t to;
+    cio_timeout_enter(&to, 10);
+    int rc = cio_sleep(1);
+    return cio_timeout_exit(&to, rc);
+}
+
+static int m_timeout_foreign(void *arg, void **result)
+{
+    cio_task_t *t = cio_create_task(body_timeout_foreign, NULL);
+    cio_sleep(0.005);
+    cio_task_cancel(t, NULL);
+    CHECK_RC(cio_await(t, NULL), -ECANCELED); /* a foreign cancel passes through */
+    cio_unref(t);
+    return 0;
+}
+
+static void t_timeout_foreign_cancel_passes(void)
+{
+    CHECK_RC(cio_run(m_timeout_foreign, NULL, NULL), 0);
+}
+
+/* ----------------------------------------------------------- TaskGroup */
+
+static int m_tg_ok(void *arg, void **result)
+{
+    struct job a = {0.02, "a", 0, 0}, b = {0.01, "b", 0, 0};
+    cio_taskgroup_t *tg = cio_taskgroup_new();
+    if (!tg)
+        return -ENOMEM;
+    cio_task_t *ta = cio_taskgroup_create_task(tg, job_fn, &a);
+    CHECK(ta != NULL);
+    CHECK(cio_taskgroup_create_task(tg, job_fn, &b) != NULL);
+    CHECK_RC(cio_taskgroup_wait(tg), 0);
+    log_event("exited");
+    void *v;
+    CHECK_RC(cio_future_result(ta, &v), 0);
+    CHECK_STR(v, "a");
+    CHECK_INT(cio_taskgroup_error_count(tg), 0);
+    CHECK_RC(cio_taskgroup_create_task_ex(tg, job_fn, &a, NULL, NULL), CIO_EINVALSTATE); /* finished */
+    CHECK_RC(cio_taskgroup_wait(tg), CIO_EINVALSTATE);
+    CHECK_RC(cio_taskgroup_free(tg), 0);
+    return 0;
+}
+
+static void t_taskgroup_waits_for_all(void)
+{
+    CHECK_RC(cio_run(m_tg_ok, NULL, NULL), 0);
+    CHECK_ORDER("b a exited");
+}
+
+static int m_tg_fail(void *arg, void **result)
+{
+    struct job bad = {0.01, "bad", -EPROTO, 0}, bad2 = {0.01, "bad2", -EIO, 0}, lng = {1, "long", 0, 0};
+    struct job cleanup_err = {1, "cl", 0, 0};
+    (void)cleanup_err;
+    cio_taskgroup_t *tg = cio_taskgroup_new();
+    cio_taskgroup_create_task(tg, job_fn, &bad);
+    cio_taskgroup_create_task(tg, job_fn, &bad2);
+    cio_taskgroup_create_task(tg, job_fn, &lng);
+    int rc = cio_sleep(1); /* the body is cancelled by the failure */
+    log_event(rc == -ECANCELED ? "body-cancelled" : "body-slept");
+    CHECK_RC(cio_taskgroup_create_task_ex(tg, job_fn, &lng, NULL, NULL), CIO_EINVALSTATE); /* shutting down */
+    rc = cio_taskgroup_exit(tg, rc);
+    CHECK_RC(rc, CIO_ETASKGROUP);
+    CHECK_INT(cio_taskgroup_error_count(tg), 2); /* both errors, no cancellation */
+    int codes = 0;
+    for (int i = 0; i < cio_taskgroup_error_count(tg); i++) {
+        int code;
+        cio_task_t *t;
+        const char *m;
+        CHECK_RC(cio_taskgroup_error(tg, i, &code, &t, &m), 0);
+        codes |= code == -EPROTO ? 1 : code == -EIO ? 2 : 4;
+        CHECK(t != NULL);
+    }
+    CHECK_INT(codes, 3);
+    CHECK_RC(cio_taskgroup_error(tg, 5, NULL, NULL, NULL), -EINVAL);
+    CHECK_INT(cio_task_cancelling(cio_current_task()), 0); /* restored */
+    cio_taskgroup_free(tg);
+    return 0;
+}
+
+static void t_taskgroup_failure_cancels_siblings_and_body(void)
+{
+    CHECK_RC(cio_run(m_tg_fail, NULL, NULL), 0);
+    CHECK_ORDER("bad bad2 long-cancelled body-cancelled");
+}
+
+static int m_tg_body_error(void *arg, void **result)
+{
+    struct job lng = {1, "long", 0, 0};
+    cio_taskgroup_t *tg = cio_taskgroup_new();
+    cio_taskgroup_create_task(tg, job_fn, &lng);
+    cio_sleep(0.001);
+    int rc = cio_taskgroup_exit(tg, -ENOENT); /* the body failed */
+    CHECK_RC(rc, CIO_ETASKGROUP);
+    CHECK_INT(cio_taskgroup_error_count(tg), 1);
+    int code;
+    cio_task_t *t;
+    cio_taskgroup_error(tg, 0, &code, &t, NULL);
+    CHECK_RC(code, -ENOENT);
+    CHECK(t == cio_current_task());
+    cio_taskgroup_free(tg);
+    return 0;
+}
+
+static void t_taskgroup_body_error_listed(void)
+{
+    CHECK_RC(cio_run(m_tg_body_error, NULL, NULL), 0);
+    CHECK_ORDER("long-cancelled");
+}
+
+static int body_tg_owner(void *arg, void **result)
+{
+    struct job *js = arg;
+    cio_taskgroup_t *tg = cio_taskgroup_new();
+    cio_taskgroup_create_task(tg, job_fn, &js[0]);
+    cio_taskgroup_create_task(tg, job_fn, &js[1]);
+    int rc = cio_taskgroup_wait(tg);
+    log_event(rc == -ECANCELED ? "group-cancelled" : "group-other");
+    cio_taskgroup_free(tg);
+    return rc;
+}
+
+/* A cancel from outside, no child error: -ECANCELED comes back. */
+static int m_tg_outside_cancel(void *arg, void **result)
+{
+    struct job js[2] = {{1, "c1", 0, 0}, {1, "c2", 0, 0}};
+    cio_task_t *t = cio_create_task(body_tg_owner, js);
+    cio_sleep(0.01);
+    cio_task_cancel(t, NULL);
+    CHECK_RC(cio_await(t, NULL), -ECANCELED);
+    CHECK_INT(cio_task_cancelling(t), 1);
+    cio_unref(t);
+    return 0;
+}
+
+static void t_taskgroup_outside_cancel(void)
+{
+    CHECK_RC(cio_run(m_tg_outside_cancel, NULL, NULL), 0);
+    CHECK_ORDER("c1-cancelled c2-cancelled group-cancelled");
+}
+
+static int body_eager(void *arg, void **result)
+{
+    log_event("eager-start");
+    if (arg) {
+        int rc = cio_sleep(0);
+        log_event("eager-resumed");
+        return rc;
+    }
+    *result = "instant";
+    return 0;
+}
+
+static int m_eager(void *arg, void **result)
+{
+    cio_loop_t *loop = cio_future_get_loop(cio_current_task());
+    cio_task_opts_t o = {.eager = 1};
+    cio_task_t *t;
+    /* A task that never suspends is done at creation, never scheduled. */
+    CHECK_RC(cio_loop_create_task(loop, body_eager, NULL, &o, &t), 0);
+    log_event("created");
+    CHECK_INT(cio_future_done(t), 1);
+    void *v;
+    CHECK_RC(cio_future_result(t, &v), 0);
+    CHECK_STR(v, "instant");
+    cio_unref(t);
+    /* One that suspends runs up to there, then goes on like any task. */
+    CHECK_RC(cio_loop_create_task(loop, body_eager, "x", &o, &t), 0);
+    log_event("created2");
+    CHECK_INT(cio_future_done(t), 0);
+    CHECK_RC(cio_await(t, NULL), 0);
+    cio_unref(t);
+    return 0;
+}
+
+static void t_eager_start(void)
+{
+    CHECK_RC(cio_run(m_eager, NULL, NULL), 0);
+    CHECK_ORDER("eager-start created eager-start created2 eager-resumed");
+    cio_loop_t *loop = new_loop();
+    cio_task_opts_t o = {.eager = 1};
+    CHECK_RC(cio_loop_create_task(loop, body_eager, NULL, &o, NULL), CIO_ENOLOOP); /* not running */
+    free_loop(loop);
+}
+
+static void t_bad_arguments(void)
+{
+    CHECK_RC(cio_gather(NULL, 1, NULL, NULL, 0), CIO_ENOTASK);
+    CHECK(cio_taskgroup_new() == NULL); /* outside a task */
+    CHECK_RC(cio_taskgroup_wait(NULL), -EINVAL);
+    CHECK_RC(cio_taskgroup_free(NULL), -EINVAL);
+    CHECK_RC(cio_taskgroup_error_count(NULL), -EINVAL);
+    CHECK(cio_taskgroup_create_task(NULL, job_fn, NULL) == NULL);
+    cio_future_t *g;
+    CHECK_RC(cio_gather_start(NULL, 0, 0, &g), CIO_ENOLOOP);
+    CHECK_RC(cio_gather_start(NULL, 0, 99, &g), -EINVAL);
+    CHECK_RC(cio_as_completed_new(NULL, 1, 1, NULL), -EINVAL);
+    CHECK_RC(cio_as_completed_next(NULL, NULL), -EINVAL);
+    CHECK_RC(cio_shield(NULL, NULL), -EINVAL);
+    CHECK_RC(cio_wait_for_call(NULL, NULL, 1, NULL), -EINVAL);
+    CHECK_RC(cio_timeout_enter(NULL, 1), -EINVAL);
+    CHECK_RC(cio_timeout_exit(NULL, 0), CIO_EINVALSTATE);
+    CHECK_RC(cio_timeout_expired(NULL), -EINVAL);
+}
+
+static int m_bad_in_task(void *arg, void **result)
+{
+    cio_loop_t *other = arg;
+    cio_future_t *f, *mine = cio_create_future();
+    CHECK_RC(cio_loop_create_future(other, &f), 0);
+    cio_future_t *two[2] = {mine, f};
+    CHECK_RC(cio_gather(two, 2, NULL, NULL, 0), CIO_EWRONGLOOP);
+    CHECK_RC(cio_wait(two, 2, 1, CIO_ALL_COMPLETED, NULL, NULL, NULL, NULL), CIO_EWRONGLOOP);
+    cio_future_t *withnull[2] = {mine, NULL};
+    CHECK_RC(cio_gather(withnull, 2, NULL, NULL, 0), -EINVAL);
+    CHECK_RC(cio_wait_for(f, 1, NULL), CIO_EWRONGLOOP);
+    CHECK_RC(cio_shield(f, NULL), CIO_EWRONGLOOP);
+    CHECK_RC(cio_wait_for(mine, NAN, NULL), -EINVAL);
+    cio_timeout_t to;
+    CHECK_RC(cio_timeout_enter(&to, NAN), -EINVAL);
+    cio_unref(f);
+    cio_unref(mine);
+    return 0;
+}
+
+static void t_bad_arguments_in_task(void)
+{
+    cio_loop_t *other = new_loop();
+    CHECK_RC(cio_run(m_bad_in_task, other, NULL), 0);
+    free_loop(other);
+}
+
+static const struct test_case cases[] = {
+    TEST(t_gather_results_in_argument_order),
+    TEST(t_gather_first_error_does_not_cancel_siblings),
+    TEST(t_gather_return_exceptions),
+    TEST(t_gather_child_cancelled_alone),
+    TEST(t_gather_cancel_cancels_children),
+    TEST(t_gather_future_cancel),
+    TEST(t_wait_modes_and_timeout),
+    TEST(t_wait_cancelled_cancels_nothing),
+    TEST(t_wait_for),
+    TEST(t_wait_for_cancel_outer_cancels_inner),
+    TEST(t_as_completed),
+    TEST(t_shield),
+    TEST(t_timeout_scope),
+    TEST(t_timeout_nested_equal_deadlines),
+    TEST(t_timeout_foreign_cancel_passes),
+    TEST(t_taskgroup_waits_for_all),
+    TEST(t_taskgroup_failure_cancels_siblings_and_body),
+    TEST(t_taskgroup_body_error_listed),
+    TEST(t_taskgroup_outside_cancel),
+    TEST(t_eager_start),
+    TEST(t_bad_arguments),
+    TEST(t_bad_arguments_in_task),
+};
+
+int main(int argc, char **argv)
+{
+    return run_tests(argc, argv, cases, NCASES(cases));
+}
