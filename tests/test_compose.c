@@ -631,6 +631,59 @@ static void t_taskgroup_outside_cancel(void)
     CHECK_ORDER("c1-cancelled c2-cancelled group-cancelled");
 }
 
+/* Cancellation before any child started: none of them runs. */
+static int m_cancel_before_children_start(void *arg, void **result)
+{
+    struct job js[2] = {{0.01, "n1", 0, 0}, {0.01, "n2", 0, 0}};
+    cio_task_t *t = cio_create_task(body_gather_xy, js);
+    cio_sleep(0); /* t runs: it creates n1, n2 and waits; they have not started */
+    CHECK_INT(cio_task_cancel(t, NULL), 1);
+    CHECK_RC(cio_await(t, NULL), -ECANCELED);
+    cio_unref(t);
+    return 0;
+}
+
+static void t_cancel_before_children_start(void)
+{
+    CHECK_RC(cio_run(m_cancel_before_children_start, NULL, NULL), 0);
+    CHECK_ORDER("awaiter-cancelled"); /* n1, n2 never ran their bodies */
+}
+
+/* A child cancelled, cancelled again during its cleanup. */
+static int body_cleanup_twice(void *arg, void **result)
+{
+    int rc = cio_sleep(1);
+    if (rc == -ECANCELED) {
+        log_event("cleanup");
+        rc = cio_sleep(1); /* the second cancel arrives here */
+        log_event(rc == -ECANCELED ? "cleanup-cancelled" : "cleanup-done");
+    }
+    return rc;
+}
+
+static int m_cancel_during_cleanup(void *arg, void **result)
+{
+    cio_task_t *c = cio_create_task(body_cleanup_twice, NULL);
+    cio_future_t *g;
+    CHECK_RC(cio_gather_start(&c, 1, 0, &g), 0);
+    cio_sleep(0.005);
+    CHECK_INT(cio_future_cancel(g, NULL), 1);
+    cio_sleep(0.005);
+    CHECK_INT(cio_future_done(g), 0); /* the child is still cleaning up */
+    CHECK_INT(cio_future_cancel(g, NULL), 1);
+    CHECK_RC(cio_await(g, NULL), -ECANCELED);
+    CHECK_INT(cio_task_cancelling(c), 2);
+    cio_unref(g);
+    cio_unref(c);
+    return 0;
+}
+
+static void t_cancel_during_child_cleanup(void)
+{
+    CHECK_RC(cio_run(m_cancel_during_cleanup, NULL, NULL), 0);
+    CHECK_ORDER("cleanup cleanup-cancelled");
+}
+
 static int body_eager(void *arg, void **result)
 {
     log_event("eager-start");
@@ -742,6 +795,8 @@ static const struct test_case cases[] = {
     TEST(t_taskgroup_failure_cancels_siblings_and_body),
     TEST(t_taskgroup_body_error_listed),
     TEST(t_taskgroup_outside_cancel),
+    TEST(t_cancel_before_children_start),
+    TEST(t_cancel_during_child_cleanup),
     TEST(t_eager_start),
     TEST(t_bad_arguments),
     TEST(t_bad_arguments_in_task),
