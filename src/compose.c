@@ -304,7 +304,7 @@ int cio_wait(cio_future_t *const *fs, size_t n, double timeout, int return_when,
         rc = timeout_to_deadline(timeout, &deadline);
     if (rc < 0)
         return rc;
-    struct waitst w = {t, 0, return_when, 0, {0, 0, CIO__TIMER_NONE, NULL}};
+    struct waitst w = {.task = t, .return_when = return_when, .timer = {.idx = CIO__TIMER_NONE}};
     int satisfied = 0;
     for (size_t i = 0; i < n; i++) {
         cio_future_t *f = fs[i];

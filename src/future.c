@@ -48,7 +48,10 @@ int cio__future_unref(cio_future_t *f)
     else if (f->kind == CIO__KIND_GATHER)
         cio__gather_free_parts(f);
     f->obj.magic = CIO__MAGIC_DEAD;
-    cio__free(f->kind == CIO__KIND_TASK ? (void *)cio__task_of(f) : (void *)f);
+    if (f->kind == CIO__KIND_TASK)
+        cio__pool_put(&f->loop->task_pool, cio__task_of(f));
+    else
+        cio__free(f);
     return 0;
 }
 

@@ -71,6 +71,7 @@ struct cio__timer {
     int64_t when;  /* deadline, ns on the monotonic clock */
     uint64_t seq;  /* insertion order, breaks ties */
     uint32_t idx;  /* position in the heap, CIO__TIMER_NONE when not in it */
+    uint8_t spare[4]; /* the owner's: flags that would otherwise pad it */
     void (*fire)(struct cio__timer *t);
 };
 #define CIO__TIMER_NONE UINT32_MAX
@@ -178,6 +179,18 @@ static inline void cio__ctx_switch(struct cio__ctx *from, struct cio__ctx *to, s
 /* Called first thing on a new stack. */
 void cio__ctx_started(void);
 
+/* ------------------------------------------------------------ object pools */
+struct cio__pool {
+    size_t objsize;
+    void *free;        /* LIFO of freed objects */
+    char *cur, *end;   /* the unused rest of the newest chunk */
+    void *chunks;      /* linked through their first word */
+};
+void cio__pool_init(struct cio__pool *p, size_t objsize);
+void *cio__pool_get(struct cio__pool *p); /* NULL: out of memory */
+void cio__pool_put(struct cio__pool *p, void *o);
+void cio__pool_destroy(struct cio__pool *p);
+
 /* ----------------------------------------------------------- I/O backend */
 struct cio__io;
 typedef void cio__io_fn(struct cio__io *io, uint32_t events);
@@ -230,6 +243,8 @@ struct cio_loop_s {
     /* tasks */
     struct cio__ctx sched_ctx;    /* the loop's own context */
     struct cio__stack_pool stacks;
+    struct cio__pool task_pool;   /* struct cio__task */
+    struct cio__pool handle_pool; /* cio_handle_t (loop-thread handles) */
     struct cio__task *all_head;   /* doubly-linked list of pending tasks */
     size_t ntasks_pending;
     uint64_t task_counter;        /* for "Task-N" names */

@@ -34,17 +34,20 @@
 
 _Thread_local struct cio__tls cio__tls;
 
+/* 80 bytes: a million pending timers are 80 MB of handles. */
 struct cio_handle_s {
     struct cio__obj obj;
     struct cio__cb cb;
-    struct cio__timer timer; /* idx NONE unless in the heap */
+    struct cio__timer timer; /* idx NONE unless in the heap; flags below in its spare bytes */
     cio_loop_t *loop;
     cio_callback_fn *fn;
     void *arg;
-    uint8_t is_timer;
-    uint8_t cancelled;
-    uint8_t ran;
 };
+#define h_is_timer timer.spare[0]
+#define h_cancelled timer.spare[1]
+#define h_ran timer.spare[2]
+#define h_pooled timer.spare[3] /* from the loop's pool (else made by another thread) */
+_Static_assert(sizeof(struct cio_handle_s) == 80, "handle grew");
 
 int64_t cio__now_ns(void)
 {
@@ -114,6 +117,8 @@ int cio_loop_new(cio_loop_t **out)
     cio__queue_init(&loop->ts_queue);
     cio__heap_init(&loop->timers);
     cio__stack_pool_init(&loop->stacks, CIO__DEFAULT_STACK);
+    cio__pool_init(&loop->task_pool, sizeof(struct cio__task));
+    cio__pool_init(&loop->handle_pool, sizeof(struct cio_handle_s));
     const char *dbg = getenv("CIO_DEBUG");
     loop->debug = dbg && *dbg && strcmp(dbg, "0") != 0;
     if ((rc = pthread_mutex_init(&loop->ts_lock, NULL)) != 0) {
@@ -201,6 +206,8 @@ int cio_loop_close(cio_loop_t *loop)
     loop->wake_fd = -1;
     cio__heap_free(&loop->timers);
     cio__stack_pool_destroy(&loop->stacks);
+    cio__pool_destroy(&loop->task_pool);
+    cio__pool_destroy(&loop->handle_pool);
     if (cio__tls.set == loop)
         cio__tls.set = NULL;
     return 0;
@@ -402,7 +409,10 @@ static void handle_free(cio_handle_t *h)
 {
     h->loop->nobjs--;
     h->obj.magic = CIO__MAGIC_DEAD;
-    cio__free(h);
+    if (h->h_pooled)
+        cio__pool_put(&h->loop->handle_pool, h);
+    else
+        cio__free(h);
 }
 
 static void handle_unref(cio_handle_t *h)
@@ -414,8 +424,8 @@ static void handle_unref(cio_handle_t *h)
 static void handle_run(struct cio__cb *cb)
 {
     cio_handle_t *h = cio__container_of(cb, cio_handle_t, cb);
-    if (!h->cancelled && !h->loop->closed) {
-        h->ran = 1;
+    if (!h->h_cancelled && !h->loop->closed) {
+        h->h_ran = 1;
         int rc = h->fn(h->arg);
         if (rc < 0)
             cio__loop_report(h->loop, "Exception in callback", rc, NULL, NULL, h);
@@ -429,11 +439,13 @@ static void handle_fire(struct cio__timer *t)
     cio__loop_schedule(h->loop, &h->cb);
 }
 
-static cio_handle_t *handle_new(cio_loop_t *loop, cio_callback_fn *fn, void *arg)
+/* pooled: only from the loop's own thread. */
+static cio_handle_t *handle_new(cio_loop_t *loop, cio_callback_fn *fn, void *arg, bool pooled)
 {
-    cio_handle_t *h = cio__malloc(sizeof *h);
+    cio_handle_t *h = pooled ? cio__pool_get(&loop->handle_pool) : cio__malloc(sizeof *h);
     if (!h)
         return NULL;
+    h->h_pooled = pooled;
     h->obj.magic = CIO__MAGIC_HANDLE;
     h->obj.refs = 1;
     h->cb.run = handle_run;
@@ -442,9 +454,9 @@ static cio_handle_t *handle_new(cio_loop_t *loop, cio_callback_fn *fn, void *arg
     h->loop = loop;
     h->fn = fn;
     h->arg = arg;
-    h->is_timer = 0;
-    h->cancelled = 0;
-    h->ran = 0;
+    h->h_is_timer = 0;
+    h->h_cancelled = 0;
+    h->h_ran = 0;
     return h;
 }
 
@@ -465,7 +477,7 @@ int cio_call_soon(cio_loop_t *loop, cio_callback_fn *fn, void *arg, cio_handle_t
         return -EINVAL;
     if (loop->closed)
         return CIO_ELOOPCLOSED;
-    cio_handle_t *h = handle_new(loop, fn, arg);
+    cio_handle_t *h = handle_new(loop, fn, arg, true);
     if (!h)
         return -ENOMEM;
     loop->nobjs++;
@@ -479,11 +491,11 @@ static int call_at_ns(cio_loop_t *loop, int64_t when, cio_callback_fn *fn, void 
         return CIO_ELOOPCLOSED;
     if (cio__heap_reserve(&loop->timers, 1) < 0)
         return -ENOMEM;
-    cio_handle_t *h = handle_new(loop, fn, arg);
+    cio_handle_t *h = handle_new(loop, fn, arg, true);
     if (!h)
         return -ENOMEM;
     loop->nobjs++;
-    h->is_timer = 1;
+    h->h_is_timer = 1;
     h->timer.when = when;
     cio__heap_push(&loop->timers, &h->timer);
     return give_handle(h, out);
@@ -524,7 +536,7 @@ int cio_call_soon_threadsafe(cio_loop_t *loop, cio_callback_fn *fn, void *arg)
         return -EINVAL;
     if (loop->closed)
         return CIO_ELOOPCLOSED;
-    cio_handle_t *h = handle_new(loop, fn, arg);
+    cio_handle_t *h = handle_new(loop, fn, arg, false);
     if (!h)
         return -ENOMEM;
     h->cb.run = handle_run_ts;
@@ -541,9 +553,9 @@ int cio_handle_cancel(cio_handle_t *h)
 {
     if (handle_check(h))
         return -EINVAL;
-    if (h->cancelled)
+    if (h->h_cancelled)
         return 0;
-    h->cancelled = 1; /* as asyncio: set even after the callback ran */
+    h->h_cancelled = 1; /* as asyncio: set even after the callback ran */
     if (h->timer.idx != CIO__TIMER_NONE) {
         cio__heap_remove(&h->loop->timers, &h->timer);
         handle_unref(h); /* the heap's reference: h is still the caller's */
@@ -553,12 +565,12 @@ int cio_handle_cancel(cio_handle_t *h)
 
 int cio_handle_cancelled(cio_handle_t *h)
 {
-    return handle_check(h) ? -EINVAL : h->cancelled;
+    return handle_check(h) ? -EINVAL : h->h_cancelled;
 }
 
 double cio_handle_when(cio_handle_t *h)
 {
-    if (handle_check(h) || !h->is_timer)
+    if (handle_check(h) || !h->h_is_timer)
         return -1;
     return (double)h->timer.when / 1e9;
 }

@@ -86,12 +86,12 @@ int cio_loop_create_task(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio
         return -EINVAL;
     if (opts && opts->eager && cio__tls.running != loop)
         return CIO_ENOLOOP; /* an eager step runs inside the running loop */
-    struct cio__task *t = cio__malloc(sizeof *t);
+    struct cio__task *t = cio__pool_get(&loop->task_pool);
     if (!t)
         return -ENOMEM;
     t->name = NULL;
     if (opts && opts->name && !(t->name = cio__strdup(opts->name))) {
-        cio__free(t);
+        cio__pool_put(&loop->task_pool, t);
         return -ENOMEM;
     }
     cio__future_init(&t->fut, loop, CIO__MAGIC_TASK); /* the loop's reference */
