@@ -365,7 +365,8 @@ CIO_EXTERN int cio_as_completed_free(cio_as_completed_t *it);
  * of *this* expiry into -ETIMEDOUT, only when the task's cancel count is back
  * at its value on entry; anything else passes through.  A deadline already
  * past fires at the next suspension; a block that never suspends is never
- * interrupted.  Every enter must be matched by an exit in the same task. */
+ * interrupted.  Every enter must be matched by an exit in the same task,
+ * innermost first (the task keeps the list of its entered scopes). */
 typedef struct cio_timeout_s {
     uint64_t opaque[10];
 } cio_timeout_t;
@@ -380,7 +381,8 @@ CIO_EXTERN int cio_timeout_exit(cio_timeout_t *to, int rc);
 /* Move the deadline (INFINITY disables it).  -CIO_EINVALSTATE unless
  * entered and not yet expired. */
 CIO_EXTERN int cio_timeout_reschedule(cio_timeout_t *to, double when);
-/* The deadline (INFINITY if none), or NAN for a scope never entered. */
+/* The deadline (INFINITY if none); NAN for a zeroed scope never entered
+ * (only meaningful once entered). */
 CIO_EXTERN double cio_timeout_when(cio_timeout_t *to);
 /* 1 once the deadline fired, else 0. */
 CIO_EXTERN int cio_timeout_expired(cio_timeout_t *to);

@@ -412,11 +412,16 @@ int cio_shield(cio_future_t *f, void **result)
 enum { TO_ENTERED = 1, TO_EXPIRING, TO_EXPIRED, TO_EXITED };
 #define CIO__TIMEOUT_MAGIC 0x54696d65u /* "Time" */
 
+/* Whether a scope is entered is known from its task's list of entered
+ * scopes (kept in the task's stack header), never from the struct's own
+ * bytes: a scope's memory is often a reused stack slot, and a compiler may
+ * drop the last stores to a scope that dies right after its exit. */
 struct cio__timeout {
     uint32_t magic;
     uint8_t state;
     int32_t cancelling; /* the task's count on entry */
     struct cio__task *task;
+    struct cio__timeout *outer; /* the next entered scope of the task */
     int64_t when;       /* INT64_MAX: no deadline */
     struct cio__timer timer;
 };
@@ -448,8 +453,9 @@ static int timeout_enter_ns(cio_timeout_t *opaque, int64_t when)
     struct cio__task *t = cio__tls.task;
     if (!t)
         return CIO_ENOTASK;
-    if (to->magic == CIO__TIMEOUT_MAGIC && (to->state == TO_ENTERED || to->state == TO_EXPIRING) && to->task == t)
-        return CIO_EINVALSTATE; /* already entered */
+    for (struct cio__timeout *s = t->stack->scopes; s; s = s->outer)
+        if (s == to)
+            return CIO_EINVALSTATE; /* already entered */
     memset(to, 0, sizeof *to);
     to->timer.idx = CIO__TIMER_NONE;
     to->task = t;
@@ -460,7 +466,25 @@ static int timeout_enter_ns(cio_timeout_t *opaque, int64_t when)
         return rc;
     to->magic = CIO__TIMEOUT_MAGIC;
     to->state = TO_ENTERED;
+    to->outer = t->stack->scopes;
+    t->stack->scopes = to;
     return 0;
+}
+
+/* The scope if the current task has it entered (and unlinks it if unlink). */
+static struct cio__timeout *timeout_entered(cio_timeout_t *opaque, bool unlink)
+{
+    struct cio__task *t = cio__tls.task;
+    if (!t || !opaque)
+        return NULL;
+    for (struct cio__timeout **pp = &t->stack->scopes; *pp; pp = &(*pp)->outer)
+        if (*pp == (struct cio__timeout *)opaque) {
+            struct cio__timeout *to = *pp;
+            if (unlink)
+                *pp = to->outer;
+            return to;
+        }
+    return NULL;
 }
 
 static int when_from_delay(double delay, int64_t *when)
@@ -515,9 +539,9 @@ static struct cio__timeout *timeout_active(cio_timeout_t *opaque)
 
 int cio_timeout_exit(cio_timeout_t *opaque, int rc)
 {
-    struct cio__timeout *to = timeout_active(opaque);
-    if (!to || (to->state != TO_ENTERED && to->state != TO_EXPIRING) || to->task != cio__tls.task)
-        return CIO_EINVALSTATE;
+    struct cio__timeout *to = timeout_entered(opaque, true);
+    if (!to)
+        return CIO_EINVALSTATE; /* not entered, or by another task */
     if (to->timer.idx != CIO__TIMER_NONE)
         cio__heap_remove(&to->task->fut.loop->timers, &to->timer);
     if (to->state == TO_EXPIRING) {
@@ -532,10 +556,10 @@ int cio_timeout_exit(cio_timeout_t *opaque, int rc)
 
 int cio_timeout_reschedule(cio_timeout_t *opaque, double when_s)
 {
-    struct cio__timeout *to = timeout_active(opaque);
     int64_t when;
     if (!opaque || when_from_abs(when_s, &when) < 0)
         return -EINVAL;
+    struct cio__timeout *to = timeout_entered(opaque, false);
     if (!to || to->state != TO_ENTERED)
         return CIO_EINVALSTATE;
     to->when = when;

@@ -121,7 +121,9 @@ struct cio__stack {
      * (NULL: the thread's own).  NULL ret: the loop's context. */
     struct cio__ctx *ret;
     struct cio__stack *ret_stack;
+    struct cio__timeout *scopes; /* the task's entered timeout scopes, innermost first */
 };
+struct cio__timeout;
 
 struct cio__stack_pool {
     size_t stack_size; /* usable size of pooled stacks */

@@ -96,6 +96,7 @@ static struct cio__stack *carve(char *region, size_t stride, bool want_guard, bo
     s->pooled = pooled;
     s->ret = NULL;
     s->ret_stack = NULL;
+    s->scopes = NULL;
     return s;
 }
 
@@ -109,6 +110,7 @@ struct cio__stack *cio__stack_get(struct cio__stack_pool *p, size_t size)
             p->nfree--;
             s->ret = NULL;
             s->ret_stack = NULL;
+            s->scopes = NULL;
             return s;
         }
         struct cio__slab *sl = p->slabs;
