@@ -12,10 +12,19 @@ examples=(
     my_coroutine              # seed 002
     say_after_sequential      # seed 000: awaited in sequence, ~3 s
     say_after_tasks           # seed 000: create_task, ~2 s
+    say_after_gather          # seed 000: gather, ~2 s
     not_task                  # seed 001: ~4 s
     is_task                   # seed 001: ~2 s
     coordinator               # seed 002: workers A/B/C, ~3 s
+    collect_all_data          # seed 002: fetch_data x5 by gather (~4 s), then sync (~10 s)
+    count_gather              # seed 003: count() x5 by gather, ~3 s
+    count_sync                # seed 003: the same with blocking sleeps, ~15 s
     future_tasks              # seed 003: a future set by one task, awaited by another
+    future_gather             # seed 003: the same foo/bar through gather, ~3 s
+    chain                     # seed 003: function1 -> function2 chains by gather (random, scaled)
+    generate_random_int       # seed 003: three calls by gather (random, scaled)
+    taskgroup                 # seed 001: TaskGroup with two tasks, ~2 s
+    timeout                   # seed 001: timeout(10) around a long task, ~10 s
     runner                    # seed 001: asyncio.Runner
     run_until_complete        # seed 004: new loop / run_until_complete / close
     run_until_complete_await  # seed 004: awaiting a long task (to_thread)
