@@ -244,6 +244,8 @@ struct cio_loop_s {
     size_t nwatchers;             /* I/O watchers besides the wake-up fd */
     /* tasks */
     struct cio__ctx sched_ctx;    /* the loop's own context */
+    struct cio__cb *batch;        /* what remains of the batch being run */
+    struct cio__task *from;       /* the task that last switched to sched_ctx */
     struct cio__stack_pool stacks;
     struct cio__pool task_pool;   /* struct cio__task */
     struct cio__pool handle_pool; /* cio_handle_t (loop-thread handles) */

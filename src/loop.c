@@ -316,14 +316,16 @@ static void phase_timers(cio_loop_t *loop)
     }
 }
 
+/* The batch lives in the loop so that a suspending task can hand the CPU
+ * straight to the next task of the batch (cio__task_suspend). */
 static void phase_run_ready(cio_loop_t *loop)
 {
-    struct cio__cb *cb = loop->ready.head;
+    struct cio__cb *cb;
+    loop->batch = loop->ready.head;
     cio__queue_init(&loop->ready);
-    while (cb) {
-        struct cio__cb *next = cb->next;
+    while ((cb = loop->batch)) {
+        loop->batch = cb->next;
         cb->run(cb);
-        cb = next;
     }
 }
 

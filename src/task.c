@@ -190,10 +190,13 @@ static void task_step(struct cio__cb *cb)
     cio__tls.task = t;
     cio__ctx_switch(&loop->sched_ctx, &t->stack->ctx, t->stack, false);
     cio__tls.task = NULL;
-    if (t->fut.tflags & CIO__T_EXITING) {
-        cio__stack_put(&loop->stacks, t->stack);
-        t->stack = NULL;
-        cio__future_unref(&t->fut); /* the loop's reference */
+    /* Tasks may have handed over to each other: the one back here is
+     * loop->from, not necessarily t. */
+    struct cio__task *f = loop->from;
+    if (f->fut.tflags & CIO__T_EXITING) {
+        cio__stack_put(&loop->stacks, f->stack);
+        f->stack = NULL;
+        cio__future_unref(&f->fut); /* the loop's reference */
     }
 }
 
@@ -208,8 +211,10 @@ static void task_entry(void)
     struct cio__stack *s = t->stack;
     if (s->ret)
         cio__ctx_switch(&s->ctx, s->ret, s->ret_stack, true);
-    else
+    else {
+        t->fut.loop->from = t;
         cio__ctx_switch(&s->ctx, &t->fut.loop->sched_ctx, NULL, true);
+    }
     abort(); /* a finished task is never resumed */
 }
 
@@ -238,8 +243,25 @@ static inline __attribute__((always_inline)) int task_suspend(struct cio__task *
         struct cio__ctx *ret = s->ret;
         s->ret = NULL;
         cio__ctx_switch(&s->ctx, ret, s->ret_stack, false);
-    } else
-        cio__ctx_switch(&s->ctx, &t->fut.loop->sched_ctx, NULL, false);
+    } else {
+        cio_loop_t *loop = t->fut.loop;
+        struct cio__cb *n = loop->batch;
+        if (n && n->run == task_step) {
+            struct cio__task *nt = cio__container_of(n, struct cio__task, step);
+            if (nt->fut.tflags & CIO__T_STARTED) {
+                /* The next entry of the batch is a suspended task: switch to
+                 * it directly, sparing a trip through the loop.  The batch
+                 * runs in the same order. */
+                loop->batch = n->next;
+                cio__tls.task = nt;
+                cio__ctx_switch(&s->ctx, &nt->stack->ctx, nt->stack, false);
+                goto resumed;
+            }
+        }
+        loop->from = t;
+        cio__ctx_switch(&s->ctx, &loop->sched_ctx, NULL, false);
+    }
+resumed:
     t->wait = NULL;
     if (t->fut.tflags & CIO__T_MUST_CANCEL) {
         t->fut.tflags &= (uint8_t)~CIO__T_MUST_CANCEL;

@@ -136,6 +136,47 @@ static void t_sleep0_yields_one_iteration(void)
     CHECK_ORDER("a0 b0 a1 b1 a2 b2");
 }
 
+/* Tasks hand the CPU straight to the next task of the batch: the batch
+ * order must stay exact with callbacks between tasks, and a task reached
+ * that way may end and give its stack back. */
+static int body_yield_then_cb(void *arg, void **result)
+{
+    cio_loop_t *loop;
+    cio_get_running_loop(&loop);
+    for (int k = 0; k < 2; k++) {
+        char buf[8];
+        snprintf(buf, sizeof buf, "%s%d", (const char *)arg, k);
+        log_event(buf);
+        if (((const char *)arg)[0] == 'a')
+            cio_call_soon(loop, cb_log, "cb", NULL); /* lands between a and b next time */
+        int rc = cio_sleep(0);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int m_handover(void *arg, void **result)
+{
+    cio_task_t *a = cio_create_task(body_yield_then_cb, "a");
+    cio_task_t *b = cio_create_task(body_yield_then_cb, "b");
+    cio_task_t *c = cio_create_task(body_yield_then_cb, "c");
+    CHECK_RC(cio_await(a, NULL), 0);
+    CHECK_RC(cio_await(b, NULL), 0);
+    CHECK_RC(cio_await(c, NULL), 0);
+    cio_unref(a);
+    cio_unref(b);
+    cio_unref(c);
+    return 0;
+}
+
+static void t_handover_keeps_batch_order(void)
+{
+    CHECK_RC(run_main(m_handover, NULL, NULL), 0);
+    /* As CPython: a's call_soon is queued before a's own wake-up. */
+    CHECK_ORDER("a0 b0 c0 cb a1 b1 c1 cb");
+}
+
 /* say_after: two sleepers concurrently take the longer time, not the sum. */
 static int m_concurrent_sleeps(void *arg, void **result)
 {
@@ -635,6 +676,7 @@ static const struct test_case cases[] = {
     TEST(t_await_done_future_does_not_suspend),
     TEST(t_sleep0_yields_one_iteration),
     TEST(t_concurrent_sleeps),
+    TEST(t_handover_keeps_batch_order),
     TEST(t_cancel_before_start),
     TEST(t_cancel_while_sleeping),
     TEST(t_catch_cancel_and_go_on),
