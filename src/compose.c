@@ -139,6 +139,10 @@ int cio_gather_start(cio_future_t *const *aws, size_t n, int flags, cio_future_t
             return -ENOMEM;
         }
     }
+    if (n) {
+        cio__prefault(g->children, n * sizeof *g->children);
+        cio__prefault(g->recs, n * sizeof *g->recs);
+    }
     cio__future_init(&g->fut, loop, CIO__MAGIC_FUTURE);
     g->fut.kind = CIO__KIND_GATHER;
     g->n = n;

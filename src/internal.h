@@ -186,12 +186,16 @@ struct cio__pool {
     size_t objsize;
     void *free;        /* LIFO of freed objects */
     char *cur, *end;   /* the unused rest of the newest chunk */
+    char *populated;   /* cur..populated is already mapped */
+    size_t nget;       /* objects carved so far (small pools skip populating) */
     void *chunks;      /* linked through their first word */
 };
 void cio__pool_init(struct cio__pool *p, size_t objsize);
 void *cio__pool_get(struct cio__pool *p); /* NULL: out of memory */
 void cio__pool_put(struct cio__pool *p, void *o);
 void cio__pool_destroy(struct cio__pool *p);
+/* Map a large fresh allocation in one call rather than a fault per page. */
+void cio__prefault(void *ptr, size_t n);
 
 /* ----------------------------------------------------------- I/O backend */
 struct cio__io;

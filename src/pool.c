@@ -13,14 +13,19 @@
 #include <sys/mman.h>
 
 #define CIO__POOL_CHUNK ((size_t)4 << 20)
+#define CIO__POOL_WINDOW ((size_t)256 << 10)
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
 #define CIO__HUGE ((size_t)2 << 20)
 
 void cio__pool_init(struct cio__pool *p, size_t objsize)
 {
     p->objsize = (objsize + 15) & ~(size_t)15;
     p->free = NULL;
-    p->cur = p->end = NULL;
+    p->cur = p->end = p->populated = NULL;
     p->chunks = NULL;
+    p->nget = 0;
 }
 
 static int pool_grow(struct cio__pool *p)
@@ -41,6 +46,19 @@ static int pool_grow(struct cio__pool *p)
     return 0;
 }
 
+/* Map the next window of fresh objects in one call: far cheaper than a
+ * fault per page where faults are slow (advice only: older kernels refuse). */
+static void populate_from(struct cio__pool *p, char *from)
+{
+    uintptr_t lo = (uintptr_t)from & ~(uintptr_t)4095;
+    uintptr_t hi = lo + CIO__POOL_WINDOW;
+    if (hi > (uintptr_t)p->end)
+        hi = (uintptr_t)p->end & ~(uintptr_t)4095;
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+    p->populated = (char *)hi;
+}
+
 void *cio__pool_get(struct cio__pool *p)
 {
     if (p->free) {
@@ -48,8 +66,14 @@ void *cio__pool_get(struct cio__pool *p)
         p->free = *(void **)o;
         return o;
     }
-    if ((size_t)(p->end - p->cur) < p->objsize && pool_grow(p) < 0)
-        return NULL;
+    if ((size_t)(p->end - p->cur) < p->objsize) {
+        if (pool_grow(p) < 0)
+            return NULL;
+        p->populated = p->cur;
+    }
+    if (p->cur + p->objsize > p->populated && p->nget > 64)
+        populate_from(p, p->cur);
+    p->nget++;
     void *o = p->cur;
     p->cur += p->objsize;
     return o;
@@ -59,6 +83,16 @@ void cio__pool_put(struct cio__pool *p, void *o)
 {
     *(void **)o = p->free;
     p->free = o;
+}
+
+void cio__prefault(void *ptr, size_t n)
+{
+    if (n < ((size_t)64 << 10))
+        return; /* small: the faults cost less than the call */
+    uintptr_t lo = ((uintptr_t)ptr + 4095) & ~(uintptr_t)4095;
+    uintptr_t hi = ((uintptr_t)ptr + n) & ~(uintptr_t)4095;
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
 }
 
 void cio__pool_destroy(struct cio__pool *p)

@@ -29,6 +29,7 @@ int cio__heap_reserve(struct cio__heap *h, uint32_t extra)
     struct cio__heap_ent *a = cio__realloc(h->a, (size_t)cap * sizeof *a);
     if (!a)
         return -ENOMEM;
+    cio__prefault(a + h->cap, (size_t)(cap - h->cap) * sizeof *a);
     h->a = a;
     h->cap = cap;
     return 0;
