@@ -361,11 +361,8 @@ int cio_wait(cio_future_t *const *fs, size_t n, double timeout, int return_when,
 
 /* ------------------------------------------------------------- shield */
 
-static void shield_wake(struct cio__fcb *r)
-{
-    cio__task_wake(r->task, 0);
-}
-
+/* A cancel of the awaiting task leaves the awaited future alone: the
+ * registration is dropped and the task woken with -ECANCELED. */
 static int shield_cancel(struct cio__task *t)
 {
     struct cio__fcb *r = t->wait->obj;
@@ -378,37 +375,7 @@ static int shield_cancel(struct cio__task *t)
 
 int cio_shield(cio_future_t *f, void **result)
 {
-    if (result)
-        *result = NULL;
-    if (cio__future_check(f))
-        return -EINVAL;
-    struct cio__task *t = cio__tls.task;
-    if (!t)
-        return CIO_ENOTASK;
-    if (f->loop != t->fut.loop)
-        return CIO_EWRONGLOOP;
-    if (f == &t->fut)
-        return CIO_ESELFAWAIT;
-    if (f->state == CIO__PENDING) {
-        struct cio__fcb w;
-        memset(&w, 0, sizeof w);
-        w.task = t;
-        w.notify = shield_wake;
-        w.fut = f;
-        f->obj.refs++;
-        cio__future_add_fcb(f, &w);
-        int rc = cio__task_suspend(t, shield_cancel, &w);
-        if (f->state == CIO__PENDING)
-            cio__future_del_fcb(f, &w);
-        if (rc < 0) {
-            cio__future_unref(f);
-            return rc;
-        }
-        rc = cio_future_result(f, result);
-        cio__future_unref(f);
-        return rc;
-    }
-    return cio_future_result(f, result);
+    return cio__await_with(f, result, shield_cancel);
 }
 
 /* ------------------------------------------------------ timeout scopes */

@@ -367,7 +367,9 @@ static inline struct cio__task *cio__task_of(cio_future_t *f)
  * -ECANCELED if a cancel is pending at resume, else t->wake_rc. */
 int cio__task_suspend(struct cio__task *t, cio__cancel_hook *hook, void *obj);
 void cio__task_wake(struct cio__task *t, int rc);
-int cio__task_cancel_all(cio_loop_t *loop);
+/* cio_await with the given reaction to a cancel of the awaiting task
+ * (its wait object is the registration, whose fut is f). */
+int cio__await_with(cio_future_t *f, void **result, cio__cancel_hook *on_cancel);
 
 /* ------------------------------------------------------------- executor */
 void cio__executor_shutdown(cio_loop_t *loop);

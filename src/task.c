@@ -320,12 +320,14 @@ static void await_wake(struct cio__fcb *r)
     cio__task_wake(r->task, 0);
 }
 
+/* A cancel of the awaiting task cancels the awaited future. */
 static int await_cancel(struct cio__task *t)
 {
-    return cio_future_cancel(t->wait->obj, t->fut.message) == 1;
+    struct cio__fcb *w = t->wait->obj;
+    return cio_future_cancel(w->fut, t->fut.message) == 1;
 }
 
-int cio_await(cio_future_t *f, void **result)
+int cio__await_with(cio_future_t *f, void **result, cio__cancel_hook *on_cancel)
 {
     if (result)
         *result = NULL;
@@ -338,25 +340,27 @@ int cio_await(cio_future_t *f, void **result)
         return CIO_EWRONGLOOP;
     if (f == &t->fut)
         return CIO_ESELFAWAIT;
-    if (f->state == CIO__PENDING) {
-        struct cio__fcb w;
-        memset(&w, 0, sizeof w);
-        w.task = t;
-        w.notify = await_wake;
-        cio__future_add_fcb(f, &w);
-        f->obj.refs++;
-        int rc = cio__task_suspend(t, await_cancel, f);
-        if (f->state == CIO__PENDING)
-            cio__future_del_fcb(f, &w);
-        if (rc < 0) {
-            cio__future_unref(f);
-            return rc;
-        }
+    if (f->state != CIO__PENDING)
+        return cio_future_result(f, result);
+    struct cio__fcb w;
+    memset(&w, 0, sizeof w);
+    w.task = t;
+    w.notify = await_wake;
+    w.fut = f;
+    cio__future_add_fcb(f, &w);
+    f->obj.refs++;
+    int rc = cio__task_suspend(t, on_cancel, &w);
+    if (f->state == CIO__PENDING)
+        cio__future_del_fcb(f, &w);
+    if (rc == 0)
         rc = cio_future_result(f, result);
-        cio__future_unref(f);
-        return rc;
-    }
-    return cio_future_result(f, result);
+    cio__future_unref(f);
+    return rc;
+}
+
+int cio_await(cio_future_t *f, void **result)
+{
+    return cio__await_with(f, result, await_cancel);
 }
 
 /* ------------------------------------------------------------- sleep */
