@@ -12,6 +12,17 @@
 
 #include <sys/mman.h>
 
+#ifdef CIO__ASAN
+#include <sanitizer/asan_interface.h>
+/* Freed objects stay poisoned but for their free-list link, so ASan still
+ * reports a use after free of a pooled task or handle. */
+#define POISON(p, n) __asan_poison_memory_region((char *)(p) + sizeof(void *), (n) - sizeof(void *))
+#define UNPOISON(p, n) __asan_unpoison_memory_region((p), (n))
+#else
+#define POISON(p, n) ((void)0)
+#define UNPOISON(p, n) ((void)0)
+#endif
+
 #define CIO__POOL_CHUNK ((size_t)4 << 20)
 #define CIO__POOL_WINDOW ((size_t)256 << 10)
 #ifndef MADV_POPULATE_WRITE
@@ -64,6 +75,7 @@ void *cio__pool_get(struct cio__pool *p)
     if (p->free) {
         void *o = p->free;
         p->free = *(void **)o;
+        UNPOISON(o, p->objsize);
         return o;
     }
     if ((size_t)(p->end - p->cur) < p->objsize) {
@@ -83,6 +95,7 @@ void cio__pool_put(struct cio__pool *p, void *o)
 {
     *(void **)o = p->free;
     p->free = o;
+    POISON(o, p->objsize);
 }
 
 void cio__prefault(void *ptr, size_t n)
@@ -98,6 +111,10 @@ void cio__prefault(void *ptr, size_t n)
 void cio__pool_destroy(struct cio__pool *p)
 {
     void *c = p->chunks;
+#ifdef CIO__ASAN
+    for (void *o = p->free; o; o = *(void **)o)
+        UNPOISON(o, p->objsize);
+#endif
     while (c) {
         void *next = *(void **)c;
         cio__free(c);
