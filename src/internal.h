@@ -70,7 +70,7 @@ static inline bool cio__queue_empty(const struct cio__queue *q)
 struct cio__timer {
     int64_t when;  /* deadline, ns on the monotonic clock */
     uint64_t seq;  /* insertion order, breaks ties */
-    uint32_t idx;  /* position in the heap, CIO__TIMER_NONE when not in it */
+    uint32_t idx;  /* its slot in the heap's slot table, CIO__TIMER_NONE when not in the heap */
     uint8_t spare[4]; /* the owner's: flags that would otherwise pad it */
     void (*fire)(struct cio__timer *t);
 };
@@ -79,11 +79,17 @@ struct cio__timer {
 struct cio__heap_ent {
     int64_t when;
     struct cio__timer *t;
+    uint32_t slot;
 };
 
+/* Timers often live far apart (on their tasks' stacks): sifting writes the
+ * positions into a dense slot table instead of into the timers, so it
+ * touches two arrays and no timer. */
 struct cio__heap {
     struct cio__heap_ent *a;
+    uint32_t *slots;    /* slot -> position; free slots link the free list */
     uint32_t len, cap;
+    uint32_t nslots, free_slot;
     uint64_t seq;
 };
 

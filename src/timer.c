@@ -1,7 +1,8 @@
 /* The timer heap: a 4-ary min-heap of (deadline, insertion sequence) kept in
  * one array.  Each entry caches its deadline beside the pointer, so sifting
  * compares without touching the timers; only ties read the sequence.  Each
- * timer knows its index, which makes removal O(log n). */
+ * timer knows its slot, and the slot table its position, which makes
+ * removal O(log n) without sifting ever writing into a timer. */
 #include "internal.h"
 
 #include <errno.h>
@@ -9,13 +10,17 @@
 void cio__heap_init(struct cio__heap *h)
 {
     h->a = NULL;
+    h->slots = NULL;
     h->len = h->cap = 0;
+    h->nslots = 0;
+    h->free_slot = CIO__TIMER_NONE;
     h->seq = 0;
 }
 
 void cio__heap_free(struct cio__heap *h)
 {
     cio__free(h->a);
+    cio__free(h->slots);
     cio__heap_init(h);
 }
 
@@ -26,9 +31,13 @@ int cio__heap_reserve(struct cio__heap *h, uint32_t extra)
     uint32_t cap = h->cap ? h->cap : 64;
     while (cap < h->len + extra)
         cap *= 2;
+    uint32_t *slots = cio__realloc(h->slots, (size_t)cap * sizeof *slots);
+    if (!slots)
+        return -ENOMEM;
+    h->slots = slots;
     struct cio__heap_ent *a = cio__realloc(h->a, (size_t)cap * sizeof *a);
     if (!a)
-        return -ENOMEM;
+        return -ENOMEM; /* the larger slot table is kept: harmless */
     cio__prefault(a + h->cap, (size_t)(cap - h->cap) * sizeof *a);
     h->a = a;
     h->cap = cap;
@@ -48,11 +57,11 @@ static void sift_up(struct cio__heap *h, uint32_t i)
         if (!ent_less(&e, &h->a[p]))
             break;
         h->a[i] = h->a[p];
-        h->a[i].t->idx = i;
+        h->slots[h->a[i].slot] = i;
         i = p;
     }
     h->a[i] = e;
-    e.t->idx = i;
+    h->slots[e.slot] = i;
 }
 
 static void sift_down(struct cio__heap *h, uint32_t i)
@@ -70,31 +79,40 @@ static void sift_down(struct cio__heap *h, uint32_t i)
         if (!ent_less(&h->a[m], &e))
             break;
         h->a[i] = h->a[m];
-        h->a[i].t->idx = i;
+        h->slots[h->a[i].slot] = i;
         i = m;
     }
     h->a[i] = e;
-    e.t->idx = i;
+    h->slots[e.slot] = i;
 }
 
 void cio__heap_push(struct cio__heap *h, struct cio__timer *t)
 {
+    uint32_t s = h->free_slot;
+    if (s != CIO__TIMER_NONE)
+        h->free_slot = h->slots[s];
+    else
+        s = h->nslots++; /* never beyond cap: one slot per entry */
     t->seq = h->seq++;
-    h->a[h->len] = (struct cio__heap_ent){t->when, t};
+    t->idx = s;
+    h->a[h->len] = (struct cio__heap_ent){t->when, t, s};
     sift_up(h, h->len++);
 }
 
 void cio__heap_remove(struct cio__heap *h, struct cio__timer *t)
 {
-    uint32_t i = t->idx;
-    if (i == CIO__TIMER_NONE)
+    uint32_t s = t->idx;
+    if (s == CIO__TIMER_NONE)
         return;
     t->idx = CIO__TIMER_NONE;
+    uint32_t i = h->slots[s];
+    h->slots[s] = h->free_slot;
+    h->free_slot = s;
     uint32_t last = --h->len;
     if (i == last)
         return;
     h->a[i] = h->a[last];
-    h->a[i].t->idx = i;
+    h->slots[h->a[i].slot] = i;
     if (i > 0 && ent_less(&h->a[i], &h->a[(i - 1) / 4]))
         sift_up(h, i);
     else
