@@ -30,8 +30,6 @@ int cio__future_init(cio_future_t *f, cio_loop_t *loop, uint32_t magic)
     return 0;
 }
 
-void cio__task_free_parts(cio_future_t *f);
-
 int cio__future_unref(cio_future_t *f)
 {
     if (f->obj.refs == 0)
@@ -93,8 +91,6 @@ static void fcb_run(struct cio__cb *cb)
     cio__free(r);
     cio__future_unref(f);
 }
-
-void cio__task_wake(struct cio__task *t, int rc);
 
 static void schedule_fcb(cio_future_t *f, struct cio__fcb *r)
 {
@@ -177,8 +173,6 @@ int cio_future_set_exception(cio_future_t *f, int err, const char *msg)
     cio__future_complete(f, CIO__ERROR, err, NULL, m);
     return 0;
 }
-
-int cio_task_cancel(cio_task_t *t, const char *msg);
 
 int cio_future_cancel(cio_future_t *f, const char *msg)
 {

@@ -579,8 +579,6 @@ double cio_handle_when(cio_handle_t *h)
 
 /* -------------------------------------------------------- references */
 
-int cio__future_unref(cio_future_t *f);
-
 void *cio_ref(void *obj)
 {
     struct cio__obj *o = obj;
@@ -615,8 +613,6 @@ int cio_unref(void *obj)
 }
 
 /* ---------------------------------------------------- error handling */
-
-const char *cio__task_name(cio_future_t *f);
 
 void cio_loop_default_exception_handler(cio_loop_t *loop, const cio_exc_context_t *ctx)
 {

@@ -167,7 +167,6 @@ void cio__stack_put(struct cio__stack_pool *p, struct cio__stack *s)
 
 void cio__stack_pool_destroy(struct cio__stack_pool *p)
 {
-    size_t ps = page_size();
     struct cio__slab *sl = p->slabs;
     while (sl) {
         struct cio__slab *next = sl->next;
@@ -183,7 +182,6 @@ void cio__stack_pool_destroy(struct cio__stack_pool *p)
         cio__free(sl);
         sl = next;
     }
-    (void)ps;
     memset(p, 0, sizeof *p);
 }
 

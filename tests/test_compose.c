@@ -542,8 +542,6 @@ static void t_taskgroup_waits_for_all(void)
 static int m_tg_fail(void *arg, void **result)
 {
     struct job bad = {0.01, "bad", -EPROTO, 0}, bad2 = {0.01, "bad2", -EIO, 0}, lng = {1, "long", 0, 0};
-    struct job cleanup_err = {1, "cl", 0, 0};
-    (void)cleanup_err;
     cio_taskgroup_t *tg = cio_taskgroup_new();
     cio_taskgroup_create_task(tg, job_fn, &bad);
     cio_taskgroup_create_task(tg, job_fn, &bad2);
