@@ -54,7 +54,9 @@ CIO_EXTERN const char *cio_version(void);
     X(BROKENBARRIER, 4014, "barrier is broken")                                        \
     X(INTERRUPTED, 4015, "interrupted (KeyboardInterrupt)")                            \
     X(SELFAWAIT, 4016, "a task cannot await itself")                                  \
-    X(TASKGROUP, 4017, "one or more tasks of the group failed (see cio_taskgroup_error)")
+    X(TASKGROUP, 4017, "one or more tasks of the group failed (see cio_taskgroup_error)") \
+    X(STOPITERATION, 4018, "generator is exhausted (StopAsyncIteration)")              \
+    X(GENEXIT, 4019, "generator is being closed (GeneratorExit)")
 
 enum {
 #define CIO__ERR_ENUM(name, num, text) CIO_E##name = -(num),
@@ -420,6 +422,261 @@ CIO_EXTERN int cio_taskgroup_error_count(cio_taskgroup_t *tg);
 CIO_EXTERN int cio_taskgroup_error(cio_taskgroup_t *tg, int i, int *code, cio_task_t **task, const char **message);
 /* Free a group that was exited (or never had a task).  -EBUSY otherwise. */
 CIO_EXTERN int cio_taskgroup_free(cio_taskgroup_t *tg);
+
+/* -------------------------------------------------------- synchronization */
+
+/* asyncio's Lock, Event, Condition, Semaphore, BoundedSemaphore and Barrier.
+ * None is thread-safe: use one from the tasks and callbacks of one loop at a
+ * time.  They live in the caller's storage (a global, a struct member, a
+ * task's stack) and allocate nothing: a waiting task's record lives on its
+ * own stack.  Initialize with the *_INIT macro or the *_init function; no
+ * destroy is needed, but an object must outlive its waiters.
+ *
+ * Common codes: -EINVAL for NULL or an object never initialized (checked by
+ * a magic number), -CIO_ENOTASK for a wait outside a task, -ECANCELED when
+ * the waiting task is cancelled, -CIO_EWRONGLOOP when the object has waiters
+ * of another loop.  Waiters are served first come, first served, and a
+ * newcomer never barges ahead of queued waiters.
+ *
+ * `async with lock:` becomes
+ *
+ *     if ((rc = cio_lock_acquire(&lock)) < 0) return rc;
+ *     ...
+ *     cio_lock_release(&lock);
+ */
+#define CIO__MAGIC_LOCK_ 0x63696f4c6f636b31ULL    /* "cioLock1" */
+#define CIO__MAGIC_EVENT_ 0x63696f4576656e74ULL   /* "cioEvent" */
+#define CIO__MAGIC_COND_ 0x63696f436f6e6431ULL    /* "cioCond1" */
+#define CIO__MAGIC_SEM_ 0x63696f53656d6131ULL     /* "cioSema1" */
+#define CIO__MAGIC_BARRIER_ 0x63696f4261727231ULL /* "cioBarr1" */
+#define CIO__MAGIC_QUEUE_ 0x63696f5175657565ULL   /* "cioQueue" */
+
+typedef struct cio_lock_s {
+    uint64_t opaque[6];
+} cio_lock_t;
+#define CIO_LOCK_INIT {{CIO__MAGIC_LOCK_}}
+/* 0, -EINVAL. */
+CIO_EXTERN int cio_lock_init(cio_lock_t *l);
+/* Take the lock, waiting in FIFO order while it is held or others wait.
+ * 0; -ECANCELED leaves the lock untaken (a cancelled waiter that release()
+ * had already chosen passes the lock on). */
+CIO_EXTERN int cio_lock_acquire(cio_lock_t *l);
+/* Take the lock only if acquire would not wait: 0, or -EAGAIN. */
+CIO_EXTERN int cio_lock_try_acquire(cio_lock_t *l);
+/* Free the lock and wake the first waiter.  -CIO_EINVALSTATE if it is not
+ * held (asyncio's RuntimeError).  Any task or callback may release. */
+CIO_EXTERN int cio_lock_release(cio_lock_t *l);
+/* 1 if held, 0 if free, -EINVAL. */
+CIO_EXTERN int cio_lock_locked(const cio_lock_t *l);
+
+typedef struct cio_event_s {
+    uint64_t opaque[6];
+} cio_event_t;
+#define CIO_EVENT_INIT {{CIO__MAGIC_EVENT_}}
+CIO_EXTERN int cio_event_init(cio_event_t *e);
+/* Return at once if set, else wait for cio_event_set.  0, -ECANCELED. */
+CIO_EXTERN int cio_event_wait(cio_event_t *e);
+/* Set it and wake every waiter; they resume in a later iteration, in the
+ * order they started waiting. */
+CIO_EXTERN int cio_event_set(cio_event_t *e);
+/* Unset it (waiters already woken still resume). */
+CIO_EXTERN int cio_event_clear(cio_event_t *e);
+/* 1/0, -EINVAL. */
+CIO_EXTERN int cio_event_is_set(const cio_event_t *e);
+
+/* A condition variable over its own lock (lock == NULL, or CIO_COND_INIT)
+ * or a cio_lock_t shared with others, which must outlive it. */
+typedef struct cio_cond_s {
+    uint64_t opaque[14];
+} cio_cond_t;
+#define CIO_COND_INIT {{CIO__MAGIC_COND_, 0, 0, 0, 0, 0, CIO__MAGIC_LOCK_}}
+CIO_EXTERN int cio_cond_init(cio_cond_t *c, cio_lock_t *lock);
+/* The lock operations, on the condition's lock. */
+CIO_EXTERN int cio_cond_acquire(cio_cond_t *c);
+CIO_EXTERN int cio_cond_release(cio_cond_t *c);
+CIO_EXTERN int cio_cond_locked(const cio_cond_t *c);
+/* With the lock held: release it, wait for a notify, then take the lock
+ * again before returning, even when cancelled (then -ECANCELED, with the
+ * lock held).  A waiter cancelled after it was notified passes the
+ * notification on (3.13), so wake-ups may be spurious: re-check the state,
+ * or use cio_cond_wait_for.  -CIO_EINVALSTATE if the lock is not held. */
+CIO_EXTERN int cio_cond_wait(cio_cond_t *c);
+/* Wait until pred(arg) returns non-zero, checking it first and after every
+ * wake-up, with the lock held.  Returns pred's positive value, or a
+ * negative one (pred's error) as is, or cio_cond_wait's error. */
+typedef int cio_pred_fn(void *arg);
+CIO_EXTERN int cio_cond_wait_for(cio_cond_t *c, cio_pred_fn *pred, void *arg);
+/* With the lock held: wake up to n waiters (FIFO); they run once the lock
+ * is free again.  Returns how many were woken.  -CIO_EINVALSTATE if the
+ * lock is not held, -EINVAL for n < 0. */
+CIO_EXTERN int cio_cond_notify(cio_cond_t *c, int n);
+CIO_EXTERN int cio_cond_notify_all(cio_cond_t *c);
+
+/* Semaphore(value) and BoundedSemaphore(value). */
+typedef struct cio_sem_s {
+    uint64_t opaque[7];
+} cio_sem_t;
+#define CIO_SEM_INIT(value) {{CIO__MAGIC_SEM_, 0, 0, 0, 0, (uint64_t)(value), (uint64_t)-1}}
+#define CIO_BOUNDED_SEM_INIT(value) {{CIO__MAGIC_SEM_, 0, 0, 0, 0, (uint64_t)(value), (uint64_t)(value)}}
+/* value < 0: -EINVAL. */
+CIO_EXTERN int cio_sem_init(cio_sem_t *s, int value);
+CIO_EXTERN int cio_bounded_sem_init(cio_sem_t *s, int value);
+/* Decrement, waiting (FIFO) while the value is 0 or others wait: a task
+ * that releases and re-acquires queues behind the waiters.  0, -ECANCELED
+ * (the unit it may have been handed goes to the next waiter). */
+CIO_EXTERN int cio_sem_acquire(cio_sem_t *s);
+/* Decrement only if acquire would not wait: 0 or -EAGAIN. */
+CIO_EXTERN int cio_sem_try_acquire(cio_sem_t *s);
+/* Increment and wake the first waiter.  A bounded semaphore released above
+ * its initial value: -EOVERFLOW, nothing changed. */
+CIO_EXTERN int cio_sem_release(cio_sem_t *s);
+/* 1 when acquire would wait, else 0. */
+CIO_EXTERN int cio_sem_locked(const cio_sem_t *s);
+/* The current value (>= 0). */
+CIO_EXTERN int cio_sem_value(const cio_sem_t *s);
+
+/* Barrier(parties). */
+typedef struct cio_barrier_s {
+    uint64_t opaque[18];
+} cio_barrier_t;
+/* parties < 1: -EINVAL. */
+CIO_EXTERN int cio_barrier_init(cio_barrier_t *b, int parties);
+/* Wait until `parties` tasks are waiting; returns this task's arrival index
+ * (0 .. parties-1), and the barrier starts its next cycle.  A cancelled
+ * waiter leaves (-ECANCELED) without breaking it.  -CIO_EBROKENBARRIER when
+ * reset or aborted. */
+CIO_EXTERN int cio_barrier_wait(cio_barrier_t *b);
+/* From a task: back to the empty state; tasks waiting now get
+ * -CIO_EBROKENBARRIER. */
+CIO_EXTERN int cio_barrier_reset(cio_barrier_t *b);
+/* From a task: break it; current and future waits get -CIO_EBROKENBARRIER
+ * until cio_barrier_reset. */
+CIO_EXTERN int cio_barrier_abort(cio_barrier_t *b);
+CIO_EXTERN int cio_barrier_parties(const cio_barrier_t *b);
+/* Tasks waiting in the filling barrier. */
+CIO_EXTERN int cio_barrier_n_waiting(const cio_barrier_t *b);
+/* 1 if broken (aborted), else 0. */
+CIO_EXTERN int cio_barrier_broken(const cio_barrier_t *b);
+
+/* ------------------------------------------------------------------ queues */
+
+/* asyncio's Queue, LifoQueue and PriorityQueue, in the caller's storage.
+ * Items are void pointers; the queue never frees them.  maxsize <= 0 means
+ * unbounded.  Getters and putters wait in FIFO order; a cancelled put
+ * inserts nothing and a cancelled get takes nothing (an item it was woken
+ * for goes to the next getter).  Waiting functions need a task.
+ *
+ * The storage must be released with cio_queue_destroy (it holds a buffer). */
+typedef struct cio_queue_s {
+    uint64_t opaque[22];
+} cio_queue_t;
+/* Order for a priority queue: < 0 when a comes out before b.  Equal items
+ * come out in insertion order. */
+typedef int cio_queue_cmp_fn(const void *a, const void *b);
+#define CIO_QUEUE_INIT(maxsize) {{CIO__MAGIC_QUEUE_, (uint64_t)(int64_t)(maxsize), 0}}
+#define CIO_LIFOQUEUE_INIT(maxsize) {{CIO__MAGIC_QUEUE_, (uint64_t)(int64_t)(maxsize), 1}}
+CIO_EXTERN int cio_queue_init(cio_queue_t *q, long maxsize);
+CIO_EXTERN int cio_lifoqueue_init(cio_queue_t *q, long maxsize);
+/* cmp NULL: -EINVAL. */
+CIO_EXTERN int cio_priorityqueue_init(cio_queue_t *q, long maxsize, cio_queue_cmp_fn *cmp);
+/* Free the buffer.  -EBUSY while tasks wait on it.  The items still queued
+ * are the caller's. */
+CIO_EXTERN int cio_queue_destroy(cio_queue_t *q);
+/* Put, waiting while full.  0, -ECANCELED (nothing inserted),
+ * -CIO_EQUEUESHUTDOWN, -ENOMEM. */
+CIO_EXTERN int cio_queue_put(cio_queue_t *q, void *item);
+/* Take the next item into *item, waiting while empty.  0, -ECANCELED
+ * (nothing taken), -CIO_EQUEUESHUTDOWN once shut down and empty. */
+CIO_EXTERN int cio_queue_get(cio_queue_t *q, void **item);
+/* Without waiting: -CIO_EQUEUEFULL / -CIO_EQUEUEEMPTY, -CIO_EQUEUESHUTDOWN. */
+CIO_EXTERN int cio_queue_put_nowait(cio_queue_t *q, void *item);
+CIO_EXTERN int cio_queue_get_nowait(cio_queue_t *q, void **item);
+/* Items queued; 1/0; the maxsize given at init. */
+CIO_EXTERN long cio_queue_qsize(const cio_queue_t *q);
+CIO_EXTERN int cio_queue_empty(const cio_queue_t *q);
+CIO_EXTERN int cio_queue_full(const cio_queue_t *q);
+CIO_EXTERN long cio_queue_maxsize(const cio_queue_t *q);
+/* One put item is processed.  -EOVERFLOW when called more often than items
+ * were put (asyncio's "task_done() called too many times"). */
+CIO_EXTERN int cio_queue_task_done(cio_queue_t *q);
+/* Wait until every item put was marked done (the count of task_done calls,
+ * not the queue's emptiness).  0, -ECANCELED. */
+CIO_EXTERN int cio_queue_join(cio_queue_t *q);
+/* Shut down (3.13): put fails with -CIO_EQUEUESHUTDOWN, waiting putters
+ * too; getters may take what is left, then get -CIO_EQUEUESHUTDOWN.  With
+ * immediate, the remaining items are removed at once, each handed to
+ * drain(item, ud) if drain is given, and counted done for join(); waiting
+ * getters get -CIO_EQUEUESHUTDOWN.  Returns the number of items removed. */
+typedef void cio_queue_drain_fn(void *item, void *ud);
+CIO_EXTERN int cio_queue_shutdown(cio_queue_t *q, int immediate, cio_queue_drain_fn *drain, void *ud);
+
+/* -------------------------------------------------------------- generators */
+
+/* Async generators: a coroutine on its own stack that hands values to its
+ * consumer and may await in between.  Inside, the generator calls
+ * cio_gen_yield; outside, the consumer calls cio_gen_next.  The generator
+ * runs inside the consumer's task (a cancel of that task reaches the
+ * generator's awaits), on its own stack.
+ *
+ *     static int count(void *arg, void **result) {       // the generator
+ *         for (long i = 0; i < 3; i++) {
+ *             int rc = cio_sleep(0.1);
+ *             if (rc == 0) rc = cio_gen_yield((void *)i, NULL);
+ *             if (rc < 0) return rc;                     // closed, thrown, cancelled
+ *         }
+ *         return 0;                                      // StopAsyncIteration
+ *     }
+ *
+ *     // async for v in count(): ...
+ *     cio_gen_t *g;
+ *     void *v;
+ *     cio_gen_new(count, NULL, &g);
+ *     while ((rc = cio_gen_next(g, &v)) == 0)
+ *         use(v);
+ *     if (rc == CIO_ESTOPITERATION) rc = 0;              // the normal end
+ *     cio_gen_free(g);
+ *
+ * The generator's function returns 0 to end the iteration or a negative
+ * code, which the consumer's call returns.  A finished generator answers
+ * every later next with -CIO_ESTOPITERATION. */
+typedef struct cio_gen_s cio_gen_t;
+/* A generator on the running loop; nothing runs until the first next.
+ * -CIO_ENOLOOP, -EINVAL, -ENOMEM. */
+CIO_EXTERN int cio_gen_new(cio_coro_fn *fn, void *arg, cio_gen_t **out);
+/* The same with a stack size (0: the loop's default). */
+CIO_EXTERN int cio_gen_new_ex(cio_loop_t *loop, cio_coro_fn *fn, void *arg, size_t stack_size, cio_gen_t **out);
+/* From a task: run the generator to its next yield (__anext__).  0 and
+ * *value, -CIO_ESTOPITERATION at the end, the generator's error, -EBUSY if
+ * the generator is already running (in another task). */
+CIO_EXTERN int cio_gen_next(cio_gen_t *g, void **value);
+/* asend: as next, with `in` delivered as the pending yield's *sent.  A
+ * non-NULL value to a generator not started yet: -EINVAL. */
+CIO_EXTERN int cio_gen_send(cio_gen_t *g, void *in, void **value);
+/* athrow: the pending yield returns err (< 0) inside the generator; a
+ * generator not started yet ends at once with err.  Then as next. */
+CIO_EXTERN int cio_gen_throw(cio_gen_t *g, int err, void **value);
+/* aclose: the pending yield returns -CIO_EGENEXIT; the generator must
+ * return (0 or -CIO_EGENEXIT: closed, 0 is returned; another error is
+ * returned).  Yielding again is refused: the yield returns -CIO_EGENEXIT
+ * again and close returns -CIO_EINVALSTATE (asyncio's "async generator
+ * ignored GeneratorExit").  Not started or finished: 0 at once. */
+CIO_EXTERN int cio_gen_close(cio_gen_t *g);
+/* Inside a generator: hand value to the consumer and wait for the next
+ * call.  0 (*sent, if given, gets the value of a send, else NULL), the
+ * error of a throw, -CIO_EGENEXIT on close, or -CIO_EINVALSTATE outside a
+ * generator. */
+CIO_EXTERN int cio_gen_yield(void *value, void **sent);
+/* Free the generator.  One suspended at a yield is closed first (its
+ * cleanup runs): at once from a task of its loop; from a callback of its
+ * loop by a task started at once (asyncio's finalizer hook).  Elsewhere
+ * (its loop not running) its frames are discarded without running.
+ * -EBUSY while it runs. */
+CIO_EXTERN int cio_gen_free(cio_gen_t *g);
+/* From a task: close every live generator of the running loop that was
+ * started and not finished (asyncio's shutdown_asyncgens); cio_run and the
+ * runner call it at shutdown.  Errors go to the exception handler.  Returns
+ * how many were closed. */
+CIO_EXTERN int cio_loop_shutdown_asyncgens(void);
 
 /* ---------------------------------------------------------------- runners */
 

@@ -128,6 +128,7 @@ struct cio__stack {
     struct cio__ctx *ret;
     struct cio__stack *ret_stack;
     struct cio__timeout *scopes; /* the task's entered timeout scopes, innermost first */
+    struct cio_gen_s *gen;       /* a generator's stack: the generator */
 };
 struct cio__timeout;
 
@@ -262,7 +263,8 @@ struct cio_loop_s {
     struct cio__task *all_head;   /* doubly-linked list of pending tasks */
     size_t ntasks_pending;
     uint64_t task_counter;        /* for "Task-N" names */
-    size_t nobjs;                 /* futures, tasks and handles alive */
+    size_t nobjs;                 /* futures, tasks, handles and generators alive */
+    struct cio_gen_s *gens;       /* generators started and not finished */
     /* error handling */
     cio_exception_handler_fn *exc_handler;
     void *exc_ud;
@@ -376,6 +378,82 @@ void cio__task_wake(struct cio__task *t, int rc);
 /* cio_await with the given reaction to a cancel of the awaiting task
  * (its wait object is the registration, whose fut is f). */
 int cio__await_with(cio_future_t *f, void **result, cio__cancel_hook *on_cancel);
+
+/* ------------------------------------------------------------- waiters */
+
+/* A task waiting on a lock, event, condition, semaphore or queue: a record
+ * on the task's own stack, linked into the object's FIFO list. */
+struct cio__waiter {
+    struct cio__waiter *prev, *next;
+    struct cio__wlist *list; /* the list it is in, NULL once out */
+    struct cio__task *task;
+    uint8_t woken;           /* chosen by a release/notify/set/put: unlinked */
+};
+
+struct cio__wlist {
+    struct cio__waiter *head, *tail;
+};
+
+static inline void cio__wlist_push(struct cio__wlist *l, struct cio__waiter *w, struct cio__task *t)
+{
+    w->task = t;
+    w->woken = 0;
+    w->list = l;
+    w->next = NULL;
+    w->prev = l->tail;
+    if (l->tail)
+        l->tail->next = w;
+    else
+        l->head = w;
+    l->tail = w;
+}
+
+static inline void cio__wlist_remove(struct cio__waiter *w)
+{
+    struct cio__wlist *l = w->list;
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        l->head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        l->tail = w->prev;
+    w->list = NULL;
+}
+
+/* Choose the first waiter: unlink it, mark it woken, schedule its task.
+ * Returns 0 if the list was empty. */
+static inline int cio__wlist_wake_first(struct cio__wlist *l)
+{
+    struct cio__waiter *w = l->head;
+    if (!w)
+        return 0;
+    cio__wlist_remove(w);
+    w->woken = 1;
+    cio__task_wake(w->task, 0);
+    return 1;
+}
+
+/* Suspend t in w (already pushed); a cancel before it was chosen unlinks it
+ * and resumes it with -ECANCELED, a cancel after is delivered on resume. */
+int cio__waiter_suspend(struct cio__task *t, struct cio__waiter *w);
+
+/* The loop of a primitive's waiters must be the caller's: a primitive with
+ * waiters of another loop is refused, one without waiters is free to use. */
+static inline int cio__sync_loop_check(cio_loop_t **bound, int idle)
+{
+    cio_loop_t *cur = cio__tls.running;
+    if (*bound == cur)
+        return 0;
+    if (!idle)
+        return CIO_EWRONGLOOP;
+    *bound = cur;
+    return 0;
+}
+
+/* ------------------------------------------------------------- generators */
+void cio__gen_close_all(cio_loop_t *loop); /* the runner's shutdown */
 
 /* ------------------------------------------------------------- executor */
 void cio__executor_shutdown(cio_loop_t *loop);

@@ -97,6 +97,7 @@ static struct cio__stack *carve(char *region, size_t stride, bool want_guard, bo
     s->ret = NULL;
     s->ret_stack = NULL;
     s->scopes = NULL;
+    s->gen = NULL;
     return s;
 }
 
@@ -111,6 +112,7 @@ struct cio__stack *cio__stack_get(struct cio__stack_pool *p, size_t size)
             s->ret = NULL;
             s->ret_stack = NULL;
             s->scopes = NULL;
+            s->gen = NULL;
             return s;
         }
         struct cio__slab *sl = p->slabs;
