@@ -128,6 +128,10 @@ int cio_runner_close(cio_runner_t *r)
     if (cio__tls.running)
         return CIO_ELOOPRUNNING;
     cancel_all_tasks(r->loop);
+    if (r->loop->gens) { /* asyncio's shutdown_asyncgens */
+        cio__gen_close_all(r->loop);
+        run_until_no_tasks(r->loop);
+    }
     cio_loop_shutdown_default_executor(r->loop);
     int rc = cio_loop_free(r->loop);
     if (rc < 0)
