@@ -3,7 +3,8 @@
  * One event loop per thread, stackful coroutines, futures, tasks, timers,
  * cancellation, a thread pool and cross-thread scheduling.  Conventions:
  *   - A function that can fail returns int: >= 0 on success, a negative code
- *     on failure (-errno or a CIO_E* code); cio_strerror() names it.
+ *     on failure: -errno, or a CIO_E* constant (negative already: compare
+ *     with rc == CIO_EQUEUEFULL); cio_strerror() names it.
  *   - Futures, tasks and handles are reference-counted: a function that hands
  *     one out gives the caller a reference, released with cio_unref().
  *   - Nothing here is thread-safe unless its comment says so.
@@ -119,7 +120,7 @@ CIO_EXTERN int cio_unref(void *obj);
 CIO_EXTERN int cio_loop_new(cio_loop_t **out);
 /* Close the loop: drop pending callbacks and timers, shut the thread pool
  * down (waiting for running jobs), release stacks and fds.  Idempotent.
- * -CIO_ELOOPRUNNING while it runs; -EBUSY while a task is still pending or a
+ * CIO_ELOOPRUNNING while it runs; -EBUSY while a task is still pending or a
  * future, task or handle of the loop is still referenced by the user. */
 CIO_EXTERN int cio_loop_close(cio_loop_t *loop);
 /* Close (if needed) and free the loop.  Same errors as cio_loop_close; on
@@ -127,11 +128,11 @@ CIO_EXTERN int cio_loop_close(cio_loop_t *loop);
 CIO_EXTERN int cio_loop_free(cio_loop_t *loop);
 
 /* Run until cio_loop_stop().  A stop requested before the call gives exactly
- * one iteration.  -CIO_ELOOPRUNNING if this or another loop runs in this
- * thread, -CIO_ELOOPCLOSED if closed. */
+ * one iteration.  CIO_ELOOPRUNNING if this or another loop runs in this
+ * thread, CIO_ELOOPCLOSED if closed. */
 CIO_EXTERN int cio_loop_run_forever(cio_loop_t *loop);
 /* Run until fut is done; returns its outcome and *result its value.  Also
- * -CIO_ESTOPPED when the loop was stopped first. */
+ * CIO_ESTOPPED when the loop was stopped first. */
 CIO_EXTERN int cio_loop_run_until_complete(cio_loop_t *loop, cio_future_t *fut, void **result);
 /* Ask the loop to return after the current batch of callbacks. */
 CIO_EXTERN int cio_loop_stop(cio_loop_t *loop);
@@ -143,7 +144,7 @@ CIO_EXTERN double cio_loop_time(cio_loop_t *loop);
 
 /* Schedule fn(arg) for the next iteration, FIFO.  If handle is not NULL the
  * caller gets a reference to the handle (cio_unref() it).  -EINVAL, -ENOMEM,
- * -CIO_ELOOPCLOSED.  On failure fn never runs. */
+ * CIO_ELOOPCLOSED.  On failure fn never runs. */
 CIO_EXTERN int cio_call_soon(cio_loop_t *loop, cio_callback_fn *fn, void *arg, cio_handle_t **handle);
 /* Schedule fn(arg) delay seconds from now (<= 0: due at once, still after
  * what is already ready).  NaN or infinite delay: -EINVAL. */
@@ -152,7 +153,7 @@ CIO_EXTERN int cio_call_later(cio_loop_t *loop, double delay, cio_callback_fn *f
  * the order they were scheduled. */
 CIO_EXTERN int cio_call_at(cio_loop_t *loop, double when, cio_callback_fn *fn, void *arg, cio_handle_t **handle);
 /* Thread-safe: schedule fn(arg) from any thread, waking the loop if it sleeps.
- * No handle is returned.  -CIO_ELOOPCLOSED on a closed loop. */
+ * No handle is returned.  CIO_ELOOPCLOSED on a closed loop. */
 CIO_EXTERN int cio_call_soon_threadsafe(cio_loop_t *loop, cio_callback_fn *fn, void *arg);
 
 /* Cancel a handle that has not run: it will not run.  0, -EINVAL. */
@@ -190,9 +191,9 @@ CIO_EXTERN int cio_loop_get_debug(cio_loop_t *loop);
  * 16 KiB.  Default 64 KiB. */
 CIO_EXTERN int cio_loop_set_stack_size(cio_loop_t *loop, size_t size);
 
-/* The loop running in this thread: 0 and *loop, or -CIO_ENOLOOP. */
+/* The loop running in this thread: 0 and *loop, or CIO_ENOLOOP. */
 CIO_EXTERN int cio_get_running_loop(cio_loop_t **loop);
-/* The running loop, else the loop set for this thread, else -CIO_ENOLOOP. */
+/* The running loop, else the loop set for this thread, else CIO_ENOLOOP. */
 CIO_EXTERN int cio_get_event_loop(cio_loop_t **loop);
 /* Set this thread's loop (NULL unsets); the caller keeps ownership. */
 CIO_EXTERN int cio_set_event_loop(cio_loop_t *loop);
@@ -204,11 +205,11 @@ CIO_EXTERN int cio_loop_create_future(cio_loop_t *loop, cio_future_t **out);
 /* NULL when there is no running loop or no memory. */
 CIO_EXTERN cio_future_t *cio_create_future(void);
 
-/* Mark done with a value.  -CIO_EINVALSTATE if already done; -EINVAL on a
+/* Mark done with a value.  CIO_EINVALSTATE if already done; -EINVAL on a
  * task (a task's outcome is its function's return). */
 CIO_EXTERN int cio_future_set_result(cio_future_t *f, void *value);
 /* Mark done with an error (err < 0, not -ECANCELED: use cancel) and an
- * optional message, copied.  -CIO_EINVALSTATE if already done. */
+ * optional message, copied.  CIO_EINVALSTATE if already done. */
 CIO_EXTERN int cio_future_set_exception(cio_future_t *f, int err, const char *msg);
 /* Cancel a pending future (or request a task's cancellation, see
  * cio_task_cancel).  1 if it was pending, else 0.  msg is copied. */
@@ -217,10 +218,10 @@ CIO_EXTERN int cio_future_cancel(cio_future_t *f, const char *msg);
 CIO_EXTERN int cio_future_done(cio_future_t *f);
 CIO_EXTERN int cio_future_cancelled(cio_future_t *f);
 /* The outcome: 0 and *value, the error code, -ECANCELED if cancelled, or
- * -CIO_EINVALSTATE while pending.  Marks an error as retrieved. */
+ * CIO_EINVALSTATE while pending.  Marks an error as retrieved. */
 CIO_EXTERN int cio_future_result(cio_future_t *f, void **value);
 /* The error code (0 if it has a result); -ECANCELED if cancelled;
- * -CIO_EINVALSTATE while pending. */
+ * CIO_EINVALSTATE while pending. */
 CIO_EXTERN int cio_future_exception(cio_future_t *f);
 /* The message given with the error or the cancel (NULL if none).  Valid
  * while the caller holds a reference. */
@@ -237,8 +238,8 @@ CIO_EXTERN int cio_future_remove_done_callback(cio_future_t *f, cio_done_fn *fn,
 /* Await a future or task from inside a task: suspends until it is done,
  * returns its outcome and *result its value.  Awaiting a done future returns
  * at once.  Cancelling the awaiting task cancels the awaited future.
- * -CIO_ENOTASK outside a task, -CIO_EWRONGLOOP for another loop's future,
- * -CIO_ESELFAWAIT for the task itself. */
+ * CIO_ENOTASK outside a task, CIO_EWRONGLOOP for another loop's future,
+ * CIO_ESELFAWAIT for the task itself. */
 CIO_EXTERN int cio_await(cio_future_t *aw, void **result);
 
 /* ------------------------------------------------------------------ tasks */
@@ -252,7 +253,7 @@ typedef struct cio_task_opts_s {
 
 /* Create a task running fn(arg) on loop; its first step runs on a later
  * iteration.  The loop keeps the task alive until it is done; *out gets the
- * caller's reference.  -EINVAL, -ENOMEM, -CIO_ELOOPCLOSED. */
+ * caller's reference.  -EINVAL, -ENOMEM, CIO_ELOOPCLOSED. */
 CIO_EXTERN int cio_loop_create_task(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio_task_opts_t *opts,
                                     cio_task_t **out);
 /* The same on the running loop; NULL on failure (no loop, no memory). */
@@ -280,7 +281,7 @@ CIO_EXTERN cio_task_t *cio_current_task(void);
 CIO_EXTERN int cio_all_tasks(cio_loop_t *loop, cio_task_t **out, size_t cap);
 
 /* Suspend the current task for at least delay seconds; delay <= 0 yields
- * exactly one iteration.  0, -ECANCELED, -EINVAL (NaN), -CIO_ENOTASK. */
+ * exactly one iteration.  0, -ECANCELED, -EINVAL (NaN), CIO_ENOTASK. */
 CIO_EXTERN int cio_sleep(double delay);
 /* cio_sleep(0). */
 CIO_EXTERN int cio_yield(void);
@@ -302,8 +303,8 @@ CIO_EXTERN int cio_fail(int err, const char *fmt, ...)
  * the other children are not cancelled; with it, every outcome is stored and
  * 0 is returned.  Cancelling the awaiting task cancels every unfinished child
  * and returns -ECANCELED.  n == 0 returns 0 at once; the same task given
- * twice is awaited once.  -EINVAL (NULL array, NULL entry), -CIO_EWRONGLOOP,
- * -CIO_ENOTASK, -ENOMEM. */
+ * twice is awaited once.  -EINVAL (NULL array, NULL entry), CIO_EWRONGLOOP,
+ * CIO_ENOTASK, -ENOMEM. */
 #define CIO_RETURN_EXCEPTIONS 1
 CIO_EXTERN int cio_gather(cio_future_t *const *aws, size_t n, void **results, int *rcs, int flags);
 
@@ -372,15 +373,15 @@ CIO_EXTERN int cio_as_completed_free(cio_as_completed_t *it);
 typedef struct cio_timeout_s {
     uint64_t opaque[10];
 } cio_timeout_t;
-/* delay seconds from now; INFINITY: no deadline.  -CIO_ENOTASK,
- * -CIO_EINVALSTATE if this scope is already entered, -EINVAL (NaN). */
+/* delay seconds from now; INFINITY: no deadline.  CIO_ENOTASK,
+ * CIO_EINVALSTATE if this scope is already entered, -EINVAL (NaN). */
 CIO_EXTERN int cio_timeout_enter(cio_timeout_t *to, double delay);
 /* An absolute deadline on cio_loop_time()'s clock. */
 CIO_EXTERN int cio_timeout_enter_at(cio_timeout_t *to, double when);
 /* Leave the scope; returns rc, or -ETIMEDOUT as described above.
- * -CIO_EINVALSTATE if not entered, or from another task. */
+ * CIO_EINVALSTATE if not entered, or from another task. */
 CIO_EXTERN int cio_timeout_exit(cio_timeout_t *to, int rc);
-/* Move the deadline (INFINITY disables it).  -CIO_EINVALSTATE unless
+/* Move the deadline (INFINITY disables it).  CIO_EINVALSTATE unless
  * entered and not yet expired. */
 CIO_EXTERN int cio_timeout_reschedule(cio_timeout_t *to, double when);
 /* The deadline (INFINITY if none); NAN for a zeroed scope never entered
@@ -400,7 +401,7 @@ CIO_EXTERN int cio_timeout_expired(cio_timeout_t *to);
  *
  * The first child that fails with an error other than -ECANCELED cancels the
  * other children and the owner.  wait returns 0, -ECANCELED (a cancel from
- * outside and no child error), or -CIO_ETASKGROUP with every error listed
+ * outside and no child error), or CIO_ETASKGROUP with every error listed
  * (never a cancellation).  The group restores the owner's cancel count. */
 typedef struct cio_taskgroup_s cio_taskgroup_t;
 /* NULL outside a task or without memory. */
@@ -408,7 +409,7 @@ CIO_EXTERN cio_taskgroup_t *cio_taskgroup_new(void);
 /* The new task (borrowed: the group holds it until freed) or NULL; refused
  * once the group is finished or shutting down after a failure. */
 CIO_EXTERN cio_task_t *cio_taskgroup_create_task(cio_taskgroup_t *tg, cio_coro_fn *fn, void *arg);
-/* The same with options and an error code: -CIO_EINVALSTATE when refused. */
+/* The same with options and an error code: CIO_EINVALSTATE when refused. */
 CIO_EXTERN int cio_taskgroup_create_task_ex(cio_taskgroup_t *tg, cio_coro_fn *fn, void *arg,
                                             const cio_task_opts_t *opts, cio_task_t **out);
 /* Leave the group with the body's own outcome body_rc (an error of the body
@@ -433,8 +434,8 @@ CIO_EXTERN int cio_taskgroup_free(cio_taskgroup_t *tg);
  * destroy is needed, but an object must outlive its waiters.
  *
  * Common codes: -EINVAL for NULL or an object never initialized (checked by
- * a magic number), -CIO_ENOTASK for a wait outside a task, -ECANCELED when
- * the waiting task is cancelled, -CIO_EWRONGLOOP when the object has waiters
+ * a magic number), CIO_ENOTASK for a wait outside a task, -ECANCELED when
+ * the waiting task is cancelled, CIO_EWRONGLOOP when the object has waiters
  * of another loop.  Waiters are served first come, first served, and a
  * newcomer never barges ahead of queued waiters.
  *
@@ -463,7 +464,7 @@ CIO_EXTERN int cio_lock_init(cio_lock_t *l);
 CIO_EXTERN int cio_lock_acquire(cio_lock_t *l);
 /* Take the lock only if acquire would not wait: 0, or -EAGAIN. */
 CIO_EXTERN int cio_lock_try_acquire(cio_lock_t *l);
-/* Free the lock and wake the first waiter.  -CIO_EINVALSTATE if it is not
+/* Free the lock and wake the first waiter.  CIO_EINVALSTATE if it is not
  * held (asyncio's RuntimeError).  Any task or callback may release. */
 CIO_EXTERN int cio_lock_release(cio_lock_t *l);
 /* 1 if held, 0 if free, -EINVAL. */
@@ -499,7 +500,7 @@ CIO_EXTERN int cio_cond_locked(const cio_cond_t *c);
  * again before returning, even when cancelled (then -ECANCELED, with the
  * lock held).  A waiter cancelled after it was notified passes the
  * notification on (3.13), so wake-ups may be spurious: re-check the state,
- * or use cio_cond_wait_for.  -CIO_EINVALSTATE if the lock is not held. */
+ * or use cio_cond_wait_for.  CIO_EINVALSTATE if the lock is not held. */
 CIO_EXTERN int cio_cond_wait(cio_cond_t *c);
 /* Wait until pred(arg) returns non-zero, checking it first and after every
  * wake-up, with the lock held.  Returns pred's positive value, or a
@@ -507,7 +508,7 @@ CIO_EXTERN int cio_cond_wait(cio_cond_t *c);
 typedef int cio_pred_fn(void *arg);
 CIO_EXTERN int cio_cond_wait_for(cio_cond_t *c, cio_pred_fn *pred, void *arg);
 /* With the lock held: wake up to n waiters (FIFO); they run once the lock
- * is free again.  Returns how many were woken.  -CIO_EINVALSTATE if the
+ * is free again.  Returns how many were woken.  CIO_EINVALSTATE if the
  * lock is not held, -EINVAL for n < 0. */
 CIO_EXTERN int cio_cond_notify(cio_cond_t *c, int n);
 CIO_EXTERN int cio_cond_notify_all(cio_cond_t *c);
@@ -543,13 +544,13 @@ typedef struct cio_barrier_s {
 CIO_EXTERN int cio_barrier_init(cio_barrier_t *b, int parties);
 /* Wait until `parties` tasks are waiting; returns this task's arrival index
  * (0 .. parties-1), and the barrier starts its next cycle.  A cancelled
- * waiter leaves (-ECANCELED) without breaking it.  -CIO_EBROKENBARRIER when
+ * waiter leaves (-ECANCELED) without breaking it.  CIO_EBROKENBARRIER when
  * reset or aborted. */
 CIO_EXTERN int cio_barrier_wait(cio_barrier_t *b);
 /* From a task: back to the empty state; tasks waiting now get
- * -CIO_EBROKENBARRIER. */
+ * CIO_EBROKENBARRIER. */
 CIO_EXTERN int cio_barrier_reset(cio_barrier_t *b);
-/* From a task: break it; current and future waits get -CIO_EBROKENBARRIER
+/* From a task: break it; current and future waits get CIO_EBROKENBARRIER
  * until cio_barrier_reset. */
 CIO_EXTERN int cio_barrier_abort(cio_barrier_t *b);
 CIO_EXTERN int cio_barrier_parties(const cio_barrier_t *b);
@@ -561,7 +562,8 @@ CIO_EXTERN int cio_barrier_broken(const cio_barrier_t *b);
 /* ------------------------------------------------------------------ queues */
 
 /* asyncio's Queue, LifoQueue and PriorityQueue, in the caller's storage.
- * Items are void pointers; the queue never frees them.  maxsize <= 0 means
+ * Items are void pointers (NULL is an item like any other); the queue never
+ * frees them.  maxsize <= 0 means
  * unbounded.  Getters and putters wait in FIFO order; a cancelled put
  * inserts nothing and a cancelled get takes nothing (an item it was woken
  * for goes to the next getter).  Waiting functions need a task.
@@ -583,12 +585,12 @@ CIO_EXTERN int cio_priorityqueue_init(cio_queue_t *q, long maxsize, cio_queue_cm
  * are the caller's. */
 CIO_EXTERN int cio_queue_destroy(cio_queue_t *q);
 /* Put, waiting while full.  0, -ECANCELED (nothing inserted),
- * -CIO_EQUEUESHUTDOWN, -ENOMEM. */
+ * CIO_EQUEUESHUTDOWN, -ENOMEM. */
 CIO_EXTERN int cio_queue_put(cio_queue_t *q, void *item);
 /* Take the next item into *item, waiting while empty.  0, -ECANCELED
- * (nothing taken), -CIO_EQUEUESHUTDOWN once shut down and empty. */
+ * (nothing taken), CIO_EQUEUESHUTDOWN once shut down and empty. */
 CIO_EXTERN int cio_queue_get(cio_queue_t *q, void **item);
-/* Without waiting: -CIO_EQUEUEFULL / -CIO_EQUEUEEMPTY, -CIO_EQUEUESHUTDOWN. */
+/* Without waiting: CIO_EQUEUEFULL / CIO_EQUEUEEMPTY, CIO_EQUEUESHUTDOWN. */
 CIO_EXTERN int cio_queue_put_nowait(cio_queue_t *q, void *item);
 CIO_EXTERN int cio_queue_get_nowait(cio_queue_t *q, void **item);
 /* Items queued; 1/0; the maxsize given at init. */
@@ -602,11 +604,11 @@ CIO_EXTERN int cio_queue_task_done(cio_queue_t *q);
 /* Wait until every item put was marked done (the count of task_done calls,
  * not the queue's emptiness).  0, -ECANCELED. */
 CIO_EXTERN int cio_queue_join(cio_queue_t *q);
-/* Shut down (3.13): put fails with -CIO_EQUEUESHUTDOWN, waiting putters
- * too; getters may take what is left, then get -CIO_EQUEUESHUTDOWN.  With
+/* Shut down (3.13): put fails with CIO_EQUEUESHUTDOWN, waiting putters
+ * too; getters may take what is left, then get CIO_EQUEUESHUTDOWN.  With
  * immediate, the remaining items are removed at once, each handed to
  * drain(item, ud) if drain is given, and counted done for join(); waiting
- * getters get -CIO_EQUEUESHUTDOWN.  Returns the number of items removed. */
+ * getters get CIO_EQUEUESHUTDOWN.  Returns the number of items removed. */
 typedef void cio_queue_drain_fn(void *item, void *ud);
 CIO_EXTERN int cio_queue_shutdown(cio_queue_t *q, int immediate, cio_queue_drain_fn *drain, void *ud);
 
@@ -638,15 +640,15 @@ CIO_EXTERN int cio_queue_shutdown(cio_queue_t *q, int immediate, cio_queue_drain
  *
  * The generator's function returns 0 to end the iteration or a negative
  * code, which the consumer's call returns.  A finished generator answers
- * every later next with -CIO_ESTOPITERATION. */
+ * every later next with CIO_ESTOPITERATION. */
 typedef struct cio_gen_s cio_gen_t;
 /* A generator on the running loop; nothing runs until the first next.
- * -CIO_ENOLOOP, -EINVAL, -ENOMEM. */
+ * CIO_ENOLOOP, -EINVAL, -ENOMEM. */
 CIO_EXTERN int cio_gen_new(cio_coro_fn *fn, void *arg, cio_gen_t **out);
 /* The same with a stack size (0: the loop's default). */
 CIO_EXTERN int cio_gen_new_ex(cio_loop_t *loop, cio_coro_fn *fn, void *arg, size_t stack_size, cio_gen_t **out);
 /* From a task: run the generator to its next yield (__anext__).  0 and
- * *value, -CIO_ESTOPITERATION at the end, the generator's error, -EBUSY if
+ * *value, CIO_ESTOPITERATION at the end, the generator's error, -EBUSY if
  * the generator is already running (in another task). */
 CIO_EXTERN int cio_gen_next(cio_gen_t *g, void **value);
 /* asend: as next, with `in` delivered as the pending yield's *sent.  A
@@ -655,15 +657,15 @@ CIO_EXTERN int cio_gen_send(cio_gen_t *g, void *in, void **value);
 /* athrow: the pending yield returns err (< 0) inside the generator; a
  * generator not started yet ends at once with err.  Then as next. */
 CIO_EXTERN int cio_gen_throw(cio_gen_t *g, int err, void **value);
-/* aclose: the pending yield returns -CIO_EGENEXIT; the generator must
- * return (0 or -CIO_EGENEXIT: closed, 0 is returned; another error is
- * returned).  Yielding again is refused: the yield returns -CIO_EGENEXIT
- * again and close returns -CIO_EINVALSTATE (asyncio's "async generator
+/* aclose: the pending yield returns CIO_EGENEXIT; the generator must
+ * return (0 or CIO_EGENEXIT: closed, 0 is returned; another error is
+ * returned).  Yielding again is refused: the yield returns CIO_EGENEXIT
+ * again and close returns CIO_EINVALSTATE (asyncio's "async generator
  * ignored GeneratorExit").  Not started or finished: 0 at once. */
 CIO_EXTERN int cio_gen_close(cio_gen_t *g);
 /* Inside a generator: hand value to the consumer and wait for the next
  * call.  0 (*sent, if given, gets the value of a send, else NULL), the
- * error of a throw, -CIO_EGENEXIT on close, or -CIO_EINVALSTATE outside a
+ * error of a throw, CIO_EGENEXIT on close, or CIO_EINVALSTATE outside a
  * generator. */
 CIO_EXTERN int cio_gen_yield(void *value, void **sent);
 /* Free the generator.  One suspended at a yield is closed first (its
@@ -690,7 +692,7 @@ typedef struct cio_runner_opts_s {
  * NULL.  -ENOMEM. */
 CIO_EXTERN int cio_runner_new(const cio_runner_opts_t *opts, cio_runner_t **out);
 /* Run fn(arg) as the main task until done; returns its outcome, *result its
- * value.  -CIO_ELOOPRUNNING inside a running loop, -CIO_ERUNNERCLOSED. */
+ * value.  CIO_ELOOPRUNNING inside a running loop, CIO_ERUNNERCLOSED. */
 CIO_EXTERN int cio_runner_run(cio_runner_t *r, cio_coro_fn *fn, void *arg, void **result);
 /* The runner's loop, created if needed. */
 CIO_EXTERN int cio_runner_get_loop(cio_runner_t *r, cio_loop_t **loop);
@@ -706,7 +708,7 @@ CIO_EXTERN int cio_run(cio_coro_fn *fn, void *arg, void **result);
 
 /* Run the blocking fn(arg, &result) in the loop's thread pool; *out gets a
  * future for its outcome.  Cancelling the future does not stop the thread.
- * -ENOMEM, -CIO_ELOOPCLOSED. */
+ * -ENOMEM, CIO_ELOOPCLOSED. */
 CIO_EXTERN int cio_loop_run_in_executor(cio_loop_t *loop, cio_coro_fn *fn, void *arg, cio_future_t **out);
 /* From a task: run fn in the pool and await it (asyncio.to_thread). */
 CIO_EXTERN int cio_to_thread(cio_coro_fn *fn, void *arg, void **result);

@@ -172,7 +172,7 @@ static int resume(cio_gen_t *g, int in_rc, void *in, void **value, bool *ended)
     return 0;
 }
 
-/* next/send/throw: the end of the iteration is -CIO_ESTOPITERATION. */
+/* next/send/throw: the end of the iteration is CIO_ESTOPITERATION. */
 static int step(cio_gen_t *g, int in_rc, void *in, void **value)
 {
     if (value)

@@ -376,7 +376,7 @@ int cio_queue_shutdown(cio_queue_t *q, int immediate, cio_queue_drain_fn *drain,
             wake_all(k, &k->joiners);
     }
     /* Every waiter re-checks: getters of an empty queue and putters get
-     * -CIO_EQUEUESHUTDOWN. */
+     * CIO_EQUEUESHUTDOWN. */
     wake_all(k, &k->getters);
     wake_all(k, &k->putters);
     return n;
