@@ -4,9 +4,9 @@
 #
 #   W1 cio reps=3 switches=1000000 ns_per_switch=... rss_kb=... cpu_s=... cpu_pct=... bg_cpu_pct=...
 #
-# usage: bench/run.sh [--peers] [W1 W2 W3 W6 W7 W8 ...]   (default: all six)
+# usage: bench/run.sh [--peers] [W1 W2 W3 W5 W6 W7 W8 W9 ...]   (default: all eight)
 #   --peers   also run shared/peers/run.sh for the same workloads (one
-#             invocation, ONLY= and REPS passed on; W7 and W8, which the
+#             invocation, ONLY= and REPS passed on; W7, W8 and W9, which the
 #             shared harness does not have, run our own Python versions in
 #             bench/peers/ as python-asyncio and python-uvloop, measured as
 #             ours are), print their median lines and, per peer, a ratio line
@@ -19,11 +19,17 @@
 #   W1 w1_switch    two tasks alternately cio_yield(), 1M switches in all   main: ns_per_switch
 #   W2 w2_spawn     1M tasks that return at once, all created first          main: ns_per_task
 #   W3 w3_sleepers  100k tasks each cio_sleep(1.0) concurrently              main: overhead_ms
+#   W5 w5_queue     one producer, one consumer, a cio_queue_t of maxsize 100,
+#                   1M items, checked to arrive all and in order            main: ns_per_item
+#                   (a time, for the ratio; items_per_s is printed too)
 #   W6 w6_timers    1M cio_call_later timers, random delays in [0, 1 s)     main: total_s
 #   W7 w7_gather    100k tasks that return at once, created, then one
 #                   cio_gather over them all                                 main: ns_per_task
 #   W8 w8_wait_for  100k tasks each cio_sleep(1.0) inside cio_wait_for_call
 #                   with a 10 s timeout that never fires                     main: overhead_ms
+#   W9 w9_lock      100 tasks contend for one cio_lock_t, 1M acquisitions
+#                   in all, each: acquire; counter++; cio_yield(); release
+#                   (every acquisition is a FIFO hand-over)                main: ns_per_acquire
 #
 # W8 is also set against W3 (the same sleepers without the timeout), per
 # task, on the first wave and on wave 2 (stacks and timer heap warm):
@@ -40,8 +46,11 @@
 #
 # Environment:
 #   REPS=3           repetitions (medians are printed)
-#   W1_N=1000000 W2_N=1000000 W6_N=1000000 W7_N=100000 W8_N=100000
-#                    (the W7 and W8 Python versions run with the same N)
+#   W1_N=1000000 W2_N=1000000 W5_N=1000000 W6_N=1000000 W7_N=100000
+#   W8_N=100000 W9_N=1000000
+#                    (the W7, W8 and W9 Python versions run with the same
+#                    N; the shared W5 peers always move 1M items, so their
+#                    W5 lines are not comparable with another W5_N)
 #   W8_WAVES=2       as W3_WAVES, for W8
 #   W3_N=100000      e.g. W3_N=1000000 for a million sleepers (the peers
 #                    stay at 100k: their W3 lines are then not comparable)
@@ -69,10 +78,12 @@ W1_N=${W1_N:-1000000}
 W2_N=${W2_N:-1000000}
 W3_N=${W3_N:-100000}
 W3_WAVES=${W3_WAVES:-2}
+W5_N=${W5_N:-1000000}
 W6_N=${W6_N:-1000000}
 W7_N=${W7_N:-100000}
 W8_N=${W8_N:-100000}
 W8_WAVES=${W8_WAVES:-2}
+W9_N=${W9_N:-1000000}
 BUILD_DIR=${BUILD_DIR:-build-bench}
 NO_BUILD=${NO_BUILD:-0}
 QUIET_WAIT=${QUIET_WAIT:-20}
@@ -96,14 +107,14 @@ for a in "$@"; do
     case $a in
     --peers) PEERS=1 ;;
     -h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    W1 | W2 | W3 | W6 | W7 | W8) WS+=("$a") ;;
-    W0 | W4 | W5) die "$a: cio has no benchmark for it yet (bench/ has W1 W2 W3 W6 W7 W8)" ;;
-    *) die "unknown argument '$a' (usage: bench/run.sh [--peers] [W1 W2 W3 W6 W7 W8])" ;;
+    W1 | W2 | W3 | W5 | W6 | W7 | W8 | W9) WS+=("$a") ;;
+    W0 | W4) die "$a: cio has no benchmark for it yet (bench/ has W1 W2 W3 W5 W6 W7 W8 W9)" ;;
+    *) die "unknown argument '$a' (usage: bench/run.sh [--peers] [W1 W2 W3 W5 W6 W7 W8 W9])" ;;
     esac
 done
-[ ${#WS[@]} -eq 0 ] && WS=(W1 W2 W3 W6 W7 W8)
+[ ${#WS[@]} -eq 0 ] && WS=(W1 W2 W3 W5 W6 W7 W8 W9)
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || die "REPS must be a positive integer"
-for v in W1_N W2_N W3_N W6_N W7_N W8_N; do
+for v in W1_N W2_N W3_N W5_N W6_N W7_N W8_N W9_N; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer"
 done
 [[ $W3_WAVES =~ ^[1-9][0-9]*$ ]] || die "W3_WAVES must be a positive integer"
@@ -112,7 +123,7 @@ done
 # own Python versions (bench/peers/).
 SHARED_WS=() LOCAL_WS=()
 for w in "${WS[@]}"; do
-    case $w in W7 | W8) LOCAL_WS+=("$w") ;; *) SHARED_WS+=("$w") ;; esac
+    case $w in W7 | W8 | W9) LOCAL_WS+=("$w") ;; *) SHARED_WS+=("$w") ;; esac
 done
 if [ "$PEERS" = 1 ] && [ ${#SHARED_WS[@]} -gt 0 ]; then
     [ -x "$SHARED/peers/run.sh" ] || [ -f "$SHARED/peers/run.sh" ] || die "no peers harness at $SHARED/peers/run.sh"
@@ -156,7 +167,7 @@ SUMPY=$PY
 [ -x "$SUMPY" ] || SUMPY=python3
 
 # ---------------------------------------------------------------------- build
-PROGS=(w1_switch w2_spawn w3_sleepers w6_timers w7_gather w8_wait_for)
+PROGS=(w1_switch w2_spawn w3_sleepers w5_queue w6_timers w7_gather w8_wait_for w9_lock)
 BENCH_TARGETS=("${PROGS[@]/#/bench_}")
 B=$BUILD/bench
 if [ "$NO_BUILD" != 1 ]; then
@@ -255,17 +266,20 @@ run_workload() {
     done
 }
 
-# run_py_peers W TIMEOUT N script: our Python version of W (bench/peers/),
-# as python-asyncio and python-uvloop, REPS rounds over the two (as the
-# shared harness goes round-robin over a workload's peers); each with a
-# baseline run with N=0 for bytes_per_task (python -B: no __pycache__ in
-# bench/peers/).  Appends the median lines to PEER_OUT.
+# run_py_peers W TIMEOUT N script [MEM]: our Python version of W
+# (bench/peers/), as python-asyncio and python-uvloop, REPS rounds over the
+# two (as the shared harness goes round-robin over a workload's peers); with
+# MEM=1 (the default) each has a baseline run with N=0 for bytes_per_task
+# (python -B: no __pycache__ in bench/peers/).  Appends the median lines to
+# PEER_OUT.
 run_py_peers() {
-    local w=$1 to=$2 n=$3 script=$HERE/peers/$4
+    local w=$1 to=$2 n=$3 script=$HERE/peers/$4 mem=${5:-1}
     local peers=(python-asyncio python-uvloop) flags=("" --uvloop)
     local i rep line rss rss0=()
     note "$w: ${peers[*]} x $REPS reps: $PY $(basename "$script") $n"
     for i in 0 1; do
+        rss0[$i]=""
+        [ "$mem" = 1 ] || continue
         line=$(measure "$to" "$PY" -B "$script" ${flags[$i]} 0)
         rss0[$i]=$(field rss_kb "$line")
         echo "# $w ${peers[$i]} baseline(N=0) $line" >>"$RAW"
@@ -289,10 +303,11 @@ run_py_peers() {
 
 {
     echo "# stamp=$STAMP kernel=$(uname -r) cpus=$(nproc) cpu=\"$(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)\" gcc=$(gcc -dumpfullversion 2>/dev/null)"
-    echo "# cio $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?') build=$BUILD REPS=$REPS W1_N=$W1_N W2_N=$W2_N W3_N=$W3_N W3_WAVES=$W3_WAVES W6_N=$W6_N W7_N=$W7_N W8_N=$W8_N W8_WAVES=$W8_WAVES"
+    echo "# cio $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?') build=$BUILD REPS=$REPS W1_N=$W1_N W2_N=$W2_N W3_N=$W3_N W3_WAVES=$W3_WAVES W5_N=$W5_N W6_N=$W6_N W7_N=$W7_N W8_N=$W8_N W8_WAVES=$W8_WAVES W9_N=$W9_N"
 } | tee "$RAW" >&2
 
-MAIN_W1=ns_per_switch MAIN_W2=ns_per_task MAIN_W3=overhead_ms MAIN_W6=total_s MAIN_W7=ns_per_task MAIN_W8=overhead_ms
+MAIN_W1=ns_per_switch MAIN_W2=ns_per_task MAIN_W3=overhead_ms MAIN_W5=ns_per_item MAIN_W6=total_s MAIN_W7=ns_per_task
+MAIN_W8=overhead_ms MAIN_W9=ns_per_acquire
 # W8's reference: this invocation's W3 if it is the same shape, else runs of
 # w3_sleepers made for it
 W8_REF=""
@@ -305,6 +320,7 @@ for w in "${WS[@]}"; do
     W1) run_workload W1 120 0 "$B/w1_switch" "$W1_N" ;;
     W2) run_workload W2 300 "$W2_N" "$B/w2_spawn" "$W2_N" ;;
     W3) run_workload W3 $((120 + W3_N / 2000 + 10 * W3_WAVES)) "$W3_N" "$B/w3_sleepers" "$W3_N" "$W3_WAVES" ;;
+    W5) run_workload W5 $((60 + W5_N / 20000)) 0 "$B/w5_queue" "$W5_N" ;;
     W6) run_workload W6 300 0 "$B/w6_timers" "$W6_N" ;;
     W7) run_workload W7 120 "$W7_N" "$B/w7_gather" "$W7_N" ;;
     W8)
@@ -312,6 +328,7 @@ for w in "${WS[@]}"; do
         [ "$W8_REF" = "W3 cio-ref" ] && LABEL=cio-ref run_workload W3 $((120 + W8_N / 2000 + 10 * W8_WAVES)) 0 \
             "$B/w3_sleepers" "$W8_N" "$W8_WAVES"
         ;;
+    W9) run_workload W9 $((60 + W9_N / 20000)) 0 "$B/w9_lock" "$W9_N" ;;
     esac
 done
 
@@ -335,6 +352,7 @@ if [ "$PEERS" = 1 ]; then
         case $w in
         W7) run_py_peers W7 $((120 + W7_N / 2000)) "$W7_N" w7_gather.py ;;
         W8) run_py_peers W8 $((120 + W8_N / 500)) "$W8_N" w8_wait_for.py ;;
+        W9) run_py_peers W9 $((120 + W9_N / 5000)) "$W9_N" w9_lock.py 0 ;;
         esac
     done
 fi
@@ -348,6 +366,7 @@ for w in "${WS[@]}"; do
     mainf=${!mainf}
     ours=$(field "$mainf" "${OURS[$w]}")
     [ "$w" = W3 ] && [ "$W3_N" != 100000 ] && echo "# W3: cio ran $W3_N sleepers, the peers 100000: ratios not comparable"
+    [ "$w" = W5 ] && [ "$W5_N" != 1000000 ] && echo "# W5: cio moved $W5_N items, the peers 1000000"
     while IFS= read -r pl; do
         [ -n "$pl" ] || continue
         echo "$pl"

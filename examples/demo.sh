@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run every example in order, a "== name ==" header before each.
 # Usage: examples/demo.sh BUILD_DIR/examples
+# An entry may carry arguments ("name arg..."): the header shows them.
 # Exits nonzero if an example is missing or fails.
 set -u
 
@@ -29,20 +30,24 @@ examples=(
     run_until_complete        # seed 004: new loop / run_until_complete / close
     run_until_complete_await  # seed 004: awaiting a long task (to_thread)
     event_loop_threads        # seed 003: two threads, a loop each
+    "producer_consumer --seed 444 -p 2 -c 4"  # seed 003: Queue, 2 producers, 4 consumers, fixed draws, ~1 s
+    async_gen                 # seed 001: async for over an async generator, asend, aclose, ~0.5 s
 )
 
 failed=()
-for name in "${examples[@]}"; do
-    echo "== $name =="
+for entry in "${examples[@]}"; do
+    read -r -a argv <<<"$entry"
+    name=${argv[0]}
+    echo "== $entry =="
     if [[ ! -x "$dir/$name" ]]; then
         echo "missing: $dir/$name" >&2
         failed+=("$name")
         continue
     fi
-    "$dir/$name"
+    "$dir/$name" "${argv[@]:1}"
     rc=$?
     if ((rc != 0)); then
-        echo "FAILED: $name (exit $rc)" >&2
+        echo "FAILED: $entry (exit $rc)" >&2
         failed+=("$name")
     fi
 done
