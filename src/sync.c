@@ -60,8 +60,8 @@ _Static_assert(offsetof(struct sem, value) == 5 * 8 && offsetof(struct sem, boun
 static int waiter_cancel(struct cio__task *t)
 {
     struct cio__waiter *w = t->wait->obj;
-    if (w->woken)
-        return 0; /* chosen: the cancel is delivered when it resumes */
+    if (w->woken || !w->list)
+        return 0; /* chosen, or cancelled already: delivered when it resumes */
     cio__wlist_remove(w);
     cio__task_wake(t, -ECANCELED);
     return 1;
