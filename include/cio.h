@@ -248,7 +248,8 @@ typedef struct cio_task_opts_s {
     const char *name;  /* copied; NULL gives "Task-N" */
     size_t stack_size; /* 0: the loop's default */
     int eager;         /* run the first step now, inside the create call
-                          (asyncio's eager_task_factory); from a task only */
+                          (asyncio's eager_task_factory); only inside the
+                          running loop (a task or a callback) */
 } cio_task_opts_t;
 
 /* Create a task running fn(arg) on loop; its first step runs on a later
@@ -587,8 +588,9 @@ CIO_EXTERN int cio_queue_destroy(cio_queue_t *q);
 /* Put, waiting while full.  0, -ECANCELED (nothing inserted),
  * CIO_EQUEUESHUTDOWN, -ENOMEM. */
 CIO_EXTERN int cio_queue_put(cio_queue_t *q, void *item);
-/* Take the next item into *item, waiting while empty.  0, -ECANCELED
- * (nothing taken), CIO_EQUEUESHUTDOWN once shut down and empty. */
+/* Take the next item into *item (NULL item: -EINVAL), waiting while
+ * empty.  0, -ECANCELED (nothing taken), CIO_EQUEUESHUTDOWN once shut down
+ * and empty. */
 CIO_EXTERN int cio_queue_get(cio_queue_t *q, void **item);
 /* Without waiting: CIO_EQUEUEFULL / CIO_EQUEUEEMPTY, CIO_EQUEUESHUTDOWN. */
 CIO_EXTERN int cio_queue_put_nowait(cio_queue_t *q, void *item);
@@ -661,7 +663,8 @@ CIO_EXTERN int cio_gen_throw(cio_gen_t *g, int err, void **value);
  * return (0 or CIO_EGENEXIT: closed, 0 is returned; another error is
  * returned).  Yielding again is refused: the yield returns CIO_EGENEXIT
  * again and close returns CIO_EINVALSTATE (asyncio's "async generator
- * ignored GeneratorExit").  Not started or finished: 0 at once. */
+ * ignored GeneratorExit").  Not started or finished: 0 at once; running:
+ * -EBUSY. */
 CIO_EXTERN int cio_gen_close(cio_gen_t *g);
 /* Inside a generator: hand value to the consumer and wait for the next
  * call.  0 (*sent, if given, gets the value of a send, else NULL), the
