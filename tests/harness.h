@@ -172,6 +172,54 @@ static inline void log_reset(void)
 }
 #define CHECK_ORDER(expected) CHECK_STR(order.buf, expected)
 
+
+
+/* ------------------------------------------------------ run with a limit */
+/* Run fn as cio_run's main task under a watchdog: past a generous deadline
+ * (15 s) it fails the case and cancels the main task, again and again, so a
+ * waiter that is never woken fails the case instead of hanging the binary. */
+struct test_watchdog {
+    cio_loop_t *loop;
+    cio_task_t *main;
+    cio_handle_t *h;
+    int fired;
+};
+
+static int test_watchdog_cb(void *arg)
+{
+    struct test_watchdog *w = arg;
+    if (!w->fired)
+        FAILF("timed out: the main task never finished (a waiter never woken?)");
+    w->fired = 1;
+    cio_task_cancel(w->main, "watchdog");
+    cio_unref(w->h);
+    w->h = NULL;
+    cio_call_later(w->loop, 0.05, test_watchdog_cb, w, &w->h);
+    return 0;
+}
+
+struct test_limited {
+    cio_coro_fn *fn;
+    void *arg;
+};
+
+static int test_limited_main(void *arg, void **result)
+{
+    struct test_limited *l = arg;
+    struct test_watchdog w = {.main = cio_current_task()};
+    CHECK_RC(cio_get_running_loop(&w.loop), 0);
+    CHECK_RC(cio_call_later(w.loop, 15.0, test_watchdog_cb, &w, &w.h), 0);
+    int rc = l->fn(l->arg, result);
+    cio_handle_cancel(w.h);
+    cio_unref(w.h);
+    return rc;
+}
+
+static __attribute__((unused)) int run_limited(cio_coro_fn *fn, void *arg, void **result)
+{
+    struct test_limited l = {.fn = fn, .arg = arg};
+    return cio_run(test_limited_main, &l, result);
+}
 static int run_tests(int argc, char **argv, const struct test_case *cases, size_t n)
 {
     static const cio_allocator_t a = {test_malloc, test_realloc, test_free, NULL};

@@ -10,52 +10,6 @@
 #define I2P(i) ((void *)(intptr_t)(i))
 #define P2I(p) ((int)(intptr_t)(p))
 
-/* Every main coroutine runs under a watchdog: past a generous deadline it
- * cancels the main task, again and again, so that a generator that never
- * comes back makes the case fail instead of hanging the binary. */
-struct watchdog {
-    cio_loop_t *loop;
-    cio_task_t *main;
-    cio_handle_t *h;
-    int fired;
-};
-
-static int watchdog_cb(void *arg)
-{
-    struct watchdog *w = arg;
-    if (!w->fired)
-        FAILF("timed out: the main task never finished");
-    w->fired = 1;
-    cio_task_cancel(w->main, "watchdog");
-    cio_unref(w->h);
-    w->h = NULL;
-    cio_call_later(w->loop, 0.05, watchdog_cb, w, &w->h);
-    return 0;
-}
-
-struct limited {
-    cio_coro_fn *fn;
-    void *arg;
-};
-
-static int limited_main(void *arg, void **result)
-{
-    struct limited *l = arg;
-    struct watchdog w = {.main = cio_current_task()};
-    CHECK_RC(cio_get_running_loop(&w.loop), 0);
-    CHECK_RC(cio_call_later(w.loop, 15.0, watchdog_cb, &w, &w.h), 0);
-    int rc = l->fn(l->arg, result);
-    cio_handle_cancel(w.h);
-    cio_unref(w.h);
-    return rc;
-}
-
-static int run_limited(cio_coro_fn *fn, void *arg, void **result)
-{
-    struct limited l = {.fn = fn, .arg = arg};
-    return cio_run(limited_main, &l, result);
-}
-
 static void log_rc(const char *what, int rc)
 {
     char buf[96];

@@ -77,52 +77,6 @@ static void yield_n(int n)
         CHECK_RC(cio_yield(), 0);
 }
 
-/* Every main coroutine runs under a watchdog: past a generous deadline it
- * cancels the main task, again and again, so that a queue that never wakes
- * a waiter makes the case fail instead of hanging the binary. */
-struct watchdog {
-    cio_loop_t *loop;
-    cio_task_t *main;
-    cio_handle_t *h;
-    int fired;
-};
-
-static int watchdog_cb(void *arg)
-{
-    struct watchdog *w = arg;
-    if (!w->fired)
-        FAILF("timed out: a waiter was never woken");
-    w->fired = 1;
-    cio_task_cancel(w->main, "watchdog");
-    cio_unref(w->h);
-    w->h = NULL;
-    cio_call_later(w->loop, 0.05, watchdog_cb, w, &w->h);
-    return 0;
-}
-
-struct limited {
-    cio_coro_fn *fn;
-    void *arg;
-};
-
-static int limited_main(void *arg, void **result)
-{
-    struct limited *l = arg;
-    struct watchdog w = {.main = cio_current_task()};
-    CHECK_RC(cio_get_running_loop(&w.loop), 0);
-    CHECK_RC(cio_call_later(w.loop, 15.0, watchdog_cb, &w, &w.h), 0);
-    int rc = l->fn(l->arg, result);
-    cio_handle_cancel(w.h);
-    cio_unref(w.h);
-    return rc;
-}
-
-static int run_limited(cio_coro_fn *fn, void *arg, void **result)
-{
-    struct limited l = {.fn = fn, .arg = arg};
-    return cio_run(limited_main, &l, result);
-}
-
 /* ------------------------------------------------------------ orders */
 
 static void t_fifo_order(void)
