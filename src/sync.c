@@ -356,19 +356,22 @@ int cio_cond_wait(cio_cond_t *c)
     return k ? cond_wait(k) : -EINVAL;
 }
 
+/* Wait until pred(arg) is non-zero; returns its value or a wait's error. */
+static int cond_wait_for(struct cond *c, cio_pred_fn *pred, void *arg)
+{
+    int r;
+    while ((r = pred(arg)) == 0) {
+        int rc = cond_wait(c);
+        if (rc < 0)
+            return rc;
+    }
+    return r;
+}
+
 int cio_cond_wait_for(cio_cond_t *c, cio_pred_fn *pred, void *arg)
 {
     struct cond *k = cond_of(c);
-    if (!k || !pred)
-        return -EINVAL;
-    int r = pred(arg);
-    while (r == 0) {
-        int rc = cond_wait(k);
-        if (rc < 0)
-            return rc;
-        r = pred(arg);
-    }
-    return r;
+    return k && pred ? cond_wait_for(k, pred, arg) : -EINVAL;
 }
 
 int cio_cond_notify(cio_cond_t *c, int n)
@@ -527,16 +530,6 @@ static int not_filling(void *arg)
     return ((struct barrier *)arg)->state != B_FILLING;
 }
 
-static int cond_wait_for(struct cond *c, int (*pred)(void *), void *arg)
-{
-    while (!pred(arg)) {
-        int rc = cond_wait(c);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
-}
-
 /* The last task out of the barrier lets the blocked ones in. */
 static void barrier_exit(struct barrier *b)
 {
@@ -559,8 +552,8 @@ int cio_barrier_wait(cio_barrier_t *bb)
         return rc;
     /* Wait while the barrier drains or resets. */
     rc = cond_wait_for(&b->cond, not_draining, b);
-    if (rc == 0 && b->state == B_BROKEN)
-        rc = CIO_EBROKENBARRIER;
+    if (rc > 0)
+        rc = b->state == B_BROKEN ? CIO_EBROKENBARRIER : 0;
     if (rc == 0) {
         int index = b->count++;
         if (index + 1 == b->parties) {
@@ -568,8 +561,8 @@ int cio_barrier_wait(cio_barrier_t *bb)
             cond_notify(&b->cond, 0x7fffffff);
         } else {
             rc = cond_wait_for(&b->cond, not_filling, b);
-            if (rc == 0 && (b->state == B_BROKEN || b->state == B_RESETTING))
-                rc = CIO_EBROKENBARRIER;
+            if (rc > 0)
+                rc = b->state == B_BROKEN || b->state == B_RESETTING ? CIO_EBROKENBARRIER : 0;
         }
         b->count--;
         barrier_exit(b);
