@@ -12,12 +12,16 @@ all: build
 
 # Install the build tools with apt when they are missing (Debian 12).
 deps:
-	@missing=""; \
+	@missing=""; pkgs=""; \
 	for t in cmake make cc pkg-config; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing build tools (missing:$$missing)"; \
+	[ -n "$$missing" ] && pkgs="cmake make gcc libc6-dev pkg-config"; \
+	[ -f /usr/include/openssl/ssl.h ] || { missing="$$missing openssl"; pkgs="$$pkgs libssl-dev"; }; \
+	[ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || \
+	  [ -f /usr/include/aarch64-linux-gnu/curl/curl.h ] || { missing="$$missing libcurl"; pkgs="$$pkgs libcurl4-openssl-dev"; }; \
+	if [ -n "$$pkgs" ]; then \
+	  echo "installing build dependencies (missing:$$missing)"; \
 	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
-	  $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q cmake make gcc libc6-dev pkg-config; \
+	  $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$pkgs; \
 	fi
 
 configure: deps

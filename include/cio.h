@@ -12,8 +12,12 @@
 #ifndef CIO_H
 #define CIO_H
 
+#include <netdb.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -57,7 +61,13 @@ CIO_EXTERN const char *cio_version(void);
     X(SELFAWAIT, 4016, "a task cannot await itself")                                  \
     X(TASKGROUP, 4017, "one or more tasks of the group failed (see cio_taskgroup_error)") \
     X(STOPITERATION, 4018, "generator is exhausted (StopAsyncIteration)")              \
-    X(GENEXIT, 4019, "generator is being closed (GeneratorExit)")
+    X(GENEXIT, 4019, "generator is being closed (GeneratorExit)")                     \
+    X(CLOSED, 4020, "stream, transport or server is closed")                          \
+    X(NONAME, 4021, "host or service not known (getaddrinfo)")                         \
+    X(DNSAGAIN, 4022, "temporary failure in name resolution")                          \
+    X(DNSFAIL, 4023, "non-recoverable failure in name resolution")                     \
+    X(TLS, 4024, "TLS failure (handshake or protocol; see cio_tls_last_error)")        \
+    X(TLSVERIFY, 4025, "TLS peer certificate verification failed")
 
 enum {
 #define CIO__ERR_ENUM(name, num, text) CIO_E##name = -(num),
@@ -734,6 +744,331 @@ CIO_EXTERN int cio_tsfuture_cancel(cio_tsfuture_t *f);
 CIO_EXTERN int cio_tsfuture_done(cio_tsfuture_t *f);
 /* Release the caller's reference (the task itself goes on). */
 CIO_EXTERN int cio_tsfuture_free(cio_tsfuture_t *f);
+
+/* ============================================================ networking
+ *
+ * Three layers, as in asyncio:
+ *   - fd readiness and socket coroutines on the caller's own non-blocking
+ *     fds (add_reader, cio_wait_readable, cio_sock_*);
+ *   - streams: a connected socket as one cio_stream_t that a task reads and
+ *     writes (open_connection, start_server) -- the layer most programs use;
+ *   - transports and protocols: callbacks, for libraries and for speed.
+ * Addresses are given as (host, port) strings and numbers; a numeric host
+ * skips DNS, any other is resolved in the thread pool.  Every call that
+ * waits is a suspension point: cancellable, and bounded by cio_timeout_enter
+ * or cio_wait_for_call.  A peer's reset or close is an error code
+ * (-ECONNRESET, -EPIPE), never a signal: SIGPIPE is not raised by cio's
+ * sends. */
+
+/* ------------------------------------------------------------ fd readiness */
+
+/* Call fn(arg) from the loop while fd is readable (level-triggered, as
+ * asyncio's add_reader).  Adding again replaces the callback.  -EBADF for a
+ * closed fd, CIO_EINVALSTATE for an fd that a stream, transport or server of
+ * this loop owns, -EPERM for a regular file (epoll cannot watch it). */
+CIO_EXTERN int cio_loop_add_reader(cio_loop_t *loop, int fd, cio_callback_fn *fn, void *arg);
+/* 1 if a reader was removed, 0 if there was none. */
+CIO_EXTERN int cio_loop_remove_reader(cio_loop_t *loop, int fd);
+CIO_EXTERN int cio_loop_add_writer(cio_loop_t *loop, int fd, cio_callback_fn *fn, void *arg);
+CIO_EXTERN int cio_loop_remove_writer(cio_loop_t *loop, int fd);
+/* From a task: wait until fd is readable (writable), at most timeout seconds
+ * (< 0: no limit).  0, -ETIMEDOUT, -ECANCELED, -EBADF, CIO_EINVALSTATE when
+ * another task already waits for the same fd and direction.  An error or
+ * hang-up condition on the fd counts as ready. */
+CIO_EXTERN int cio_wait_readable(int fd, double timeout);
+CIO_EXTERN int cio_wait_writable(int fd, double timeout);
+
+/* ------------------------------------------------------ socket coroutines */
+
+/* From a task, on a non-blocking socket the caller owns.  Each returns -errno
+ * from the system call, -ECANCELED when cancelled; a cancelled call has not
+ * transferred anything (a cancelled sendall may have sent a prefix: *sent,
+ * when given, tells how much).  sock_recv is also asyncio's sock_recv_into:
+ * in C the buffer is always the caller's. */
+CIO_EXTERN ssize_t cio_sock_recv(int fd, void *buf, size_t n);                 /* 0 at EOF */
+CIO_EXTERN ssize_t cio_sock_recvfrom(int fd, void *buf, size_t n, struct sockaddr *addr, socklen_t *addrlen);
+CIO_EXTERN int cio_sock_sendall(int fd, const void *buf, size_t n, size_t *sent);
+CIO_EXTERN ssize_t cio_sock_sendto(int fd, const void *buf, size_t n, const struct sockaddr *addr,
+                                   socklen_t addrlen);
+/* Connect; 0 or -ECONNREFUSED etc.  A cancelled connect leaves the socket
+ * unconnected and unusable for another connect (as connect(2)): close it. */
+CIO_EXTERN int cio_sock_connect(int fd, const struct sockaddr *addr, socklen_t addrlen);
+/* Accept one connection: returns its fd (non-blocking, close-on-exec). */
+CIO_EXTERN int cio_sock_accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
+/* Send count bytes of file from *offset (advanced by what was sent) with
+ * sendfile(2), or read+send where sendfile cannot be used.  Returns the bytes
+ * sent (less than count only at the file's end). */
+CIO_EXTERN int64_t cio_sock_sendfile(int sock, int file, int64_t *offset, size_t count);
+
+/* -------------------------------------------------------------------- DNS */
+
+/* getaddrinfo(3) in the thread pool (a numeric host and port skip it); the
+ * result is freed with freeaddrinfo(3).  host NULL: the wildcard or loopback
+ * address, as getaddrinfo(3).  Errors: CIO_ENONAME (unknown host or service),
+ * CIO_EDNSAGAIN (temporary failure), CIO_EDNSFAIL, -EINVAL (bad flags or
+ * family), -ENOMEM, -ECANCELED (the lookup thread finishes on its own). */
+CIO_EXTERN int cio_getaddrinfo(const char *host, const char *port, const struct addrinfo *hints,
+                               struct addrinfo **res);
+/* getnameinfo(3) in the thread pool (NI_NUMERICHOST|NI_NUMERICSERV skip it). */
+CIO_EXTERN int cio_getnameinfo(const struct sockaddr *addr, socklen_t addrlen, char *host, size_t hostlen,
+                               char *serv, size_t servlen, int flags);
+
+/* -------------------------------------------------------------------- TLS */
+
+/* A TLS configuration (asyncio's SSLContext), reference-counted: cio_unref.
+ * Available when cio is built with OpenSSL (CIO_WITH_TLS, on by default when
+ * OpenSSL is found); otherwise every call returns -ENOTSUP.  cio_tls_available()
+ * tells which. */
+typedef struct cio_tls_s cio_tls_t;
+CIO_EXTERN int cio_tls_available(void);
+/* A client context: verifies the server's certificate against the system's
+ * CA store and its host name against server_hostname (or the host
+ * connected to).  -ENOMEM, CIO_ETLS. */
+CIO_EXTERN int cio_tls_client_new(cio_tls_t **out);
+/* A server context with the certificate chain and private key (PEM files).
+ * CIO_ETLS with a message (cio_tls_last_error) for unreadable or mismatched
+ * files. */
+CIO_EXTERN int cio_tls_server_new(const char *cert_file, const char *key_file, cio_tls_t **out);
+/* Trust these CAs (a PEM file and/or a directory) instead of the system's. */
+CIO_EXTERN int cio_tls_load_verify_locations(cio_tls_t *tls, const char *cafile, const char *capath);
+/* 0 turns verification of the peer (and of its host name) off: the explicit
+ * opt-out (asyncio: check_hostname=False, verify_mode=CERT_NONE). */
+CIO_EXTERN int cio_tls_set_verify(cio_tls_t *tls, int verify);
+/* ALPN protocols offered (client) or accepted (server), most preferred first. */
+CIO_EXTERN int cio_tls_set_alpn(cio_tls_t *tls, const char *const *protocols, size_t n);
+/* The library's text for the last TLS failure of this thread ("" if none). */
+CIO_EXTERN const char *cio_tls_last_error(void);
+
+/* ----------------------------------------------------------------- streams */
+
+/* A connected socket as a reader and a writer in one object (asyncio's
+ * StreamReader and StreamWriter pair).  Reference-counted: cio_unref frees it
+ * (closing it first if needed; buffered output is still flushed).  Use from
+ * tasks of the loop it was made on. */
+typedef struct cio_stream_s cio_stream_t;
+
+#define CIO_STREAM_LIMIT (64 * 1024) /* default readline/readuntil limit */
+
+/* Options for connections (streams and transports); zero means default. */
+typedef struct cio_conn_opts_s {
+    size_t limit;              /* streams: readline/readuntil limit (64 KiB) */
+    cio_tls_t *tls;            /* TLS over the connection (NULL: plain) */
+    const char *server_hostname; /* TLS: name to verify and send as SNI (default: host) */
+    double tls_handshake_timeout; /* seconds, default 60 */
+    double tls_shutdown_timeout;  /* seconds, default 30 */
+    int family;                /* AF_INET, AF_INET6 or 0 for either */
+    const char *local_host;    /* bind before connecting */
+    int local_port;
+    double happy_eyeballs_delay; /* > 0: start the next address's attempt
+                                    after this delay (RFC 8305); 0: one by one */
+} cio_conn_opts_t;
+
+/* Connect to host:port (every resolved address in turn until one accepts)
+ * and hand back a stream.  When every address fails: the error of the last
+ * attempt, with all of them in the task's message (cio_fail).  opts may be
+ * NULL.  From a task. */
+CIO_EXTERN int cio_open_connection(const char *host, int port, cio_stream_t **out);
+CIO_EXTERN int cio_open_connection_ex(const char *host, int port, const cio_conn_opts_t *opts, cio_stream_t **out);
+CIO_EXTERN int cio_open_unix_connection(const char *path, const cio_conn_opts_t *opts, cio_stream_t **out);
+/* Wrap a connected socket (it becomes the stream's; closed with it). */
+CIO_EXTERN int cio_stream_from_fd(int fd, const cio_conn_opts_t *opts, cio_stream_t **out);
+
+/* Read at most n bytes; returns as soon as any data is there: the count,
+ * 0 at EOF (and for n == 0).  -ECONNRESET etc. from the connection. */
+CIO_EXTERN ssize_t cio_stream_read(cio_stream_t *s, void *buf, size_t n);
+/* Read everything up to EOF (asyncio's read(-1)) into a new buffer that the
+ * caller frees with cio_free; returns its length. */
+CIO_EXTERN ssize_t cio_stream_read_all(cio_stream_t *s, char **data);
+/* Exactly n bytes.  EOF first: CIO_EINCOMPLETE, the partial data in buf and
+ * its length in cio_stream_partial(s). */
+CIO_EXTERN ssize_t cio_stream_readexactly(cio_stream_t *s, void *buf, size_t n);
+/* One line, '\n' included; at EOF the last partial line (0: nothing left).
+ * A line longer than the limit: CIO_ELIMITOVERRUN, and that line (or the whole
+ * buffer, if it holds no '\n') is discarded, as asyncio's readline.  A line
+ * within the limit but longer than cap: -ENOBUFS, nothing consumed. */
+CIO_EXTERN ssize_t cio_stream_readline(cio_stream_t *s, char *buf, size_t cap);
+/* The same without a copy: *line points into the stream's buffer, valid
+ * until the next call on the stream.  The line iterator (async for):
+ *     while ((n = cio_stream_readline_ref(s, &line)) > 0) use(line, n); */
+CIO_EXTERN ssize_t cio_stream_readline_ref(cio_stream_t *s, const char **line);
+/* Up to and including the separator (seplen >= 1).  Not found within the
+ * limit: CIO_ELIMITOVERRUN, the buffer kept and cio_stream_partial(s) set to
+ * asyncio's `consumed`.  EOF first: CIO_EINCOMPLETE, the buffer consumed into
+ * buf (at most cap bytes) and its length in cio_stream_partial(s).  A match
+ * longer than cap: -ENOBUFS, nothing consumed. */
+CIO_EXTERN ssize_t cio_stream_readuntil(cio_stream_t *s, const void *sep, size_t seplen, void *buf, size_t cap);
+/* Several separators (asyncio 3.13's tuple): the earliest match wins. */
+CIO_EXTERN ssize_t cio_stream_readuntil_any(cio_stream_t *s, const void *const *seps, const size_t *seplens,
+                                            size_t nseps, void *buf, size_t cap);
+/* The count that goes with the stream's last CIO_EINCOMPLETE or
+ * CIO_ELIMITOVERRUN. */
+CIO_EXTERN size_t cio_stream_partial(cio_stream_t *s);
+/* 1 when the buffer is empty and EOF was seen. */
+CIO_EXTERN int cio_stream_at_eof(cio_stream_t *s);
+CIO_EXTERN int cio_stream_set_limit(cio_stream_t *s, size_t limit);
+
+/* Buffer data for sending; never waits (send what the socket takes now, keep
+ * the rest).  CIO_ECLOSED after close, the connection's error once it is
+ * lost. */
+CIO_EXTERN int cio_stream_write(cio_stream_t *s, const void *buf, size_t n);
+CIO_EXTERN int cio_stream_writev(cio_stream_t *s, const struct iovec *iov, int iovcnt); /* writelines */
+/* Wait until the write buffer is at or below the low-water mark.  After the
+ * connection is lost: its error (-EPIPE, -ECONNRESET). */
+CIO_EXTERN int cio_stream_drain(cio_stream_t *s);
+/* Water marks of the write buffer (asyncio: high 64 KiB, low high/4);
+ * 0 for either means its default. */
+CIO_EXTERN int cio_stream_set_write_buffer_limits(cio_stream_t *s, size_t high, size_t low);
+CIO_EXTERN size_t cio_stream_write_buffer_size(cio_stream_t *s);
+/* Half-close after the buffered data (shutdown(SHUT_WR)); -ENOTSUP on TLS. */
+CIO_EXTERN int cio_stream_write_eof(cio_stream_t *s);
+CIO_EXTERN int cio_stream_can_write_eof(cio_stream_t *s);
+/* Close: the buffered data is still sent, then the socket is closed.  Not a
+ * suspension point; cio_stream_wait_closed waits for the end. */
+CIO_EXTERN int cio_stream_close(cio_stream_t *s);
+/* Close at once, dropping buffered data. */
+CIO_EXTERN int cio_stream_abort(cio_stream_t *s);
+CIO_EXTERN int cio_stream_wait_closed(cio_stream_t *s);
+CIO_EXTERN int cio_stream_is_closing(cio_stream_t *s);
+/* get_extra_info: the socket, its peer and local addresses. */
+CIO_EXTERN int cio_stream_fd(cio_stream_t *s);
+CIO_EXTERN int cio_stream_peername(cio_stream_t *s, struct sockaddr_storage *addr, socklen_t *len);
+CIO_EXTERN int cio_stream_sockname(cio_stream_t *s, struct sockaddr_storage *addr, socklen_t *len);
+/* Upgrade to TLS (client side unless the context is a server's): the
+ * handshake is done when it returns.  CIO_ETLS, CIO_ETLSVERIFY, -ETIMEDOUT. */
+CIO_EXTERN int cio_stream_start_tls(cio_stream_t *s, cio_tls_t *tls, const char *server_hostname,
+                                    double handshake_timeout);
+/* The negotiated ALPN protocol, or NULL. */
+CIO_EXTERN const char *cio_stream_tls_alpn(cio_stream_t *s);
+
+/* Free memory the library handed to the caller (cio_stream_read_all). */
+CIO_EXTERN void cio_free(void *p);
+
+/* ----------------------------------------------------------------- servers */
+
+typedef struct cio_server_s cio_server_t;
+typedef struct cio_transport_s cio_transport_t;
+
+/* Zero means default. */
+typedef struct cio_server_opts_s {
+    const char *const *hosts;  /* NULL-terminated list; overrides host */
+    int family;                /* AF_INET, AF_INET6, 0 for both */
+    int backlog;               /* default 100 */
+    int no_reuse_address;      /* SO_REUSEADDR is on by default */
+    int reuse_port;            /* SO_REUSEPORT */
+    int delay_start;           /* don't accept until start_serving/serve_forever */
+    int keep_alive;            /* SO_KEEPALIVE on accepted sockets */
+    int no_cleanup_socket;     /* Unix: keep the socket file at close */
+    size_t limit;              /* streams: readline/readuntil limit */
+    cio_tls_t *tls;            /* a server context: TLS for every client */
+    double tls_handshake_timeout;
+    size_t stack_size;         /* streams: each client's task stack (0: the loop's) */
+} cio_server_opts_t;
+
+/* A client handler of start_server: runs as a task per connection.  When it
+ * returns the stream is closed (buffered data still flushed) and released;
+ * take a reference (cio_ref) to keep it beyond. */
+typedef int cio_client_fn(cio_stream_t *s, void *arg);
+
+/* Listen on host:port (host NULL: every interface; port 0: a free port,
+ * cio_server_port tells which) and run fn(stream, arg) for each connection.
+ * From the loop's thread; *out gets the server (cio_unref after close). */
+CIO_EXTERN int cio_start_server(cio_client_fn *fn, void *arg, const char *host, int port,
+                                const cio_server_opts_t *opts, cio_server_t **out);
+/* Unix socket: a stale socket file at path is removed before bind, and the
+ * file is removed at close (unless no_cleanup_socket). */
+CIO_EXTERN int cio_start_unix_server(cio_client_fn *fn, void *arg, const char *path, const cio_server_opts_t *opts,
+                                     cio_server_t **out);
+CIO_EXTERN int cio_server_start_serving(cio_server_t *sv);
+/* Serve until cancelled, then close the server: returns -ECANCELED. */
+CIO_EXTERN int cio_server_serve_forever(cio_server_t *sv);
+CIO_EXTERN int cio_server_is_serving(cio_server_t *sv);
+/* The listening fds (at most cap); returns how many there are. */
+CIO_EXTERN int cio_server_sockets(cio_server_t *sv, int *fds, int cap);
+/* The port of the first listening socket (useful after port 0). */
+CIO_EXTERN int cio_server_port(cio_server_t *sv);
+/* Stop listening; existing connections go on. */
+CIO_EXTERN int cio_server_close(cio_server_t *sv);
+/* Close (flushing) or abort every connection of the server. */
+CIO_EXTERN int cio_server_close_clients(cio_server_t *sv);
+CIO_EXTERN int cio_server_abort_clients(cio_server_t *sv);
+/* From a task: wait until the server is closed and every connection is gone
+ * (asyncio 3.12.1+). */
+CIO_EXTERN int cio_server_wait_closed(cio_server_t *sv);
+
+/* -------------------------------------------------- transports, protocols */
+
+/* Protocol callbacks, run by the loop.  ud is the transport's user data
+ * (cio_transport_set_ud; initially the ud given at creation).  Any may be
+ * NULL.  connection_made and connection_lost are called exactly once each;
+ * err is 0 for a clean close.  With get_buffer set (asyncio's
+ * BufferedProtocol) data arrives in the protocol's buffer: get_buffer
+ * returns a buffer and its size, buffer_updated says how much was filled. */
+typedef struct cio_protocol_s {
+    void (*connection_made)(cio_transport_t *t, void *ud);
+    void (*data_received)(cio_transport_t *t, const void *data, size_t n, void *ud);
+    /* Nonzero keeps the transport half-open (ignored with TLS); else it is closed. */
+    int (*eof_received)(cio_transport_t *t, void *ud);
+    void (*connection_lost)(cio_transport_t *t, int err, void *ud);
+    void (*pause_writing)(cio_transport_t *t, void *ud);
+    void (*resume_writing)(cio_transport_t *t, void *ud);
+    void *(*get_buffer)(cio_transport_t *t, size_t sizehint, size_t *size, void *ud);
+    void (*buffer_updated)(cio_transport_t *t, size_t n, void *ud);
+    /* Datagram endpoints. */
+    void (*datagram_received)(cio_transport_t *t, const void *data, size_t n, const struct sockaddr *addr,
+                              socklen_t addrlen, void *ud);
+    void (*error_received)(cio_transport_t *t, int err, void *ud);
+} cio_protocol_t;
+
+/* From a task: connect (as cio_open_connection_ex) and start the protocol;
+ * *out gets a reference to the transport. */
+CIO_EXTERN int cio_create_connection(const cio_protocol_t *p, void *ud, const char *host, int port,
+                                     const cio_conn_opts_t *opts, cio_transport_t **out);
+CIO_EXTERN int cio_create_unix_connection(const cio_protocol_t *p, void *ud, const char *path,
+                                          const cio_conn_opts_t *opts, cio_transport_t **out);
+/* Wrap a connected socket; connection_made runs from the loop. */
+CIO_EXTERN int cio_connect_accepted_socket(const cio_protocol_t *p, void *ud, int fd, const cio_conn_opts_t *opts,
+                                           cio_transport_t **out);
+/* Serve the protocol: each connection gets a transport whose ud starts as ud. */
+CIO_EXTERN int cio_create_server(const cio_protocol_t *p, void *ud, const char *host, int port,
+                                 const cio_server_opts_t *opts, cio_server_t **out);
+CIO_EXTERN int cio_create_unix_server(const cio_protocol_t *p, void *ud, const char *path,
+                                      const cio_server_opts_t *opts, cio_server_t **out);
+
+/* Datagram endpoint options (UDP, or AF_UNIX datagrams with the paths). */
+typedef struct cio_dgram_opts_s {
+    const char *local_host;  int local_port;   /* bind */
+    const char *remote_host; int remote_port;  /* connect: sendto needs no address */
+    const char *local_path;  const char *remote_path; /* AF_UNIX */
+    int family;
+    int reuse_port;
+    int allow_broadcast;
+} cio_dgram_opts_t;
+CIO_EXTERN int cio_create_datagram_endpoint(const cio_protocol_t *p, void *ud, const cio_dgram_opts_t *opts,
+                                            cio_transport_t **out);
+
+/* Buffer data; never waits.  CIO_ECLOSED after close or abort. */
+CIO_EXTERN int cio_transport_write(cio_transport_t *t, const void *buf, size_t n);
+CIO_EXTERN int cio_transport_writev(cio_transport_t *t, const struct iovec *iov, int iovcnt);
+/* Datagrams: addr NULL for a connected endpoint.  An empty datagram is sent. */
+CIO_EXTERN int cio_transport_sendto(cio_transport_t *t, const void *buf, size_t n, const struct sockaddr *addr,
+                                    socklen_t addrlen);
+CIO_EXTERN int cio_transport_write_eof(cio_transport_t *t);
+CIO_EXTERN int cio_transport_can_write_eof(cio_transport_t *t);
+/* Flush, then close; connection_lost(0) follows from the loop. */
+CIO_EXTERN int cio_transport_close(cio_transport_t *t);
+/* Close now, dropping the buffer; connection_lost(0) follows. */
+CIO_EXTERN int cio_transport_abort(cio_transport_t *t);
+CIO_EXTERN int cio_transport_is_closing(cio_transport_t *t);
+CIO_EXTERN int cio_transport_pause_reading(cio_transport_t *t);
+CIO_EXTERN int cio_transport_resume_reading(cio_transport_t *t);
+CIO_EXTERN int cio_transport_is_reading(cio_transport_t *t);
+CIO_EXTERN int cio_transport_set_write_buffer_limits(cio_transport_t *t, size_t high, size_t low);
+CIO_EXTERN size_t cio_transport_get_write_buffer_size(cio_transport_t *t);
+CIO_EXTERN int cio_transport_fd(cio_transport_t *t);
+CIO_EXTERN int cio_transport_peername(cio_transport_t *t, struct sockaddr_storage *addr, socklen_t *len);
+CIO_EXTERN int cio_transport_sockname(cio_transport_t *t, struct sockaddr_storage *addr, socklen_t *len);
+CIO_EXTERN void *cio_transport_get_ud(cio_transport_t *t);
+CIO_EXTERN int cio_transport_set_ud(cio_transport_t *t, void *ud);
 
 #ifdef __cplusplus
 }

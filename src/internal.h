@@ -31,6 +31,10 @@ enum {
     CIO__MAGIC_TASK = 0x5461736bu,   /* "Task" */
     CIO__MAGIC_HANDLE = 0x48616e64u, /* "Hand" */
     CIO__MAGIC_LOOP = 0x4c6f6f70u,   /* "Loop" */
+    CIO__MAGIC_STREAM = 0x5374726du,    /* "Strm" */
+    CIO__MAGIC_TRANSPORT = 0x5472616eu, /* "Tran" */
+    CIO__MAGIC_SERVER = 0x53657276u,    /* "Serv" */
+    CIO__MAGIC_TLS = 0x546c7343u,       /* "TlsC" */
     CIO__MAGIC_DEAD = 0xdeadbeefu,
 };
 
@@ -212,7 +216,9 @@ struct cio__io {
     uint32_t events; /* CIO__IO_READ | CIO__IO_WRITE */
     cio__io_fn *cb;
 };
-enum { CIO__IO_READ = 1, CIO__IO_WRITE = 2, CIO__IO_ERROR = 4 };
+enum { CIO__IO_READ = 1, CIO__IO_WRITE = 2, CIO__IO_ERROR = 4,
+       CIO__IO_EDGE = 8, /* registration flag: edge-triggered, read hang-up reported */
+       CIO__IO_HUP = 16  /* reported with READ: the peer closed its side (no more data will come) */ };
 
 struct cio__backend_ops {
     const char *name;
@@ -253,6 +259,9 @@ struct cio_loop_s {
     int backend_fd;
     void *backend_data;
     size_t nwatchers;             /* I/O watchers besides the wake-up fd */
+    struct cio__fdent **fds;      /* fd -> its readers/writers/waiters (src/net/fdwatch.c) */
+    int nfds;                     /* slots in fds */
+    char *scratch;                /* CIO__SCRATCH bytes for reads with no buffer yet */
     /* tasks */
     struct cio__ctx sched_ctx;    /* the loop's own context */
     struct cio__cb *batch;        /* what remains of the batch being run */
@@ -454,6 +463,44 @@ static inline int cio__sync_loop_check(cio_loop_t **bound, int idle)
 
 /* ------------------------------------------------------------- generators */
 void cio__gen_close_all(cio_loop_t *loop); /* the runner's shutdown */
+
+/* ------------------------------------------------------------ networking */
+
+/* Register, change or drop a watcher, keeping loop->nwatchers. */
+int cio__io_add(cio_loop_t *loop, struct cio__io *io);
+int cio__io_mod(cio_loop_t *loop, struct cio__io *io);
+void cio__io_del(cio_loop_t *loop, struct cio__io *io);
+
+/* An fd the user watches (add_reader, wait_readable) or a library object
+ * owns (stream, transport, server socket). */
+struct cio__fdent {
+    struct cio__io io;
+    cio_loop_t *loop;
+    cio_callback_fn *fn[2];   /* [0] reader, [1] writer */
+    void *arg[2];
+    struct cio__cb cb[2];     /* ready-queue nodes for the callbacks */
+    uint8_t queued[2];
+    uint8_t registered;
+    uint8_t owned;            /* a library object's: add_reader refused */
+    struct cio__task *task[2];/* a task in cio_wait_readable/writable */
+};
+/* Mark fd as owned by a library object: CIO_EINVALSTATE when the user
+ * watches it.  Release forgets it. */
+int cio__fd_claim(cio_loop_t *loop, int fd);
+void cio__fd_release(cio_loop_t *loop, int fd);
+void cio__fdwatch_close(cio_loop_t *loop); /* loop close: drop every entry */
+
+#define CIO__SCRATCH (256 * 1024)
+char *cio__loop_scratch(cio_loop_t *loop); /* NULL: -ENOMEM */
+/* The running loop, or an error code (CIO_ENOLOOP) in *rc. */
+cio_loop_t *cio__running_loop(int *rc);
+/* Suspend the current task until io sees `dir` (CIO__IO_READ/WRITE) or the
+ * timeout (ns, < 0 none) passes.  Used on a user's fd. */
+int cio__wait_fd(int fd, int dir, int64_t timeout_ns);
+/* cio_unref of a stream, transport, server or TLS context. */
+int cio__net_unref(void *obj);
+/* Map a getaddrinfo error to a cio code. */
+int cio__gai_error(int eai, int sys_errno);
 
 /* ------------------------------------------------------------- executor */
 void cio__executor_shutdown(cio_loop_t *loop);

@@ -200,6 +200,7 @@ int cio_loop_close(cio_loop_t *loop)
         return -EBUSY;
     }
     loop->closed = 2;
+    cio__fdwatch_close(loop);
     loop->backend->del(loop, &loop->wake_io);
     loop->backend->close(loop);
     close(loop->wake_fd);
@@ -588,6 +589,12 @@ void *cio_ref(void *obj)
     case CIO__MAGIC_FUTURE:
     case CIO__MAGIC_TASK:
     case CIO__MAGIC_HANDLE:
+    case CIO__MAGIC_STREAM:
+    case CIO__MAGIC_TRANSPORT:
+    case CIO__MAGIC_SERVER:
+    case CIO__MAGIC_TLS:
+        if (!o->refs)
+            return NULL;
         o->refs++;
         return obj;
     default:
@@ -607,6 +614,13 @@ int cio_unref(void *obj)
     case CIO__MAGIC_HANDLE:
         handle_unref(obj);
         return 0;
+    case CIO__MAGIC_STREAM:
+    case CIO__MAGIC_TRANSPORT:
+        return o->refs ? cio__net_unref(obj) : -EINVAL;
+    case CIO__MAGIC_SERVER:
+        return o->refs ? cio__net_unref(obj) : -EINVAL;
+    case CIO__MAGIC_TLS:
+        return o->refs ? cio__net_unref(obj) : -EINVAL;
     default:
         return -EINVAL;
     }

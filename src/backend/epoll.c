@@ -1,4 +1,5 @@
-/* The epoll backend: one registration per watcher, level-triggered. */
+/* The epoll backend: one registration per watcher, level-triggered unless
+ * the watcher asks for edges (CIO__IO_EDGE: connections and listeners). */
 #include "internal.h"
 
 #include <errno.h>
@@ -25,7 +26,8 @@ static void ep_close(cio_loop_t *loop)
 
 static uint32_t to_epoll(uint32_t ev)
 {
-    return ((ev & CIO__IO_READ) ? EPOLLIN : 0) | ((ev & CIO__IO_WRITE) ? EPOLLOUT : 0);
+    return ((ev & CIO__IO_READ) ? EPOLLIN : 0) | ((ev & CIO__IO_WRITE) ? EPOLLOUT : 0) |
+           ((ev & CIO__IO_EDGE) ? EPOLLET | EPOLLRDHUP : 0);
 }
 
 static int ep_ctl(cio_loop_t *loop, int op, struct cio__io *io)
@@ -69,6 +71,8 @@ static int ep_poll(cio_loop_t *loop, int64_t timeout_ns)
         uint32_t e = 0;
         if (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP))
             e |= CIO__IO_READ;
+        if (ev[i].events & (EPOLLHUP | EPOLLRDHUP))
+            e |= CIO__IO_HUP;
         if (ev[i].events & EPOLLOUT)
             e |= CIO__IO_WRITE;
         if (ev[i].events & EPOLLERR)

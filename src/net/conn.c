@@ -1,0 +1,771 @@
+/* Connections: the one object under streams, protocol transports and
+ * datagram endpoints.
+ *
+ * The socket is registered once, edge-triggered, for both directions.  The
+ * I/O callback never runs user code: for a stream it flushes the write
+ * buffer and wakes the task waiting to read or write; for a protocol or a
+ * datagram endpoint it records the events and queues the connection's event
+ * callback, which reads and calls the protocol from the ready queue.
+ *
+ * `readable` remembers an edge not yet read to the end: a read shorter than
+ * asked (with no hang-up seen) or EAGAIN clears it, and the next edge sets
+ * it, so a reader waits without first paying for a recv that returns EAGAIN.
+ *
+ * Writes go straight to the socket while nothing is buffered; what the
+ * socket does not take is kept and flushed on writability.  Above the high
+ * water mark the writer is paused (pause_writing, or drain waits) until the
+ * buffer is back at the low one.
+ *
+ * Close flushes first (state CLOSING, the loop holding a reference), then
+ * finish_close() drops the registration and the fd and wakes every waiter;
+ * a protocol's connection_lost follows from the ready queue, exactly once. */
+#include "net.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define CONN_HIGH (64 * 1024)
+#define PROTO_READS 16 /* reads per event before other work gets a turn */
+#define PROTO_HINT (64 * 1024)
+
+static void conn_io(struct cio__io *io, uint32_t ev);
+static void conn_evcb(struct cio__cb *cb);
+static void conn_lostcb(struct cio__cb *cb);
+static void finish_close(cio_transport_t *c, int err);
+
+int cio__conn_check(const void *p, int kind)
+{
+    const struct cio_transport_s *c = p;
+    if (!c)
+        return -EINVAL;
+    uint32_t want = kind == CIO__CONN_STREAM ? CIO__MAGIC_STREAM : CIO__MAGIC_TRANSPORT;
+    if (c->obj.magic != want || c->obj.refs == 0)
+        return -EINVAL;
+    if (c->loop != cio__tls.running)
+        return cio__tls.running ? CIO_EWRONGLOOP : CIO_ENOLOOP;
+    return 0;
+}
+
+cio_transport_t *cio__conn_new(cio_loop_t *loop, int fd, int kind, size_t size, int *rc)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0) {
+        *rc = -errno;
+        return NULL;
+    }
+    if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        *rc = -errno;
+        return NULL;
+    }
+    (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+    cio_transport_t *c = cio__calloc(size);
+    if (!c) {
+        *rc = -ENOMEM;
+        return NULL;
+    }
+    if ((*rc = cio__fd_claim(loop, fd)) < 0) {
+        cio__free(c);
+        return NULL;
+    }
+    c->obj.magic = kind == CIO__CONN_STREAM ? CIO__MAGIC_STREAM : CIO__MAGIC_TRANSPORT;
+    c->obj.refs = 1;
+    c->loop = loop;
+    c->kind = (uint8_t)kind;
+    c->fd = fd;
+    c->io.fd = fd;
+    c->io.events = CIO__IO_READ | CIO__IO_WRITE | CIO__IO_EDGE;
+    c->io.cb = conn_io;
+    c->high = CONN_HIGH;
+    c->low = CONN_HIGH / 4;
+    c->evcb.run = conn_evcb;
+    c->lostcb.run = conn_lostcb;
+    c->readable = 1;
+    c->dq_tail = &c->dq_head;
+    if ((*rc = cio__io_add(loop, &c->io)) < 0) {
+        cio__fd_release(loop, fd);
+        cio__free(c);
+        return NULL;
+    }
+    c->registered = 1;
+    loop->nobjs++;
+    return c;
+}
+
+void cio__conn_free(cio_transport_t *c)
+{
+    cio__tls_free_conn(c);
+    if (c->kind == CIO__CONN_DGRAM)
+        cio__dgram_free_queue(c);
+    if (c->kind == CIO__CONN_STREAM)
+        cio__free(((struct cio_stream_s *)c)->rbuf);
+    cio__free(c->wbuf);
+    c->loop->nobjs--;
+    c->obj.magic = CIO__MAGIC_DEAD;
+    cio__free(c);
+}
+
+int cio__conn_unref(cio_transport_t *c)
+{
+    if (--c->obj.refs > 0)
+        return 0;
+    if (c->state == CIO__OPEN && (c->wlen || c->dq_head) && !c->err) {
+        /* The last reference gone with data still buffered: close
+         * gracefully, the loop keeping the connection until it is out. */
+        c->user_closed = 1;
+        c->state = CIO__CLOSING;
+        c->flushref = 1;
+        c->obj.refs = 1;
+        return 0;
+    }
+    if (c->state != CIO__CLOSED) {
+        c->user_closed = 1;
+        c->obj.refs = 1; /* finish_close may queue callbacks that need it */
+        finish_close(c, 0);
+        if (--c->obj.refs > 0)
+            return 0;
+    }
+    cio__conn_free(c);
+    return 0;
+}
+
+static void wake_all(struct cio__wlist *l)
+{
+    while (cio__wlist_wake_first(l))
+        ;
+}
+
+/* --------------------------------------------------------- transfers */
+
+ssize_t cio__conn_recv(cio_transport_t *c, void *buf, size_t n)
+{
+    if (c->fd < 0)
+        return c->err ? c->err : CIO_ECLOSED;
+    if (c->ssl) {
+        ssize_t r = cio__tls_read(c, buf, n);
+        if (r == CIO__WANT_READ || r == CIO__WANT_WRITE)
+            c->readable = 0;
+        if (r == CIO__WANT_WRITE)
+            return CIO__WANT_WRITE;
+        if (r == 0)
+            c->eof = 1;
+        return r;
+    }
+    for (;;) {
+        ssize_t r = recv(c->fd, buf, n, MSG_DONTWAIT);
+        if (r > 0) {
+            if ((size_t)r < n && !c->hup)
+                c->readable = 0;
+            return r;
+        }
+        if (r == 0) {
+            if (n)
+                c->eof = 1;
+            return 0;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            c->readable = 0;
+            return -EAGAIN;
+        }
+        return -errno;
+    }
+}
+
+/* Send from iov without blocking: bytes sent, -EAGAIN or -errno. */
+static ssize_t conn_send(cio_transport_t *c, const struct iovec *iov, int iovcnt)
+{
+    if (c->ssl) {
+        size_t done = 0;
+        for (int i = 0; i < iovcnt; i++) {
+            if (!iov[i].iov_len)
+                continue;
+            ssize_t n = cio__tls_write(c, iov[i].iov_base, iov[i].iov_len);
+            if (n == CIO__WANT_READ || n == CIO__WANT_WRITE)
+                return done ? (ssize_t)done : -EAGAIN;
+            if (n < 0)
+                return n;
+            done += (size_t)n;
+            if ((size_t)n < iov[i].iov_len)
+                break;
+        }
+        return (ssize_t)done;
+    }
+    struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt};
+    for (;;) {
+        ssize_t n = sendmsg(c->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
+            return -EAGAIN;
+        return -errno;
+    }
+}
+
+static void do_shutdown(cio_transport_t *c)
+{
+    if (c->shut_wr == 1 && !c->wlen && c->fd >= 0) {
+        c->shut_wr = 2;
+        shutdown(c->fd, SHUT_WR);
+    }
+}
+
+/* The buffer went down: resume the writer at the low-water mark. */
+void cio__conn_after_progress(cio_transport_t *c)
+{
+    if (c->wpaused && c->wlen <= c->low) {
+        c->wpaused = 0;
+        if (c->kind != CIO__CONN_STREAM && c->proto && c->proto->resume_writing)
+            c->proto->resume_writing(c, c->ud);
+        wake_all(&c->drainq);
+    }
+}
+
+/* Send what is buffered.  Returns 0, or the error that failed the
+ * connection.  May finish a close (the connection stays allocated). */
+static int conn_flush(cio_transport_t *c)
+{
+    while (c->wlen) {
+        struct iovec v = {c->wbuf + c->woff, c->wlen};
+        ssize_t n = conn_send(c, &v, 1);
+        if (n == -EAGAIN)
+            break;
+        if (n < 0) {
+            cio__conn_fail(c, (int)n);
+            return (int)n;
+        }
+        c->woff += (size_t)n;
+        c->wlen -= (size_t)n;
+    }
+    if (!c->wlen) {
+        /* An idle connection holds no write buffer. */
+        cio__free(c->wbuf);
+        c->wbuf = NULL;
+        c->woff = c->wcap = 0;
+    }
+    cio__conn_after_progress(c);
+    if (c->state == CIO__CLOSED)
+        return c->err;
+    if (!c->wlen) {
+        do_shutdown(c);
+        if (c->state == CIO__CLOSING)
+            finish_close(c, 0);
+    }
+    return 0;
+}
+
+static int wbuf_append(cio_transport_t *c, const struct iovec *iov, int iovcnt, size_t skip, size_t total)
+{
+    size_t need = c->wlen + (total - skip);
+    if (c->woff && c->woff + need > c->wcap) {
+        memmove(c->wbuf, c->wbuf + c->woff, c->wlen);
+        c->woff = 0;
+    }
+    if (c->woff + need > c->wcap) {
+        size_t cap = c->wcap ? c->wcap : 4096;
+        while (cap < c->woff + need)
+            cap *= 2;
+        char *b = cio__realloc(c->wbuf, cap);
+        if (!b)
+            return -ENOMEM;
+        c->wbuf = b;
+        c->wcap = cap;
+    }
+    char *dst = c->wbuf + c->woff + c->wlen;
+    for (int i = 0; i < iovcnt; i++) {
+        size_t len = iov[i].iov_len;
+        const char *src = iov[i].iov_base;
+        if (skip >= len) {
+            skip -= len;
+            continue;
+        }
+        memcpy(dst, src + skip, len - skip);
+        dst += len - skip;
+        c->wlen += len - skip;
+        skip = 0;
+    }
+    return 0;
+}
+
+int cio__conn_write(cio_transport_t *c, const struct iovec *iov, int iovcnt)
+{
+    if (iovcnt < 0 || (!iov && iovcnt))
+        return -EINVAL;
+    size_t total = 0;
+    for (int i = 0; i < iovcnt; i++) {
+        if (!iov[i].iov_base && iov[i].iov_len)
+            return -EINVAL;
+        if (iov[i].iov_len > SIZE_MAX / 2 - total)
+            return -EINVAL;
+        total += iov[i].iov_len;
+    }
+    if (c->err)
+        return c->err;
+    if (c->user_closed || c->shut_wr || c->state != CIO__OPEN)
+        return CIO_ECLOSED;
+    if (!total)
+        return 0;
+    size_t done = 0;
+    if (!c->wlen) {
+        ssize_t n = conn_send(c, iov, iovcnt > IOV_MAX ? IOV_MAX : iovcnt);
+        if (n < 0 && n != -EAGAIN) {
+            cio__conn_fail(c, (int)n);
+            return (int)n;
+        }
+        if (n > 0)
+            done = (size_t)n;
+        if (done == total)
+            return 0;
+    }
+    int rc = wbuf_append(c, iov, iovcnt, done, total);
+    if (rc < 0)
+        return rc;
+    if (!c->wpaused && c->wlen > c->high) {
+        c->wpaused = 1;
+        if (c->kind != CIO__CONN_STREAM && c->proto && c->proto->pause_writing)
+            c->proto->pause_writing(c, c->ud);
+    }
+    return 0;
+}
+
+int cio__conn_set_limits(cio_transport_t *c, size_t high, size_t low)
+{
+    if (!high)
+        high = low ? 4 * low : CONN_HIGH;
+    if (!low)
+        low = high / 4;
+    if (low > high)
+        return -EINVAL;
+    c->high = high;
+    c->low = low;
+    if (!c->wpaused && c->wlen > c->high && c->state == CIO__OPEN) {
+        c->wpaused = 1;
+        if (c->kind != CIO__CONN_STREAM && c->proto && c->proto->pause_writing)
+            c->proto->pause_writing(c, c->ud);
+    } else if (c->wpaused && c->wlen <= c->low) {
+        cio__conn_after_progress(c);
+    }
+    return 0;
+}
+
+/* Wait for an edge in one direction (0 read, 1 write), from a task. */
+int cio__conn_wait(cio_transport_t *c, int dir)
+{
+    struct cio__task *t = cio__tls.task;
+    if (!t)
+        return cio__tls.running ? CIO_ENOTASK : CIO_ENOLOOP;
+    if (c->state == CIO__CLOSED)
+        return c->err ? c->err : CIO_ECLOSED;
+    struct cio__waiter w;
+    cio__wlist_push(dir ? &c->wq : &c->rq, &w, t);
+    return cio__waiter_suspend(t, &w);
+}
+
+/* ------------------------------------------------------------- close */
+
+static void finish_close(cio_transport_t *c, int err)
+{
+    if (c->state == CIO__CLOSED)
+        return;
+    if (err && !c->err)
+        c->err = err;
+    c->state = CIO__CLOSED;
+    if (c->registered) {
+        cio__io_del(c->loop, &c->io);
+        c->registered = 0;
+    }
+    if (c->fd >= 0) {
+        cio__fd_release(c->loop, c->fd);
+        if (c->ssl && !c->err)
+            cio__tls_shutdown(c);
+        close(c->fd);
+        c->fd = -1;
+    }
+    cio__free(c->wbuf);
+    c->wbuf = NULL;
+    c->wlen = c->woff = c->wcap = 0;
+    wake_all(&c->rq);
+    wake_all(&c->wq);
+    wake_all(&c->drainq);
+    wake_all(&c->closeq);
+    if (c->kind == CIO__CONN_DGRAM)
+        cio__dgram_free_queue(c);
+    if (c->server && c->kind == CIO__CONN_STREAM && !((struct cio_stream_s *)c)->owner)
+        cio__server_detach(c); /* a client task still running detaches when it ends */
+    if (c->life || c->flushref || (c->server && c->kind != CIO__CONN_STREAM)) {
+        c->obj.refs++;
+        cio__loop_schedule(c->loop, &c->lostcb);
+    }
+}
+
+static void conn_lostcb(struct cio__cb *cb)
+{
+    cio_transport_t *c = cio__container_of(cb, cio_transport_t, lostcb);
+    if (c->proto && c->made && !c->lost) {
+        c->lost = 1;
+        if (c->proto->connection_lost)
+            c->proto->connection_lost(c, c->err, c->ud);
+    }
+    if (c->server)
+        cio__server_detach(c);
+    c->obj.refs -= (uint32_t)(c->life + c->flushref);
+    c->life = c->flushref = 0;
+    cio__conn_unref(c);
+}
+
+void cio__conn_finish_close(cio_transport_t *c, int err)
+{
+    finish_close(c, err);
+}
+
+void cio__conn_fail(cio_transport_t *c, int err)
+{
+    if (!c->err)
+        c->err = err;
+    c->wlen = 0;
+    finish_close(c, err);
+}
+
+int cio__conn_close(cio_transport_t *c)
+{
+    if (c->user_closed)
+        return 0;
+    c->user_closed = 1;
+    if (c->state != CIO__OPEN)
+        return 0;
+    if ((c->wlen || c->dq_head) && !c->err) {
+        c->state = CIO__CLOSING;
+        c->flushref = 1;
+        c->obj.refs++;
+        wake_all(&c->rq); /* a blocked reader sees CIO_ECLOSED */
+        return 0;
+    }
+    finish_close(c, 0);
+    return 0;
+}
+
+int cio__conn_abort(cio_transport_t *c)
+{
+    c->user_closed = 1;
+    c->wlen = 0;
+    if (c->state == CIO__CLOSED)
+        return 0;
+    if (c->fd >= 0 && c->kind != CIO__CONN_DGRAM) {
+        /* A reset, not a FIN, as asyncio's abort on a socket with linger 0 would be. */
+        struct linger l = {1, 0};
+        setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    }
+    if (c->ssl) {
+        cio__tls_free_conn(c); /* no close_notify on abort */
+    }
+    finish_close(c, 0);
+    return 0;
+}
+
+int cio__conn_write_eof(cio_transport_t *c)
+{
+    if (c->err)
+        return c->err;
+    if (c->user_closed || c->state != CIO__OPEN)
+        return CIO_ECLOSED;
+    if (c->ssl || c->kind == CIO__CONN_DGRAM)
+        return -ENOTSUP;
+    if (c->shut_wr)
+        return 0;
+    c->shut_wr = 1;
+    do_shutdown(c);
+    return 0;
+}
+
+int cio__conn_addr(cio_transport_t *c, int peer, struct sockaddr_storage *addr, socklen_t *len)
+{
+    if (!addr)
+        return -EINVAL;
+    if (c->fd < 0)
+        return c->err ? c->err : CIO_ECLOSED;
+    socklen_t l = sizeof *addr;
+    int r = peer ? getpeername(c->fd, (struct sockaddr *)addr, &l) : getsockname(c->fd, (struct sockaddr *)addr, &l);
+    if (r < 0)
+        return -errno;
+    if (len)
+        *len = l;
+    return 0;
+}
+
+/* ------------------------------------------------------- events */
+
+static void conn_io(struct cio__io *io, uint32_t ev)
+{
+    cio_transport_t *c = cio__container_of(io, cio_transport_t, io);
+    if (ev & (CIO__IO_HUP | CIO__IO_ERROR))
+        c->hup = 1;
+    if (ev & CIO__IO_READ)
+        c->readable = 1;
+    if (c->kind == CIO__CONN_STREAM) {
+        if (ev & CIO__IO_WRITE) {
+            if (c->wlen)
+                conn_flush(c);
+            wake_all(&c->wq);
+        }
+        if (ev & CIO__IO_READ)
+            wake_all(&c->rq);
+        return;
+    }
+    c->pending |= ev;
+    if (!c->evq) {
+        c->evq = 1;
+        c->obj.refs++;
+        cio__loop_schedule(c->loop, &c->evcb);
+    }
+}
+
+static void queue_ev(cio_transport_t *c)
+{
+    if (!c->evq && c->state != CIO__CLOSED) {
+        c->evq = 1;
+        c->obj.refs++;
+        cio__loop_schedule(c->loop, &c->evcb);
+    }
+}
+
+static void proto_eof(cio_transport_t *c)
+{
+    int keep = 0;
+    if (c->proto->eof_received)
+        keep = c->proto->eof_received(c, c->ud);
+    if (c->ssl)
+        keep = 0;
+    if (!keep && c->state == CIO__OPEN)
+        cio__conn_close(c);
+}
+
+static void proto_read(cio_transport_t *c)
+{
+    const cio_protocol_t *p = c->proto;
+    for (int i = 0; i < PROTO_READS; i++) {
+        void *buf;
+        size_t size;
+        if (p->get_buffer) {
+            size = 0;
+            buf = p->get_buffer(c, PROTO_HINT, &size, c->ud);
+            if (c->state != CIO__OPEN)
+                return;
+            if (!buf || !size) {
+                cio__loop_report(c->loop, "get_buffer() returned an empty buffer", -ENOBUFS, NULL, NULL, NULL);
+                cio__conn_fail(c, -ENOBUFS);
+                return;
+            }
+        } else {
+            buf = cio__loop_scratch(c->loop);
+            size = CIO__SCRATCH;
+            if (!buf) {
+                cio__conn_fail(c, -ENOMEM);
+                return;
+            }
+        }
+        ssize_t n = cio__conn_recv(c, buf, size);
+        if (n == -EAGAIN || n == CIO__WANT_WRITE)
+            return;
+        if (n < 0) {
+            cio__conn_fail(c, (int)n);
+            return;
+        }
+        if (n == 0) {
+            proto_eof(c);
+            return;
+        }
+        if (p->get_buffer) {
+            if (p->buffer_updated)
+                p->buffer_updated(c, (size_t)n, c->ud);
+        } else if (p->data_received) {
+            p->data_received(c, buf, (size_t)n, c->ud);
+        }
+        if (c->state != CIO__OPEN || c->rpaused || !c->readable)
+            return;
+    }
+    queue_ev(c); /* more to read: after the others' turn */
+}
+
+static void proto_event(cio_transport_t *c, uint32_t ev)
+{
+    if (c->state == CIO__CLOSED)
+        return;
+    if (!c->made) {
+        c->made = 1;
+        if (c->proto->connection_made)
+            c->proto->connection_made(c, c->ud);
+        if (c->state == CIO__CLOSED)
+            return;
+    }
+    if ((ev & CIO__IO_WRITE) && c->wlen) {
+        conn_flush(c);
+        if (c->state == CIO__CLOSED)
+            return;
+    }
+    if (c->readable && !c->rpaused && !c->eof && c->state == CIO__OPEN)
+        proto_read(c);
+}
+
+static void conn_evcb(struct cio__cb *cb)
+{
+    cio_transport_t *c = cio__container_of(cb, cio_transport_t, evcb);
+    c->evq = 0;
+    uint32_t ev = c->pending;
+    c->pending = 0;
+    if (c->kind == CIO__CONN_DGRAM)
+        cio__dgram_event(c, ev);
+    else
+        proto_event(c, ev);
+    cio__conn_unref(c);
+}
+
+void cio__conn_start_proto(cio_transport_t *c)
+{
+    if (!c->life) {
+        c->life = 1;
+        c->obj.refs++;
+    }
+    queue_ev(c);
+}
+
+int cio__conn_pause_reading(cio_transport_t *c)
+{
+    if (c->state == CIO__OPEN)
+        c->rpaused = 1;
+    return 0;
+}
+
+int cio__conn_resume_reading(cio_transport_t *c)
+{
+    if (!c->rpaused)
+        return 0;
+    c->rpaused = 0;
+    if (c->readable)
+        queue_ev(c);
+    return 0;
+}
+
+/* ------------------------------------------------------- connecting */
+
+void cio__sock_setup(int fd, int tcp)
+{
+    if (tcp) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+}
+
+static void describe(const struct sockaddr *sa, char *out, size_t cap)
+{
+    char host[64] = "?", serv[16] = "?";
+    getnameinfo(sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in), host,
+                sizeof host, serv, sizeof serv, NI_NUMERICHOST | NI_NUMERICSERV);
+    snprintf(out, cap, sa->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, serv);
+}
+
+static int bind_local(int fd, int family, const cio_conn_opts_t *opts)
+{
+    char ps[16];
+    snprintf(ps, sizeof ps, "%d", opts->local_port);
+    struct addrinfo hints = {.ai_family = family, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+    struct addrinfo *res;
+    int rc = cio_getaddrinfo(opts->local_host, ps, &hints, &res);
+    if (rc < 0)
+        return rc;
+    rc = -EADDRNOTAVAIL;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+            rc = 0;
+            break;
+        }
+        rc = -errno;
+    }
+    freeaddrinfo(res);
+    return rc;
+}
+
+int cio__connect_tcp(const char *host, int port, const cio_conn_opts_t *opts, int *fdp)
+{
+    if (!host || port < 0 || port > 65535)
+        return -EINVAL;
+    cio_conn_opts_t none = {0};
+    if (!opts)
+        opts = &none;
+    if (opts->local_port < 0 || opts->local_port > 65535)
+        return -EINVAL;
+    if (opts->family != 0 && opts->family != AF_INET && opts->family != AF_INET6)
+        return -EINVAL;
+    char ps[16];
+    snprintf(ps, sizeof ps, "%d", port);
+    struct addrinfo hints = {.ai_family = opts->family, .ai_socktype = SOCK_STREAM, .ai_protocol = IPPROTO_TCP};
+    struct addrinfo *res;
+    int rc = cio_getaddrinfo(host, ps, &hints, &res);
+    if (rc < 0)
+        return cio_fail(rc, "getaddrinfo(%s, %d): %s", host, port, cio_strerror(rc));
+    char msg[512];
+    size_t mlen = 0;
+    int tries = 0, last = -ECONNREFUSED;
+    msg[0] = 0;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        tries++;
+        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            rc = -errno;
+        } else if ((opts->local_host || opts->local_port) && (rc = bind_local(fd, ai->ai_family, opts)) < 0) {
+            close(fd);
+        } else if ((rc = cio_sock_connect(fd, ai->ai_addr, ai->ai_addrlen)) == 0) {
+            freeaddrinfo(res);
+            cio__sock_setup(fd, 1);
+            *fdp = fd;
+            return 0;
+        } else {
+            close(fd);
+        }
+        last = rc;
+        if (rc == -ECANCELED || rc == -ENOMEM)
+            break;
+        char where[96];
+        describe(ai->ai_addr, where, sizeof where);
+        if (mlen < sizeof msg - 1)
+            mlen += (size_t)snprintf(msg + mlen, sizeof msg - mlen, "%s%s: %s", mlen ? "; " : "", where,
+                                     cio_strerror(rc));
+    }
+    freeaddrinfo(res);
+    if (last == -ECANCELED)
+        return last;
+    if (tries > 1)
+        return cio_fail(last, "all %d addresses of %s failed: %s", tries, host, msg);
+    return cio_fail(last, "connect to %s", msg);
+}
+
+int cio__connect_unix(const char *path, int *fdp)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (!path || !*path)
+        return -EINVAL;
+    if (strlen(path) >= sizeof sa.sun_path)
+        return -ENAMETOOLONG;
+    strcpy(sa.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    int rc = cio_sock_connect(fd, (struct sockaddr *)&sa, sizeof sa);
+    if (rc < 0) {
+        close(fd);
+        return rc;
+    }
+    *fdp = fd;
+    return 0;
+}

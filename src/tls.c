@@ -1,0 +1,460 @@
+/* TLS through OpenSSL (built when CIO_HAVE_OPENSSL): contexts (asyncio's
+ * SSLContext) and the per-connection SSL object that src/net/conn.c reads
+ * and writes through instead of the socket.
+ *
+ * The SSL object works on the connection's non-blocking fd directly;
+ * WANT_READ / WANT_WRITE become waits for the socket's next edge.  A client
+ * context verifies the peer's chain against the system's CA store and its
+ * name against server_hostname unless verification is turned off.  Close
+ * sends close_notify once, without waiting for the peer's. */
+#include "net/net.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static _Thread_local char last_error[256];
+
+const char *cio_tls_last_error(void)
+{
+    return last_error;
+}
+
+#if defined(CIO_HAVE_OPENSSL)
+
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+struct cio_tls_s {
+    struct cio__obj obj;
+    SSL_CTX *ctx;
+    int server;
+    int verify;
+    unsigned char *alpn; /* wire format */
+    unsigned alpnlen;
+};
+
+static int tls_error(const char *what)
+{
+    unsigned long e = ERR_peek_last_error();
+    char buf[200] = "";
+    if (e)
+        ERR_error_string_n(e, buf, sizeof buf);
+    snprintf(last_error, sizeof last_error, "%s%s%s", what, *buf ? ": " : "", buf);
+    ERR_clear_error();
+    return CIO_ETLS;
+}
+
+int cio_tls_available(void)
+{
+    return 1;
+}
+
+static int tls_check(cio_tls_t *t)
+{
+    return t && t->obj.magic == CIO__MAGIC_TLS && t->obj.refs ? 0 : -EINVAL;
+}
+
+static int tls_new(int server, cio_tls_t **out)
+{
+    if (!out)
+        return -EINVAL;
+    *out = NULL;
+    cio_tls_t *t = cio__calloc(sizeof *t);
+    if (!t)
+        return -ENOMEM;
+    t->ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+    if (!t->ctx) {
+        cio__free(t);
+        return tls_error("SSL_CTX_new");
+    }
+    t->obj.magic = CIO__MAGIC_TLS;
+    t->obj.refs = 1;
+    t->server = server;
+    SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
+    SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                                 SSL_MODE_RELEASE_BUFFERS);
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+    SSL_CTX_set_options(t->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+#endif
+    if (!server) {
+        t->verify = 1;
+        SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
+        if (SSL_CTX_set_default_verify_paths(t->ctx) != 1)
+            ERR_clear_error(); /* no system store: every verification fails, loudly */
+    }
+    *out = t;
+    return 0;
+}
+
+int cio_tls_client_new(cio_tls_t **out)
+{
+    return tls_new(0, out);
+}
+
+int cio_tls_server_new(const char *cert_file, const char *key_file, cio_tls_t **out)
+{
+    if (!cert_file || !key_file || !out)
+        return -EINVAL;
+    int rc = tls_new(1, out);
+    if (rc < 0)
+        return rc;
+    cio_tls_t *t = *out;
+    if (SSL_CTX_use_certificate_chain_file(t->ctx, cert_file) != 1)
+        rc = tls_error("cannot load the certificate");
+    else if (SSL_CTX_use_PrivateKey_file(t->ctx, key_file, SSL_FILETYPE_PEM) != 1)
+        rc = tls_error("cannot load the private key");
+    else if (SSL_CTX_check_private_key(t->ctx) != 1)
+        rc = tls_error("the private key does not match the certificate");
+    if (rc < 0) {
+        cio__tls_unref(t);
+        *out = NULL;
+    }
+    return rc;
+}
+
+int cio_tls_load_verify_locations(cio_tls_t *tls, const char *cafile, const char *capath)
+{
+    if (tls_check(tls) || (!cafile && !capath))
+        return -EINVAL;
+    if (SSL_CTX_load_verify_locations(tls->ctx, cafile, capath) != 1)
+        return tls_error("cannot load the CA locations");
+    return 0;
+}
+
+int cio_tls_set_verify(cio_tls_t *tls, int verify)
+{
+    if (tls_check(tls))
+        return -EINVAL;
+    tls->verify = !!verify;
+    int mode = SSL_VERIFY_NONE;
+    if (verify)
+        mode = tls->server ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT : SSL_VERIFY_PEER;
+    SSL_CTX_set_verify(tls->ctx, mode, NULL);
+    return 0;
+}
+
+static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
+                       unsigned inlen, void *arg)
+{
+    (void)ssl;
+    cio_tls_t *t = arg;
+    unsigned char *o;
+    if (SSL_select_next_proto(&o, outlen, t->alpn, t->alpnlen, in, inlen) != OPENSSL_NPN_NEGOTIATED)
+        return SSL_TLSEXT_ERR_NOACK;
+    *out = o;
+    return SSL_TLSEXT_ERR_OK;
+}
+
+int cio_tls_set_alpn(cio_tls_t *tls, const char *const *protocols, size_t n)
+{
+    if (tls_check(tls) || !protocols || !n)
+        return -EINVAL;
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = protocols[i] ? strlen(protocols[i]) : 0;
+        if (l == 0 || l > 255)
+            return -EINVAL;
+        len += l + 1;
+    }
+    if (len > 65535)
+        return -EINVAL;
+    unsigned char *w = cio__malloc(len), *p = w;
+    if (!w)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(protocols[i]);
+        *p++ = (unsigned char)l;
+        memcpy(p, protocols[i], l);
+        p += l;
+    }
+    cio__free(tls->alpn);
+    tls->alpn = w;
+    tls->alpnlen = (unsigned)len;
+    if (tls->server)
+        SSL_CTX_set_alpn_select_cb(tls->ctx, alpn_select, tls);
+    else if (SSL_CTX_set_alpn_protos(tls->ctx, w, (unsigned)len) != 0)
+        return tls_error("SSL_CTX_set_alpn_protos");
+    return 0;
+}
+
+int cio__tls_is_server(cio_tls_t *ctx)
+{
+    return tls_check(ctx) == 0 && ctx->server;
+}
+
+cio_tls_t *cio__tls_ref(cio_tls_t *ctx)
+{
+    ctx->obj.refs++;
+    return ctx;
+}
+
+int cio__tls_unref(cio_tls_t *ctx)
+{
+    if (tls_check(ctx))
+        return -EINVAL;
+    if (--ctx->obj.refs > 0)
+        return 0;
+    SSL_CTX_free(ctx->ctx);
+    cio__free(ctx->alpn);
+    ctx->obj.magic = CIO__MAGIC_DEAD;
+    cio__free(ctx);
+    return 0;
+}
+
+static int is_ip(const char *h)
+{
+    unsigned char b[16];
+    return inet_pton(AF_INET, h, b) == 1 || inet_pton(AF_INET6, h, b) == 1;
+}
+
+/* The handshake failed: why. */
+static int handshake_error(SSL *ssl, int r)
+{
+    int e = SSL_get_error(ssl, r);
+    long vr = SSL_get_verify_result(ssl);
+    if (vr != X509_V_OK) {
+        snprintf(last_error, sizeof last_error, "certificate verify failed: %s",
+                 X509_verify_cert_error_string(vr));
+        ERR_clear_error();
+        return CIO_ETLSVERIFY;
+    }
+    if (e == SSL_ERROR_SYSCALL && !ERR_peek_error()) {
+        int err = errno;
+        snprintf(last_error, sizeof last_error, "handshake: connection closed (%s)", err ? strerror(err) : "EOF");
+        return err ? -err : -ECONNRESET;
+    }
+    return tls_error("handshake failed");
+}
+
+int cio__tls_start(cio_transport_t *c, cio_tls_t *ctx, const char *hostname, double timeout)
+{
+    if (tls_check(ctx))
+        return -EINVAL;
+    if (!cio__tls.task)
+        return CIO_ENOTASK;
+    if (timeout < 0 || timeout != timeout)
+        return -EINVAL;
+    if (timeout == 0)
+        timeout = 60.0;
+    SSL *ssl = SSL_new(ctx->ctx);
+    if (!ssl)
+        return tls_error("SSL_new");
+    if (SSL_set_fd(ssl, c->fd) != 1) {
+        SSL_free(ssl);
+        return tls_error("SSL_set_fd");
+    }
+    if (ctx->server) {
+        SSL_set_accept_state(ssl);
+    } else {
+        SSL_set_connect_state(ssl);
+        if (hostname && *hostname) {
+            if (!is_ip(hostname))
+                SSL_set_tlsext_host_name(ssl, hostname);
+            if (ctx->verify) {
+                X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
+                X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+                int ok = is_ip(hostname) ? X509_VERIFY_PARAM_set1_ip_asc(vp, hostname)
+                                         : X509_VERIFY_PARAM_set1_host(vp, hostname, 0);
+                if (ok != 1) {
+                    SSL_free(ssl);
+                    return tls_error("cannot set the host name to verify");
+                }
+            }
+        }
+    }
+    c->ssl = ssl;
+    c->tlsctx = cio__tls_ref(ctx);
+    cio_timeout_t to;
+    int rc = cio_timeout_enter(&to, timeout);
+    if (rc < 0)
+        return rc;
+    for (;;) {
+        ERR_clear_error();
+        errno = 0;
+        int r = SSL_do_handshake(ssl);
+        if (r == 1) {
+            rc = 0;
+            break;
+        }
+        int e = SSL_get_error(ssl, r);
+        if (e == SSL_ERROR_WANT_READ)
+            rc = cio__conn_wait(c, 0);
+        else if (e == SSL_ERROR_WANT_WRITE)
+            rc = cio__conn_wait(c, 1);
+        else
+            rc = handshake_error(ssl, r);
+        if (rc < 0)
+            break;
+    }
+    rc = cio_timeout_exit(&to, rc);
+    if (rc == -ETIMEDOUT)
+        snprintf(last_error, sizeof last_error, "handshake timed out");
+    if (rc < 0)
+        return rc;
+    c->readable = 1; /* records may already sit in the SSL object */
+    const unsigned char *p;
+    unsigned len;
+    SSL_get0_alpn_selected(ssl, &p, &len);
+    if (len && (c->alpn = cio__malloc(len + 1))) {
+        memcpy(c->alpn, p, len);
+        c->alpn[len] = 0;
+    }
+    return 0;
+}
+
+static ssize_t io_result(cio_transport_t *c, int r)
+{
+    int e = SSL_get_error(c->ssl, r);
+    switch (e) {
+    case SSL_ERROR_WANT_READ:
+        return CIO__WANT_READ;
+    case SSL_ERROR_WANT_WRITE:
+        return CIO__WANT_WRITE;
+    case SSL_ERROR_ZERO_RETURN:
+        return 0;
+    case SSL_ERROR_SYSCALL:
+        if (!ERR_peek_error())
+            return errno ? -errno : 0; /* EOF without close_notify: EOF */
+        /* fall through */
+    default:
+        return tls_error("TLS I/O");
+    }
+}
+
+ssize_t cio__tls_read(cio_transport_t *c, void *buf, size_t n)
+{
+    if (!n)
+        return 0;
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_read(c->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n);
+    return r > 0 ? r : io_result(c, r);
+}
+
+ssize_t cio__tls_write(cio_transport_t *c, const void *buf, size_t n)
+{
+    if (!n)
+        return 0;
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_write(c->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n);
+    if (r > 0)
+        return r;
+    ssize_t rc = io_result(c, r);
+    return rc == 0 ? -EPIPE : rc;
+}
+
+void cio__tls_shutdown(cio_transport_t *c)
+{
+    if (c->ssl && SSL_is_init_finished(c->ssl)) {
+        ERR_clear_error();
+        SSL_shutdown(c->ssl); /* close_notify, best effort: the socket is closed next */
+        ERR_clear_error();
+    }
+}
+
+void cio__tls_free_conn(cio_transport_t *c)
+{
+    if (c->ssl) {
+        SSL_free(c->ssl);
+        c->ssl = NULL;
+    }
+    if (c->tlsctx) {
+        cio__tls_unref(c->tlsctx);
+        c->tlsctx = NULL;
+    }
+    cio__free(c->alpn);
+    c->alpn = NULL;
+}
+
+const char *cio_stream_tls_alpn(cio_stream_t *s)
+{
+    if (cio__conn_check(s, CIO__CONN_STREAM) < 0)
+        return NULL;
+    return s->t.alpn;
+}
+
+#else /* no OpenSSL */
+
+struct cio_tls_s {
+    struct cio__obj obj;
+};
+
+static int none(void)
+{
+    snprintf(last_error, sizeof last_error, "cio was built without TLS (OpenSSL)");
+    return -ENOTSUP;
+}
+
+int cio_tls_available(void) { return 0; }
+int cio_tls_client_new(cio_tls_t **out)
+{
+    if (out)
+        *out = NULL;
+    return none();
+}
+int cio_tls_server_new(const char *cert_file, const char *key_file, cio_tls_t **out)
+{
+    (void)cert_file;
+    (void)key_file;
+    if (out)
+        *out = NULL;
+    return none();
+}
+int cio_tls_load_verify_locations(cio_tls_t *tls, const char *cafile, const char *capath)
+{
+    (void)tls;
+    (void)cafile;
+    (void)capath;
+    return none();
+}
+int cio_tls_set_verify(cio_tls_t *tls, int verify)
+{
+    (void)tls;
+    (void)verify;
+    return none();
+}
+int cio_tls_set_alpn(cio_tls_t *tls, const char *const *protocols, size_t n)
+{
+    (void)tls;
+    (void)protocols;
+    (void)n;
+    return none();
+}
+int cio__tls_is_server(cio_tls_t *ctx) { (void)ctx; return 0; }
+cio_tls_t *cio__tls_ref(cio_tls_t *ctx) { return ctx; }
+int cio__tls_unref(cio_tls_t *ctx) { (void)ctx; return -EINVAL; }
+int cio__tls_start(cio_transport_t *c, cio_tls_t *ctx, const char *hostname, double timeout)
+{
+    (void)c;
+    (void)ctx;
+    (void)hostname;
+    (void)timeout;
+    return none();
+}
+ssize_t cio__tls_read(cio_transport_t *c, void *buf, size_t n)
+{
+    (void)c;
+    (void)buf;
+    (void)n;
+    return -ENOTSUP;
+}
+ssize_t cio__tls_write(cio_transport_t *c, const void *buf, size_t n)
+{
+    (void)c;
+    (void)buf;
+    (void)n;
+    return -ENOTSUP;
+}
+void cio__tls_shutdown(cio_transport_t *c) { (void)c; }
+void cio__tls_free_conn(cio_transport_t *c) { (void)c; }
+const char *cio_stream_tls_alpn(cio_stream_t *s)
+{
+    (void)s;
+    return NULL;
+}
+
+#endif
