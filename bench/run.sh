@@ -4,21 +4,46 @@
 #
 #   W1 cio reps=3 switches=1000000 ns_per_switch=... rss_kb=... cpu_s=... cpu_pct=... bg_cpu_pct=...
 #
-# usage: bench/run.sh [--peers] [W1 W2 W3 W5 W6 W7 W8 W9 ...]   (default: all eight)
+# usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 ...]   (default: all ten)
 #   --peers   also run shared/peers/run.sh for the same workloads (one
-#             invocation, ONLY= and REPS passed on; W7, W8 and W9, which the
-#             shared harness does not have, run our own Python versions in
-#             bench/peers/ as python-asyncio and python-uvloop, measured as
-#             ours are), print their median lines and, per peer, a ratio line
+#             invocation, ONLY= and REPS passed on, and the ECHO_* knobs for
+#             W4; W7, W8 and W9, which the shared harness does not have, run
+#             our own Python versions in bench/peers/ as python-asyncio and
+#             python-uvloop, measured as ours are; W10 runs its client
+#             against the shared harness's W4 streams echo servers, see
+#             below), print their median lines and, per peer, a ratio line
 #             on the workload's main field:
 #               W1 ratio cio/python-asyncio ns_per_switch cio=45.1 peer=5120 ratio=0.0088
-#             ratio = cio / peer; every main field is a time, so < 1 means
-#             cio is faster.
+#             ratio = cio / peer; the main fields of W1-W3 and W5-W9 are
+#             times, so < 1 means cio is faster.  W4 and W10 print two ratio
+#             lines per peer, each ending in better=higher or better=lower:
+#               W4 ratio cio-streams/libuv-c rps cio=... peer=... ratio=... better=higher
+#               W4 ratio cio-streams/libuv-c srv_cpu_s_per_1k_rtt cio=... peer=... ratio=... better=lower
+#               W10 ratio cio/python-asyncio-streams bytes_per_conn cio=... peer=... ratio=... better=lower
+#               W10 ratio cio/python-asyncio-streams rps cio=... peer=... ratio=... better=higher
+#             W4 pairs cio-streams with the peers' streams servers and
+#             cio-protocol with their protocol servers; Go and libuv (which
+#             have one server each) are set against both.
 #
 # Workloads (programs in bench/, built into build-bench/bench/):
 #   W1 w1_switch    two tasks alternately cio_yield(), 1M switches in all   main: ns_per_switch
 #   W2 w2_spawn     1M tasks that return at once, all created first          main: ns_per_task
 #   W3 w3_sleepers  100k tasks each cio_sleep(1.0) concurrently              main: overhead_ms
+#   W4 w4_echo      TCP echo server on 127.0.0.1 (w4_echo streams|protocol
+#                   PORT), loaded by the shared echo_client (built from
+#                   shared/peers/echo_client.c into BUILD_DIR/bench/) exactly
+#                   as shared/peers/run.sh loads the peers: a WARMUP_SECS run
+#                   first, then ECHO_CONNS connections with one ECHO_MSG-byte
+#                   message in flight each for ECHO_SECS; rows cio-streams
+#                   (cio_start_server, read/write/drain) and cio-protocol
+#                   (cio_create_server, data_received -> transport_write)
+#                                                                main: rps (bigger is better)
+#                   also srv_cpu_pct (server CPU over the measured window,
+#                   /proc/PID/stat utime+stime), srv_cpu_s_per_1k_rtt (server
+#                   CPU seconds per 1000 round trips; for the peers, whose
+#                   lines do not have it, the ratio derives it as
+#                   srv_cpu_pct * 10 / rps), p50_us, p99_us, rss_kb (the
+#                   server's peak RSS)
 #   W5 w5_queue     one producer, one consumer, a cio_queue_t of maxsize 100,
 #                   1M items, checked to arrive all and in order            main: ns_per_item
 #                   (a time, for the ratio; items_per_s is printed too)
@@ -30,6 +55,22 @@
 #   W9 w9_lock      100 tasks contend for one cio_lock_t, 1M acquisitions
 #                   in all, each: acquire; counter++; cio_yield(); release
 #                   (every acquisition is a FIFO hand-over)                main: ns_per_acquire
+#   W10 w10_idle    W10_IDLE (10k) idle connections, each after one 64-byte
+#                   round trip, plus W10_ACTIVE (100) busy ones for W10_SECS
+#                   against a cio streams echo server (in w10_idle, reading
+#                   with cio_stream_read_ref, so an idle handler holds no
+#                   buffer; W10_HANDLER=copy reads into a 4 KiB stack buffer;
+#                   its client is a forked child): the server's VmRSS growth per idle
+#                   connection                             main: bytes_per_conn
+#                   and the busy connections' round trips    main: rps (bigger is better)
+#                   also p50_us, p99_us, srv_cpu_pct, srv_hwm_kb, idle_ok (idle
+#                   connections still echoing at the end).  With --peers the
+#                   same client (w10_idle --server PID PORT) measures the
+#                   shared harness's W4 streams echo servers: python-asyncio-
+#                   streams, python-uvloop-streams, go-p1, go-p2, libuv-c
+#                   (the Go and libuv ones built into BUILD_DIR/bench/peers/).
+#                   rss_kb, cpu_s and cpu_pct of the W10 lines are not added
+#                   (they would mix client and server).
 #
 # W8 is also set against W3 (the same sleepers without the timeout), per
 # task, on the first wave and on wave 2 (stacks and timer heap warm):
@@ -52,6 +93,9 @@
 #                    N; the shared W5 peers always move 1M items, so their
 #                    W5 lines are not comparable with another W5_N)
 #   W8_WAVES=2       as W3_WAVES, for W8
+#   ECHO_SECS=10 ECHO_CONNS=100 ECHO_MSG=64 WARMUP_SECS=1
+#                    W4, as shared/peers/run.sh (and passed on to it)
+#   W10_IDLE=10000 W10_ACTIVE=100 W10_SECS=3
 #   W3_N=100000      e.g. W3_N=1000000 for a million sleepers (the peers
 #                    stay at 100k: their W3 lines are then not comparable)
 #   W3_WAVES=2       waves of W3_N sleepers run one after the other in one
@@ -65,9 +109,10 @@
 #                    QUIET_BUDGET s per invocation
 # Raw lines per repetition go to bench/results/raw-<stamp>.txt.
 #
-# Needs GNU time (/usr/bin/time); --peers also needs python3-uvloop,
-# golang-go, libuv1-dev and iproute2.  Missing packages are installed with
-# apt-get (as root).
+# Needs GNU time (/usr/bin/time), and for W4 gcc and iproute2 (ss); --peers
+# also needs python3-uvloop, golang-go and libuv1-dev.  Missing packages are
+# installed with apt-get (as root).  W10 needs an open-file hard limit above
+# W10_IDLE + W10_ACTIVE (w10_idle raises the soft limit to it).
 set -uo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -84,6 +129,13 @@ W7_N=${W7_N:-100000}
 W8_N=${W8_N:-100000}
 W8_WAVES=${W8_WAVES:-2}
 W9_N=${W9_N:-1000000}
+ECHO_SECS=${ECHO_SECS:-10}
+ECHO_CONNS=${ECHO_CONNS:-100}
+ECHO_MSG=${ECHO_MSG:-64}
+WARMUP_SECS=${WARMUP_SECS:-1}
+W10_IDLE=${W10_IDLE:-10000}
+W10_ACTIVE=${W10_ACTIVE:-100}
+W10_SECS=${W10_SECS:-3}
 BUILD_DIR=${BUILD_DIR:-build-bench}
 NO_BUILD=${NO_BUILD:-0}
 QUIET_WAIT=${QUIET_WAIT:-20}
@@ -107,24 +159,27 @@ for a in "$@"; do
     case $a in
     --peers) PEERS=1 ;;
     -h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    W1 | W2 | W3 | W5 | W6 | W7 | W8 | W9) WS+=("$a") ;;
-    W0 | W4) die "$a: cio has no benchmark for it yet (bench/ has W1 W2 W3 W5 W6 W7 W8 W9)" ;;
-    *) die "unknown argument '$a' (usage: bench/run.sh [--peers] [W1 W2 W3 W5 W6 W7 W8 W9])" ;;
+    W1 | W2 | W3 | W4 | W5 | W6 | W7 | W8 | W9 | W10) WS+=("$a") ;;
+    W0) die "$a: cio has no benchmark for it (bench/ has W1 .. W10)" ;;
+    *) die "unknown argument '$a' (usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10])" ;;
     esac
 done
-[ ${#WS[@]} -eq 0 ] && WS=(W1 W2 W3 W5 W6 W7 W8 W9)
+[ ${#WS[@]} -eq 0 ] && WS=(W1 W2 W3 W4 W5 W6 W7 W8 W9 W10)
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || die "REPS must be a positive integer"
-for v in W1_N W2_N W3_N W5_N W6_N W7_N W8_N W9_N; do
+for v in W1_N W2_N W3_N W5_N W6_N W7_N W8_N W9_N ECHO_SECS ECHO_CONNS ECHO_MSG W10_IDLE W10_ACTIVE W10_SECS; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer"
 done
 [[ $W3_WAVES =~ ^[1-9][0-9]*$ ]] || die "W3_WAVES must be a positive integer"
 [[ $W8_WAVES =~ ^[1-9][0-9]*$ ]] || die "W8_WAVES must be a positive integer"
-# The workloads the shared peers' harness has, and those whose peers are our
-# own Python versions (bench/peers/).
+[[ $WARMUP_SECS =~ ^[0-9]+$ ]] || die "WARMUP_SECS must be a non-negative integer"
+# The workloads the shared peers' harness has, and those whose peers are run
+# here (W7-W9: our own Python versions in bench/peers/; W10: our client
+# against the shared harness's W4 servers).
 SHARED_WS=() LOCAL_WS=()
 for w in "${WS[@]}"; do
-    case $w in W7 | W8 | W9) LOCAL_WS+=("$w") ;; *) SHARED_WS+=("$w") ;; esac
+    case $w in W7 | W8 | W9 | W10) LOCAL_WS+=("$w") ;; *) SHARED_WS+=("$w") ;; esac
 done
+has_w() { [[ " ${WS[*]} " == *" $1 "* ]]; }
 if [ "$PEERS" = 1 ] && [ ${#SHARED_WS[@]} -gt 0 ]; then
     [ -x "$SHARED/peers/run.sh" ] || [ -f "$SHARED/peers/run.sh" ] || die "no peers harness at $SHARED/peers/run.sh"
 fi
@@ -153,8 +208,12 @@ missing=()
 [ -x /usr/bin/time ] || missing+=(time)
 command -v cmake >/dev/null || missing+=(cmake)
 command -v python3 >/dev/null || [ -x "$PY" ] || missing+=(python3)
+if has_w W4 || { [ "$PEERS" = 1 ] && has_w W10; }; then
+    command -v ss >/dev/null || missing+=(iproute2)
+    command -v gcc >/dev/null || missing+=(gcc)
+fi
 if [ "$PEERS" = 1 ]; then
-    if [ ${#SHARED_WS[@]} -gt 0 ]; then
+    if [ ${#SHARED_WS[@]} -gt 0 ] || has_w W10; then
         command -v go >/dev/null || missing+=(golang-go)
         [ -f /usr/include/uv.h ] || missing+=(libuv1-dev)
         command -v ss >/dev/null || missing+=(iproute2)
@@ -167,7 +226,7 @@ SUMPY=$PY
 [ -x "$SUMPY" ] || SUMPY=python3
 
 # ---------------------------------------------------------------------- build
-PROGS=(w1_switch w2_spawn w3_sleepers w5_queue w6_timers w7_gather w8_wait_for w9_lock)
+PROGS=(w1_switch w2_spawn w3_sleepers w4_echo w5_queue w6_timers w7_gather w8_wait_for w9_lock w10_idle)
 BENCH_TARGETS=("${PROGS[@]/#/bench_}")
 B=$BUILD/bench
 if [ "$NO_BUILD" != 1 ]; then
@@ -194,6 +253,19 @@ fi
 for p in "${PROGS[@]}"; do
     [ -x "$B/$p" ] || die "missing $B/$p (build with cmake into $BUILD)"
 done
+# W4's load client is the peers' own (shared/peers/echo_client.c); W10's
+# peers are the shared harness's W4 servers (Go and libuv ones built here).
+if has_w W4; then
+    gcc -O2 -Wall -Wextra -o "$B/echo_client" "$SHARED/peers/echo_client.c" >>"$LOG" 2>&1 ||
+        die "cannot build $B/echo_client from $SHARED/peers/echo_client.c, see $LOG"
+fi
+if [ "$PEERS" = 1 ] && has_w W10; then
+    mkdir -p "$B/peers"
+    gcc -O2 -Wall -Wextra -o "$B/peers/c_w4_echo_uv" "$SHARED/peers/c/w4_echo_uv.c" -luv >>"$LOG" 2>&1 ||
+        die "cannot build the libuv W4 server, see $LOG"
+    go build -o "$B/peers/go_w4_echo" "$SHARED/peers/go/w4_echo.go" >>"$LOG" 2>&1 ||
+        die "cannot build the Go W4 server, see $LOG"
+fi
 
 # ------------------------------------------------------------------ measuring
 busy_jiffies() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
@@ -301,13 +373,181 @@ run_py_peers() {
     done
 }
 
+# ------------------------------------------------------------- TCP servers
+proc_cpu() { # utime+stime jiffies of a pid, all threads (0 if gone)
+    awk '{sub(/^.*\) /, ""); print $12+$13}' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+port_busy() { [ -n "$(ss -ltnH "sport = :$1" 2>/dev/null)" ]; }
+# Wait until something listens on 127.0.0.1:PORT, without connecting to it.
+wait_port() {
+    local i
+    for i in $(seq 1 150); do
+        port_busy "$1" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+# A port nobody listens on, from $1 upwards (each run gets its own, so that a
+# leftover listener is never measured by mistake).
+NEXT_PORT=19300
+free_port() {
+    while port_busy "$NEXT_PORT"; do NEXT_PORT=$((NEXT_PORT + 1)); done
+    echo "$NEXT_PORT"
+}
+
+# run_echo cmd... -> "<echo_client fields> rss_kb=(server peak) srv_cpu_pct=..
+# srv_cpu_s_per_1k_rtt=.. cli_cpu_pct=.. bg_cpu_pct=.."  W4 as
+# shared/peers/run.sh's run_echo measures it: the server (port appended)
+# under GNU time and timeout, a WARMUP_SECS client run first, then the
+# measured ECHO_SECS run; the server's CPU from /proc over the measured run.
+run_echo() {
+    local port=$1; shift
+    local tfs tfc tpid kid spid s0 s1 j0 j1 t0 t1 out rc wall srv_s cli_s rtts
+    tfs=$(mktemp); tfc=$(mktemp)
+    /usr/bin/time -v -o "$tfs" timeout -k 5 $((ECHO_SECS + WARMUP_SECS + 60)) "$@" "$port" </dev/null >>"$LOG" 2>&1 &
+    tpid=$!
+    if ! wait_port "$port"; then
+        echo "status=FAIL(server-not-listening)"
+        kill -TERM "$(pgrep -P "$(pgrep -P "$tpid")")" 2>/dev/null; wait "$tpid" 2>/dev/null
+        rm -f "$tfs" "$tfc"; return
+    fi
+    if [ "$WARMUP_SECS" != 0 ]; then
+        timeout -k 5 $((WARMUP_SECS + 30)) "$B/echo_client" 127.0.0.1 "$port" "$ECHO_CONNS" \
+            "$WARMUP_SECS" "$ECHO_MSG" >>"$LOG" 2>&1 || note "W4 warm-up client failed (see $LOG)"
+    fi
+    kid=$(pgrep -P "$tpid")             # timeout(1)
+    spid=""
+    [ -n "$kid" ] && spid=$(pgrep -P "$kid" | head -1) # the server
+    s0=$(proc_cpu "$spid")
+    j0=$(busy_jiffies); t0=$(now_s)
+    out=$(/usr/bin/time -v -o "$tfc" timeout -k 5 $((ECHO_SECS + 30)) \
+        "$B/echo_client" 127.0.0.1 "$port" "$ECHO_CONNS" "$ECHO_SECS" "$ECHO_MSG" 2>>"$LOG")
+    rc=$?
+    s1=$(proc_cpu "$spid")
+    j1=$(busy_jiffies); t1=$(now_s)
+    [ -n "$kid" ] && kill -TERM "$kid" 2>/dev/null # timeout(1) passes SIGTERM on to the server
+    wait "$tpid" 2>/dev/null
+    [ $rc -ne 0 ] && out="$out status=FAIL($rc)"
+    [ -z "$spid" ] && out="$out status=FAIL(server-gone)"
+    wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')
+    srv_s=$(awk -v a="$s0" -v b="$s1" -v hz="$HZ" 'BEGIN{printf "%.2f", (b-a)/hz}')
+    cli_s=$(awk -F': ' '/User time|System time/{s+=$2} END{printf "%.2f", s}' "$tfc")
+    rtts=$(field rtts "$out")
+    echo "$out rss_kb=$(tv_field "$tfs" "Maximum resident set size")" \
+        "srv_cpu_pct=$(awk -v c="$srv_s" -v w="$wall" 'BEGIN{printf "%.0f", c/w*100}')" \
+        "srv_cpu_s_per_1k_rtt=$(awk -v c="$srv_s" -v n="$rtts" 'BEGIN{if (n > 0) printf "%.4f", c*1000/n; else print "na"}')" \
+        "cli_cpu_pct=$(tv_field "$tfc" "Percent of CPU" | tr -d '%')" \
+        "bg_cpu_pct=$(awk -v j0="$j0" -v j1="$j1" -v o="$(awk -v a="$srv_s" -v b="$cli_s" 'BEGIN{print a+b}')" -v w="$wall" -v hz="$HZ" \
+            'BEGIN{if (w < 0.5) {print "na"; exit} x = ((j1-j0)/hz - o)/w*100; if (x < 0) x = 0; printf "%.0f", x}')"
+    rm -f "$tfs" "$tfc"
+}
+
+# run_w4: REPS rounds over cio-streams and cio-protocol (round-robin, as the
+# shared harness goes over a workload's peers).
+run_w4() {
+    local rep v line
+    note "W4: cio-streams cio-protocol x $REPS reps: w4_echo + echo_client $ECHO_CONNS conns ${ECHO_SECS}s ${ECHO_MSG}B (warm-up ${WARMUP_SECS}s)"
+    for rep in $(seq 1 "$REPS"); do
+        for v in streams protocol; do
+            quiet_gate
+            line=$(run_echo "$(free_port)" "$B/w4_echo" "$v")
+            NEXT_PORT=$((NEXT_PORT + 1))
+            echo "W4 cio-$v rep=$rep $line" >>"$RAW"
+            echo "  W4 cio-$v rep=$rep $line" >&2
+        done
+    done
+}
+
+# w10_bg J0 J1 OURS_S T0 T1 -> bg_cpu_pct
+w10_bg() {
+    awk -v j0="$1" -v j1="$2" -v o="$3" -v a="$4" -v b="$5" -v hz="$HZ" \
+        'BEGIN{w = b - a; if (w < 0.5) {print "na"; exit} x = ((j1-j0)/hz - o)/w*100; if (x < 0) x = 0; printf "%.0f", x}'
+}
+W10_TO=$((120 + W10_SECS + W10_IDLE / 200))
+# run_w10 LABEL: REPS runs of w10_idle (server and client in one program).
+run_w10() {
+    local rep line tf out rc j0 j1 t0 t1 cpu
+    note "W10: cio x $REPS reps: w10_idle $W10_IDLE $W10_ACTIVE $W10_SECS"
+    for rep in $(seq 1 "$REPS"); do
+        quiet_gate
+        tf=$(mktemp)
+        j0=$(busy_jiffies); t0=$(now_s)
+        out=$(/usr/bin/time -v -o "$tf" timeout -k 5 "$W10_TO" "$B/w10_idle" "$W10_IDLE" "$W10_ACTIVE" "$W10_SECS" \
+            2>>"$LOG" </dev/null)
+        rc=$?
+        j1=$(busy_jiffies); t1=$(now_s)
+        out=$(printf '%s\n' "$out" | grep '=' | tail -1)
+        [ $rc -ne 0 ] && out="$out status=FAIL($rc)"
+        cpu=$(awk -F': ' '/User time|System time/{s+=$2} END{printf "%.2f", s}' "$tf")
+        line="$out bg_cpu_pct=$(w10_bg "$j0" "$j1" "$cpu" "$t0" "$t1")"
+        rm -f "$tf"
+        echo "W10 cio rep=$rep $line" >>"$RAW"
+        echo "  W10 cio rep=$rep $line" >&2
+    done
+}
+
+# run_w10_peers: the W10 client (w10_idle --server PID PORT) against the
+# shared harness's W4 streams echo servers, REPS rounds over them.  Appends
+# the median lines to PEER_OUT.
+run_w10_peers() {
+    local P="$SHARED/peers/py" specs=() s peer cmd rep port spid out rc j0 j1 t0 t1 s0 s1 tf cpu srv_s
+    specs=(
+        "python-asyncio-streams|$PY -B $P/w4_echo_streams.py"
+        "python-uvloop-streams|$PY -B $P/w4_echo_streams.py --uvloop"
+        "go-p1|env GOMAXPROCS=1 $B/peers/go_w4_echo"
+        "go-p2|env GOMAXPROCS=2 $B/peers/go_w4_echo"
+        "libuv-c|$B/peers/c_w4_echo_uv"
+    )
+    note "W10: ${#specs[@]} peers x $REPS reps: w10_idle --server PID PORT $W10_IDLE $W10_ACTIVE $W10_SECS"
+    for rep in $(seq 1 "$REPS"); do
+        for s in "${specs[@]}"; do
+            IFS='|' read -r peer cmd <<<"$s"
+            read -ra argv <<<"$cmd"
+            quiet_gate
+            port=$(free_port)
+            NEXT_PORT=$((NEXT_PORT + 1))
+            # w10_idle raises its own open-file limit; the peer servers get
+            # the hard limit from here (env(1) execs, so $! is the server)
+            (ulimit -n "$(ulimit -Hn)"; exec "${argv[@]}" "$port") </dev/null >>"$LOG" 2>&1 &
+            spid=$!
+            if ! wait_port "$port"; then
+                out="status=FAIL(server-not-listening)"
+            else
+                tf=$(mktemp)
+                s0=$(proc_cpu "$spid")
+                j0=$(busy_jiffies); t0=$(now_s)
+                out=$(/usr/bin/time -v -o "$tf" timeout -k 5 "$W10_TO" "$B/w10_idle" --server "$spid" "$port" \
+                    "$W10_IDLE" "$W10_ACTIVE" "$W10_SECS" 2>>"$LOG" </dev/null)
+                rc=$?
+                s1=$(proc_cpu "$spid")
+                j1=$(busy_jiffies); t1=$(now_s)
+                out=$(printf '%s\n' "$out" | grep '=' | tail -1)
+                [ $rc -ne 0 ] && out="$out status=FAIL($rc)"
+                cpu=$(awk -F': ' '/User time|System time/{s+=$2} END{printf "%.2f", s}' "$tf")
+                srv_s=$(awk -v a="$s0" -v b="$s1" -v hz="$HZ" 'BEGIN{print (b-a)/hz}')
+                out="$out bg_cpu_pct=$(w10_bg "$j0" "$j1" "$(awk -v a="$cpu" -v b="$srv_s" 'BEGIN{print a+b}')" "$t0" "$t1")"
+                rm -f "$tf"
+            fi
+            kill -TERM "$spid" 2>/dev/null
+            wait "$spid" 2>/dev/null
+            echo "W10 $peer rep=$rep $out" >>"$RAW"
+            echo "  W10 $peer rep=$rep $out" >&2
+        done
+    done
+    for s in "${specs[@]}"; do
+        PEER_OUT+=$'\n'$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^W10 ${s%%|*} " "$RAW"))
+    done
+}
+
 {
     echo "# stamp=$STAMP kernel=$(uname -r) cpus=$(nproc) cpu=\"$(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)\" gcc=$(gcc -dumpfullversion 2>/dev/null)"
-    echo "# cio $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?') build=$BUILD REPS=$REPS W1_N=$W1_N W2_N=$W2_N W3_N=$W3_N W3_WAVES=$W3_WAVES W5_N=$W5_N W6_N=$W6_N W7_N=$W7_N W8_N=$W8_N W8_WAVES=$W8_WAVES W9_N=$W9_N"
+    echo "# cio $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?') build=$BUILD REPS=$REPS W1_N=$W1_N W2_N=$W2_N W3_N=$W3_N W3_WAVES=$W3_WAVES W5_N=$W5_N W6_N=$W6_N W7_N=$W7_N W8_N=$W8_N W8_WAVES=$W8_WAVES W9_N=$W9_N ECHO_SECS=$ECHO_SECS ECHO_CONNS=$ECHO_CONNS ECHO_MSG=$ECHO_MSG WARMUP_SECS=$WARMUP_SECS W10_IDLE=$W10_IDLE W10_ACTIVE=$W10_ACTIVE W10_SECS=$W10_SECS"
 } | tee "$RAW" >&2
 
 MAIN_W1=ns_per_switch MAIN_W2=ns_per_task MAIN_W3=overhead_ms MAIN_W5=ns_per_item MAIN_W6=total_s MAIN_W7=ns_per_task
 MAIN_W8=overhead_ms MAIN_W9=ns_per_acquire
+# W4 and W10: two main fields each, with the direction that is better
+MAIN2_W4="rps:higher srv_cpu_s_per_1k_rtt:lower" MAIN2_W10="bytes_per_conn:lower rps:higher"
 # W8's reference: this invocation's W3 if it is the same shape, else runs of
 # w3_sleepers made for it
 W8_REF=""
@@ -329,12 +569,15 @@ for w in "${WS[@]}"; do
             "$B/w3_sleepers" "$W8_N" "$W8_WAVES"
         ;;
     W9) run_workload W9 $((60 + W9_N / 20000)) 0 "$B/w9_lock" "$W9_N" ;;
+    W4) run_w4 ;;
+    W10) run_w10 ;;
     esac
 done
 
 declare -A OURS=()
 for w in "${WS[@]}"; do
-    OURS[$w]=$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^$w cio " "$RAW"))
+    # W4 has two rows, cio-streams and cio-protocol
+    OURS[$w]=$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^$w cio(-streams|-protocol)? " "$RAW"))
 done
 
 # ---------------------------------------------------------------------- peers
@@ -342,7 +585,8 @@ PEER_OUT=""
 if [ "$PEERS" = 1 ] && [ ${#SHARED_WS[@]} -gt 0 ]; then
     only="^W($(IFS='|'; echo "${SHARED_WS[*]#W}")) "
     note "peers: ONLY='$only' REPS=$REPS $SHARED/peers/run.sh"
-    PEER_OUT=$(ONLY="$only" REPS="$REPS" PY="$PY" bash "$SHARED/peers/run.sh")
+    PEER_OUT=$(ONLY="$only" REPS="$REPS" PY="$PY" ECHO_SECS="$ECHO_SECS" ECHO_CONNS="$ECHO_CONNS" \
+        ECHO_MSG="$ECHO_MSG" WARMUP_SECS="$WARMUP_SECS" bash "$SHARED/peers/run.sh")
     rc=$?
     printf '%s\n' "$PEER_OUT" | sed 's/^/# peers: /' >>"$RAW"
     [ $rc -ne 0 ] && note "peers/run.sh exited with $rc"
@@ -353,15 +597,59 @@ if [ "$PEERS" = 1 ]; then
         W7) run_py_peers W7 $((120 + W7_N / 2000)) "$W7_N" w7_gather.py ;;
         W8) run_py_peers W8 $((120 + W8_N / 500)) "$W8_N" w8_wait_for.py ;;
         W9) run_py_peers W9 $((120 + W9_N / 5000)) "$W9_N" w9_lock.py 0 ;;
+        W10) run_w10_peers ;;
         esac
     done
 fi
 
 # ---------------------------------------------------------------------- report
-[ "$PEERS" = 1 ] && echo "# ratio = cio / peer on the workload's main field (a time: < 1 means cio is faster)"
+if [ "$PEERS" = 1 ]; then
+    echo "# ratio = cio / peer on the workload's main field (a time: < 1 means cio is faster;"
+    echo "# W4 and W10 lines say which way is better: better=higher or better=lower)"
+fi
+# ratio2 W ROW OURS_LINE PEER_LINE: W4/W10's ratio lines, one per main field
+ratio2() {
+    local w=$1 row=$2 ol=$3 pl=$4 m f dir a b peer
+    peer=$(awk '{print $2}' <<<"$pl")
+    m=MAIN2_$w
+    for m in ${!m}; do
+        f=${m%%:*} dir=${m#*:}
+        a=$(field "$f" "$ol")
+        b=$(field "$f" "$pl")
+        # the peers' W4 lines have no srv_cpu_s_per_1k_rtt: derive it
+        [ "$f" = srv_cpu_s_per_1k_rtt ] && [ -z "$b" ] &&
+            b=$(awk -v c="$(field srv_cpu_pct "$pl")" -v r="$(field rps "$pl")" 'BEGIN{if (c != "" && r > 0) printf "%.4f", c*10/r}')
+        awk -v w="$w" -v o="$row" -v p="$peer" -v f="$f" -v a="$a" -v b="$b" -v d="$dir" 'BEGIN{
+            if (a == "" || b == "" || a == "na") { printf "%s ratio %s/%s %s cio=%s peer=%s ratio=na better=%s\n", w, o, p, f, a, b, d; exit }
+            r = (b + 0 != 0) ? sprintf("%.3g", a / b) : "inf"
+            printf "%s ratio %s/%s %s cio=%s peer=%s ratio=%s better=%s\n", w, o, p, f, a, b, r, d }'
+    done
+}
 for w in "${WS[@]}"; do
     echo "${OURS[$w]}"
     [ "$PEERS" = 1 ] || continue
+    if [ "$w" = W4 ] || [ "$w" = W10 ]; then
+        [ "$w" = W10 ] && [ -z "$PEER_OUT" ] && continue
+        while IFS= read -r pl; do
+            [ -n "$pl" ] || continue
+            echo "$pl"
+            peer=$(awk '{print $2}' <<<"$pl")
+            if [ "$w" = W10 ]; then
+                ratio2 W10 cio "${OURS[W10]}" "$pl"
+                continue
+            fi
+            # cio-streams against streams servers, cio-protocol against
+            # protocol ones, both against the rest (Go, libuv)
+            for row in cio-streams cio-protocol; do
+                case $peer in
+                *-streams*) [ "$row" = cio-streams ] || continue ;;
+                *-protocol*) [ "$row" = cio-protocol ] || continue ;;
+                esac
+                ratio2 W4 "$row" "$(grep -E "^W4 $row " <<<"${OURS[W4]}")" "$pl"
+            done
+        done < <(grep -E "^$w " <<<"$PEER_OUT")
+        continue
+    fi
     mainf=MAIN_$w
     mainf=${!mainf}
     ours=$(field "$mainf" "${OURS[$w]}")

@@ -802,6 +802,8 @@ CIO_EXTERN int64_t cio_sock_sendfile(int sock, int file, int64_t *offset, size_t
 
 /* -------------------------------------------------------------------- DNS */
 
+struct addrinfo; /* <netdb.h> defines it only with POSIX features on (not with a bare -std=c11) */
+
 /* getaddrinfo(3) in the thread pool (a numeric host and port skip it); the
  * result is freed with freeaddrinfo(3).  host NULL: the wildcard or loopback
  * address, as getaddrinfo(3).  Errors: CIO_ENONAME (unknown host or service),
@@ -855,27 +857,38 @@ typedef struct cio_conn_opts_s {
     cio_tls_t *tls;            /* TLS over the connection (NULL: plain) */
     const char *server_hostname; /* TLS: name to verify and send as SNI (default: host) */
     double tls_handshake_timeout; /* seconds, default 60 */
-    double tls_shutdown_timeout;  /* seconds, default 30 */
     int family;                /* AF_INET, AF_INET6 or 0 for either */
     const char *local_host;    /* bind before connecting */
     int local_port;
-    double happy_eyeballs_delay; /* > 0: start the next address's attempt
-                                    after this delay (RFC 8305); 0: one by one */
 } cio_conn_opts_t;
 
 /* Connect to host:port (every resolved address in turn until one accepts)
  * and hand back a stream.  When every address fails: the error of the last
  * attempt, with all of them in the task's message (cio_fail).  opts may be
- * NULL.  From a task. */
+ * NULL.  A port outside 0..65535 or a NULL host: -EINVAL.  From a task. */
 CIO_EXTERN int cio_open_connection(const char *host, int port, cio_stream_t **out);
 CIO_EXTERN int cio_open_connection_ex(const char *host, int port, const cio_conn_opts_t *opts, cio_stream_t **out);
 CIO_EXTERN int cio_open_unix_connection(const char *path, const cio_conn_opts_t *opts, cio_stream_t **out);
-/* Wrap a connected socket (it becomes the stream's; closed with it). */
+/* Wrap a connected socket (it becomes the stream's; closed with it).  On
+ * failure the fd stays the caller's, except that a failed TLS handshake
+ * closes it. */
 CIO_EXTERN int cio_stream_from_fd(int fd, const cio_conn_opts_t *opts, cio_stream_t **out);
 
+/* Reading (from a task of the stream's loop; one reader at a time, a second
+ * concurrent one gets CIO_EINVALSTATE).  After cio_stream_close every read
+ * returns CIO_ECLOSED (a read blocked at the time included); after the
+ * connection is lost every read returns its error (-ECONNRESET ...), data
+ * still buffered included, as asyncio's reader raises its exception.  A size
+ * above SSIZE_MAX: -EINVAL. */
+
 /* Read at most n bytes; returns as soon as any data is there: the count,
- * 0 at EOF (and for n == 0).  -ECONNRESET etc. from the connection. */
+ * 0 at EOF (and for n == 0). */
 CIO_EXTERN ssize_t cio_stream_read(cio_stream_t *s, void *buf, size_t n);
+/* The same without a copy: *data points to at most max bytes in the
+ * stream's buffer, valid until the next call on the stream.  A task that
+ * waits here holds no buffer of its own (an idle connection costs no read
+ * buffer at all). */
+CIO_EXTERN ssize_t cio_stream_read_ref(cio_stream_t *s, size_t max, const void **data);
 /* Read everything up to EOF (asyncio's read(-1)) into a new buffer that the
  * caller frees with cio_free; returns its length. */
 CIO_EXTERN ssize_t cio_stream_read_all(cio_stream_t *s, char **data);
@@ -885,17 +898,20 @@ CIO_EXTERN ssize_t cio_stream_readexactly(cio_stream_t *s, void *buf, size_t n);
 /* One line, '\n' included; at EOF the last partial line (0: nothing left).
  * A line longer than the limit: CIO_ELIMITOVERRUN, and that line (or the whole
  * buffer, if it holds no '\n') is discarded, as asyncio's readline.  A line
- * within the limit but longer than cap: -ENOBUFS, nothing consumed. */
+ * within the limit but longer than cap: -ENOBUFS, nothing consumed.  buf is
+ * NUL-terminated when the line leaves room (a line of exactly cap bytes is
+ * not). */
 CIO_EXTERN ssize_t cio_stream_readline(cio_stream_t *s, char *buf, size_t cap);
 /* The same without a copy: *line points into the stream's buffer, valid
  * until the next call on the stream.  The line iterator (async for):
  *     while ((n = cio_stream_readline_ref(s, &line)) > 0) use(line, n); */
 CIO_EXTERN ssize_t cio_stream_readline_ref(cio_stream_t *s, const char **line);
-/* Up to and including the separator (seplen >= 1).  Not found within the
- * limit: CIO_ELIMITOVERRUN, the buffer kept and cio_stream_partial(s) set to
- * asyncio's `consumed`.  EOF first: CIO_EINCOMPLETE, the buffer consumed into
- * buf (at most cap bytes) and its length in cio_stream_partial(s).  A match
- * longer than cap: -ENOBUFS, nothing consumed. */
+/* Up to and including the separator (seplen >= 1, else -EINVAL).  Not found
+ * within the limit: CIO_ELIMITOVERRUN, the buffer kept and
+ * cio_stream_partial(s) set to asyncio's `consumed`.  EOF first:
+ * CIO_EINCOMPLETE, the buffer consumed into buf and its length in
+ * cio_stream_partial(s).  A match (or, at EOF, a rest) longer than cap:
+ * -ENOBUFS, nothing consumed. */
 CIO_EXTERN ssize_t cio_stream_readuntil(cio_stream_t *s, const void *sep, size_t seplen, void *buf, size_t cap);
 /* Several separators (asyncio 3.13's tuple): the earliest match wins. */
 CIO_EXTERN ssize_t cio_stream_readuntil_any(cio_stream_t *s, const void *const *seps, const size_t *seplens,
@@ -905,15 +921,18 @@ CIO_EXTERN ssize_t cio_stream_readuntil_any(cio_stream_t *s, const void *const *
 CIO_EXTERN size_t cio_stream_partial(cio_stream_t *s);
 /* 1 when the buffer is empty and EOF was seen. */
 CIO_EXTERN int cio_stream_at_eof(cio_stream_t *s);
+/* The readline/readuntil limit; 0: the default (CIO_STREAM_LIMIT). */
 CIO_EXTERN int cio_stream_set_limit(cio_stream_t *s, size_t limit);
 
 /* Buffer data for sending; never waits (send what the socket takes now, keep
- * the rest).  CIO_ECLOSED after close, the connection's error once it is
- * lost. */
+ * the rest).  CIO_ECLOSED after close or write_eof, the connection's error
+ * once it is lost. */
 CIO_EXTERN int cio_stream_write(cio_stream_t *s, const void *buf, size_t n);
 CIO_EXTERN int cio_stream_writev(cio_stream_t *s, const struct iovec *iov, int iovcnt); /* writelines */
-/* Wait until the write buffer is at or below the low-water mark.  After the
- * connection is lost: its error (-EPIPE, -ECONNRESET). */
+/* Flow control, as asyncio's drain: returns at once unless the buffer went
+ * above the high-water mark, and then waits until it is back at or below the
+ * low one.  After the connection is lost: its error (-EPIPE, -ECONNRESET);
+ * after cio_stream_close: CIO_ECLOSED. */
 CIO_EXTERN int cio_stream_drain(cio_stream_t *s);
 /* Water marks of the write buffer (asyncio: high 64 KiB, low high/4);
  * 0 for either means its default. */
@@ -927,6 +946,8 @@ CIO_EXTERN int cio_stream_can_write_eof(cio_stream_t *s);
 CIO_EXTERN int cio_stream_close(cio_stream_t *s);
 /* Close at once, dropping buffered data. */
 CIO_EXTERN int cio_stream_abort(cio_stream_t *s);
+/* Wait until the socket is closed (the flush done): 0, or the connection's
+ * error. */
 CIO_EXTERN int cio_stream_wait_closed(cio_stream_t *s);
 CIO_EXTERN int cio_stream_is_closing(cio_stream_t *s);
 /* get_extra_info: the socket, its peer and local addresses. */
@@ -934,7 +955,11 @@ CIO_EXTERN int cio_stream_fd(cio_stream_t *s);
 CIO_EXTERN int cio_stream_peername(cio_stream_t *s, struct sockaddr_storage *addr, socklen_t *len);
 CIO_EXTERN int cio_stream_sockname(cio_stream_t *s, struct sockaddr_storage *addr, socklen_t *len);
 /* Upgrade to TLS (client side unless the context is a server's): the
- * handshake is done when it returns.  CIO_ETLS, CIO_ETLSVERIFY, -ETIMEDOUT. */
+ * handshake is done when it returns.  CIO_ETLS, CIO_ETLSVERIFY, -ETIMEDOUT
+ * (handshake_timeout seconds, 0: 60).  CIO_EINVALSTATE while bytes are
+ * buffered either way (drain first) or the stream is TLS already.  A TLS
+ * stream's close sends close_notify and closes, without waiting for the
+ * peer's. */
 CIO_EXTERN int cio_stream_start_tls(cio_stream_t *s, cio_tls_t *tls, const char *server_hostname,
                                     double handshake_timeout);
 /* The negotiated ALPN protocol, or NULL. */
@@ -966,7 +991,11 @@ typedef struct cio_server_opts_s {
 
 /* A client handler of start_server: runs as a task per connection.  When it
  * returns the stream is closed (buffered data still flushed) and released;
- * take a reference (cio_ref) to keep it beyond. */
+ * take a reference (cio_ref) to keep it beyond.  An error it returns (other
+ * than -ECANCELED) goes to the loop's exception handler.  The server counts
+ * the connection until the handler has returned and the flush is done.
+ * The task's stack is the loop's default (64 KiB) unless stack_size says
+ * otherwise: a 64 KiB buffer does not fit on it, allocate it. */
 typedef int cio_client_fn(cio_stream_t *s, void *arg);
 
 /* Listen on host:port (host NULL: every interface; port 0: a free port,
@@ -979,16 +1008,21 @@ CIO_EXTERN int cio_start_server(cio_client_fn *fn, void *arg, const char *host, 
 CIO_EXTERN int cio_start_unix_server(cio_client_fn *fn, void *arg, const char *path, const cio_server_opts_t *opts,
                                      cio_server_t **out);
 CIO_EXTERN int cio_server_start_serving(cio_server_t *sv);
-/* Serve until cancelled, then close the server: returns -ECANCELED. */
+/* Serve until cancelled or closed, then close the server and wait for its
+ * connections to end (asyncio 3.12.1+): returns -ECANCELED.  A second
+ * serve_forever: CIO_EINVALSTATE; on a closed server: CIO_ECLOSED. */
 CIO_EXTERN int cio_server_serve_forever(cio_server_t *sv);
 CIO_EXTERN int cio_server_is_serving(cio_server_t *sv);
-/* The listening fds (at most cap); returns how many there are. */
+/* The listening fds (at most cap); returns how many there are (0 once
+ * closed). */
 CIO_EXTERN int cio_server_sockets(cio_server_t *sv, int *fds, int cap);
 /* The port of the first listening socket (useful after port 0). */
 CIO_EXTERN int cio_server_port(cio_server_t *sv);
-/* Stop listening; existing connections go on. */
+/* Stop listening (a Unix server's socket file is removed, unless
+ * no_cleanup_socket); existing connections go on. */
 CIO_EXTERN int cio_server_close(cio_server_t *sv);
-/* Close (flushing) or abort every connection of the server. */
+/* Close (flushing) or abort every connection of the server; a handler
+ * blocked reading gets CIO_ECLOSED. */
 CIO_EXTERN int cio_server_close_clients(cio_server_t *sv);
 CIO_EXTERN int cio_server_abort_clients(cio_server_t *sv);
 /* From a task: wait until the server is closed and every connection is gone
@@ -1020,21 +1054,27 @@ typedef struct cio_protocol_s {
 } cio_protocol_t;
 
 /* From a task: connect (as cio_open_connection_ex) and start the protocol;
- * *out gets a reference to the transport. */
+ * connection_made has run when it returns; *out gets a reference to the
+ * transport.  The loop keeps its own until connection_lost has run. */
 CIO_EXTERN int cio_create_connection(const cio_protocol_t *p, void *ud, const char *host, int port,
                                      const cio_conn_opts_t *opts, cio_transport_t **out);
 CIO_EXTERN int cio_create_unix_connection(const cio_protocol_t *p, void *ud, const char *path,
                                           const cio_conn_opts_t *opts, cio_transport_t **out);
-/* Wrap a connected socket; connection_made runs from the loop. */
+/* Wrap a connected socket; connection_made runs from the loop.  On failure
+ * the fd stays the caller's, except that a failed TLS handshake closes it. */
 CIO_EXTERN int cio_connect_accepted_socket(const cio_protocol_t *p, void *ud, int fd, const cio_conn_opts_t *opts,
                                            cio_transport_t **out);
-/* Serve the protocol: each connection gets a transport whose ud starts as ud. */
+/* Serve the protocol: each connection gets a transport whose ud starts as ud.
+ * A connection counts for wait_closed until its connection_lost. */
 CIO_EXTERN int cio_create_server(const cio_protocol_t *p, void *ud, const char *host, int port,
                                  const cio_server_opts_t *opts, cio_server_t **out);
 CIO_EXTERN int cio_create_unix_server(const cio_protocol_t *p, void *ud, const char *path,
                                       const cio_server_opts_t *opts, cio_server_t **out);
 
-/* Datagram endpoint options (UDP, or AF_UNIX datagrams with the paths). */
+/* Datagram endpoint options (UDP, or AF_UNIX datagrams with the paths: a
+ * local_path or remote_path means AF_UNIX, and a stale socket file at
+ * local_path is removed before bind).  connection_made has run when
+ * cio_create_datagram_endpoint returns. */
 typedef struct cio_dgram_opts_s {
     const char *local_host;  int local_port;   /* bind */
     const char *remote_host; int remote_port;  /* connect: sendto needs no address */
@@ -1046,10 +1086,16 @@ typedef struct cio_dgram_opts_s {
 CIO_EXTERN int cio_create_datagram_endpoint(const cio_protocol_t *p, void *ud, const cio_dgram_opts_t *opts,
                                             cio_transport_t **out);
 
-/* Buffer data; never waits.  CIO_ECLOSED after close or abort. */
+/* Buffer data; never waits.  CIO_ECLOSED after close, abort or write_eof,
+ * the connection's error after it is lost.  Crossing the high-water mark
+ * calls pause_writing inside this call; resume_writing follows from the
+ * loop at the low one.  On a datagram endpoint write is sendto(NULL). */
 CIO_EXTERN int cio_transport_write(cio_transport_t *t, const void *buf, size_t n);
 CIO_EXTERN int cio_transport_writev(cio_transport_t *t, const struct iovec *iov, int iovcnt);
-/* Datagrams: addr NULL for a connected endpoint.  An empty datagram is sent. */
+/* Datagrams: addr NULL for a connected endpoint (else -EDESTADDRREQ; the
+ * endpoint stays open).  An empty datagram is sent.  A send error goes to
+ * error_received (asyncio), not to the return value; a datagram the socket
+ * cannot take now is queued. */
 CIO_EXTERN int cio_transport_sendto(cio_transport_t *t, const void *buf, size_t n, const struct sockaddr *addr,
                                     socklen_t addrlen);
 CIO_EXTERN int cio_transport_write_eof(cio_transport_t *t);

@@ -283,6 +283,31 @@ ssize_t cio_stream_read(cio_stream_t *s, void *buf, size_t n)
     return r;
 }
 
+ssize_t cio_stream_read_ref(cio_stream_t *s, size_t max, const void **data)
+{
+    if (!data)
+        return -EINVAL;
+    *data = "";
+    int rc = rd_begin(s);
+    if (rc < 0)
+        return rc;
+    if (max > SSIZE_MAX)
+        return -EINVAL;
+    if (!max)
+        return 0;
+    if (!s->rlen) {
+        s->reading = 1;
+        ssize_t r = fill(s);
+        s->reading = 0;
+        if (r <= 0)
+            return r;
+    }
+    size_t m = s->rlen < max ? s->rlen : max;
+    *data = s->rbuf + s->roff;
+    consume(s, m); /* the bytes stay in place until the next call */
+    return (ssize_t)m;
+}
+
 ssize_t cio_stream_read_all(cio_stream_t *s, char **data)
 {
     if (!data)

@@ -184,18 +184,20 @@ ssize_t cio__conn_recv(cio_transport_t *c, void *buf, size_t n)
 static ssize_t conn_send(cio_transport_t *c, const struct iovec *iov, int iovcnt)
 {
     if (c->ssl) {
+        /* SSL_write in partial mode writes a record at a time: go on until
+         * the socket refuses (only then will an edge say it has room). */
         size_t done = 0;
         for (int i = 0; i < iovcnt; i++) {
-            if (!iov[i].iov_len)
-                continue;
-            ssize_t n = cio__tls_write(c, iov[i].iov_base, iov[i].iov_len);
-            if (n == CIO__WANT_READ || n == CIO__WANT_WRITE)
-                return done ? (ssize_t)done : -EAGAIN;
-            if (n < 0)
-                return n;
-            done += (size_t)n;
-            if ((size_t)n < iov[i].iov_len)
-                break;
+            size_t off = 0;
+            while (off < iov[i].iov_len) {
+                ssize_t n = cio__tls_write(c, (const char *)iov[i].iov_base + off, iov[i].iov_len - off);
+                if (n == CIO__WANT_READ || n == CIO__WANT_WRITE)
+                    return done ? (ssize_t)done : -EAGAIN;
+                if (n < 0)
+                    return done ? (ssize_t)done : n;
+                done += (size_t)n;
+                off += (size_t)n;
+            }
         }
         return (ssize_t)done;
     }
@@ -511,16 +513,17 @@ static void conn_io(struct cio__io *io, uint32_t ev)
         c->hup = 1;
     if (ev & CIO__IO_READ)
         c->readable = 1;
-    if (c->kind == CIO__CONN_STREAM) {
-        if (ev & CIO__IO_WRITE) {
-            if (c->wlen)
-                conn_flush(c);
-            wake_all(&c->wq);
-        }
-        if (ev & CIO__IO_READ)
-            wake_all(&c->rq);
-        return;
+    /* Tasks waiting on the socket: a stream's reader or drainer, or the
+     * TLS handshake of any kind of connection. */
+    if (ev & CIO__IO_WRITE) {
+        if (c->kind == CIO__CONN_STREAM && c->wlen)
+            conn_flush(c);
+        wake_all(&c->wq);
     }
+    if (ev & CIO__IO_READ)
+        wake_all(&c->rq);
+    if (c->kind == CIO__CONN_STREAM || !c->life)
+        return; /* a protocol not started yet (handshaking) gets no events */
     c->pending |= ev;
     if (!c->evq) {
         c->evq = 1;

@@ -1,0 +1,560 @@
+/* TLS: a CA and certificates made at test time with OpenSSL's API (for
+ * "localhost" and 127.0.0.1), then handshake and echo over streams and
+ * transports, verification failures, host-name mismatch, the explicit
+ * opt-out, ALPN, start_tls, a handshake timeout, a large transfer through
+ * partial TLS writes, and bad input. */
+#include "harness.h"
+
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define REQ(c)                                   \
+    do {                                         \
+        if (!(c)) {                              \
+            FAILF("requirement failed: %s", #c); \
+            goto out;                            \
+        }                                        \
+    } while (0)
+
+static char dir[64];
+static char ca_pem[128], cert_pem[128], key_pem[128], other_key_pem[128], self_pem[128], self_key_pem[128];
+
+/* ------------------------------------------------ certificates at test time */
+
+static EVP_PKEY *new_key(void)
+{
+    return EVP_EC_gen("P-256");
+}
+
+static void add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
+{
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, issuer, cert, NULL, NULL, 0);
+    X509_EXTENSION *ex = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+    if (ex) {
+        X509_add_ext(cert, ex, -1);
+        X509_EXTENSION_free(ex);
+    }
+}
+
+static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key, int is_ca, long serial)
+{
+    X509 *x = X509_new();
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
+    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+    X509_set_pubkey(x, key);
+    X509_NAME *name = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+    X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name);
+    if (is_ca) {
+        add_ext(x, issuer ? issuer : x, NID_basic_constraints, "critical,CA:TRUE");
+        add_ext(x, issuer ? issuer : x, NID_key_usage, "critical,keyCertSign,cRLSign");
+    } else {
+        add_ext(x, issuer ? issuer : x, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1");
+        add_ext(x, issuer ? issuer : x, NID_ext_key_usage, "serverAuth,clientAuth");
+    }
+    X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256());
+    return x;
+}
+
+static int write_pem(const char *path, X509 *x, EVP_PKEY *k)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    int ok = x ? PEM_write_X509(f, x) : PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
+    fclose(f);
+    return ok ? 0 : -1;
+}
+
+static int make_pki(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/cio-tls-XXXXXX");
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(ca_pem, sizeof ca_pem, "%s/ca.pem", dir);
+    snprintf(cert_pem, sizeof cert_pem, "%s/cert.pem", dir);
+    snprintf(key_pem, sizeof key_pem, "%s/key.pem", dir);
+    snprintf(other_key_pem, sizeof other_key_pem, "%s/other.pem", dir);
+    snprintf(self_pem, sizeof self_pem, "%s/self.pem", dir);
+    snprintf(self_key_pem, sizeof self_key_pem, "%s/selfkey.pem", dir);
+    EVP_PKEY *cak = new_key(), *k = new_key(), *other = new_key(), *sk = new_key();
+    if (!cak || !k || !other || !sk)
+        return -1;
+    X509 *ca = make_cert(cak, "cio test CA", NULL, NULL, 1, 1);
+    X509 *cert = make_cert(k, "localhost", ca, cak, 0, 2);
+    X509 *self = make_cert(sk, "localhost", NULL, NULL, 0, 3); /* self-signed: trusted by nobody */
+    int rc = write_pem(ca_pem, ca, NULL) | write_pem(cert_pem, cert, NULL) | write_pem(key_pem, NULL, k) |
+             write_pem(other_key_pem, NULL, other) | write_pem(self_pem, self, NULL) |
+             write_pem(self_key_pem, NULL, sk);
+    X509_free(ca);
+    X509_free(cert);
+    X509_free(self);
+    EVP_PKEY_free(cak);
+    EVP_PKEY_free(k);
+    EVP_PKEY_free(other);
+    EVP_PKEY_free(sk);
+    return rc;
+}
+
+static void remove_pki(void)
+{
+    const char *files[] = {ca_pem, cert_pem, key_pem, other_key_pem, self_pem, self_key_pem};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        unlink(files[i]);
+    rmdir(dir);
+}
+
+/* ------------------------------------------------------------ helpers */
+
+struct srv {
+    int accepted, finished;
+    ssize_t last_rc;
+    char alpn[32];
+};
+
+static int h_echo(cio_stream_t *s, void *arg)
+{
+    struct srv *st = arg;
+    st->accepted++;
+    const char *a = cio_stream_tls_alpn(s);
+    snprintf(st->alpn, sizeof st->alpn, "%s", a ? a : "");
+    char *buf = malloc(16384);
+    ssize_t n = buf ? 0 : -ENOMEM;
+    while (buf && (n = cio_stream_read(s, buf, 16384)) > 0) {
+        int rc = cio_stream_write(s, buf, (size_t)n);
+        if (rc == 0)
+            rc = cio_stream_drain(s);
+        if (rc < 0) {
+            n = rc;
+            break;
+        }
+    }
+    free(buf);
+    st->last_rc = n;
+    st->finished++;
+    return 0;
+}
+
+static int echo_once(cio_stream_t *c, const char *msg)
+{
+    char buf[256];
+    size_t n = strlen(msg);
+    int rc = cio_stream_write(c, msg, n);
+    if (rc == 0)
+        rc = cio_stream_drain(c);
+    if (rc < 0)
+        return rc;
+    ssize_t k = cio_stream_readexactly(c, buf, n);
+    if (k < 0)
+        return (int)k;
+    return (size_t)k == n && memcmp(buf, msg, n) == 0 ? 0 : -EBADMSG;
+}
+
+static void server_finish(cio_server_t *sv)
+{
+    if (!sv)
+        return;
+    cio_server_close(sv);
+    cio_timeout_t to;
+    if (cio_timeout_enter(&to, 5.0) == 0)
+        CHECK_RC(cio_timeout_exit(&to, cio_server_wait_closed(sv)), 0);
+    cio_unref(sv);
+}
+
+static void stream_finish(cio_stream_t *s)
+{
+    if (!s)
+        return;
+    cio_stream_close(s);
+    cio_timeout_t to;
+    if (cio_timeout_enter(&to, 5.0) == 0)
+        cio_timeout_exit(&to, cio_stream_wait_closed(s));
+    cio_unref(s);
+}
+
+static cio_tls_t *server_ctx(void)
+{
+    cio_tls_t *t = NULL;
+    int rc = cio_tls_server_new(cert_pem, key_pem, &t);
+    if (rc < 0)
+        FAILF("cio_tls_server_new: %s (%s)", cio_err_name(rc), cio_tls_last_error());
+    return t;
+}
+
+static cio_tls_t *client_ctx(int trust_ca)
+{
+    cio_tls_t *t = NULL;
+    int rc = cio_tls_client_new(&t);
+    if (rc < 0) {
+        FAILF("cio_tls_client_new: %s", cio_err_name(rc));
+        return NULL;
+    }
+    if (trust_ca && (rc = cio_tls_load_verify_locations(t, ca_pem, NULL)) < 0)
+        FAILF("load_verify_locations: %s (%s)", cio_err_name(rc), cio_tls_last_error());
+    return t;
+}
+
+#define RUN(m) CHECK_RC(run_limited(m, NULL, NULL), 0)
+
+/* ------------------------------------------------------------ cases */
+
+/* Handshake, echo, ALPN, SNI host name verified against the CA made here. */
+static int m_echo(void *arg, void **result)
+{
+    struct srv st = {0};
+    cio_server_t *sv = NULL;
+    cio_stream_t *c = NULL;
+    cio_tls_t *stls = server_ctx(), *ctls = client_ctx(1);
+    REQ(stls && ctls);
+    const char *sp[] = {"h2", "http/1.1"}, *cp[] = {"http/1.1"};
+    CHECK_RC(cio_tls_set_alpn(stls, sp, 2), 0);
+    CHECK_RC(cio_tls_set_alpn(ctls, cp, 1), 0);
+    cio_server_opts_t so = {.tls = stls};
+    REQ(cio_start_server(h_echo, &st, "127.0.0.1", 0, &so, &sv) == 0);
+    cio_conn_opts_t co = {.tls = ctls, .server_hostname = "localhost"};
+    int rc = cio_open_connection_ex("127.0.0.1", cio_server_port(sv), &co, &c);
+    CHECK_RC(rc, 0);
+    REQ(rc == 0);
+    const char *alpn = cio_stream_tls_alpn(c);
+    CHECK_STR(alpn ? alpn : "(none)", "http/1.1");
+    CHECK_RC(echo_once(c, "hello over TLS\n"), 0);
+    CHECK_RC(echo_once(c, "second line\n"), 0);
+    CHECK_INT(cio_stream_can_write_eof(c), 0);
+    CHECK_RC(cio_stream_write_eof(c), -ENOTSUP);
+    CHECK_STR(st.alpn, "http/1.1");
+    /* Verified by IP address too (the certificate has IP:127.0.0.1). */
+    cio_stream_t *c2 = NULL;
+    co.server_hostname = NULL;
+    CHECK_RC(cio_open_connection_ex("127.0.0.1", cio_server_port(sv), &co, &c2), 0);
+    if (c2)
+        CHECK_RC(echo_once(c2, "by ip\n"), 0);
+    stream_finish(c2);
+out:
+    stream_finish(c);
+    server_finish(sv);
+    CHECK_INT(st.accepted, 2);
+    CHECK_INT(st.last_rc, 0); /* the server read a clean EOF (close_notify) */
+    cio_unref(stls);
+    cio_unref(ctls);
+    return 0;
+}
+static void t_echo(void) { RUN(m_echo); }
+
+/* A server whose certificate nobody trusts; a name that does not match;
+ * verification off (the explicit opt-out). */
+static int m_verify(void *arg, void **result)
+{
+    struct srv st = {0};
+    cio_server_t *sv = NULL, *sv_self = NULL;
+    cio_stream_t *c = NULL;
+    cio_tls_t *stls = server_ctx(), *self = NULL, *trusting = client_ctx(1), *plain = client_ctx(0);
+    REQ(stls && trusting && plain);
+    REQ(cio_tls_server_new(self_pem, self_key_pem, &self) == 0);
+    cio_server_opts_t so = {.tls = self};
+    REQ(cio_start_server(h_echo, &st, "127.0.0.1", 0, &so, &sv_self) == 0);
+    so.tls = stls;
+    REQ(cio_start_server(h_echo, &st, "127.0.0.1", 0, &so, &sv) == 0);
+
+    /* Self-signed: not trusted by the CA we load, nor by the system store. */
+    cio_conn_opts_t co = {.tls = trusting, .server_hostname = "localhost"};
+    CHECK_RC(cio_open_connection_ex("127.0.0.1", cio_server_port(sv_self), &co, &c), CIO_ETLSVERIFY);
+    CHECK(c == NULL);
+    CHECK(strstr(cio_tls_last_error(), "verify") != NULL);
+    co.tls = plain;
+    CHECK_RC(cio_open_connection_ex("127.0.0.1", cio_server_port(sv), &co, &c), CIO_ETLSVERIFY);
+    /* Trusted CA, wrong name. */
+    co.tls = trusting;
+    co.server_hostname = "example.com";
+    CHECK_RC(cio_open_connection_ex("127.0.0.1", cio_server_port(sv), &co, &c), CIO_ETLSVERIFY);
+    co.server_hostname = "127.0.0.2";
+    CHECK_RC(cio_open_connection_ex("127.0.0.1", cio_server_port(sv), &co, &c), CIO_ETLSVERIFY);
+    /* Opt-out: anything goes. */
+    CHECK_RC(cio_tls_set_verify(plain, 0), 0);
+    co.tls = plain;
+    co.server_hostname = "example.com";
+    CHECK_RC(cio_open_connection_ex("127.0.0.1", cio_server_port(sv_self), &co, &c), 0);
+    if (c)
+        CHECK_RC(echo_once(c, "unverified\n"), 0);
+    /* The loop and other connections are fine after the failures. */
+    cio_stream_t *ok = NULL;
+    co.tls = trusting;
+    co.server_hostname = "localhost";
+    CHECK_RC(cio_open_connection_ex("127.0.0.1", cio_server_port(sv), &co, &ok), 0);
+    if (ok)
+        CHECK_RC(echo_once(ok, "still fine\n"), 0);
+    stream_finish(ok);
+out:
+    stream_finish(c);
+    server_finish(sv);
+    server_finish(sv_self);
+    cio_unref(stls);
+    cio_unref(self);
+    cio_unref(trusting);
+    cio_unref(plain);
+    return 0;
+}
+static void t_verify(void) { RUN(m_verify); }
+
+/* A peer that accepts and never speaks: the handshake times out. */
+static int m_handshake_timeout(void *arg, void **result)
+{
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    cio_tls_t *ctls = client_ctx(1);
+    cio_stream_t *c = NULL;
+    REQ(lfd >= 0 && ctls);
+    REQ(bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(lfd, 4) == 0);
+    REQ(getsockname(lfd, (struct sockaddr *)&a, &len) == 0);
+    cio_conn_opts_t co = {.tls = ctls, .server_hostname = "localhost", .tls_handshake_timeout = 0.2};
+    double t0 = now_s();
+    CHECK_RC(cio_open_connection_ex("127.0.0.1", ntohs(a.sin_port), &co, &c), -ETIMEDOUT);
+    double dt = now_s() - t0;
+    CHECK(dt >= 0.15 && dt < 3.0);
+    CHECK(c == NULL);
+    /* Bad timeouts. */
+    co.tls_handshake_timeout = -1;
+    CHECK_RC(cio_open_connection_ex("127.0.0.1", ntohs(a.sin_port), &co, &c), -EINVAL);
+out:
+    if (lfd >= 0)
+        close(lfd);
+    cio_unref(ctls);
+    return 0;
+}
+static void t_handshake_timeout(void) { RUN(m_handshake_timeout); }
+
+/* start_tls on an open plain connection: a STARTTLS exchange. */
+static cio_tls_t *g_stls;
+static int h_starttls(cio_stream_t *s, void *arg)
+{
+    struct srv *st = arg;
+    char line[64];
+    st->accepted++;
+    ssize_t n = cio_stream_readline(s, line, sizeof line);
+    if (n != 9 || memcmp(line, "STARTTLS\n", 9) != 0)
+        return -EBADMSG;
+    int rc = cio_stream_write(s, "GO\n", 3);
+    if (rc == 0)
+        rc = cio_stream_drain(s);
+    if (rc == 0)
+        rc = cio_stream_start_tls(s, g_stls, NULL, 5.0);
+    if (rc < 0)
+        return rc;
+    while ((n = cio_stream_readline(s, line, sizeof line)) > 0) {
+        if ((rc = cio_stream_write(s, line, (size_t)n)) < 0)
+            return rc;
+    }
+    st->finished++;
+    return 0;
+}
+
+static int m_start_tls(void *arg, void **result)
+{
+    struct srv st = {0};
+    cio_server_t *sv = NULL;
+    cio_stream_t *c = NULL;
+    char line[64];
+    g_stls = server_ctx();
+    cio_tls_t *ctls = client_ctx(1);
+    REQ(g_stls && ctls);
+    REQ(cio_start_server(h_starttls, &st, "127.0.0.1", 0, NULL, &sv) == 0);
+    REQ(cio_open_connection("127.0.0.1", cio_server_port(sv), &c) == 0);
+    CHECK_RC(cio_stream_start_tls(c, NULL, "localhost", 0), -EINVAL);
+    CHECK_RC(cio_stream_write(c, "STARTTLS\n", 9), 0);
+    ssize_t n = cio_stream_readline(c, line, sizeof line);
+    CHECK_INT(n, 3);
+    CHECK_RC(cio_stream_start_tls(c, ctls, "localhost", 5.0), 0);
+    CHECK_RC(cio_stream_start_tls(c, ctls, "localhost", 5.0), CIO_EINVALSTATE);
+    CHECK_RC(echo_once(c, "secret 1\n"), 0);
+    CHECK_RC(echo_once(c, "secret 2\n"), 0);
+out:
+    stream_finish(c);
+    server_finish(sv);
+    CHECK_INT(st.finished, 1);
+    cio_unref(g_stls);
+    cio_unref(ctls);
+    return 0;
+}
+static void t_start_tls(void) { RUN(m_start_tls); }
+
+/* 4 MiB each way through TLS, more than the socket buffers hold: partial
+ * TLS writes, WANT_WRITE, records split across reads; nothing lost.  The server
+ * takes all of it, then sends it back (so neither side's drain waits on the
+ * other's). */
+#define BULK (4u << 20)
+static int h_bulk(cio_stream_t *s, void *arg)
+{
+    struct srv *st = arg;
+    st->accepted++;
+    char *data = malloc(BULK);
+    if (!data)
+        return -ENOMEM;
+    ssize_t n = cio_stream_readexactly(s, data, BULK);
+    st->last_rc = n;
+    if (n == (ssize_t)BULK) {
+        int rc = cio_stream_write(s, data, BULK);
+        if (rc == 0)
+            rc = cio_stream_drain(s);
+        if (rc < 0)
+            st->last_rc = rc;
+    }
+    free(data);
+    st->finished++;
+    return 0;
+}
+
+static int m_bulk(void *arg, void **result)
+{
+    struct srv st = {0};
+    cio_server_t *sv = NULL;
+    cio_stream_t *c = NULL;
+    char *out = malloc(BULK), *in = malloc(BULK);
+    cio_tls_t *stls = server_ctx(), *ctls = client_ctx(1);
+    REQ(out && in && stls && ctls);
+    for (size_t i = 0; i < BULK; i++)
+        out[i] = (char)((i * 2654435761u) >> 13);
+    cio_server_opts_t so = {.tls = stls};
+    REQ(cio_start_server(h_bulk, &st, "127.0.0.1", 0, &so, &sv) == 0);
+    cio_conn_opts_t co = {.tls = ctls, .server_hostname = "localhost"};
+    REQ(cio_open_connection_ex("127.0.0.1", cio_server_port(sv), &co, &c) == 0);
+    for (size_t off = 0; off < BULK; off += 100000) {
+        size_t n = BULK - off < 100000 ? BULK - off : 100000;
+        CHECK_RC(cio_stream_write(c, out + off, n), 0);
+        CHECK_RC(cio_stream_drain(c), 0);
+    }
+    ssize_t n = cio_stream_readexactly(c, in, BULK);
+    CHECK_INT(n, (ssize_t)BULK);
+    CHECK(n == (ssize_t)BULK && memcmp(in, out, BULK) == 0);
+out:
+    stream_finish(c);
+    server_finish(sv);
+    CHECK_INT(st.last_rc, (ssize_t)BULK);
+    free(out);
+    free(in);
+    cio_unref(stls);
+    cio_unref(ctls);
+    return 0;
+}
+static void t_bulk(void) { RUN(m_bulk); }
+
+/* Transports and protocols over TLS. */
+struct pst {
+    int made, lost, lost_err;
+    size_t got;
+    char buf[64];
+};
+
+static void p_made(cio_transport_t *t, void *ud) { ((struct pst *)ud)->made++; }
+static void p_data(cio_transport_t *t, const void *data, size_t n, void *ud)
+{
+    struct pst *p = ud;
+    if (p->got + n < sizeof p->buf) {
+        memcpy(p->buf + p->got, data, n);
+        p->got += n;
+    }
+}
+static void p_lost(cio_transport_t *t, int err, void *ud)
+{
+    struct pst *p = ud;
+    p->lost++;
+    p->lost_err = err;
+}
+static void p_echo(cio_transport_t *t, const void *data, size_t n, void *ud) { cio_transport_write(t, data, n); }
+
+static const cio_protocol_t client_proto = {.connection_made = p_made, .data_received = p_data,
+                                            .connection_lost = p_lost};
+static const cio_protocol_t echo_proto = {.data_received = p_echo};
+
+static int m_transport(void *arg, void **result)
+{
+    struct pst p = {0};
+    cio_server_t *sv = NULL;
+    cio_transport_t *t = NULL;
+    cio_tls_t *stls = server_ctx(), *ctls = client_ctx(1);
+    REQ(stls && ctls);
+    cio_server_opts_t so = {.tls = stls};
+    REQ(cio_create_server(&echo_proto, NULL, "127.0.0.1", 0, &so, &sv) == 0);
+    cio_conn_opts_t co = {.tls = ctls, .server_hostname = "localhost"};
+    REQ(cio_create_connection(&client_proto, &p, "127.0.0.1", cio_server_port(sv), &co, &t) == 0);
+    CHECK_INT(p.made, 1);
+    CHECK_RC(cio_transport_write(t, "ping over tls", 13), 0);
+    for (int i = 0; i < 500 && p.got < 13; i++)
+        cio_sleep(0.005);
+    CHECK_INT(p.got, 13);
+    CHECK(memcmp(p.buf, "ping over tls", 13) == 0);
+    CHECK_RC(cio_transport_close(t), 0);
+    for (int i = 0; i < 200 && !p.lost; i++)
+        cio_sleep(0.005);
+    CHECK_INT(p.lost, 1);
+    CHECK_RC(p.lost_err, 0);
+out:
+    cio_unref(t);
+    if (sv) {
+        cio_server_close(sv);
+        cio_server_close_clients(sv);
+        cio_timeout_t to;
+        if (cio_timeout_enter(&to, 5.0) == 0)
+            CHECK_RC(cio_timeout_exit(&to, cio_server_wait_closed(sv)), 0);
+        cio_unref(sv);
+    }
+    cio_unref(stls);
+    cio_unref(ctls);
+    return 0;
+}
+static void t_transport(void) { RUN(m_transport); }
+
+/* Bad input: missing or mismatched files, wrong kinds of contexts. */
+static int m_bad_input(void *arg, void **result)
+{
+    cio_tls_t *t = NULL, *cl = client_ctx(1);
+    cio_server_t *sv = NULL;
+    CHECK_INT(cio_tls_available(), 1);
+    CHECK_RC(cio_tls_server_new("/nonexistent/cert.pem", key_pem, &t), CIO_ETLS);
+    CHECK(t == NULL);
+    CHECK(strlen(cio_tls_last_error()) > 0);
+    CHECK_RC(cio_tls_server_new(cert_pem, "/nonexistent/key.pem", &t), CIO_ETLS);
+    CHECK_RC(cio_tls_server_new(cert_pem, other_key_pem, &t), CIO_ETLS); /* key does not match */
+    CHECK_RC(cio_tls_server_new(key_pem, cert_pem, &t), CIO_ETLS);       /* swapped */
+    CHECK_RC(cio_tls_server_new(NULL, key_pem, &t), -EINVAL);
+    CHECK_RC(cio_tls_server_new(cert_pem, key_pem, NULL), -EINVAL);
+    CHECK_RC(cio_tls_client_new(NULL), -EINVAL);
+    CHECK_RC(cio_tls_load_verify_locations(cl, "/nonexistent/ca.pem", NULL), CIO_ETLS);
+    CHECK_RC(cio_tls_load_verify_locations(cl, NULL, NULL), -EINVAL);
+    CHECK_RC(cio_tls_load_verify_locations(NULL, ca_pem, NULL), -EINVAL);
+    const char *bad[] = {""};
+    CHECK_RC(cio_tls_set_alpn(cl, bad, 1), -EINVAL);
+    CHECK_RC(cio_tls_set_alpn(cl, NULL, 1), -EINVAL);
+    CHECK_RC(cio_tls_set_verify(NULL, 1), -EINVAL);
+    /* A client context where a server's is needed. */
+    cio_server_opts_t so = {.tls = cl};
+    CHECK_RC(cio_start_server(h_echo, NULL, "127.0.0.1", 0, &so, &sv), -EINVAL);
+    CHECK(sv == NULL);
+    cio_unref(cl);
+    return 0;
+}
+static void t_bad_input(void) { RUN(m_bad_input); }
+
+static const struct test_case cases[] = {
+    TEST(t_echo), TEST(t_verify), TEST(t_handshake_timeout), TEST(t_start_tls),
+    TEST(t_bulk), TEST(t_transport), TEST(t_bad_input),
+};
+
+int main(int argc, char **argv)
+{
+    if (make_pki() < 0) {
+        fprintf(stderr, "cannot make the test certificates\n");
+        return 1;
+    }
+    int rc = run_tests(argc, argv, cases, NCASES(cases));
+    remove_pki();
+    return rc;
+}
