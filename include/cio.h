@@ -714,7 +714,14 @@ CIO_EXTERN int cio_runner_get_loop(cio_runner_t *r, cio_loop_t **loop);
 CIO_EXTERN int cio_runner_close(cio_runner_t *r);
 /* Close and free. */
 CIO_EXTERN int cio_runner_free(cio_runner_t *r);
-/* asyncio.run: a fresh loop, fn(arg) as the main task, then the shutdown. */
+/* asyncio.run: a fresh loop, fn(arg) as the main task, then the shutdown.
+ *
+ * Ctrl-C, as asyncio's Runner: in the main thread, when SIGINT has its
+ * default disposition, the first SIGINT during cio_run/cio_runner_run
+ * cancels the main task (which may clean up); if it then ends cancelled the
+ * run returns CIO_EINTERRUPTED.  A second SIGINT terminates the process at
+ * once (the default action, as an uncaught KeyboardInterrupt would).  A
+ * SIGINT handler the program installed is left alone. */
 CIO_EXTERN int cio_run(cio_coro_fn *fn, void *arg, void **result);
 
 /* ------------------------------------------------------- threads, executor */
@@ -1115,6 +1122,92 @@ CIO_EXTERN int cio_transport_peername(cio_transport_t *t, struct sockaddr_storag
 CIO_EXTERN int cio_transport_sockname(cio_transport_t *t, struct sockaddr_storage *addr, socklen_t *len);
 CIO_EXTERN void *cio_transport_get_ud(cio_transport_t *t);
 CIO_EXTERN int cio_transport_set_ud(cio_transport_t *t, void *ud);
+
+/* ================================================================ signals
+ *
+ * Unix signals delivered to the loop (asyncio's add_signal_handler): the
+ * C-level handler only writes the signal number to the loop's wake-up pipe;
+ * fn(arg) then runs on the loop as an ordinary callback (an error it returns
+ * goes to the exception handler).  One loop per process owns a signal. */
+
+/* Install (or replace) the handler of sig.  -EINVAL for a signal out of range
+ * or one that cannot be caught (SIGKILL, SIGSTOP); CIO_EINVALSTATE when
+ * another loop owns sig; CIO_ELOOPCLOSED.  From the loop's thread. */
+CIO_EXTERN int cio_loop_add_signal_handler(cio_loop_t *loop, int sig, cio_callback_fn *fn, void *arg);
+/* 1 if a handler was removed (the signal's default disposition is restored,
+ * SIGINT's being the Runner's when a run is in progress), 0 if there was
+ * none, -EINVAL. */
+CIO_EXTERN int cio_loop_remove_signal_handler(cio_loop_t *loop, int sig);
+
+/* ============================================================ subprocesses
+ *
+ * asyncio's create_subprocess_exec/shell and Process.  The child is spawned
+ * with posix_spawn (no allocation between fork and exec), every fd but its
+ * three standard ones closed, the signal mask emptied and SIGPIPE at its
+ * default.  Its exit is noticed through a pidfd on the loop (a waiting
+ * thread per child on kernels without pidfd): other children's exits are
+ * never reaped.  SIGPIPE is ignored in this process once a child has a
+ * stdin pipe (a write to a dead child is then -EPIPE), unless the program
+ * installed a handler of its own. */
+
+typedef struct cio_process_s cio_process_t;
+
+/* What each standard stream of the child is (zero: inherit, as asyncio's None). */
+enum {
+    CIO_STDIO_INHERIT = 0,
+    CIO_STDIO_PIPE,    /* a cio_stream_t in the parent (cio_process_stdin/stdout/stderr) */
+    CIO_STDIO_DEVNULL,
+    CIO_STDIO_STDOUT,  /* stderr only: to wherever stdout goes */
+    CIO_STDIO_FD,      /* the fd in *_fd (the caller's; not closed) */
+};
+
+typedef struct cio_process_opts_s {
+    int stdin_mode, stdout_mode, stderr_mode; /* CIO_STDIO_* */
+    int stdin_fd, stdout_fd, stderr_fd;       /* with CIO_STDIO_FD */
+    const char *cwd;                          /* NULL: the parent's */
+    char *const *env;                         /* "K=V" strings, NULL-terminated; NULL: the parent's */
+    size_t limit;                             /* the pipes' stream limit (0: CIO_STREAM_LIMIT) */
+    int start_new_session;                    /* setsid() in the child */
+} cio_process_opts_t;
+
+/* From the loop's thread.  argv[0] is the program, looked up in PATH when
+ * it has no '/'.  An exec failure is the call's error (-ENOENT, -EACCES,
+ * -ENOEXEC), no child is left behind.  -EINVAL for an empty argv or a NULL
+ * argv[0], -EBADF for a bad CIO_STDIO_FD, CIO_EINVALSTATE for
+ * CIO_STDIO_STDOUT anywhere but stderr.  *out gets the process (cio_unref;
+ * a child still running when its last reference goes is killed and reaped
+ * by the loop). */
+CIO_EXTERN int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_t *opts,
+                                          cio_process_t **out);
+/* /bin/sh -c cmd. */
+CIO_EXTERN int cio_create_subprocess_shell(const char *cmd, const cio_process_opts_t *opts, cio_process_t **out);
+
+CIO_EXTERN int cio_process_pid(cio_process_t *p);
+/* 1 and *returncode once the child has exited (its exit status, or -N when
+ * signal N killed it), 0 while it runs. */
+CIO_EXTERN int cio_process_returncode(cio_process_t *p, int *returncode);
+/* The pipes (borrowed: valid while p lives), NULL where no pipe was asked. */
+CIO_EXTERN cio_stream_t *cio_process_stdin(cio_process_t *p);
+CIO_EXTERN cio_stream_t *cio_process_stdout(cio_process_t *p);
+CIO_EXTERN cio_stream_t *cio_process_stderr(cio_process_t *p);
+/* From a task: wait for the child to exit; 0 and *returncode (may be NULL).
+ * -ECANCELED leaves the child running and still waitable.  As asyncio warns,
+ * a child writing to a pipe nobody reads may block forever: use
+ * communicate. */
+CIO_EXTERN int cio_process_wait(cio_process_t *p, int *returncode);
+/* From a task: send input (may be NULL) to stdin and close it, read stdout
+ * and stderr to EOF at the same time, wait for the exit.  *out / *err (each
+ * may be NULL; freed with cio_free, NUL-terminated) get what was read from a
+ * pipe, or NULL when that stream is not a pipe.  0 or an error; a cancel
+ * stops the transfers and leaves the child running (kill and wait it, or
+ * unref it). */
+CIO_EXTERN int cio_process_communicate(cio_process_t *p, const void *input, size_t inlen, char **out,
+                                       size_t *outlen, char **err, size_t *errlen);
+/* kill(2) the child; -ESRCH once it has exited (asyncio's
+ * ProcessLookupError), -EINVAL for a bad signal. */
+CIO_EXTERN int cio_process_send_signal(cio_process_t *p, int sig);
+CIO_EXTERN int cio_process_terminate(cio_process_t *p); /* SIGTERM */
+CIO_EXTERN int cio_process_kill(cio_process_t *p);      /* SIGKILL */
 
 #ifdef __cplusplus
 }

@@ -35,6 +35,7 @@ enum {
     CIO__MAGIC_TRANSPORT = 0x5472616eu, /* "Tran" */
     CIO__MAGIC_SERVER = 0x53657276u,    /* "Serv" */
     CIO__MAGIC_TLS = 0x546c7343u,       /* "TlsC" */
+    CIO__MAGIC_PROCESS = 0x50726f63u,   /* "Proc" */
     CIO__MAGIC_DEAD = 0xdeadbeefu,
 };
 
@@ -262,6 +263,7 @@ struct cio_loop_s {
     struct cio__fdent **fds;      /* fd -> its readers/writers/waiters (src/net/fdwatch.c) */
     int nfds;                     /* slots in fds */
     char *scratch;                /* CIO__SCRATCH bytes for reads with no buffer yet */
+    struct cio__sigstate *sig;    /* signal handlers (src/signal.c), NULL until the first */
     /* tasks */
     struct cio__ctx sched_ctx;    /* the loop's own context */
     struct cio__cb *batch;        /* what remains of the batch being run */
@@ -501,6 +503,14 @@ int cio__wait_fd(int fd, int dir, int64_t timeout_ns);
 int cio__net_unref(void *obj);
 /* Map a getaddrinfo error to a cio code. */
 int cio__gai_error(int eai, int sys_errno);
+
+/* --------------------------------------------------------------- signals */
+void cio__signal_loop_close(cio_loop_t *loop);
+int cio__process_unref(cio_process_t *p);
+/* The Runner's SIGINT handling, in the main thread when SIGINT is at its
+ * default: 1 if installed (fn(arg) runs on the first SIGINT), 0 if not. */
+int cio__signal_runner_begin(cio_loop_t *loop, cio_callback_fn *fn, void *arg);
+void cio__signal_runner_end(cio_loop_t *loop);
 
 /* ------------------------------------------------------------- executor */
 void cio__executor_shutdown(cio_loop_t *loop);

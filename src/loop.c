@@ -200,6 +200,7 @@ int cio_loop_close(cio_loop_t *loop)
         return -EBUSY;
     }
     loop->closed = 2;
+    cio__signal_loop_close(loop);
     cio__fdwatch_close(loop);
     loop->backend->del(loop, &loop->wake_io);
     loop->backend->close(loop);
@@ -593,6 +594,7 @@ void *cio_ref(void *obj)
     case CIO__MAGIC_TRANSPORT:
     case CIO__MAGIC_SERVER:
     case CIO__MAGIC_TLS:
+    case CIO__MAGIC_PROCESS:
         if (!o->refs)
             return NULL;
         o->refs++;
@@ -621,6 +623,8 @@ int cio_unref(void *obj)
         return o->refs ? cio__net_unref(obj) : -EINVAL;
     case CIO__MAGIC_TLS:
         return o->refs ? cio__net_unref(obj) : -EINVAL;
+    case CIO__MAGIC_PROCESS:
+        return cio__process_unref(obj);
     default:
         return -EINVAL;
     }

@@ -59,6 +59,22 @@ int cio_runner_get_loop(cio_runner_t *r, cio_loop_t **loop)
     return rc;
 }
 
+/* Ctrl-C (asyncio's Runner._on_sigint): the first SIGINT cancels the main
+ * task; the second is the default action (src/signal.c). */
+struct interrupt {
+    cio_task_t *main;
+    int fired;
+};
+
+static int on_sigint(void *arg)
+{
+    struct interrupt *in = arg;
+    in->fired = 1;
+    if (!cio_future_done(in->main))
+        cio_task_cancel(in->main, NULL);
+    return 0;
+}
+
 int cio_runner_run(cio_runner_t *r, cio_coro_fn *fn, void *arg, void **result)
 {
     if (result)
@@ -75,7 +91,13 @@ int cio_runner_run(cio_runner_t *r, cio_coro_fn *fn, void *arg, void **result)
     cio_task_t *t;
     if ((rc = cio_loop_create_task(r->loop, fn, arg, NULL, &t)) < 0)
         return rc;
+    struct interrupt in = {t, 0};
+    int armed = cio__signal_runner_begin(r->loop, on_sigint, &in);
     rc = cio_loop_run_until_complete(r->loop, t, result);
+    if (armed > 0)
+        cio__signal_runner_end(r->loop);
+    if (in.fired && rc == -ECANCELED)
+        rc = CIO_EINTERRUPTED;
     cio_unref(t);
     return rc;
 }

@@ -29,6 +29,7 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -159,7 +160,7 @@ ssize_t cio__conn_recv(cio_transport_t *c, void *buf, size_t n)
         return r;
     }
     for (;;) {
-        ssize_t r = recv(c->fd, buf, n, MSG_DONTWAIT);
+        ssize_t r = c->is_pipe ? read(c->fd, buf, n) : recv(c->fd, buf, n, MSG_DONTWAIT);
         if (r > 0) {
             if ((size_t)r < n && !c->hup)
                 c->readable = 0;
@@ -203,7 +204,7 @@ static ssize_t conn_send(cio_transport_t *c, const struct iovec *iov, int iovcnt
     }
     struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt};
     for (;;) {
-        ssize_t n = sendmsg(c->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+        ssize_t n = c->is_pipe ? writev(c->fd, iov, iovcnt) : sendmsg(c->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n >= 0)
             return n;
         if (errno == EINTR)
@@ -218,7 +219,10 @@ static void do_shutdown(cio_transport_t *c)
 {
     if (c->shut_wr == 1 && !c->wlen && c->fd >= 0) {
         c->shut_wr = 2;
-        shutdown(c->fd, SHUT_WR);
+        if (c->is_pipe) /* a pipe has one direction: its EOF is its close */
+            finish_close(c, 0);
+        else
+            shutdown(c->fd, SHUT_WR);
     }
 }
 

@@ -38,6 +38,7 @@ struct cio_transport_s {
     uint8_t flushref;    /* the loop holds a reference while a close flushes */
     uint8_t registered;
     uint8_t hup;         /* the peer's side is closed or in error: read to the end */
+    uint8_t is_pipe;     /* a pipe (subprocess): read/writev, write_eof closes */
     uint32_t pending;    /* events for evcb */
     int fd;
     int err;             /* the connection's error, sticky */

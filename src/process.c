@@ -1,0 +1,496 @@
+/* Subprocesses (asyncio's create_subprocess_exec/shell and Process).
+ *
+ * posix_spawn starts the child (glibc's clone(CLONE_VFORK): nothing runs in
+ * the child but the file actions and exec, and an exec failure comes back as
+ * the call's error).  Pipes are cio streams over the parent's ends.  The
+ * child's exit is noticed through a pidfd on the loop; without pidfd (Linux
+ * before 5.3) a thread per child waits in waitpid and posts the exit to the
+ * loop.  Only our own children are ever reaped. */
+#include "net/net.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+struct cio_process_s {
+    struct cio__obj obj;
+    cio_loop_t *loop;
+    pid_t pid;
+    int pidfd;
+    struct cio__io io;
+    uint8_t registered;
+    uint8_t exited;
+    uint8_t orphan; /* the user let go while it ran: free once reaped */
+    int returncode;
+    struct cio__wlist waitq;
+    struct cio_stream_s *pipes[3];
+    /* the waiting thread, without pidfd */
+    struct cio__cb exit_cb;
+    int status;
+};
+
+
+static int check(cio_process_t *p)
+{
+    if (!p || p->obj.magic != CIO__MAGIC_PROCESS || !p->obj.refs)
+        return -EINVAL;
+    return 0;
+}
+
+static void process_free(cio_process_t *p)
+{
+    for (int i = 0; i < 3; i++)
+        if (p->pipes[i])
+            cio__conn_unref(&p->pipes[i]->t);
+    if (p->registered)
+        cio__io_del(p->loop, &p->io);
+    if (p->pidfd >= 0)
+        close(p->pidfd);
+    p->loop->nobjs--;
+    p->obj.magic = CIO__MAGIC_DEAD;
+    cio__free(p);
+}
+
+static void exited(cio_process_t *p, int status)
+{
+    p->exited = 1;
+    p->returncode = WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
+    if (p->registered) {
+        cio__io_del(p->loop, &p->io);
+        p->registered = 0;
+    }
+    while (cio__wlist_wake_first(&p->waitq))
+        ;
+    if (p->orphan)
+        process_free(p);
+}
+
+static void pidfd_io(struct cio__io *io, uint32_t ev)
+{
+    (void)ev;
+    cio_process_t *p = cio__container_of(io, cio_process_t, io);
+    int status;
+    pid_t r;
+    do
+        r = waitpid(p->pid, &status, WNOHANG);
+    while (r < 0 && errno == EINTR);
+    if (r == p->pid)
+        exited(p, status);
+    else if (r < 0) /* ECHILD: somebody else reaped it (waitpid(-1) elsewhere) */
+        exited(p, 0);
+}
+
+static void exit_posted(struct cio__cb *cb)
+{
+    cio_process_t *p = cio__container_of(cb, cio_process_t, exit_cb);
+    exited(p, p->status);
+}
+
+static void *waiter_thread(void *arg)
+{
+    cio_process_t *p = arg;
+    int status = 0;
+    pid_t r;
+    do
+        r = waitpid(p->pid, &status, 0);
+    while (r < 0 && errno == EINTR);
+    p->status = status;
+    cio__loop_post_threadsafe(p->loop, &p->exit_cb);
+    return NULL;
+}
+
+static int watch(cio_process_t *p)
+{
+#ifdef SYS_pidfd_open
+    int fd = (int)syscall(SYS_pidfd_open, p->pid, 0);
+    if (fd >= 0) {
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+        p->pidfd = fd;
+        p->io.fd = fd;
+        p->io.events = CIO__IO_READ;
+        p->io.cb = pidfd_io;
+        int rc = cio__io_add(p->loop, &p->io);
+        if (rc == 0) {
+            p->registered = 1;
+            return 0;
+        }
+        close(fd);
+        p->pidfd = -1;
+    }
+#endif
+    p->exit_cb.run = exit_posted;
+    pthread_t th;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&at, 64 * 1024);
+    int rc = pthread_create(&th, &at, waiter_thread, p);
+    pthread_attr_destroy(&at);
+    return -rc;
+}
+
+/* ------------------------------------------------------------- spawning */
+
+static void ignore_sigpipe(void)
+{
+    static atomic_int done;
+    if (atomic_exchange(&done, 1))
+        return;
+    struct sigaction cur;
+    if (sigaction(SIGPIPE, NULL, &cur) == 0 && cur.sa_handler == SIG_DFL && !(cur.sa_flags & SA_SIGINFO))
+        signal(SIGPIPE, SIG_IGN);
+}
+
+static int check_opts(const cio_process_opts_t *o)
+{
+    int modes[3] = {o->stdin_mode, o->stdout_mode, o->stderr_mode};
+    int fds[3] = {o->stdin_fd, o->stdout_fd, o->stderr_fd};
+    for (int i = 0; i < 3; i++) {
+        if (modes[i] < CIO_STDIO_INHERIT || modes[i] > CIO_STDIO_FD)
+            return -EINVAL;
+        if (modes[i] == CIO_STDIO_STDOUT && i != 2)
+            return CIO_EINVALSTATE;
+        if (modes[i] == CIO_STDIO_FD && (fds[i] < 0 || fcntl(fds[i], F_GETFD) < 0))
+            return -EBADF;
+    }
+    return 0;
+}
+
+static const cio_process_opts_t no_opts;
+
+int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_t *opts, cio_process_t **out)
+{
+    if (!out)
+        return -EINVAL;
+    *out = NULL;
+    if (!argv || !argv[0] || !*argv[0])
+        return -EINVAL;
+    int rc;
+    cio_loop_t *loop = cio__running_loop(&rc);
+    if (!loop)
+        return rc;
+    const cio_process_opts_t *o = opts ? opts : &no_opts;
+    if ((rc = check_opts(o)) < 0)
+        return rc;
+    int modes[3] = {o->stdin_mode, o->stdout_mode, o->stderr_mode};
+    int ufds[3] = {o->stdin_fd, o->stdout_fd, o->stderr_fd};
+    int parent[3] = {-1, -1, -1}, child[3] = {-1, -1, -1}, devnull = -1;
+    cio_process_t *p = cio__calloc(sizeof *p);
+    if (!p)
+        return -ENOMEM;
+    p->pidfd = -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&at);
+    for (int i = 0; i < 3 && rc == 0; i++) {
+        switch (modes[i]) {
+        case CIO_STDIO_PIPE: {
+            int pp[2];
+            if (pipe2(pp, O_CLOEXEC) < 0) {
+                rc = -errno;
+                break;
+            }
+            parent[i] = i == 0 ? pp[1] : pp[0];
+            child[i] = i == 0 ? pp[0] : pp[1];
+            rc = -posix_spawn_file_actions_adddup2(&fa, child[i], i);
+            if (i == 0)
+                ignore_sigpipe();
+            break;
+        }
+        case CIO_STDIO_DEVNULL:
+            if (devnull < 0 && (devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
+                rc = -errno;
+                break;
+            }
+            rc = -posix_spawn_file_actions_adddup2(&fa, devnull, i);
+            break;
+        case CIO_STDIO_STDOUT:
+            rc = -posix_spawn_file_actions_adddup2(&fa, 1, 2);
+            break;
+        case CIO_STDIO_FD:
+            rc = -posix_spawn_file_actions_adddup2(&fa, ufds[i], i);
+            break;
+        default:
+            break;
+        }
+    }
+    if (rc == 0 && o->cwd)
+        rc = -posix_spawn_file_actions_addchdir_np(&fa, o->cwd);
+    if (rc == 0)
+        rc = -posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+    sigset_t none, def;
+    sigemptyset(&none);
+    sigemptyset(&def);
+    sigaddset(&def, SIGPIPE);
+    sigaddset(&def, SIGXFSZ);
+    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    if (o->start_new_session)
+        flags |= POSIX_SPAWN_SETSID;
+    if (rc == 0)
+        rc = -posix_spawnattr_setsigmask(&at, &none);
+    if (rc == 0)
+        rc = -posix_spawnattr_setsigdefault(&at, &def);
+    if (rc == 0)
+        rc = -posix_spawnattr_setflags(&at, flags);
+    pid_t pid = -1;
+    if (rc == 0)
+        rc = -posix_spawnp(&pid, argv[0], &fa, &at, (char *const *)argv, o->env ? o->env : environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    for (int i = 0; i < 3; i++)
+        if (child[i] >= 0)
+            close(child[i]);
+    if (devnull >= 0)
+        close(devnull);
+    if (rc < 0)
+        goto fail;
+    p->obj.magic = CIO__MAGIC_PROCESS;
+    p->obj.refs = 1;
+    p->loop = loop;
+    p->pid = pid;
+    loop->nobjs++;
+    for (int i = 0; i < 3; i++) {
+        if (parent[i] < 0)
+            continue;
+        int src = rc;
+        struct cio_stream_s *s = cio__stream_new(loop, parent[i], o->limit, &src);
+        if (!s) {
+            close(parent[i]);
+            rc = src;
+        } else {
+            s->t.is_pipe = 1;
+            p->pipes[i] = s;
+        }
+        parent[i] = -1;
+    }
+    if (rc == 0)
+        rc = watch(p);
+    if (rc < 0) {
+        /* The child runs but cannot be watched or piped: end it. */
+        kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        p->exited = 1;
+        process_free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+fail:
+    for (int i = 0; i < 3; i++)
+        if (parent[i] >= 0)
+            close(parent[i]);
+    cio__free(p);
+    return rc;
+}
+
+int cio_create_subprocess_shell(const char *cmd, const cio_process_opts_t *opts, cio_process_t **out)
+{
+    if (out)
+        *out = NULL;
+    if (!cmd)
+        return -EINVAL;
+    const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+    return cio_create_subprocess_exec(argv, opts, out);
+}
+
+/* ------------------------------------------------------------ the object */
+
+int cio__process_unref(cio_process_t *p)
+{
+    if (check(p))
+        return -EINVAL;
+    if (--p->obj.refs > 0)
+        return 0;
+    if (!p->exited) {
+        /* As asyncio's transport close: a child still running is killed;
+         * the loop reaps it and then frees the object. */
+        kill(p->pid, SIGKILL);
+        p->orphan = 1;
+        p->obj.refs = 0;
+        for (int i = 0; i < 3; i++)
+            if (p->pipes[i]) {
+                cio__conn_abort(&p->pipes[i]->t);
+                cio__conn_unref(&p->pipes[i]->t);
+                p->pipes[i] = NULL;
+            }
+        return 0;
+    }
+    process_free(p);
+    return 0;
+}
+
+int cio_process_pid(cio_process_t *p)
+{
+    int rc = check(p);
+    return rc < 0 ? rc : (int)p->pid;
+}
+
+int cio_process_returncode(cio_process_t *p, int *returncode)
+{
+    int rc = check(p);
+    if (rc < 0)
+        return rc;
+    if (!p->exited)
+        return 0;
+    if (returncode)
+        *returncode = p->returncode;
+    return 1;
+}
+
+static cio_stream_t *pipe_of(cio_process_t *p, int i)
+{
+    return check(p) < 0 ? NULL : p->pipes[i];
+}
+cio_stream_t *cio_process_stdin(cio_process_t *p) { return pipe_of(p, 0); }
+cio_stream_t *cio_process_stdout(cio_process_t *p) { return pipe_of(p, 1); }
+cio_stream_t *cio_process_stderr(cio_process_t *p) { return pipe_of(p, 2); }
+
+int cio_process_wait(cio_process_t *p, int *returncode)
+{
+    int rc = check(p);
+    if (rc < 0)
+        return rc;
+    struct cio__task *t = cio__tls.task;
+    if (!t)
+        return cio__tls.running ? CIO_ENOTASK : CIO_ENOLOOP;
+    if (p->loop != t->fut.loop)
+        return CIO_EWRONGLOOP;
+    p->obj.refs++;
+    while (!p->exited) {
+        struct cio__waiter w;
+        cio__wlist_push(&p->waitq, &w, t);
+        if ((rc = cio__waiter_suspend(t, &w)) < 0)
+            break;
+    }
+    if (rc == 0 && returncode)
+        *returncode = p->returncode;
+    cio__process_unref(p);
+    return rc;
+}
+
+int cio_process_send_signal(cio_process_t *p, int sig)
+{
+    int rc = check(p);
+    if (rc < 0)
+        return rc;
+    if (sig <= 0 || sig >= 65)
+        return -EINVAL;
+    if (p->exited)
+        return -ESRCH;
+    return kill(p->pid, sig) < 0 ? -errno : 0;
+}
+int cio_process_terminate(cio_process_t *p) { return cio_process_send_signal(p, SIGTERM); }
+int cio_process_kill(cio_process_t *p) { return cio_process_send_signal(p, SIGKILL); }
+
+/* ------------------------------------------------------------ communicate */
+
+struct xfer {
+    cio_stream_t *s;
+    const void *in;
+    size_t inlen;
+    char *data;
+    ssize_t len;
+};
+
+static int feed_stdin(void *arg, void **result)
+{
+    struct xfer *x = arg;
+    int rc = 0;
+    if (x->inlen) {
+        rc = cio_stream_write(x->s, x->in, x->inlen);
+        if (rc == 0)
+            rc = cio_stream_drain(x->s);
+    }
+    cio_stream_close(x->s);
+    /* A child that does not read its input is not an error (asyncio). */
+    if (rc == -EPIPE || rc == -ECONNRESET || rc == CIO_ECLOSED)
+        rc = 0;
+    return rc;
+}
+
+static int read_pipe(void *arg, void **result)
+{
+    struct xfer *x = arg;
+    x->len = cio_stream_read_all(x->s, &x->data);
+    return x->len < 0 ? (int)x->len : 0;
+}
+
+int cio_process_communicate(cio_process_t *p, const void *input, size_t inlen, char **out, size_t *outlen,
+                            char **err, size_t *errlen)
+{
+    if (out)
+        *out = NULL;
+    if (err)
+        *err = NULL;
+    if (outlen)
+        *outlen = 0;
+    if (errlen)
+        *errlen = 0;
+    int rc = check(p);
+    if (rc < 0)
+        return rc;
+    if (!input && inlen)
+        return -EINVAL;
+    if (!cio__tls.task)
+        return cio__tls.running ? CIO_ENOTASK : CIO_ENOLOOP;
+    p->obj.refs++;
+    struct xfer x[3];
+    memset(x, 0, sizeof x);
+    cio_task_t *tasks[3] = {NULL, NULL, NULL};
+    x[0].in = input;
+    x[0].inlen = inlen;
+    for (int i = 0; i < 3; i++) {
+        if (!p->pipes[i])
+            continue;
+        if (i == 0 && p->pipes[0]->t.user_closed)
+            continue; /* stdin already closed by the caller */
+        x[i].s = p->pipes[i];
+        tasks[i] = cio_create_task(i == 0 ? feed_stdin : read_pipe, &x[i]);
+        if (!tasks[i]) {
+            rc = -ENOMEM;
+            break;
+        }
+    }
+    for (int i = 0; i < 3 && rc == 0; i++)
+        if (tasks[i])
+            rc = cio_await(tasks[i], NULL);
+    if (rc == 0)
+        rc = cio_process_wait(p, NULL);
+    for (int i = 0; i < 3; i++) {
+        if (!tasks[i])
+            continue;
+        if (!cio_future_done(tasks[i])) {
+            cio_task_cancel(tasks[i], NULL);
+            while (!cio_future_done(tasks[i]))
+                cio_await(tasks[i], NULL);
+        }
+        cio_unref(tasks[i]);
+    }
+    if (rc == 0) {
+        if (out) {
+            *out = x[1].data;
+            x[1].data = NULL;
+        }
+        if (outlen)
+            *outlen = x[1].len > 0 ? (size_t)x[1].len : 0;
+        if (err) {
+            *err = x[2].data;
+            x[2].data = NULL;
+        }
+        if (errlen)
+            *errlen = x[2].len > 0 ? (size_t)x[2].len : 0;
+    }
+    cio__free(x[1].data);
+    cio__free(x[2].data);
+    cio__process_unref(p);
+    return rc;
+}
