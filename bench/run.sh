@@ -4,18 +4,19 @@
 #
 #   W1 cio reps=3 switches=1000000 ns_per_switch=... rss_kb=... cpu_s=... cpu_pct=... bg_cpu_pct=...
 #
-# usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 ...]   (default: all ten)
+# usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 ...]   (default: all eleven)
 #   --peers   also run shared/peers/run.sh for the same workloads (one
 #             invocation, ONLY= and REPS passed on, and the ECHO_* knobs for
 #             W4; W7, W8 and W9, which the shared harness does not have, run
 #             our own Python versions in bench/peers/ as python-asyncio and
 #             python-uvloop, measured as ours are; W10 runs its client
 #             against the shared harness's W4 streams echo servers, see
-#             below), print their median lines and, per peer, a ratio line
-#             on the workload's main field:
+#             below; W11 runs our own Python and Go versions in bench/peers/
+#             as python-asyncio, python-uvloop and go-p1), print their median
+#             lines and, per peer, a ratio line on the workload's main field:
 #               W1 ratio cio/python-asyncio ns_per_switch cio=45.1 peer=5120 ratio=0.0088
-#             ratio = cio / peer; the main fields of W1-W3 and W5-W9 are
-#             times, so < 1 means cio is faster.  W4 and W10 print two ratio
+#             ratio = cio / peer; the main fields of W1-W3, W5-W9 and W11
+#             are times, so < 1 means cio is faster.  W4 and W10 print two ratio
 #             lines per peer, each ending in better=higher or better=lower:
 #               W4 ratio cio-streams/libuv-c rps cio=... peer=... ratio=... better=higher
 #               W4 ratio cio-streams/libuv-c srv_cpu_s_per_1k_rtt cio=... peer=... ratio=... better=lower
@@ -71,6 +72,18 @@
 #                   (the Go and libuv ones built into BUILD_DIR/bench/peers/).
 #                   rss_kb, cpu_s and cpu_pct of the W10 lines are not added
 #                   (they would mix client and server).
+#   W11 w11_spawn   W11_N (1000) children of /bin/true, at most W11_CONC (50)
+#                   at a time: a task per child holding a unit of a
+#                   cio_sem_t around cio_create_subprocess_exec +
+#                   cio_process_wait, all awaited by one cio_gather; every
+#                   child's returncode checked to be 0         main: total_s
+#                   (us_per_child and children_per_s are printed too).  With
+#                   --peers: bench/peers/w11_spawn.py (asyncio.Semaphore +
+#                   create_subprocess_exec + wait, one gather) as
+#                   python-asyncio and python-uvloop, and
+#                   bench/peers/w11_spawn.go (W11_CONC goroutines running
+#                   os/exec's Cmd.Run, built into BUILD_DIR/bench/peers/) as
+#                   go-p1 (GOMAXPROCS=1, as shared/peers' go-p1 rows)
 #
 # W8 is also set against W3 (the same sleepers without the timeout), per
 # task, on the first wave and on wave 2 (stacks and timer heap warm):
@@ -96,6 +109,7 @@
 #   ECHO_SECS=10 ECHO_CONNS=100 ECHO_MSG=64 WARMUP_SECS=1
 #                    W4, as shared/peers/run.sh (and passed on to it)
 #   W10_IDLE=10000 W10_ACTIVE=100 W10_SECS=3
+#   W11_N=1000 W11_CONC=50   (the W11 peers run with the same values)
 #   W3_N=100000      e.g. W3_N=1000000 for a million sleepers (the peers
 #                    stay at 100k: their W3 lines are then not comparable)
 #   W3_WAVES=2       waves of W3_N sleepers run one after the other in one
@@ -110,9 +124,10 @@
 # Raw lines per repetition go to bench/results/raw-<stamp>.txt.
 #
 # Needs GNU time (/usr/bin/time), and for W4 gcc and iproute2 (ss); --peers
-# also needs python3-uvloop, golang-go and libuv1-dev.  Missing packages are
-# installed with apt-get (as root).  W10 needs an open-file hard limit above
-# W10_IDLE + W10_ACTIVE (w10_idle raises the soft limit to it).
+# also needs python3-uvloop, golang-go and libuv1-dev (W11 alone: no
+# libuv).  Missing packages are installed with apt-get (as root).  W10 needs
+# an open-file hard limit above W10_IDLE + W10_ACTIVE (w10_idle raises the
+# soft limit to it).
 set -uo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -136,6 +151,8 @@ WARMUP_SECS=${WARMUP_SECS:-1}
 W10_IDLE=${W10_IDLE:-10000}
 W10_ACTIVE=${W10_ACTIVE:-100}
 W10_SECS=${W10_SECS:-3}
+W11_N=${W11_N:-1000}
+W11_CONC=${W11_CONC:-50}
 BUILD_DIR=${BUILD_DIR:-build-bench}
 NO_BUILD=${NO_BUILD:-0}
 QUIET_WAIT=${QUIET_WAIT:-20}
@@ -159,14 +176,14 @@ for a in "$@"; do
     case $a in
     --peers) PEERS=1 ;;
     -h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    W1 | W2 | W3 | W4 | W5 | W6 | W7 | W8 | W9 | W10) WS+=("$a") ;;
-    W0) die "$a: cio has no benchmark for it (bench/ has W1 .. W10)" ;;
-    *) die "unknown argument '$a' (usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10])" ;;
+    W1 | W2 | W3 | W4 | W5 | W6 | W7 | W8 | W9 | W10 | W11) WS+=("$a") ;;
+    W0) die "$a: cio has no benchmark for it (bench/ has W1 .. W11)" ;;
+    *) die "unknown argument '$a' (usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11])" ;;
     esac
 done
-[ ${#WS[@]} -eq 0 ] && WS=(W1 W2 W3 W4 W5 W6 W7 W8 W9 W10)
+[ ${#WS[@]} -eq 0 ] && WS=(W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11)
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || die "REPS must be a positive integer"
-for v in W1_N W2_N W3_N W5_N W6_N W7_N W8_N W9_N ECHO_SECS ECHO_CONNS ECHO_MSG W10_IDLE W10_ACTIVE W10_SECS; do
+for v in W1_N W2_N W3_N W5_N W6_N W7_N W8_N W9_N ECHO_SECS ECHO_CONNS ECHO_MSG W10_IDLE W10_ACTIVE W10_SECS W11_N W11_CONC; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer"
 done
 [[ $W3_WAVES =~ ^[1-9][0-9]*$ ]] || die "W3_WAVES must be a positive integer"
@@ -174,10 +191,11 @@ done
 [[ $WARMUP_SECS =~ ^[0-9]+$ ]] || die "WARMUP_SECS must be a non-negative integer"
 # The workloads the shared peers' harness has, and those whose peers are run
 # here (W7-W9: our own Python versions in bench/peers/; W10: our client
-# against the shared harness's W4 servers).
+# against the shared harness's W4 servers; W11: our own Python and Go
+# versions in bench/peers/).
 SHARED_WS=() LOCAL_WS=()
 for w in "${WS[@]}"; do
-    case $w in W7 | W8 | W9 | W10) LOCAL_WS+=("$w") ;; *) SHARED_WS+=("$w") ;; esac
+    case $w in W7 | W8 | W9 | W10 | W11) LOCAL_WS+=("$w") ;; *) SHARED_WS+=("$w") ;; esac
 done
 has_w() { [[ " ${WS[*]} " == *" $1 "* ]]; }
 if [ "$PEERS" = 1 ] && [ ${#SHARED_WS[@]} -gt 0 ]; then
@@ -217,6 +235,8 @@ if [ "$PEERS" = 1 ]; then
         command -v go >/dev/null || missing+=(golang-go)
         [ -f /usr/include/uv.h ] || missing+=(libuv1-dev)
         command -v ss >/dev/null || missing+=(iproute2)
+    elif has_w W11; then
+        command -v go >/dev/null || missing+=(golang-go)
     fi
     [ -x "$PY" ] || missing+=(python3)
     "$PY" -c 'import uvloop' 2>/dev/null || missing+=(python3-uvloop)
@@ -226,7 +246,7 @@ SUMPY=$PY
 [ -x "$SUMPY" ] || SUMPY=python3
 
 # ---------------------------------------------------------------------- build
-PROGS=(w1_switch w2_spawn w3_sleepers w4_echo w5_queue w6_timers w7_gather w8_wait_for w9_lock w10_idle)
+PROGS=(w1_switch w2_spawn w3_sleepers w4_echo w5_queue w6_timers w7_gather w8_wait_for w9_lock w10_idle w11_spawn)
 BENCH_TARGETS=("${PROGS[@]/#/bench_}")
 B=$BUILD/bench
 if [ "$NO_BUILD" != 1 ]; then
@@ -265,6 +285,13 @@ if [ "$PEERS" = 1 ] && has_w W10; then
         die "cannot build the libuv W4 server, see $LOG"
     go build -o "$B/peers/go_w4_echo" "$SHARED/peers/go/w4_echo.go" >>"$LOG" 2>&1 ||
         die "cannot build the Go W4 server, see $LOG"
+fi
+# W11's Go peer is ours (bench/peers/w11_spawn.go: one file, standard library
+# only, built as the shared harness builds its Go peers).
+if [ "$PEERS" = 1 ] && has_w W11; then
+    mkdir -p "$B/peers"
+    go build -o "$B/peers/go_w11_spawn" "$HERE/peers/w11_spawn.go" >>"$LOG" 2>&1 ||
+        die "cannot build the Go W11 peer, see $LOG"
 fi
 
 # ------------------------------------------------------------------ measuring
@@ -370,6 +397,32 @@ run_py_peers() {
     done
     for i in 0 1; do
         PEER_OUT+=$'\n'$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^$w ${peers[$i]} " "$RAW"))
+    done
+}
+
+# run_w11_peers TIMEOUT: W11's Python (asyncio and uvloop) and Go versions in
+# bench/peers/, REPS rounds over the three, measured as ours are (no
+# bytes_per_task: W11 measures time).  Appends the median lines to PEER_OUT.
+run_w11_peers() {
+    local to=$1 specs=() s peer cmd rep line
+    specs=(
+        "python-asyncio|$PY -B $HERE/peers/w11_spawn.py"
+        "python-uvloop|$PY -B $HERE/peers/w11_spawn.py --uvloop"
+        "go-p1|env GOMAXPROCS=1 $B/peers/go_w11_spawn"
+    )
+    note "W11: ${#specs[@]} peers x $REPS reps: w11_spawn.py / go_w11_spawn $W11_N $W11_CONC"
+    for rep in $(seq 1 "$REPS"); do
+        for s in "${specs[@]}"; do
+            IFS='|' read -r peer cmd <<<"$s"
+            read -ra argv <<<"$cmd"
+            quiet_gate
+            line=$(measure "$to" "${argv[@]}" "$W11_N" "$W11_CONC")
+            echo "W11 $peer rep=$rep $line" >>"$RAW"
+            echo "  W11 $peer rep=$rep $line" >&2
+        done
+    done
+    for s in "${specs[@]}"; do
+        PEER_OUT+=$'\n'$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^W11 ${s%%|*} " "$RAW"))
     done
 }
 
@@ -541,11 +594,11 @@ run_w10_peers() {
 
 {
     echo "# stamp=$STAMP kernel=$(uname -r) cpus=$(nproc) cpu=\"$(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)\" gcc=$(gcc -dumpfullversion 2>/dev/null)"
-    echo "# cio $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?') build=$BUILD REPS=$REPS W1_N=$W1_N W2_N=$W2_N W3_N=$W3_N W3_WAVES=$W3_WAVES W5_N=$W5_N W6_N=$W6_N W7_N=$W7_N W8_N=$W8_N W8_WAVES=$W8_WAVES W9_N=$W9_N ECHO_SECS=$ECHO_SECS ECHO_CONNS=$ECHO_CONNS ECHO_MSG=$ECHO_MSG WARMUP_SECS=$WARMUP_SECS W10_IDLE=$W10_IDLE W10_ACTIVE=$W10_ACTIVE W10_SECS=$W10_SECS"
+    echo "# cio $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?') build=$BUILD REPS=$REPS W1_N=$W1_N W2_N=$W2_N W3_N=$W3_N W3_WAVES=$W3_WAVES W5_N=$W5_N W6_N=$W6_N W7_N=$W7_N W8_N=$W8_N W8_WAVES=$W8_WAVES W9_N=$W9_N ECHO_SECS=$ECHO_SECS ECHO_CONNS=$ECHO_CONNS ECHO_MSG=$ECHO_MSG WARMUP_SECS=$WARMUP_SECS W10_IDLE=$W10_IDLE W10_ACTIVE=$W10_ACTIVE W10_SECS=$W10_SECS W11_N=$W11_N W11_CONC=$W11_CONC"
 } | tee "$RAW" >&2
 
 MAIN_W1=ns_per_switch MAIN_W2=ns_per_task MAIN_W3=overhead_ms MAIN_W5=ns_per_item MAIN_W6=total_s MAIN_W7=ns_per_task
-MAIN_W8=overhead_ms MAIN_W9=ns_per_acquire
+MAIN_W8=overhead_ms MAIN_W9=ns_per_acquire MAIN_W11=total_s
 # W4 and W10: two main fields each, with the direction that is better
 MAIN2_W4="rps:higher srv_cpu_s_per_1k_rtt:lower" MAIN2_W10="bytes_per_conn:lower rps:higher"
 # W8's reference: this invocation's W3 if it is the same shape, else runs of
@@ -571,6 +624,7 @@ for w in "${WS[@]}"; do
     W9) run_workload W9 $((60 + W9_N / 20000)) 0 "$B/w9_lock" "$W9_N" ;;
     W4) run_w4 ;;
     W10) run_w10 ;;
+    W11) run_workload W11 $((120 + W11_N / 20)) 0 "$B/w11_spawn" "$W11_N" "$W11_CONC" ;;
     esac
 done
 
@@ -598,6 +652,7 @@ if [ "$PEERS" = 1 ]; then
         W8) run_py_peers W8 $((120 + W8_N / 500)) "$W8_N" w8_wait_for.py ;;
         W9) run_py_peers W9 $((120 + W9_N / 5000)) "$W9_N" w9_lock.py 0 ;;
         W10) run_w10_peers ;;
+        W11) run_w11_peers $((120 + W11_N / 10)) ;;
         esac
     done
 fi

@@ -35,6 +35,8 @@ examples=(
     async_gen                 # seed 001: async for over an async generator, asend, aclose, ~0.5 s
     "echo_server --selftest"  # asyncio docs: streams echo server, two clients against it, ~0 s
     udp_echo                  # asyncio docs: UDP echo server and three clients (protocols), ~0 s
+    parallel_commands         # asyncio docs: 8 shell commands, 2 at a time (Semaphore), communicate, ~0.3 s
+    "graceful_shutdown --selftest"  # echo server stopped by its own SIGTERM (add_signal_handler), ~0 s
     curl_fetch_urls           # seed 002: 7 URLs of a local server by libcurl on cio's loop, ~2 s, then one by one ~6 s
 )
 
