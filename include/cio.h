@@ -1171,12 +1171,13 @@ typedef struct cio_process_opts_s {
 } cio_process_opts_t;
 
 /* From the loop's thread.  argv[0] is the program, looked up in PATH when
- * it has no '/'.  An exec failure is the call's error (-ENOENT, -EACCES,
+ * it has no '/' (the PATH of env when env is given, as asyncio).  opts may
+ * be NULL (everything inherited).  An exec failure is the call's error (-ENOENT, -EACCES,
  * -ENOEXEC), no child is left behind.  -EINVAL for an empty argv or a NULL
  * argv[0], -EBADF for a bad CIO_STDIO_FD, CIO_EINVALSTATE for
  * CIO_STDIO_STDOUT anywhere but stderr.  *out gets the process (cio_unref;
  * a child still running when its last reference goes is killed and reaped
- * by the loop). */
+ * by the loop; cio_run's shutdown waits for that). */
 CIO_EXTERN int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_t *opts,
                                           cio_process_t **out);
 /* /bin/sh -c cmd. */
@@ -1197,8 +1198,9 @@ CIO_EXTERN cio_stream_t *cio_process_stderr(cio_process_t *p);
 CIO_EXTERN int cio_process_wait(cio_process_t *p, int *returncode);
 /* From a task: send input (may be NULL) to stdin and close it, read stdout
  * and stderr to EOF at the same time, wait for the exit.  *out / *err (each
- * may be NULL; freed with cio_free, NUL-terminated) get what was read from a
- * pipe, or NULL when that stream is not a pipe.  0 or an error; a cancel
+ * may be NULL, as may the lengths; freed with cio_free, NUL-terminated) get
+ * what was read from a pipe, or NULL when that stream is not a pipe.  A
+ * child that does not read its input is not an error.  0 or an error; a cancel
  * stops the transfers and leaves the child running (kill and wait it, or
  * unref it). */
 CIO_EXTERN int cio_process_communicate(cio_process_t *p, const void *input, size_t inlen, char **out,

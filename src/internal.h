@@ -264,6 +264,7 @@ struct cio_loop_s {
     int nfds;                     /* slots in fds */
     char *scratch;                /* CIO__SCRATCH bytes for reads with no buffer yet */
     struct cio__sigstate *sig;    /* signal handlers (src/signal.c), NULL until the first */
+    size_t norphans;              /* children killed at their last unref, not reaped yet */
     /* tasks */
     struct cio__ctx sched_ctx;    /* the loop's own context */
     struct cio__cb *batch;        /* what remains of the batch being run */

@@ -68,8 +68,10 @@ static void exited(cio_process_t *p, int status)
     }
     while (cio__wlist_wake_first(&p->waitq))
         ;
-    if (p->orphan)
+    if (p->orphan) {
+        p->loop->norphans--;
         process_free(p);
+    }
 }
 
 static void pidfd_io(struct cio__io *io, uint32_t ev)
@@ -165,6 +167,57 @@ static int check_opts(const cio_process_opts_t *o)
 
 static const cio_process_opts_t no_opts;
 
+/* A source fd for the child's stdio must not be 0..2: an earlier
+ * redirection would overwrite it.  Returns fd, or a copy >= 3 in *tmp. */
+static int high_fd(int fd, int *tmp)
+{
+    if (fd >= 3)
+        return fd;
+    int d = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (d < 0)
+        return -errno;
+    *tmp = d;
+    return d;
+}
+
+/* execvp's search, in the PATH of env (the child's environment). */
+static int search_path(const char *prog, char *const *env, char **found)
+{
+    const char *path = "/bin:/usr/bin";
+    for (char *const *e = env; *e; e++)
+        if (strncmp(*e, "PATH=", 5) == 0) {
+            path = *e + 5;
+            break;
+        }
+    size_t plen = strlen(prog);
+    int rc = -ENOENT;
+    for (const char *d = path;; d++) {
+        const char *end = strchr(d, ':');
+        size_t dlen = end ? (size_t)(end - d) : strlen(d);
+        char *cand = cio__malloc(dlen + plen + 2);
+        if (!cand)
+            return -ENOMEM;
+        if (dlen) {
+            memcpy(cand, d, dlen);
+            cand[dlen] = '/';
+            memcpy(cand + dlen + 1, prog, plen + 1);
+        } else {
+            memcpy(cand, prog, plen + 1); /* an empty entry: the current directory */
+        }
+        if (access(cand, X_OK) == 0) {
+            *found = cand;
+            return 0;
+        }
+        if (errno == EACCES)
+            rc = -EACCES;
+        cio__free(cand);
+        if (!end)
+            break;
+        d = end;
+    }
+    return rc;
+}
+
 int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_t *opts, cio_process_t **out)
 {
     if (!out)
@@ -181,7 +234,8 @@ int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_
         return rc;
     int modes[3] = {o->stdin_mode, o->stdout_mode, o->stderr_mode};
     int ufds[3] = {o->stdin_fd, o->stdout_fd, o->stderr_fd};
-    int parent[3] = {-1, -1, -1}, child[3] = {-1, -1, -1}, devnull = -1;
+    int parent[3] = {-1, -1, -1}, child[3] = {-1, -1, -1}, devnull = -1, tmp[3] = {-1, -1, -1};
+    char *found = NULL;
     cio_process_t *p = cio__calloc(sizeof *p);
     if (!p)
         return -ENOMEM;
@@ -200,7 +254,8 @@ int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_
             }
             parent[i] = i == 0 ? pp[1] : pp[0];
             child[i] = i == 0 ? pp[0] : pp[1];
-            rc = -posix_spawn_file_actions_adddup2(&fa, child[i], i);
+            int src = high_fd(child[i], &tmp[i]);
+            rc = src < 0 ? src : -posix_spawn_file_actions_adddup2(&fa, src, i);
             if (i == 0)
                 ignore_sigpipe();
             break;
@@ -210,14 +265,24 @@ int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_
                 rc = -errno;
                 break;
             }
+            if (devnull < 3) {
+                int d = fcntl(devnull, F_DUPFD_CLOEXEC, 3);
+                close(devnull);
+                if ((devnull = d) < 0) {
+                    rc = -errno;
+                    break;
+                }
+            }
             rc = -posix_spawn_file_actions_adddup2(&fa, devnull, i);
             break;
         case CIO_STDIO_STDOUT:
             rc = -posix_spawn_file_actions_adddup2(&fa, 1, 2);
             break;
-        case CIO_STDIO_FD:
-            rc = -posix_spawn_file_actions_adddup2(&fa, ufds[i], i);
+        case CIO_STDIO_FD: {
+            int src = high_fd(ufds[i], &tmp[i]);
+            rc = src < 0 ? src : -posix_spawn_file_actions_adddup2(&fa, src, i);
             break;
+        }
         default:
             break;
         }
@@ -241,8 +306,12 @@ int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_
     if (rc == 0)
         rc = -posix_spawnattr_setflags(&at, flags);
     pid_t pid = -1;
+    if (rc == 0 && o->env && !strchr(argv[0], '/'))
+        rc = search_path(argv[0], o->env, &found); /* the child's PATH, as asyncio */
     if (rc == 0)
-        rc = -posix_spawnp(&pid, argv[0], &fa, &at, (char *const *)argv, o->env ? o->env : environ);
+        rc = found ? -posix_spawn(&pid, found, &fa, &at, (char *const *)argv, o->env)
+                   : -posix_spawnp(&pid, argv[0], &fa, &at, (char *const *)argv, o->env ? o->env : environ);
+    cio__free(found);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
     for (int i = 0; i < 3; i++)
@@ -250,6 +319,9 @@ int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_
             close(child[i]);
     if (devnull >= 0)
         close(devnull);
+    for (int i = 0; i < 3; i++)
+        if (tmp[i] >= 0)
+            close(tmp[i]);
     if (rc < 0)
         goto fail;
     p->obj.magic = CIO__MAGIC_PROCESS;
@@ -315,6 +387,7 @@ int cio__process_unref(cio_process_t *p)
          * the loop reaps it and then frees the object. */
         kill(p->pid, SIGKILL);
         p->orphan = 1;
+        p->loop->norphans++;
         p->obj.refs = 0;
         for (int i = 0; i < 3; i++)
             if (p->pipes[i]) {

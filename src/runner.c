@@ -150,6 +150,14 @@ int cio_runner_close(cio_runner_t *r)
     if (cio__tls.running)
         return CIO_ELOOPRUNNING;
     cancel_all_tasks(r->loop);
+    if (r->loop->norphans) { /* children killed at their last unref: reap them */
+        r->loop->running = 1;
+        cio__tls.running = r->loop;
+        while (r->loop->norphans)
+            cio__loop_run_once(r->loop);
+        r->loop->running = 0;
+        cio__tls.running = NULL;
+    }
     if (r->loop->gens) { /* asyncio's shutdown_asyncgens */
         cio__gen_close_all(r->loop);
         run_until_no_tasks(r->loop);

@@ -33,6 +33,9 @@ struct cio__sigstate {
     struct sigent ent[NSIGS];
     uint8_t queued[NSIGS];
     uint8_t runner_sigint; /* SIGINT is the Runner's, not the user's */
+    uint8_t runner_hidden; /* the Runner's SIGINT, replaced by the user's for now */
+    cio_callback_fn *runner_fn;
+    void *runner_arg;
 };
 
 static atomic_int sig_fd[NSIGS];           /* owner's pipe write end + 1, 0: none */
@@ -162,18 +165,33 @@ static int install(cio_loop_t *loop, int sig, cio_callback_fn *fn, void *arg, in
         sigaddset(&set, sig);
         pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     }
-    st->fn[sig] = fn;
-    st->arg[sig] = arg;
     if (sig == SIGINT) {
+        if (runner) {
+            st->runner_fn = fn;
+            st->runner_arg = arg;
+        } else if (st->runner_sigint) {
+            st->runner_hidden = 1; /* back when the user's is removed */
+        }
         st->runner_sigint = (uint8_t)runner;
         atomic_store(&sigint_runner, runner);
     }
+    st->fn[sig] = fn;
+    st->arg[sig] = arg;
     return 0;
 }
 
 static void uninstall(cio_loop_t *loop, int sig)
 {
     struct cio__sigstate *st = loop->sig;
+    if (sig == SIGINT && st->runner_hidden && !st->runner_sigint) {
+        /* The user's SIGINT handler goes: the Runner's comes back. */
+        st->runner_hidden = 0;
+        st->fn[sig] = st->runner_fn;
+        st->arg[sig] = st->runner_arg;
+        st->runner_sigint = 1;
+        atomic_store(&sigint_runner, 1);
+        return;
+    }
     st->fn[sig] = NULL;
     st->arg[sig] = NULL;
     if (sig_owner[sig] == loop) {
@@ -183,6 +201,7 @@ static void uninstall(cio_loop_t *loop, int sig)
     }
     if (sig == SIGINT) {
         st->runner_sigint = 0;
+        st->runner_hidden = 0;
         atomic_store(&sigint_runner, 0);
     }
 }
@@ -220,6 +239,7 @@ void cio__signal_loop_close(cio_loop_t *loop)
     if (!st)
         return;
     pthread_mutex_lock(&sig_lock);
+    st->runner_hidden = 0;
     for (int s = 1; s < NSIGS; s++)
         if (st->fn[s] || sig_owner[s] == loop)
             uninstall(loop, s);
@@ -252,7 +272,10 @@ int cio__signal_runner_begin(cio_loop_t *loop, cio_callback_fn *fn, void *arg)
 void cio__signal_runner_end(cio_loop_t *loop)
 {
     pthread_mutex_lock(&sig_lock);
-    if (loop->sig && loop->sig->runner_sigint && sig_owner[SIGINT] == loop)
+    struct cio__sigstate *st = loop->sig;
+    if (st && st->runner_sigint && sig_owner[SIGINT] == loop)
         uninstall(loop, SIGINT);
+    else if (st)
+        st->runner_hidden = 0; /* the user's handler stays */
     pthread_mutex_unlock(&sig_lock);
 }
