@@ -13,6 +13,7 @@
 #define CIO_H
 
 #include <netdb.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -67,7 +68,8 @@ CIO_EXTERN const char *cio_version(void);
     X(DNSAGAIN, 4022, "temporary failure in name resolution")                          \
     X(DNSFAIL, 4023, "non-recoverable failure in name resolution")                     \
     X(TLS, 4024, "TLS failure (handshake or protocol; see cio_tls_last_error)")        \
-    X(TLSVERIFY, 4025, "TLS peer certificate verification failed")
+    X(TLSVERIFY, 4025, "TLS peer certificate verification failed")                    \
+    X(WRONGTHREAD, 4026, "non-thread-safe call from a thread that does not run the loop")
 
 enum {
 #define CIO__ERR_ENUM(name, num, text) CIO_E##name = -(num),
@@ -193,10 +195,46 @@ CIO_EXTERN void cio_loop_default_exception_handler(cio_loop_t *loop, const cio_e
 /* Call the loop's handler (or the default) with ctx. */
 CIO_EXTERN int cio_loop_call_exception_handler(cio_loop_t *loop, const cio_exc_context_t *ctx);
 
-/* Debug mode flag (the checks it enables grow over time). CIO_DEBUG=1 in the
- * environment sets it for new loops. */
+/* Debug mode (asyncio's): set by this call, by the Runner's debug option, or
+ * for new loops by CIO_DEBUG=1 in the environment.  It turns on:
+ *   - slow callbacks: a callback or task step that holds the loop longer than
+ *     the slow-callback duration (default 0.1 s) is logged (WARNING) with the
+ *     task's name and creation site;
+ *   - creation sites: each task remembers file:line (through the macros
+ *     below) and, where glibc's backtrace() is available, its creator's
+ *     stack, shown in the reports and by cio_loop_print_tasks;
+ *   - thread checks: cio_call_soon/later/at, task creation, future
+ *     completion and task cancel called from a thread that is not running
+ *     the loop return CIO_EWRONGTHREAD and log an ERROR;
+ *   - a task's step is timed on its own (no direct hand-over between tasks).
+ * Independent of debug mode, an error never retrieved from a future or task
+ * is reported to the exception handler when it is freed. */
 CIO_EXTERN int cio_loop_set_debug(cio_loop_t *loop, int enabled);
 CIO_EXTERN int cio_loop_get_debug(cio_loop_t *loop);
+/* Seconds (> 0) after which debug mode logs a callback as slow. */
+CIO_EXTERN int cio_loop_set_slow_callback_duration(cio_loop_t *loop, double seconds);
+CIO_EXTERN double cio_loop_get_slow_callback_duration(cio_loop_t *loop);
+
+/* Logging: the library's messages (debug-mode reports and the default
+ * exception handler) go to one process-wide handler, by default a line on
+ * stderr for WARNING and above. */
+enum { CIO_LOG_DEBUG = 10, CIO_LOG_INFO = 20, CIO_LOG_WARNING = 30, CIO_LOG_ERROR = 40 };
+typedef void cio_log_fn(int level, const char *message, void *ud);
+/* NULL restores the default.  Thread-safe. */
+CIO_EXTERN void cio_set_log_handler(cio_log_fn *fn, void *ud);
+/* Messages below this level are dropped (default CIO_LOG_WARNING). */
+CIO_EXTERN void cio_set_log_level(int level);
+CIO_EXTERN void cio_log(int level, const char *fmt, ...)
+#ifdef __GNUC__
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Write every not-done task of loop to f (NULL: the log at INFO): name, state
+ * (created, running, suspended and on what), and in debug mode its creation
+ * site.  Returns how many tasks there are.  asyncio's Task.print_stack,
+ * for all tasks at once. */
+CIO_EXTERN int cio_loop_print_tasks(cio_loop_t *loop, FILE *f);
 /* Default stack size of the loop's tasks, rounded up to pages; at least
  * 16 KiB.  Default 64 KiB. */
 CIO_EXTERN int cio_loop_set_stack_size(cio_loop_t *loop, size_t size);
@@ -270,6 +308,19 @@ CIO_EXTERN int cio_loop_create_task(cio_loop_t *loop, cio_coro_fn *fn, void *arg
 /* The same on the running loop; NULL on failure (no loop, no memory). */
 CIO_EXTERN cio_task_t *cio_create_task(cio_coro_fn *fn, void *arg);
 CIO_EXTERN cio_task_t *cio_create_task_named(cio_coro_fn *fn, void *arg, const char *name);
+/* The same with the creation site, which debug mode records; the macros
+ * below pass __FILE__ and __LINE__ (define CIO_NO_SITE_MACROS to call the
+ * plain functions). */
+CIO_EXTERN int cio_loop_create_task_at(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio_task_opts_t *opts,
+                                       cio_task_t **out, const char *file, int line);
+CIO_EXTERN cio_task_t *cio_create_task_named_at(cio_coro_fn *fn, void *arg, const char *name, const char *file,
+                                               int line);
+#ifndef CIO_NO_SITE_MACROS
+#define cio_loop_create_task(loop, fn, arg, opts, out) \
+    cio_loop_create_task_at((loop), (fn), (arg), (opts), (out), __FILE__, __LINE__)
+#define cio_create_task(fn, arg) cio_create_task_named_at((fn), (arg), NULL, __FILE__, __LINE__)
+#define cio_create_task_named(fn, arg, name) cio_create_task_named_at((fn), (arg), (name), __FILE__, __LINE__)
+#endif
 
 /* Request cancellation (asyncio Task.cancel): 0 if the task is done, else 1,
  * on every call, counting one more cancel request.  The awaited future is

@@ -156,6 +156,9 @@ int cio_future_set_result(cio_future_t *f, void *value)
         return -EINVAL;
     if (f->state != CIO__PENDING)
         return CIO_EINVALSTATE;
+    int rc = cio__debug_thread_check(f->loop, "cio_future_set_result");
+    if (rc < 0)
+        return rc;
     cio__future_complete(f, CIO__RESULT, 0, value, NULL);
     return 0;
 }
@@ -166,7 +169,9 @@ int cio_future_set_exception(cio_future_t *f, int err, const char *msg)
         return -EINVAL;
     if (f->state != CIO__PENDING)
         return CIO_EINVALSTATE;
-    int rc;
+    int rc = cio__debug_thread_check(f->loop, "cio_future_set_exception");
+    if (rc < 0)
+        return rc;
     char *m = dup_msg(msg, &rc);
     if (rc < 0)
         return rc;

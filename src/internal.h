@@ -248,6 +248,7 @@ struct cio_loop_s {
     int running;
     int closed;
     int debug;
+    int64_t slow_ns;              /* debug mode: a callback longer than this is logged */
     /* threadsafe entry: call_soon_threadsafe, executor completions */
     pthread_mutex_t ts_lock;
     struct cio__queue ts_queue;
@@ -371,6 +372,7 @@ struct cio__task {
     struct cio__stack *stack;     /* NULL until the first step */
     char *name;                   /* NULL: "Task-<id>" made on demand */
     char *fail_msg;               /* from cio_fail() */
+    struct cio__tdbg *dbg;        /* debug mode: creation site, else NULL */
     struct cio__wait *wait;       /* while suspended in a cancellable wait */
     struct cio__task *all_prev, *all_next;
     uint32_t id;
@@ -512,6 +514,25 @@ int cio__process_unref(cio_process_t *p);
  * default: 1 if installed (fn(arg) runs on the first SIGINT), 0 if not. */
 int cio__signal_runner_begin(cio_loop_t *loop, cio_callback_fn *fn, void *arg);
 void cio__signal_runner_end(cio_loop_t *loop);
+
+/* ------------------------------------------------------------ debug mode */
+struct cio__tdbg {
+    const char *file; /* creation site (a string literal), or NULL */
+    int line;
+    int nframes;
+    void *frames[14]; /* the creator's stack, where backtrace() exists */
+};
+struct cio__tdbg *cio__debug_site(const char *file, int line); /* NULL: -ENOMEM */
+struct cio__task *cio__cb_task(struct cio__cb *cb);           /* a task step's task, or NULL */
+void cio__debug_run_cb(cio_loop_t *loop, struct cio__cb *cb); /* run it, log it if slow */
+int cio__debug_wrong_thread(cio_loop_t *loop, const char *what);
+/* Debug mode: a non-thread-safe call from a thread not running the loop. */
+static inline int cio__debug_thread_check(cio_loop_t *loop, const char *what)
+{
+    if (__builtin_expect(loop->debug, 0) && loop->running && cio__tls.running != loop)
+        return cio__debug_wrong_thread(loop, what);
+    return 0;
+}
 
 /* ------------------------------------------------------------- executor */
 void cio__executor_shutdown(cio_loop_t *loop);

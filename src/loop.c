@@ -121,6 +121,7 @@ int cio_loop_new(cio_loop_t **out)
     cio__pool_init(&loop->handle_pool, sizeof(struct cio_handle_s));
     const char *dbg = getenv("CIO_DEBUG");
     loop->debug = dbg && *dbg && strcmp(dbg, "0") != 0;
+    loop->slow_ns = 100000000; /* asyncio's slow_callback_duration, 0.1 s */
     if ((rc = pthread_mutex_init(&loop->ts_lock, NULL)) != 0) {
         rc = -rc;
         goto fail_mutex;
@@ -250,6 +251,20 @@ int cio_loop_set_debug(cio_loop_t *loop, int enabled)
     return 0;
 }
 
+int cio_loop_set_slow_callback_duration(cio_loop_t *loop, double seconds)
+{
+    int64_t ns;
+    if (cio__loop_check(loop) || !(seconds > 0) || cio__double_to_ns(seconds, &ns) < 0)
+        return -EINVAL;
+    loop->slow_ns = ns;
+    return 0;
+}
+
+double cio_loop_get_slow_callback_duration(cio_loop_t *loop)
+{
+    return cio__loop_check(loop) ? -1.0 : (double)loop->slow_ns / 1e9;
+}
+
 int cio_loop_get_debug(cio_loop_t *loop)
 {
     return cio__loop_check(loop) ? -EINVAL : loop->debug;
@@ -325,6 +340,13 @@ static void phase_run_ready(cio_loop_t *loop)
     struct cio__cb *cb;
     loop->batch = loop->ready.head;
     cio__queue_init(&loop->ready);
+    if (__builtin_expect(loop->debug, 0)) {
+        while ((cb = loop->batch)) {
+            loop->batch = cb->next;
+            cio__debug_run_cb(loop, cb);
+        }
+        return;
+    }
     while ((cb = loop->batch)) {
         loop->batch = cb->next;
         cb->run(cb);
@@ -481,6 +503,9 @@ int cio_call_soon(cio_loop_t *loop, cio_callback_fn *fn, void *arg, cio_handle_t
         return -EINVAL;
     if (loop->closed)
         return CIO_ELOOPCLOSED;
+    int rc = cio__debug_thread_check(loop, "cio_call_soon");
+    if (rc < 0)
+        return rc;
     cio_handle_t *h = handle_new(loop, fn, arg, true);
     if (!h)
         return -ENOMEM;
@@ -493,6 +518,9 @@ static int call_at_ns(cio_loop_t *loop, int64_t when, cio_callback_fn *fn, void 
 {
     if (loop->closed)
         return CIO_ELOOPCLOSED;
+    int rc = cio__debug_thread_check(loop, "cio_call_later/cio_call_at");
+    if (rc < 0)
+        return rc;
     if (cio__heap_reserve(&loop->timers, 1) < 0)
         return -ENOMEM;
     cio_handle_t *h = handle_new(loop, fn, arg, true);
@@ -646,7 +674,11 @@ void cio_loop_default_exception_handler(cio_loop_t *loop, const cio_exc_context_
         n += snprintf(buf + n, sizeof buf - (size_t)n, ": %s", ctx->error_message);
     if (ctx->future && n < (int)sizeof buf)
         n += snprintf(buf + n, sizeof buf - (size_t)n, " [%s]", cio__task_name(ctx->future));
-    fprintf(stderr, "%s\n", buf);
+    if (ctx->future && ctx->future->kind == CIO__KIND_TASK && cio__task_of(ctx->future)->dbg &&
+        cio__task_of(ctx->future)->dbg->file && n < (int)sizeof buf)
+        n += snprintf(buf + n, sizeof buf - (size_t)n, " created at %s:%d", cio__task_of(ctx->future)->dbg->file,
+                      cio__task_of(ctx->future)->dbg->line);
+    cio_log(CIO_LOG_ERROR, "%s", buf + 5); /* without the "cio: " the log adds */
 }
 
 int cio_loop_call_exception_handler(cio_loop_t *loop, const cio_exc_context_t *ctx)

@@ -30,6 +30,7 @@ void cio__task_free_parts(cio_future_t *f)
     struct cio__task *t = cio__task_of(f);
     cio__free(t->name);
     cio__free(t->fail_msg);
+    cio__free(t->dbg);
 }
 
 static int task_check(cio_task_t *f)
@@ -75,12 +76,21 @@ static void eager_step(struct cio__task *t)
 int cio_loop_create_task(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio_task_opts_t *opts,
                          cio_task_t **out)
 {
+    return cio_loop_create_task_at(loop, fn, arg, opts, out, NULL, 0);
+}
+
+int cio_loop_create_task_at(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio_task_opts_t *opts,
+                            cio_task_t **out, const char *file, int line)
+{
     if (out)
         *out = NULL;
     if (cio__loop_check(loop) || !fn)
         return -EINVAL;
     if (loop->closed)
         return CIO_ELOOPCLOSED;
+    int rc = cio__debug_thread_check(loop, "cio_loop_create_task");
+    if (rc < 0)
+        return rc;
     size_t ss = opts ? opts->stack_size : 0;
     if (ss && (ss < 16 * 1024 || ss > ((size_t)1 << 30)))
         return -EINVAL;
@@ -106,6 +116,13 @@ int cio_loop_create_task(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio
     t->wake_rc = 0;
     t->wait = NULL;
     t->fail_msg = NULL;
+    t->dbg = NULL;
+    if (loop->debug && !(t->dbg = cio__debug_site(file, line))) {
+        cio__free(t->name);
+        cio__pool_put(&loop->task_pool, t);
+        loop->nobjs--;
+        return -ENOMEM;
+    }
     t->all_prev = NULL;
     t->all_next = loop->all_head;
     if (loop->all_head)
@@ -130,11 +147,21 @@ cio_task_t *cio_create_task(cio_coro_fn *fn, void *arg)
 
 cio_task_t *cio_create_task_named(cio_coro_fn *fn, void *arg, const char *name)
 {
+    return cio_create_task_named_at(fn, arg, name, NULL, 0);
+}
+
+cio_task_t *cio_create_task_named_at(cio_coro_fn *fn, void *arg, const char *name, const char *file, int line)
+{
     cio_task_t *t = NULL;
     cio_task_opts_t o = {.name = name};
     if (cio__tls.running)
-        cio_loop_create_task(cio__tls.running, fn, arg, &o, &t);
+        cio_loop_create_task_at(cio__tls.running, fn, arg, &o, &t, file, line);
     return t;
+}
+
+struct cio__task *cio__cb_task(struct cio__cb *cb)
+{
+    return cb->run == task_step ? cio__container_of(cb, struct cio__task, step) : NULL;
 }
 
 /* Record the outcome: the task leaves the pending set and its future
@@ -246,7 +273,7 @@ static inline __attribute__((always_inline)) int task_suspend(struct cio__task *
     } else {
         cio_loop_t *loop = t->fut.loop;
         struct cio__cb *n = loop->batch;
-        if (n && n->run == task_step) {
+        if (n && n->run == task_step && !loop->debug) {
             struct cio__task *nt = cio__container_of(n, struct cio__task, step);
             if (nt->fut.tflags & CIO__T_STARTED) {
                 /* The next entry of the batch is a suspended task: switch to
@@ -283,6 +310,9 @@ int cio_task_cancel(cio_task_t *f, const char *msg)
         return -EINVAL;
     if (f->state != CIO__PENDING)
         return 0;
+    int rc = cio__debug_thread_check(f->loop, "cio_task_cancel");
+    if (rc < 0)
+        return rc;
     struct cio__task *t = cio__task_of(f);
     if (msg) {
         char *m = cio__strdup(msg);

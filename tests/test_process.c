@@ -1472,12 +1472,31 @@ static int m_child_starts_clean(void *arg, void **result)
     sigaction(SIGPIPE, &ign, &oldpipe);
     REQ(pipe(leak) == 0); /* no O_CLOEXEC: an exec would keep them */
     char cmd[256];
-    snprintf(cmd, sizeof cmd,
-             "grep -E '^(SigBlk|SigIgn):' /proc/$$/status;"
-             "for f in %d %d; do [ -e /proc/$$/fd/$f ] && echo open $f || echo closed; done",
+    /* The signal state of the spawned process itself: exec, not a child of
+     * the shell (a shell blocks every signal around its own forks, so a
+     * grep it forks could see that transient mask in /proc/$$/status). */
+    CHECK_RC(sh_capture("exec grep -E '^(SigBlk|SigIgn):' /proc/self/status", NULL, &outb, &outlen, &code), 0);
+    REQ(outb);
+    char *sigs = outb;
+    outb = NULL;
+    snprintf(cmd, sizeof cmd, "for f in %d %d; do [ -e /proc/$$/fd/$f ] && echo open $f || echo closed; done",
              leak[0], leak[1]);
     CHECK_RC(sh_capture(cmd, NULL, &outb, &outlen, &code), 0);
-    REQ(outb);
+    if (!outb) {
+        cio_free(sigs);
+        REQ(outb);
+    }
+    size_t sl = strlen(sigs), ol = strlen(outb);
+    char *both = malloc(sl + ol + 1);
+    if (both) {
+        memcpy(both, sigs, sl);
+        memcpy(both + sl, outb, ol + 1);
+    }
+    cio_free(sigs);
+    cio_free(outb);
+    outb = NULL;
+    REQ(both);
+    outb = both;
     unsigned long long blk = ~0ull, ignm = ~0ull;
     const char *s = strstr(outb, "SigBlk:");
     CHECK(s && sscanf(s, "SigBlk: %llx", &blk) == 1);
@@ -1489,8 +1508,7 @@ static int m_child_starts_clean(void *arg, void **result)
     if (!s)
         FAILF("fds of this process open in the child: %s", outb);
 out:
-    if (outb)
-        cio_free(outb);
+    free(outb); /* malloc'd above */
     if (leak[0] >= 0)
         close(leak[0]);
     if (leak[1] >= 0)

@@ -1,0 +1,144 @@
+/* Debug mode and logging: the process-wide log handler, creation sites of
+ * tasks, slow-callback reports, the wrong-thread check, and a dump of a
+ * loop's tasks. */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#if defined(__GLIBC__)
+#include <execinfo.h>
+#define CIO__HAVE_BACKTRACE 1
+#endif
+
+/* ------------------------------------------------------------------ log */
+
+static cio_log_fn *_Atomic log_fn;
+static void *_Atomic log_ud;
+static atomic_int log_level = CIO_LOG_WARNING;
+
+void cio_set_log_handler(cio_log_fn *fn, void *ud)
+{
+    atomic_store(&log_ud, ud);
+    atomic_store(&log_fn, fn);
+}
+
+void cio_set_log_level(int level)
+{
+    atomic_store(&log_level, level);
+}
+
+static const char *level_name(int level)
+{
+    return level >= CIO_LOG_ERROR ? "ERROR" : level >= CIO_LOG_WARNING ? "WARNING" : level >= CIO_LOG_INFO ? "INFO" : "DEBUG";
+}
+
+void cio_log(int level, const char *fmt, ...)
+{
+    if (level < atomic_load(&log_level) || !fmt)
+        return;
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    cio_log_fn *fn = atomic_load(&log_fn);
+    if (fn)
+        fn(level, buf, atomic_load(&log_ud));
+    else
+        fprintf(stderr, "cio: %s: %s\n", level_name(level), buf);
+}
+
+/* ------------------------------------------------------ creation sites */
+
+struct cio__tdbg *cio__debug_site(const char *file, int line)
+{
+    struct cio__tdbg *d = cio__calloc(sizeof *d);
+    if (!d)
+        return NULL;
+    d->file = file;
+    d->line = line;
+#ifdef CIO__HAVE_BACKTRACE
+    d->nframes = backtrace(d->frames, (int)(sizeof d->frames / sizeof d->frames[0]));
+#endif
+    return d;
+}
+
+static void describe_task(struct cio__task *t, char *buf, size_t cap)
+{
+    int n = snprintf(buf, cap, "Task '%s'", cio__task_name(&t->fut));
+    if (t->dbg && t->dbg->file && n >= 0 && (size_t)n < cap)
+        snprintf(buf + n, cap - (size_t)n, " created at %s:%d", t->dbg->file, t->dbg->line);
+}
+
+/* --------------------------------------------------------- slow callbacks */
+
+void cio__debug_run_cb(cio_loop_t *loop, struct cio__cb *cb)
+{
+    struct cio__task *t = cio__cb_task(cb);
+    char what[256];
+    if (t) {
+        describe_task(t, what, sizeof what); /* before: the step may free it */
+    } else {
+        snprintf(what, sizeof what, "callback %p", (void *)cb);
+    }
+    int64_t t0 = cio__now_ns();
+    cb->run(cb);
+    int64_t dt = cio__now_ns() - t0;
+    if (dt >= loop->slow_ns)
+        cio_log(CIO_LOG_WARNING, "Executing %s took %.3f seconds", what, (double)dt / 1e9);
+}
+
+int cio__debug_wrong_thread(cio_loop_t *loop, const char *what)
+{
+    (void)loop;
+    cio_log(CIO_LOG_ERROR,
+            "%s: non-thread-safe operation invoked on an event loop other than the current one "
+            "(use cio_call_soon_threadsafe)",
+            what);
+    return CIO_EWRONGTHREAD;
+}
+
+/* ------------------------------------------------------------ task dump */
+
+static const char *task_state(cio_loop_t *loop, struct cio__task *t)
+{
+    if (cio__tls.task == t)
+        return "running";
+    if (!(t->fut.tflags & CIO__T_STARTED))
+        return "created, not started";
+    if (t->wait)
+        return "suspended (waiting)";
+    (void)loop;
+    return "suspended (scheduled)";
+}
+
+int cio_loop_print_tasks(cio_loop_t *loop, FILE *f)
+{
+    if (cio__loop_check(loop))
+        return -EINVAL;
+    int n = 0;
+    for (struct cio__task *t = loop->all_head; t; t = t->all_next) {
+        char what[256];
+        describe_task(t, what, sizeof what);
+        n++;
+        if (f)
+            fprintf(f, "%s: %s, %d cancel request(s)\n", what, task_state(loop, t), t->num_cancels);
+        else
+            cio_log(CIO_LOG_INFO, "%s: %s, %d cancel request(s)", what, task_state(loop, t), t->num_cancels);
+#ifdef CIO__HAVE_BACKTRACE
+        if (f && t->dbg && t->dbg->nframes > 1) {
+            char **sym = backtrace_symbols(t->dbg->frames + 1, t->dbg->nframes - 1);
+            if (sym) {
+                fprintf(f, "  created from:\n");
+                for (int i = 0; i < t->dbg->nframes - 1; i++)
+                    fprintf(f, "    %s\n", sym[i]);
+                free(sym);
+            }
+        }
+#endif
+    }
+    return n;
+}
