@@ -134,6 +134,9 @@ struct cio__stack {
     struct cio__stack *ret_stack;
     struct cio__timeout *scopes; /* the task's entered timeout scopes, innermost first */
     struct cio_gen_s *gen;       /* a generator's stack: the generator */
+#if defined(CIO_VALGRIND)
+    unsigned vg_id;              /* its valgrind stack registration */
+#endif
 };
 struct cio__timeout;
 

@@ -25,6 +25,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#if defined(CIO_VALGRIND)
+#include <valgrind/valgrind.h>
+#endif
 
 struct cio__slab {
     struct cio__slab *next;
@@ -98,6 +101,11 @@ static struct cio__stack *carve(char *region, size_t stride, bool want_guard, bo
     s->ret_stack = NULL;
     s->scopes = NULL;
     s->gen = NULL;
+#if defined(CIO_VALGRIND)
+    /* Tell valgrind this is a stack, so switching to it is not taken for a
+     * huge stack-pointer move (client requests are no-ops outside valgrind). */
+    s->vg_id = VALGRIND_STACK_REGISTER(lo, (char *)s);
+#endif
     return s;
 }
 
@@ -164,6 +172,9 @@ void cio__stack_put(struct cio__stack_pool *p, struct cio__stack *s)
         return;
     }
     size_t ps = page_size();
+#if defined(CIO_VALGRIND)
+    VALGRIND_STACK_DEREGISTER(s->vg_id);
+#endif
     munmap(s->lo - ps, s->size + ps);
 }
 
@@ -179,6 +190,9 @@ void cio__stack_pool_destroy(struct cio__stack_pool *p)
                 (struct cio__stack *)(((uintptr_t)(region + sl->stride) - sizeof(struct cio__stack)) & ~(uintptr_t)63);
             if (s->guarded)
                 give_guard();
+#if defined(CIO_VALGRIND)
+            VALGRIND_STACK_DEREGISTER(s->vg_id);
+#endif
         }
         munmap(sl->base, sl->stride * sl->n);
         cio__free(sl);
