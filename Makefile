@@ -6,7 +6,7 @@ BUILD ?= build
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps configure build demo test bench install clean
+.PHONY: all deps configure build demo test bench install clean dist
 
 all: build
 
@@ -38,6 +38,10 @@ test: build
 
 bench: deps
 	bash bench/run.sh
+
+# The single-file distribution: dist/cio.c and dist/cio.h.
+dist:
+	python3 scripts/amalgamate.py dist
 
 install: build
 	cmake --install $(BUILD)

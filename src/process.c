@@ -37,7 +37,7 @@ struct cio_process_s {
 };
 
 
-static int check(cio_process_t *p)
+static int proc_check(cio_process_t *p)
 {
     if (!p || p->obj.magic != CIO__MAGIC_PROCESS || !p->obj.refs)
         return -EINVAL;
@@ -165,7 +165,7 @@ static int check_opts(const cio_process_opts_t *o)
     return 0;
 }
 
-static const cio_process_opts_t no_opts;
+static const cio_process_opts_t proc_no_opts;
 
 /* A source fd for the child's stdio must not be 0..2: an earlier
  * redirection would overwrite it.  Returns fd, or a copy >= 3 in *tmp. */
@@ -229,7 +229,7 @@ int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_
     cio_loop_t *loop = cio__running_loop(&rc);
     if (!loop)
         return rc;
-    const cio_process_opts_t *o = opts ? opts : &no_opts;
+    const cio_process_opts_t *o = opts ? opts : &proc_no_opts;
     if ((rc = check_opts(o)) < 0)
         return rc;
     int modes[3] = {o->stdin_mode, o->stdout_mode, o->stderr_mode};
@@ -378,7 +378,7 @@ int cio_create_subprocess_shell(const char *cmd, const cio_process_opts_t *opts,
 
 int cio__process_unref(cio_process_t *p)
 {
-    if (check(p))
+    if (proc_check(p))
         return -EINVAL;
     if (--p->obj.refs > 0)
         return 0;
@@ -403,13 +403,13 @@ int cio__process_unref(cio_process_t *p)
 
 int cio_process_pid(cio_process_t *p)
 {
-    int rc = check(p);
+    int rc = proc_check(p);
     return rc < 0 ? rc : (int)p->pid;
 }
 
 int cio_process_returncode(cio_process_t *p, int *returncode)
 {
-    int rc = check(p);
+    int rc = proc_check(p);
     if (rc < 0)
         return rc;
     if (!p->exited)
@@ -421,7 +421,7 @@ int cio_process_returncode(cio_process_t *p, int *returncode)
 
 static cio_stream_t *pipe_of(cio_process_t *p, int i)
 {
-    return check(p) < 0 ? NULL : p->pipes[i];
+    return proc_check(p) < 0 ? NULL : p->pipes[i];
 }
 cio_stream_t *cio_process_stdin(cio_process_t *p) { return pipe_of(p, 0); }
 cio_stream_t *cio_process_stdout(cio_process_t *p) { return pipe_of(p, 1); }
@@ -429,7 +429,7 @@ cio_stream_t *cio_process_stderr(cio_process_t *p) { return pipe_of(p, 2); }
 
 int cio_process_wait(cio_process_t *p, int *returncode)
 {
-    int rc = check(p);
+    int rc = proc_check(p);
     if (rc < 0)
         return rc;
     struct cio__task *t = cio__tls.task;
@@ -452,7 +452,7 @@ int cio_process_wait(cio_process_t *p, int *returncode)
 
 int cio_process_send_signal(cio_process_t *p, int sig)
 {
-    int rc = check(p);
+    int rc = proc_check(p);
     if (rc < 0)
         return rc;
     if (sig <= 0 || sig >= 65)
@@ -508,7 +508,7 @@ int cio_process_communicate(cio_process_t *p, const void *input, size_t inlen, c
         *outlen = 0;
     if (errlen)
         *errlen = 0;
-    int rc = check(p);
+    int rc = proc_check(p);
     if (rc < 0)
         return rc;
     if (!input && inlen)

@@ -192,7 +192,7 @@ static inline void wake_next(struct queue *k, struct cio__wlist *l)
         k->nwoken++;
 }
 
-static void wake_all(struct queue *k, struct cio__wlist *l)
+static void queue_wake_all(struct queue *k, struct cio__wlist *l)
 {
     while (cio__wlist_wake_first(l))
         k->nwoken++;
@@ -338,7 +338,7 @@ int cio_queue_task_done(cio_queue_t *q)
     if (rc < 0)
         return rc;
     if (--k->unfinished == 0)
-        wake_all(k, &k->joiners);
+        queue_wake_all(k, &k->joiners);
     return 0;
 }
 
@@ -373,11 +373,11 @@ int cio_queue_shutdown(cio_queue_t *q, int immediate, cio_queue_drain_fn *drain,
                 k->unfinished--;
         }
         if (k->unfinished == 0)
-            wake_all(k, &k->joiners);
+            queue_wake_all(k, &k->joiners);
     }
     /* Every waiter re-checks: getters of an empty queue and putters get
      * CIO_EQUEUESHUTDOWN. */
-    wake_all(k, &k->getters);
-    wake_all(k, &k->putters);
+    queue_wake_all(k, &k->getters);
+    queue_wake_all(k, &k->putters);
     return n;
 }

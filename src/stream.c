@@ -29,12 +29,12 @@ void cio_free(void *p)
     cio__free(p);
 }
 
-static int check(cio_stream_t *s)
+static int stream_check(cio_stream_t *s)
 {
     return cio__conn_check(s, CIO__CONN_STREAM);
 }
 
-static int in_task(void)
+static int stream_in_task(void)
 {
     if (cio__tls.task)
         return 0;
@@ -79,7 +79,7 @@ int cio_open_connection_ex(const char *host, int port, const cio_conn_opts_t *op
     if (!out)
         return -EINVAL;
     *out = NULL;
-    int rc = in_task();
+    int rc = stream_in_task();
     if (rc < 0)
         return rc;
     int fd;
@@ -98,7 +98,7 @@ int cio_open_unix_connection(const char *path, const cio_conn_opts_t *opts, cio_
     if (!out)
         return -EINVAL;
     *out = NULL;
-    int rc = in_task();
+    int rc = stream_in_task();
     if (rc < 0)
         return rc;
     int fd;
@@ -131,10 +131,10 @@ int cio_stream_from_fd(int fd, const cio_conn_opts_t *opts, cio_stream_t **out)
 
 static int rd_begin(stream_t *s)
 {
-    int rc = check(s);
+    int rc = stream_check(s);
     if (rc < 0)
         return rc;
-    if ((rc = in_task()) < 0)
+    if ((rc = stream_in_task()) < 0)
         return rc;
     if (s->reading)
         return CIO_EINVALSTATE; /* asyncio: "another coroutine is already waiting" */
@@ -557,7 +557,7 @@ size_t cio_stream_partial(cio_stream_t *s)
 
 int cio_stream_at_eof(cio_stream_t *s)
 {
-    int rc = check(s);
+    int rc = stream_check(s);
     if (rc < 0)
         return rc;
     return s->t.eof && !s->rlen;
@@ -565,7 +565,7 @@ int cio_stream_at_eof(cio_stream_t *s)
 
 int cio_stream_set_limit(cio_stream_t *s, size_t limit)
 {
-    int rc = check(s);
+    int rc = stream_check(s);
     if (rc < 0)
         return rc;
     s->limit = limit ? limit : CIO_STREAM_LIMIT;
@@ -576,7 +576,7 @@ int cio_stream_set_limit(cio_stream_t *s, size_t limit)
 
 int cio_stream_write(cio_stream_t *s, const void *buf, size_t n)
 {
-    int rc = check(s);
+    int rc = stream_check(s);
     if (rc < 0)
         return rc;
     if (!buf && n)
@@ -587,7 +587,7 @@ int cio_stream_write(cio_stream_t *s, const void *buf, size_t n)
 
 int cio_stream_writev(cio_stream_t *s, const struct iovec *iov, int iovcnt)
 {
-    int rc = check(s);
+    int rc = stream_check(s);
     if (rc < 0)
         return rc;
     return cio__conn_write(&s->t, iov, iovcnt);
@@ -595,10 +595,10 @@ int cio_stream_writev(cio_stream_t *s, const struct iovec *iov, int iovcnt)
 
 int cio_stream_drain(cio_stream_t *s)
 {
-    int rc = check(s);
+    int rc = stream_check(s);
     if (rc < 0)
         return rc;
-    if ((rc = in_task()) < 0)
+    if ((rc = stream_in_task()) < 0)
         return rc;
     cio_transport_t *c = &s->t;
     for (;;) {
@@ -617,24 +617,24 @@ int cio_stream_drain(cio_stream_t *s)
 
 int cio_stream_set_write_buffer_limits(cio_stream_t *s, size_t high, size_t low)
 {
-    int rc = check(s);
+    int rc = stream_check(s);
     return rc < 0 ? rc : cio__conn_set_limits(&s->t, high, low);
 }
 
 size_t cio_stream_write_buffer_size(cio_stream_t *s)
 {
-    return check(s) < 0 ? 0 : s->t.wlen;
+    return stream_check(s) < 0 ? 0 : s->t.wlen;
 }
 
 int cio_stream_write_eof(cio_stream_t *s)
 {
-    int rc = check(s);
+    int rc = stream_check(s);
     return rc < 0 ? rc : cio__conn_write_eof(&s->t);
 }
 
 int cio_stream_can_write_eof(cio_stream_t *s)
 {
-    int rc = check(s);
+    int rc = stream_check(s);
     return rc < 0 ? rc : !s->t.ssl;
 }
 
@@ -642,22 +642,22 @@ int cio_stream_can_write_eof(cio_stream_t *s)
 
 int cio_stream_close(cio_stream_t *s)
 {
-    int rc = check(s);
+    int rc = stream_check(s);
     return rc < 0 ? rc : cio__conn_close(&s->t);
 }
 
 int cio_stream_abort(cio_stream_t *s)
 {
-    int rc = check(s);
+    int rc = stream_check(s);
     return rc < 0 ? rc : cio__conn_abort(&s->t);
 }
 
 int cio_stream_wait_closed(cio_stream_t *s)
 {
-    int rc = check(s);
+    int rc = stream_check(s);
     if (rc < 0)
         return rc;
-    if ((rc = in_task()) < 0)
+    if ((rc = stream_in_task()) < 0)
         return rc;
     cio_transport_t *c = &s->t;
     while (c->state != CIO__CLOSED) {
@@ -671,13 +671,13 @@ int cio_stream_wait_closed(cio_stream_t *s)
 
 int cio_stream_is_closing(cio_stream_t *s)
 {
-    int rc = check(s);
+    int rc = stream_check(s);
     return rc < 0 ? rc : (s->t.user_closed || s->t.state != CIO__OPEN);
 }
 
 int cio_stream_fd(cio_stream_t *s)
 {
-    int rc = check(s);
+    int rc = stream_check(s);
     if (rc < 0)
         return rc;
     return s->t.fd >= 0 ? s->t.fd : CIO_ECLOSED;
@@ -685,22 +685,22 @@ int cio_stream_fd(cio_stream_t *s)
 
 int cio_stream_peername(cio_stream_t *s, struct sockaddr_storage *addr, socklen_t *len)
 {
-    int rc = check(s);
+    int rc = stream_check(s);
     return rc < 0 ? rc : cio__conn_addr(&s->t, 1, addr, len);
 }
 
 int cio_stream_sockname(cio_stream_t *s, struct sockaddr_storage *addr, socklen_t *len)
 {
-    int rc = check(s);
+    int rc = stream_check(s);
     return rc < 0 ? rc : cio__conn_addr(&s->t, 0, addr, len);
 }
 
 int cio_stream_start_tls(cio_stream_t *s, cio_tls_t *tls, const char *server_hostname, double handshake_timeout)
 {
-    int rc = check(s);
+    int rc = stream_check(s);
     if (rc < 0)
         return rc;
-    if ((rc = in_task()) < 0)
+    if ((rc = stream_in_task()) < 0)
         return rc;
     if (!tls)
         return -EINVAL;

@@ -137,7 +137,7 @@ int cio__conn_unref(cio_transport_t *c)
     return 0;
 }
 
-static void wake_all(struct cio__wlist *l)
+static void conn_wake_all(struct cio__wlist *l)
 {
     while (cio__wlist_wake_first(l))
         ;
@@ -233,7 +233,7 @@ void cio__conn_after_progress(cio_transport_t *c)
         c->wpaused = 0;
         if (c->kind != CIO__CONN_STREAM && c->proto && c->proto->resume_writing)
             c->proto->resume_writing(c, c->ud);
-        wake_all(&c->drainq);
+        conn_wake_all(&c->drainq);
     }
 }
 
@@ -400,10 +400,10 @@ static void finish_close(cio_transport_t *c, int err)
     cio__free(c->wbuf);
     c->wbuf = NULL;
     c->wlen = c->woff = c->wcap = 0;
-    wake_all(&c->rq);
-    wake_all(&c->wq);
-    wake_all(&c->drainq);
-    wake_all(&c->closeq);
+    conn_wake_all(&c->rq);
+    conn_wake_all(&c->wq);
+    conn_wake_all(&c->drainq);
+    conn_wake_all(&c->closeq);
     if (c->kind == CIO__CONN_DGRAM)
         cio__dgram_free_queue(c);
     if (c->server && c->kind == CIO__CONN_STREAM && !((struct cio_stream_s *)c)->owner)
@@ -453,7 +453,7 @@ int cio__conn_close(cio_transport_t *c)
         c->state = CIO__CLOSING;
         c->flushref = 1;
         c->obj.refs++;
-        wake_all(&c->rq); /* a blocked reader sees CIO_ECLOSED */
+        conn_wake_all(&c->rq); /* a blocked reader sees CIO_ECLOSED */
         return 0;
     }
     finish_close(c, 0);
@@ -522,10 +522,10 @@ static void conn_io(struct cio__io *io, uint32_t ev)
     if (ev & CIO__IO_WRITE) {
         if (c->kind == CIO__CONN_STREAM && c->wlen)
             conn_flush(c);
-        wake_all(&c->wq);
+        conn_wake_all(&c->wq);
     }
     if (ev & CIO__IO_READ)
-        wake_all(&c->rq);
+        conn_wake_all(&c->rq);
     if (c->kind == CIO__CONN_STREAM || !c->life)
         return; /* a protocol not started yet (handshaking) gets no events */
     c->pending |= ev;

@@ -80,7 +80,7 @@ int cio__server_unref(cio_server_t *sv)
     return 0;
 }
 
-static void wake_all(struct cio__wlist *l)
+static void server_wake_all(struct cio__wlist *l)
 {
     while (cio__wlist_wake_first(l))
         ;
@@ -100,7 +100,7 @@ void cio__server_detach(cio_transport_t *c)
     c->server = NULL;
     c->sv_prev = c->sv_next = NULL;
     if (--sv->nclients == 0) {
-        wake_all(&sv->waitq);
+        server_wake_all(&sv->waitq);
         if (!sv->obj.refs)
             server_free(sv);
     }
@@ -117,7 +117,7 @@ static void attach(cio_server_t *sv, cio_transport_t *c)
     sv->nclients++;
 }
 
-static int check(cio_server_t *sv)
+static int server_check(cio_server_t *sv)
 {
     if (!sv || sv->obj.magic != CIO__MAGIC_SERVER || !sv->obj.refs)
         return -EINVAL;
@@ -457,7 +457,7 @@ static int unix_server(cio_server_t *sv, const char *path, const cio_server_opts
     return finish(sv, o, out);
 }
 
-static const cio_server_opts_t no_opts;
+static const cio_server_opts_t server_no_opts;
 
 int cio_start_server(cio_client_fn *fn, void *arg, const char *host, int port, const cio_server_opts_t *opts,
                      cio_server_t **out)
@@ -468,7 +468,7 @@ int cio_start_server(cio_client_fn *fn, void *arg, const char *host, int port, c
     if (!fn)
         return -EINVAL;
     int rc;
-    const cio_server_opts_t *o = opts ? opts : &no_opts;
+    const cio_server_opts_t *o = opts ? opts : &server_no_opts;
     cio_server_t *sv = server_alloc(o, &rc);
     if (!sv)
         return rc;
@@ -486,7 +486,7 @@ int cio_start_unix_server(cio_client_fn *fn, void *arg, const char *path, const 
     if (!fn)
         return -EINVAL;
     int rc;
-    const cio_server_opts_t *o = opts ? opts : &no_opts;
+    const cio_server_opts_t *o = opts ? opts : &server_no_opts;
     cio_server_t *sv = server_alloc(o, &rc);
     if (!sv)
         return rc;
@@ -504,7 +504,7 @@ int cio_create_server(const cio_protocol_t *p, void *ud, const char *host, int p
     if (!p)
         return -EINVAL;
     int rc;
-    const cio_server_opts_t *o = opts ? opts : &no_opts;
+    const cio_server_opts_t *o = opts ? opts : &server_no_opts;
     cio_server_t *sv = server_alloc(o, &rc);
     if (!sv)
         return rc;
@@ -522,7 +522,7 @@ int cio_create_unix_server(const cio_protocol_t *p, void *ud, const char *path, 
     if (!p)
         return -EINVAL;
     int rc;
-    const cio_server_opts_t *o = opts ? opts : &no_opts;
+    const cio_server_opts_t *o = opts ? opts : &server_no_opts;
     cio_server_t *sv = server_alloc(o, &rc);
     if (!sv)
         return rc;
@@ -535,7 +535,7 @@ int cio_create_unix_server(const cio_protocol_t *p, void *ud, const char *path, 
 
 int cio_server_start_serving(cio_server_t *sv)
 {
-    int rc = check(sv);
+    int rc = server_check(sv);
     if (rc < 0)
         return rc;
     if (sv->closed)
@@ -557,7 +557,7 @@ static int wait_on(cio_server_t *sv)
 
 int cio_server_wait_closed(cio_server_t *sv)
 {
-    int rc = check(sv);
+    int rc = server_check(sv);
     if (rc < 0)
         return rc;
     if (!cio__tls.task)
@@ -571,7 +571,7 @@ int cio_server_wait_closed(cio_server_t *sv)
 
 int cio_server_serve_forever(cio_server_t *sv)
 {
-    int rc = check(sv);
+    int rc = server_check(sv);
     if (rc < 0)
         return rc;
     if (!cio__tls.task)
@@ -595,13 +595,13 @@ int cio_server_serve_forever(cio_server_t *sv)
 
 int cio_server_is_serving(cio_server_t *sv)
 {
-    int rc = check(sv);
+    int rc = server_check(sv);
     return rc < 0 ? rc : (sv->serving && !sv->closed);
 }
 
 int cio_server_sockets(cio_server_t *sv, int *fds, int cap)
 {
-    int rc = check(sv);
+    int rc = server_check(sv);
     if (rc < 0)
         return rc;
     if (cap < 0 || (!fds && cap))
@@ -615,7 +615,7 @@ int cio_server_sockets(cio_server_t *sv, int *fds, int cap)
 
 int cio_server_port(cio_server_t *sv)
 {
-    int rc = check(sv);
+    int rc = server_check(sv);
     return rc < 0 ? rc : sv->port;
 }
 
@@ -633,13 +633,13 @@ int cio_server_close(cio_server_t *sv)
         if (stat(sv->path, &st) == 0 && st.st_dev == sv->dev && st.st_ino == sv->ino)
             unlink(sv->path);
     }
-    wake_all(&sv->waitq);
+    server_wake_all(&sv->waitq);
     return 0;
 }
 
 static int each_client(cio_server_t *sv, int (*op)(cio_transport_t *c))
 {
-    int rc = check(sv);
+    int rc = server_check(sv);
     if (rc < 0)
         return rc;
     sv->obj.refs++;

@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int in_task(void)
+static int sock_in_task(void)
 {
     if (cio__tls.task)
         return 0;
@@ -34,7 +34,7 @@ static int nonblocking(int fd)
 
 ssize_t cio_sock_recv(int fd, void *buf, size_t n)
 {
-    int rc = in_task();
+    int rc = sock_in_task();
     if (rc < 0)
         return rc;
     if (fd < 0)
@@ -57,7 +57,7 @@ ssize_t cio_sock_recv(int fd, void *buf, size_t n)
 
 ssize_t cio_sock_recvfrom(int fd, void *buf, size_t n, struct sockaddr *addr, socklen_t *addrlen)
 {
-    int rc = in_task();
+    int rc = sock_in_task();
     if (rc < 0)
         return rc;
     if (fd < 0)
@@ -85,7 +85,7 @@ ssize_t cio_sock_recvfrom(int fd, void *buf, size_t n, struct sockaddr *addr, so
 int cio_sock_sendall(int fd, const void *buf, size_t n, size_t *sent)
 {
     size_t done = 0;
-    int rc = in_task();
+    int rc = sock_in_task();
     if (rc == 0 && fd < 0)
         rc = -EBADF;
     if (rc == 0 && !buf && n)
@@ -111,7 +111,7 @@ int cio_sock_sendall(int fd, const void *buf, size_t n, size_t *sent)
 
 ssize_t cio_sock_sendto(int fd, const void *buf, size_t n, const struct sockaddr *addr, socklen_t addrlen)
 {
-    int rc = in_task();
+    int rc = sock_in_task();
     if (rc < 0)
         return rc;
     if (fd < 0)
@@ -134,7 +134,7 @@ ssize_t cio_sock_sendto(int fd, const void *buf, size_t n, const struct sockaddr
 
 int cio_sock_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 {
-    int rc = in_task();
+    int rc = sock_in_task();
     if (rc < 0)
         return rc;
     if (fd < 0)
@@ -158,7 +158,7 @@ int cio_sock_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 
 int cio_sock_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
 {
-    int rc = in_task();
+    int rc = sock_in_task();
     if (rc < 0)
         return rc;
     if (fd < 0)
@@ -207,7 +207,7 @@ static int64_t sendfile_fallback(int sock, int file, int64_t *offset, size_t cou
 
 int64_t cio_sock_sendfile(int sock, int file, int64_t *offset, size_t count)
 {
-    int rc = in_task();
+    int rc = sock_in_task();
     if (rc < 0)
         return rc;
     if (sock < 0 || file < 0)

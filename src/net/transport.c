@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int check(cio_transport_t *t)
+static int transport_check(cio_transport_t *t)
 {
     return cio__conn_check(t, CIO__CONN_PROTO);
 }
@@ -44,7 +44,7 @@ static int make(const cio_protocol_t *p, void *ud, int fd, const cio_conn_opts_t
     return 0;
 }
 
-static int in_task(void)
+static int transport_in_task(void)
 {
     if (cio__tls.task)
         return 0;
@@ -59,7 +59,7 @@ int cio_create_connection(const cio_protocol_t *p, void *ud, const char *host, i
     *out = NULL;
     if (!p)
         return -EINVAL;
-    int rc = in_task();
+    int rc = transport_in_task();
     if (rc < 0)
         return rc;
     int fd;
@@ -76,7 +76,7 @@ int cio_create_unix_connection(const cio_protocol_t *p, void *ud, const char *pa
     *out = NULL;
     if (!p)
         return -EINVAL;
-    int rc = in_task();
+    int rc = transport_in_task();
     if (rc < 0)
         return rc;
     int fd;
@@ -110,7 +110,7 @@ int cio_connect_accepted_socket(const cio_protocol_t *p, void *ud, int fd, const
 
 int cio_transport_write(cio_transport_t *t, const void *buf, size_t n)
 {
-    int rc = check(t);
+    int rc = transport_check(t);
     if (rc < 0)
         return rc;
     if (!buf && n)
@@ -123,7 +123,7 @@ int cio_transport_write(cio_transport_t *t, const void *buf, size_t n)
 
 int cio_transport_writev(cio_transport_t *t, const struct iovec *iov, int iovcnt)
 {
-    int rc = check(t);
+    int rc = transport_check(t);
     if (rc < 0)
         return rc;
     if (t->kind == CIO__CONN_DGRAM)
@@ -134,7 +134,7 @@ int cio_transport_writev(cio_transport_t *t, const struct iovec *iov, int iovcnt
 int cio_transport_sendto(cio_transport_t *t, const void *buf, size_t n, const struct sockaddr *addr,
                          socklen_t addrlen)
 {
-    int rc = check(t);
+    int rc = transport_check(t);
     if (rc < 0)
         return rc;
     if (t->kind != CIO__CONN_DGRAM)
@@ -144,66 +144,66 @@ int cio_transport_sendto(cio_transport_t *t, const void *buf, size_t n, const st
 
 int cio_transport_write_eof(cio_transport_t *t)
 {
-    int rc = check(t);
+    int rc = transport_check(t);
     return rc < 0 ? rc : cio__conn_write_eof(t);
 }
 
 int cio_transport_can_write_eof(cio_transport_t *t)
 {
-    int rc = check(t);
+    int rc = transport_check(t);
     return rc < 0 ? rc : (!t->ssl && t->kind != CIO__CONN_DGRAM);
 }
 
 int cio_transport_close(cio_transport_t *t)
 {
-    int rc = check(t);
+    int rc = transport_check(t);
     return rc < 0 ? rc : cio__conn_close(t);
 }
 
 int cio_transport_abort(cio_transport_t *t)
 {
-    int rc = check(t);
+    int rc = transport_check(t);
     return rc < 0 ? rc : cio__conn_abort(t);
 }
 
 int cio_transport_is_closing(cio_transport_t *t)
 {
-    int rc = check(t);
+    int rc = transport_check(t);
     return rc < 0 ? rc : (t->user_closed || t->state != CIO__OPEN);
 }
 
 int cio_transport_pause_reading(cio_transport_t *t)
 {
-    int rc = check(t);
+    int rc = transport_check(t);
     return rc < 0 ? rc : cio__conn_pause_reading(t);
 }
 
 int cio_transport_resume_reading(cio_transport_t *t)
 {
-    int rc = check(t);
+    int rc = transport_check(t);
     return rc < 0 ? rc : cio__conn_resume_reading(t);
 }
 
 int cio_transport_is_reading(cio_transport_t *t)
 {
-    int rc = check(t);
+    int rc = transport_check(t);
     return rc < 0 ? rc : (t->state == CIO__OPEN && !t->user_closed && !t->rpaused);
 }
 
 int cio_transport_set_write_buffer_limits(cio_transport_t *t, size_t high, size_t low)
 {
-    int rc = check(t);
+    int rc = transport_check(t);
     return rc < 0 ? rc : cio__conn_set_limits(t, high, low);
 }
 
 size_t cio_transport_get_write_buffer_size(cio_transport_t *t)
 {
-    return check(t) < 0 ? 0 : t->wlen;
+    return transport_check(t) < 0 ? 0 : t->wlen;
 }
 
 int cio_transport_fd(cio_transport_t *t)
 {
-    int rc = check(t);
+    int rc = transport_check(t);
     if (rc < 0)
         return rc;
     return t->fd >= 0 ? t->fd : CIO_ECLOSED;
@@ -211,24 +211,24 @@ int cio_transport_fd(cio_transport_t *t)
 
 int cio_transport_peername(cio_transport_t *t, struct sockaddr_storage *addr, socklen_t *len)
 {
-    int rc = check(t);
+    int rc = transport_check(t);
     return rc < 0 ? rc : cio__conn_addr(t, 1, addr, len);
 }
 
 int cio_transport_sockname(cio_transport_t *t, struct sockaddr_storage *addr, socklen_t *len)
 {
-    int rc = check(t);
+    int rc = transport_check(t);
     return rc < 0 ? rc : cio__conn_addr(t, 0, addr, len);
 }
 
 void *cio_transport_get_ud(cio_transport_t *t)
 {
-    return check(t) < 0 ? NULL : t->ud;
+    return transport_check(t) < 0 ? NULL : t->ud;
 }
 
 int cio_transport_set_ud(cio_transport_t *t, void *ud)
 {
-    int rc = check(t);
+    int rc = transport_check(t);
     if (rc < 0)
         return rc;
     t->ud = ud;
