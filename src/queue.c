@@ -269,7 +269,7 @@ int cio_queue_put(cio_queue_t *q, void *item)
     while (full(k)) {
         if (k->shutdown)
             return CIO_EQUEUESHUTDOWN;
-        int woken;
+        int woken = 0;
         int rc = queue_wait(k, &k->putters, &woken);
         if (rc < 0) {
             /* Woken for a free slot it will not use: pass it on. */
@@ -291,7 +291,7 @@ int cio_queue_get(cio_queue_t *q, void **item)
     while (!k->len) {
         if (k->shutdown)
             return CIO_EQUEUESHUTDOWN;
-        int woken;
+        int woken = 0;
         int rc = queue_wait(k, &k->getters, &woken);
         if (rc < 0) {
             /* Woken for an item it will not take: pass it on. */
