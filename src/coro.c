@@ -6,6 +6,28 @@
 
 #include <string.h>
 
+#ifdef CIO__TSAN
+#include <sanitizer/tsan_interface.h>
+/* The thread's own context, as TSan knows it (learnt at the first switch
+ * away from it). */
+static _Thread_local void *sched_fiber;
+
+/* A stack gets a fresh TSan fiber each time a task starts on it. */
+static void tsan_fresh(struct cio__stack *s)
+{
+    if (s->tsan_fiber)
+        __tsan_destroy_fiber(s->tsan_fiber);
+    s->tsan_fiber = __tsan_create_fiber(0);
+}
+
+void cio__tsan_stack_gone(struct cio__stack *s)
+{
+    if (s->tsan_fiber)
+        __tsan_destroy_fiber(s->tsan_fiber);
+    s->tsan_fiber = NULL;
+}
+#endif
+
 #ifdef CIO__ASAN
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
@@ -20,9 +42,11 @@ static void stack_fresh(struct cio__stack *s)
 {
 #ifdef CIO__ASAN
     __asan_unpoison_memory_region(s->lo, (size_t)((char *)s - s->lo));
-#else
-    (void)s;
 #endif
+#ifdef CIO__TSAN
+    tsan_fresh(s);
+#endif
+    (void)s;
 }
 
 #if !defined(CIO_USE_UCONTEXT)
@@ -67,6 +91,17 @@ void cio__ctx_make(struct cio__stack *s, void (*entry)(void))
 static inline __attribute__((unused)) void raw_switch(struct cio__ctx *from, struct cio__ctx *to)
 {
     swapcontext(&from->uc, &to->uc);
+}
+#endif
+
+#if defined(CIO__TSAN) && !defined(CIO__ASAN)
+void cio__ctx_switch(struct cio__ctx *from, struct cio__ctx *to, struct cio__stack *to_stack, bool dying)
+{
+    (void)dying;
+    if (!sched_fiber)
+        sched_fiber = __tsan_get_current_fiber(); /* the first switch leaves the thread's stack */
+    __tsan_switch_to_fiber(to_stack ? to_stack->tsan_fiber : sched_fiber, 0);
+    raw_switch(from, to);
 }
 #endif
 

@@ -15,6 +15,16 @@
 #include <ucontext.h>
 #endif
 
+/* ThreadSanitizer: task stacks are announced as fibers (src/coro.c). */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CIO__TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define CIO__TSAN 1
+#endif
+
 #define cio__container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 #define CIO__UNUSED(x) ((void)(x))
 
@@ -134,6 +144,9 @@ struct cio__stack {
     struct cio__stack *ret_stack;
     struct cio__timeout *scopes; /* the task's entered timeout scopes, innermost first */
     struct cio_gen_s *gen;       /* a generator's stack: the generator */
+#if defined(CIO__TSAN)
+    void *tsan_fiber;            /* ThreadSanitizer's fiber for this stack */
+#endif
 #if defined(CIO_VALGRIND)
     unsigned vg_id;              /* its valgrind stack registration */
 #endif
@@ -156,6 +169,9 @@ void cio__stack_thread_enter(void); /* sigaltstack for overflow reports */
 void cio__stack_thread_leave(void);
 struct cio__task;
 void cio__stack_report_overflow(struct cio__task *t);
+#if defined(CIO__TSAN)
+void cio__tsan_stack_gone(struct cio__stack *s);
+#endif
 
 /* Prepare s to start in entry() at the next switch to it. */
 void cio__ctx_make(struct cio__stack *s, void (*entry)(void));
@@ -174,7 +190,7 @@ void cio__ctx_make(struct cio__stack *s, void (*entry)(void));
 #if !defined(CIO_USE_UCONTEXT)
 void cio__switch_asm(void **save_sp, void *load_sp);
 #endif
-#if defined(CIO__ASAN)
+#if defined(CIO__ASAN) || defined(CIO__TSAN)
 void cio__ctx_switch(struct cio__ctx *from, struct cio__ctx *to, struct cio__stack *to_stack, bool dying);
 #elif defined(CIO_USE_UCONTEXT)
 static inline void cio__ctx_switch(struct cio__ctx *from, struct cio__ctx *to, struct cio__stack *to_stack,

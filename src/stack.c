@@ -101,6 +101,9 @@ static struct cio__stack *carve(char *region, size_t stride, bool want_guard, bo
     s->ret_stack = NULL;
     s->scopes = NULL;
     s->gen = NULL;
+#if defined(CIO__TSAN)
+    s->tsan_fiber = NULL;
+#endif
 #if defined(CIO_VALGRIND)
     /* Tell valgrind this is a stack, so switching to it is not taken for a
      * huge stack-pointer move (client requests are no-ops outside valgrind). */
@@ -165,6 +168,9 @@ struct cio__stack *cio__stack_get(struct cio__stack_pool *p, size_t size)
 
 void cio__stack_put(struct cio__stack_pool *p, struct cio__stack *s)
 {
+#if defined(CIO__TSAN)
+    cio__tsan_stack_gone(s); /* TSan counts live fibers against its thread limit */
+#endif
     if (s->pooled) {
         s->next_free = p->free;
         p->free = s;
@@ -174,6 +180,9 @@ void cio__stack_put(struct cio__stack_pool *p, struct cio__stack *s)
     size_t ps = page_size();
 #if defined(CIO_VALGRIND)
     VALGRIND_STACK_DEREGISTER(s->vg_id);
+#endif
+#if defined(CIO__TSAN)
+    cio__tsan_stack_gone(s);
 #endif
     munmap(s->lo - ps, s->size + ps);
 }
@@ -192,6 +201,9 @@ void cio__stack_pool_destroy(struct cio__stack_pool *p)
                 give_guard();
 #if defined(CIO_VALGRIND)
             VALGRIND_STACK_DEREGISTER(s->vg_id);
+#endif
+#if defined(CIO__TSAN)
+            cio__tsan_stack_gone(s);
 #endif
         }
         munmap(sl->base, sl->stride * sl->n);
