@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# tools/gdb/cio.py against tests/gdb/target.c: cio-tasks lists the tasks with
+# their names, states and creation sites; cio-bt walks a suspended task's own
+# stack down to the function that created the wait.  Skipped without gdb.
+set -uo pipefail
+target=$1
+script=$2
+if ! command -v gdb >/dev/null 2>&1; then
+    echo "SKIP: no gdb"
+    exit 0
+fi
+out=$(gdb -q -batch -nx -x "$script" -ex run -ex cio-tasks -ex "cio-bt 2" -ex kill "$target" 2>&1)
+fail=0
+for want in "'sleepy'" "suspended (waiting)" "'stopper'" "running" "created at .*target.c:" \
+            "deep_wait (n=0)" "deep_wait (n=3)" "in waiter"; do
+    if ! grep -q -- "$want" <<<"$out"; then
+        echo "missing: $want"
+        fail=1
+    fi
+done
+if ((fail)); then
+    echo "$out"
+    exit 1
+fi
+echo "gdb: cio-tasks and cio-bt ok"
