@@ -235,6 +235,12 @@ CIO_EXTERN void cio_log(int level, const char *fmt, ...)
  * site.  Returns how many tasks there are.  asyncio's Task.print_stack,
  * for all tasks at once. */
 CIO_EXTERN int cio_loop_print_tasks(cio_loop_t *loop, FILE *f);
+/* Debug mode: the most stack the task has used so far (its stack is filled
+ * with a pattern when it starts; measured now for a live task, at its end
+ * for a finished one), for sizing stacks; *size (may be NULL) gets the
+ * stack's size.  0 before its first step; -ENOTSUP for a task created
+ * outside debug mode; -EINVAL. */
+CIO_EXTERN ssize_t cio_task_stack_high_water(cio_task_t *t, size_t *size);
 /* Default stack size of the loop's tasks, rounded up to pages; at least
  * 16 KiB.  Default 64 KiB. */
 CIO_EXTERN int cio_loop_set_stack_size(cio_loop_t *loop, size_t size);

@@ -73,6 +73,52 @@ static void describe_task(struct cio__task *t, char *buf, size_t cap)
         snprintf(buf + n, cap - (size_t)n, " created at %s:%d", t->dbg->file, t->dbg->line);
 }
 
+/* ------------------------------------------------------ stack high water */
+
+#define PAINT 0xa5
+#define PAINT_MARGIN 512 /* the initial frame cio__ctx_make wrote at the top */
+
+void cio__debug_stack_paint(struct cio__stack *s)
+{
+    size_t n = (size_t)((char *)s - s->lo);
+    if (n > PAINT_MARGIN)
+        memset(s->lo, PAINT, n - PAINT_MARGIN);
+}
+
+static size_t stack_used(const struct cio__stack *s)
+{
+    const unsigned char *p = (const unsigned char *)s->lo, *end = (const unsigned char *)s;
+    size_t n = (size_t)(end - p);
+    if (n <= PAINT_MARGIN)
+        return n;
+    const unsigned char *stop = end - PAINT_MARGIN;
+    while (p < stop && *p == PAINT)
+        p++;
+    return (size_t)(end - p);
+}
+
+void cio__debug_stack_measure(struct cio__task *t)
+{
+    size_t u = stack_used(t->stack);
+    if (u > t->dbg->stack_used)
+        t->dbg->stack_used = u;
+    t->dbg->stack_size = (size_t)((char *)t->stack - t->stack->lo);
+}
+
+ssize_t cio_task_stack_high_water(cio_task_t *f, size_t *size)
+{
+    if (!f || f->obj.magic != CIO__MAGIC_TASK)
+        return -EINVAL;
+    struct cio__task *t = cio__task_of(f);
+    if (!t->dbg)
+        return -ENOTSUP;
+    if (t->stack) /* running or suspended: measure now */
+        cio__debug_stack_measure(t);
+    if (size)
+        *size = t->dbg->stack_size;
+    return (ssize_t)t->dbg->stack_used;
+}
+
 /* --------------------------------------------------------- slow callbacks */
 
 void cio__debug_run_cb(cio_loop_t *loop, struct cio__cb *cb)
@@ -124,7 +170,12 @@ int cio_loop_print_tasks(cio_loop_t *loop, FILE *f)
         char what[256];
         describe_task(t, what, sizeof what);
         n++;
-        if (f)
+        if (t->dbg && t->stack)
+            cio__debug_stack_measure(t);
+        if (f && t->dbg && t->dbg->stack_size)
+            fprintf(f, "%s: %s, %d cancel request(s), stack %zu of %zu bytes used\n", what, task_state(loop, t),
+                    t->num_cancels, t->dbg->stack_used, t->dbg->stack_size);
+        else if (f)
             fprintf(f, "%s: %s, %d cancel request(s)\n", what, task_state(loop, t), t->num_cancels);
         else
             cio_log(CIO_LOG_INFO, "%s: %s, %d cancel request(s)", what, task_state(loop, t), t->num_cancels);

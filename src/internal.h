@@ -540,7 +540,11 @@ struct cio__tdbg {
     int line;
     int nframes;
     void *frames[14]; /* the creator's stack, where backtrace() exists */
+    size_t stack_used;  /* high-water mark of its stack, measured at its end */
+    size_t stack_size;
 };
+void cio__debug_stack_paint(struct cio__stack *s);   /* fill the unused stack with a pattern */
+void cio__debug_stack_measure(struct cio__task *t);  /* how far the pattern was overwritten */
 struct cio__tdbg *cio__debug_site(const char *file, int line); /* NULL: -ENOMEM */
 struct cio__task *cio__cb_task(struct cio__cb *cb);           /* a task step's task, or NULL */
 void cio__debug_run_cb(cio_loop_t *loop, struct cio__cb *cb); /* run it, log it if slow */

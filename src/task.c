@@ -53,6 +53,8 @@ static void eager_step(struct cio__task *t)
     }
     t->fut.tflags |= CIO__T_STARTED;
     cio__ctx_make(t->stack, task_entry);
+    if (t->dbg)
+        cio__debug_stack_paint(t->stack);
     t->fut.obj.refs++; /* keep it across the step, as the ready queue would */
     cio__tls.task = t;
     if (creator) {
@@ -66,6 +68,8 @@ static void eager_step(struct cio__task *t)
     }
     cio__tls.task = creator;
     if (t->fut.tflags & CIO__T_EXITING) {
+        if (t->dbg)
+            cio__debug_stack_measure(t);
         cio__stack_put(&loop->stacks, t->stack);
         t->stack = NULL;
         cio__future_unref(&t->fut); /* the loop's reference */
@@ -213,6 +217,8 @@ static void task_step(struct cio__cb *cb)
         }
         t->fut.tflags |= CIO__T_STARTED;
         cio__ctx_make(t->stack, task_entry);
+        if (t->dbg)
+            cio__debug_stack_paint(t->stack);
     }
     cio__tls.task = t;
     cio__ctx_switch(&loop->sched_ctx, &t->stack->ctx, t->stack, false);
@@ -221,6 +227,8 @@ static void task_step(struct cio__cb *cb)
      * loop->from, not necessarily t. */
     struct cio__task *f = loop->from;
     if (f->fut.tflags & CIO__T_EXITING) {
+        if (f->dbg)
+            cio__debug_stack_measure(f);
         cio__stack_put(&loop->stacks, f->stack);
         f->stack = NULL;
         cio__future_unref(&f->fut); /* the loop's reference */

@@ -242,6 +242,73 @@ static void t_sites_and_dump(void)
     cio_set_log_handler(NULL, NULL);
 }
 
+/* ------------------------------------------------- stack high-water mark */
+
+static __attribute__((noinline)) int use_stack(size_t n)
+{
+    volatile char buf[24 * 1024];
+    for (size_t i = 0; i < n && i < sizeof buf; i++)
+        buf[i] = (char)i;
+    return buf[n / 2];
+}
+
+static int deep(void *arg, void **result)
+{
+    size_t n = *(size_t *)arg;
+    if (n >= 1024) /* the 24 KiB frame is touched whole (stack-clash probing) */
+        use_stack(n);
+    return cio_sleep(0.01);
+}
+
+static int m_high_water(void *arg, void **result)
+{
+    size_t n = 20 * 1024, small = 100;
+    cio_task_t *t = cio_create_task(deep, &n), *u = cio_create_task(deep, &small);
+    CREQ(t && u);
+    size_t size = 0;
+    CHECK_INT(cio_task_stack_high_water(t, &size), 0); /* not started */
+    CHECK_RC(cio_sleep(0), 0);
+    ssize_t live = cio_task_stack_high_water(t, &size);
+    CHECK(size >= 60 * 1024);
+    if (live < (ssize_t)n || live >= (ssize_t)size)
+        FAILF("high water of a suspended task %zd, expected >= %zu and < %zu", live, n, size);
+    CHECK_RC(cio_await(t, NULL), 0);
+    CHECK_RC(cio_await(u, NULL), 0);
+    ssize_t done = cio_task_stack_high_water(t, NULL);
+    CHECK(done >= live);
+    ssize_t little = cio_task_stack_high_water(u, NULL);
+    if (little <= 0 || little >= (ssize_t)n)
+        FAILF("high water of a shallow task %zd, expected between 0 and %zu", little, n);
+    CHECK_RC(cio_task_stack_high_water(NULL, NULL), -EINVAL);
+    cio_unref(t);
+    cio_unref(u);
+    return 0;
+}
+
+static int m_high_water_nodebug(void *arg, void **result)
+{
+    size_t n = 100;
+    cio_task_t *t = cio_create_task(deep, &n);
+    CREQ(t);
+    CHECK_RC(cio_await(t, NULL), 0);
+    CHECK_RC(cio_task_stack_high_water(t, NULL), -ENOTSUP);
+    cio_unref(t);
+    return 0;
+}
+
+static void t_stack_high_water(void)
+{
+    cio_runner_opts_t o = {.debug = 1};
+    cio_runner_t *r;
+    REQUIRE(cio_runner_new(&o, &r) == 0);
+    CHECK_RC(cio_runner_run(r, m_high_water, NULL, NULL), 0);
+    cio_runner_free(r);
+    o.debug = 0;
+    REQUIRE(cio_runner_new(&o, &r) == 0);
+    CHECK_RC(cio_runner_run(r, m_high_water_nodebug, NULL, NULL), 0);
+    cio_runner_free(r);
+}
+
 /* ------------------------------------------------------ env and levels */
 
 static void t_env_and_levels(void)
@@ -276,7 +343,7 @@ static void t_env_and_levels(void)
 
 static const struct test_case cases[] = {
     TEST(t_slow_callbacks), TEST(t_no_debug_no_reports), TEST(t_wrong_thread), TEST(t_sites_and_dump),
-    TEST(t_env_and_levels),
+    TEST(t_env_and_levels), TEST(t_stack_high_water),
 };
 
 int main(int argc, char **argv) { return run_tests(argc, argv, cases, NCASES(cases)); }
