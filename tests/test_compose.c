@@ -63,6 +63,7 @@ static int m_gather_order(void *arg, void **result)
 
 static void t_gather_results_in_argument_order(void)
 {
+    SKIP_TIMING_UNDER_TSAN();
     CHECK_RC(cio_run(m_gather_order, NULL, NULL), 0);
     CHECK_ORDER("b c a");
 }
@@ -113,6 +114,7 @@ static int m_gather_return_exc(void *arg, void **result)
 
 static void t_gather_return_exceptions(void)
 {
+    SKIP_TIMING_UNDER_TSAN();
     CHECK_RC(cio_run(m_gather_return_exc, NULL, NULL), 0);
     CHECK_ORDER("b-cancelled a c");
 }
@@ -364,6 +366,7 @@ static int m_as_completed(void *arg, void **result)
 
 static void t_as_completed(void)
 {
+    SKIP_TIMING_UNDER_TSAN();
     CHECK_RC(cio_run(m_as_completed, NULL, NULL), 0);
     CHECK_ORDER("b d a c-cancelled");
 }
@@ -570,6 +573,7 @@ static int m_tg_fail(void *arg, void **result)
 
 static void t_taskgroup_failure_cancels_siblings_and_body(void)
 {
+    SKIP_TIMING_UNDER_TSAN();
     CHECK_RC(cio_run(m_tg_fail, NULL, NULL), 0);
     CHECK_ORDER("bad bad2 long-cancelled body-cancelled");
 }

@@ -130,7 +130,8 @@ static void t_no_debug_no_reports(void)
 
 struct other {
     cio_loop_t *loop;
-    int rc_soon, rc_later, rc_task, rc_ts, rc_cancel;
+    int rc_soon, rc_later, rc_task, rc_cancel;
+    atomic_int rc_ts; /* written last by the thread, polled by the loop */
     cio_task_t *victim;
 };
 

@@ -165,7 +165,7 @@ struct sender {
     int count;
     int sig;
     double delay;
-    volatile int done;
+    atomic_int done; /* polled by another thread */
 };
 
 static void *sender_main(void *arg)
@@ -377,7 +377,7 @@ struct other {
     int other_wrong;   /* ran off that thread or loop */
     int rc_remove;
     int run_rc;
-    volatile int done;
+    atomic_int done; /* polled by another thread */
 };
 
 static int other_cb(void *arg)

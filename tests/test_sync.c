@@ -1573,7 +1573,7 @@ static void t_waiters_of_another_loop(void)
 
 /* ================================================================ stress */
 
-#define STRESS_N 10000
+#define STRESS_N TEST_CROWD(10000)
 
 static struct stress {
     cio_lock_t lock;

@@ -535,7 +535,7 @@ static int body_count(void *arg, void **result)
 
 static int m_100k(void *arg, void **result)
 {
-    enum { N = 100000 };
+    enum { N = TEST_CROWD(100000) };
     cio_task_t **ts = malloc(N * sizeof *ts);
     int n = 0;
     for (int i = 0; i < N; i++) {
