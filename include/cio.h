@@ -30,6 +30,8 @@ extern "C" {
 #define CIO_EXTERN
 #endif
 
+/* The version of this header (semantic versioning); cio_version() gives the
+ * library's as a string. */
 #define CIO_VERSION_MAJOR 0
 #define CIO_VERSION_MINOR 1
 #define CIO_VERSION_PATCH 0
@@ -71,6 +73,7 @@ CIO_EXTERN const char *cio_version(void);
     X(TLSVERIFY, 4025, "TLS peer certificate verification failed")                    \
     X(WRONGTHREAD, 4026, "non-thread-safe call from a thread that does not run the loop")
 
+/* The library's own error codes, CIO_E<NAME> = -<num>, from the table above. */
 enum {
 #define CIO__ERR_ENUM(name, num, text) CIO_E##name = -(num),
     CIO_ERRNO_MAP(CIO__ERR_ENUM)
@@ -99,6 +102,7 @@ CIO_EXTERN int cio_set_allocator(const cio_allocator_t *a);
 
 /* --------------------------------------------------------- objects, types */
 
+/* An event loop: one per thread, single-threaded (DESIGN.md point 3). */
 typedef struct cio_loop_s cio_loop_t;
 /* A future: pending, then done with a result, an error or cancelled. */
 typedef struct cio_future_s cio_future_t;
@@ -185,6 +189,8 @@ typedef struct cio_exc_context_s {
     cio_handle_t *handle;      /* the callback's handle, or NULL */
 } cio_exc_context_t;
 
+/* An exception handler: called with the loop, the context of the error and
+ * the ud given when it was set. */
 typedef void cio_exception_handler_fn(cio_loop_t *loop, const cio_exc_context_t *ctx, void *ud);
 /* Set the loop's handler; NULL restores the default (a line on stderr). */
 CIO_EXTERN int cio_loop_set_exception_handler(cio_loop_t *loop, cio_exception_handler_fn *fn, void *ud);
@@ -282,6 +288,8 @@ CIO_EXTERN int cio_future_exception(cio_future_t *f);
 CIO_EXTERN const char *cio_future_message(cio_future_t *f);
 CIO_EXTERN cio_loop_t *cio_future_get_loop(cio_future_t *f);
 
+/* A done callback: the future and the arg given; a negative return goes to
+ * the exception handler. */
 typedef int cio_done_fn(cio_future_t *f, void *arg);
 /* fn(f, arg) is scheduled with call_soon when f is done, in registration
  * order (at once through call_soon if f is already done).  -ENOMEM. */
@@ -523,6 +531,7 @@ CIO_EXTERN int cio_taskgroup_free(cio_taskgroup_t *tg);
 typedef struct cio_lock_s {
     uint64_t opaque[6];
 } cio_lock_t;
+/* A static initializer, the same as cio_lock_init. */
 #define CIO_LOCK_INIT {{CIO__MAGIC_LOCK_}}
 /* 0, -EINVAL. */
 CIO_EXTERN int cio_lock_init(cio_lock_t *l);
@@ -541,6 +550,7 @@ CIO_EXTERN int cio_lock_locked(const cio_lock_t *l);
 typedef struct cio_event_s {
     uint64_t opaque[6];
 } cio_event_t;
+/* A static initializer, the same as cio_event_init (clear).  0, -EINVAL. */
 #define CIO_EVENT_INIT {{CIO__MAGIC_EVENT_}}
 CIO_EXTERN int cio_event_init(cio_event_t *e);
 /* Return at once if set, else wait for cio_event_set.  0, -ECANCELED. */
@@ -752,6 +762,7 @@ CIO_EXTERN int cio_loop_shutdown_asyncgens(void);
 
 /* ---------------------------------------------------------------- runners */
 
+/* A Runner (asyncio.Runner): one loop across several runs.  Options: */
 typedef struct cio_runner_s cio_runner_t;
 typedef struct cio_runner_opts_s {
     int debug;         /* 1 on, 0 off, -1 keep the default (CIO_DEBUG) */
@@ -1034,6 +1045,8 @@ CIO_EXTERN void cio_free(void *p);
 
 /* ----------------------------------------------------------------- servers */
 
+/* A listening server (asyncio.Server); a connection driven by a protocol
+ * (asyncio's transport), also a datagram endpoint. */
 typedef struct cio_server_s cio_server_t;
 typedef struct cio_transport_s cio_transport_t;
 
@@ -1207,6 +1220,7 @@ CIO_EXTERN int cio_loop_remove_signal_handler(cio_loop_t *loop, int sig);
  * stdin pipe (a write to a dead child is then -EPIPE), unless the program
  * installed a handler of its own. */
 
+/* A child process (asyncio.subprocess.Process), reference-counted. */
 typedef struct cio_process_s cio_process_t;
 
 /* What each standard stream of the child is (zero: inherit, as asyncio's None). */
@@ -1240,6 +1254,7 @@ CIO_EXTERN int cio_create_subprocess_exec(const char *const argv[], const cio_pr
 /* /bin/sh -c cmd. */
 CIO_EXTERN int cio_create_subprocess_shell(const char *cmd, const cio_process_opts_t *opts, cio_process_t **out);
 
+/* The child's pid (valid while p lives, even after it exited). */
 CIO_EXTERN int cio_process_pid(cio_process_t *p);
 /* 1 and *returncode once the child has exited (its exit status, or -N when
  * signal N killed it), 0 while it runs. */
