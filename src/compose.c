@@ -366,9 +366,10 @@ int cio_wait(cio_future_t *const *fs, size_t n, double timeout, int return_when,
 static int shield_cancel(struct cio__task *t)
 {
     struct cio__fcb *r = t->wait->obj;
-    if (r->fut->state != CIO__PENDING)
-        return 0; /* already woken by the completion */
+    if (r->fut->state != CIO__PENDING || !r->task)
+        return 0; /* already woken: by the completion, or by an earlier cancel */
     cio__future_del_fcb(r->fut, r);
+    r->task = NULL; /* a second cancel before the task resumes must not wake it again */
     cio__task_wake(t, -ECANCELED);
     return 1;
 }
@@ -573,9 +574,12 @@ int cio_wait_for(cio_future_t *f, double timeout, void **result)
             return cio_future_result(f, result);
         /* Cancel and wait until it has really ended (a task never started
          * never starts); a cancel of the caller meanwhile is its own. */
+        int32_t before = t->num_cancels;
         cio_future_cancel(f, NULL);
         int rc = cio_shield(f, result);
-        if (rc == -ECANCELED && f->state == CIO__CANCELLED)
+        /* Only the cancel of f becomes -ETIMEDOUT; a cancel of the caller
+         * meanwhile stays -ECANCELED (asyncio raises CancelledError). */
+        if (rc == -ECANCELED && f->state == CIO__CANCELLED && t->num_cancels == before)
             return -ETIMEDOUT;
         return rc;
     }
