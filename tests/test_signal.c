@@ -39,24 +39,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Fails the case and jumps to the coroutine's cleanup label. */
-#define REQ(c)                                   \
-    do {                                         \
-        if (!(c)) {                              \
-            FAILF("requirement failed: %s", #c); \
-            goto out;                            \
-        }                                        \
-    } while (0)
-
-/* From a task: poll cond every 2 ms for at most secs seconds. */
-#define WAIT_FOR(cond, secs)                                          \
-    do {                                                              \
-        double t0_ = now_s();                                         \
-        while (!(cond) && now_s() - t0_ < (secs))                     \
-            if (cio_sleep(0.002) < 0)                                 \
-                break;                                                \
-    } while (0)
-
 #define RUN(m) CHECK_RC(run_limited(m, NULL, NULL), 0)
 
 /* ------------------------------------------------------------ helpers */

@@ -44,15 +44,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Fails the case and jumps to the coroutine's cleanup label. */
-#define REQ(c)                                   \
-    do {                                         \
-        if (!(c)) {                              \
-            FAILF("requirement failed: %s", #c); \
-            goto out;                            \
-        }                                        \
-    } while (0)
-
 #ifdef CIO_TEST_SANITIZED
 #define DEFAULT_SECS 10.0
 #define DEFAULT_CONNS 100

@@ -25,36 +25,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-/* Fails the case and jumps to the coroutine's cleanup label. */
-#define REQ(c)                                   \
-    do {                                         \
-        if (!(c)) {                              \
-            FAILF("requirement failed: %s", #c); \
-            goto out;                            \
-        }                                        \
-    } while (0)
-
-/* n bytes at buf equal the string literal lit (n may be a negative code). */
-#define CHECK_BYTES(buf, n, lit)                                                                   \
-    do {                                                                                           \
-        ssize_t n_ = (ssize_t)(n);                                                                 \
-        const char *b_ = (const char *)(buf);                                                      \
-        size_t l_ = sizeof(lit) - 1;                                                               \
-        if (n_ < 0)                                                                                \
-            FAILF("%s == %zd (%s), expected \"%s\"", #n, n_, cio_err_name((int)n_), lit);          \
-        else if ((size_t)n_ != l_ || memcmp(b_, lit, l_) != 0)                                     \
-            FAILF("%s: got %zd bytes \"%.*s\", expected %zu \"%s\"", #n, n_, (int)(n_ > 300 ? 300 : n_), \
-                  b_, l_, lit);                                                                    \
-    } while (0)
-
-#define WAIT_FOR(cond, secs)                                          \
-    do {                                                              \
-        double t0_ = now_s();                                         \
-        while (!(cond) && now_s() - t0_ < (secs))                     \
-            if (cio_sleep(0.002) < 0)                                 \
-                break;                                                \
-    } while (0)
-
 /* ------------------------------------------------------------ helpers */
 
 /* A position-dependent byte pattern: a byte lost, duplicated or moved shows

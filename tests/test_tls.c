@@ -13,14 +13,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define REQ(c)                                   \
-    do {                                         \
-        if (!(c)) {                              \
-            FAILF("requirement failed: %s", #c); \
-            goto out;                            \
-        }                                        \
-    } while (0)
-
 static char dir[64];
 static char ca_pem[128], cert_pem[128], key_pem[128], other_key_pem[128], self_pem[128], self_key_pem[128];
 

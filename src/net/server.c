@@ -459,13 +459,15 @@ static int unix_server(cio_server_t *sv, const char *path, const cio_server_opts
 
 static const cio_server_opts_t server_no_opts;
 
-int cio_start_server(cio_client_fn *fn, void *arg, const char *host, int port, const cio_server_opts_t *opts,
-                     cio_server_t **out)
+/* The four ways to make a server: a client function (streams) or a protocol,
+ * over TCP (host, port) or a Unix socket (path). */
+static int new_server(cio_client_fn *fn, void *arg, const cio_protocol_t *p, void *ud, const char *host, int port,
+                      const char *path, int is_unix, const cio_server_opts_t *opts, cio_server_t **out)
 {
     if (!out)
         return -EINVAL;
     *out = NULL;
-    if (!fn)
+    if (!fn && !p)
         return -EINVAL;
     int rc;
     const cio_server_opts_t *o = opts ? opts : &server_no_opts;
@@ -474,61 +476,33 @@ int cio_start_server(cio_client_fn *fn, void *arg, const char *host, int port, c
         return rc;
     sv->fn = fn;
     sv->arg = arg;
-    return tcp_server(sv, host, port, o, out);
+    sv->proto = p;
+    sv->ud = ud;
+    return is_unix ? unix_server(sv, path, o, out) : tcp_server(sv, host, port, o, out);
+}
+
+int cio_start_server(cio_client_fn *fn, void *arg, const char *host, int port, const cio_server_opts_t *opts,
+                     cio_server_t **out)
+{
+    return new_server(fn, arg, NULL, NULL, host, port, NULL, 0, opts, out);
 }
 
 int cio_start_unix_server(cio_client_fn *fn, void *arg, const char *path, const cio_server_opts_t *opts,
                           cio_server_t **out)
 {
-    if (!out)
-        return -EINVAL;
-    *out = NULL;
-    if (!fn)
-        return -EINVAL;
-    int rc;
-    const cio_server_opts_t *o = opts ? opts : &server_no_opts;
-    cio_server_t *sv = server_alloc(o, &rc);
-    if (!sv)
-        return rc;
-    sv->fn = fn;
-    sv->arg = arg;
-    return unix_server(sv, path, o, out);
+    return new_server(fn, arg, NULL, NULL, NULL, 0, path, 1, opts, out);
 }
 
 int cio_create_server(const cio_protocol_t *p, void *ud, const char *host, int port, const cio_server_opts_t *opts,
                       cio_server_t **out)
 {
-    if (!out)
-        return -EINVAL;
-    *out = NULL;
-    if (!p)
-        return -EINVAL;
-    int rc;
-    const cio_server_opts_t *o = opts ? opts : &server_no_opts;
-    cio_server_t *sv = server_alloc(o, &rc);
-    if (!sv)
-        return rc;
-    sv->proto = p;
-    sv->ud = ud;
-    return tcp_server(sv, host, port, o, out);
+    return new_server(NULL, NULL, p, ud, host, port, NULL, 0, opts, out);
 }
 
 int cio_create_unix_server(const cio_protocol_t *p, void *ud, const char *path, const cio_server_opts_t *opts,
                            cio_server_t **out)
 {
-    if (!out)
-        return -EINVAL;
-    *out = NULL;
-    if (!p)
-        return -EINVAL;
-    int rc;
-    const cio_server_opts_t *o = opts ? opts : &server_no_opts;
-    cio_server_t *sv = server_alloc(o, &rc);
-    if (!sv)
-        return rc;
-    sv->proto = p;
-    sv->ud = ud;
-    return unix_server(sv, path, o, out);
+    return new_server(NULL, NULL, p, ud, NULL, 0, path, 1, opts, out);
 }
 
 /* ------------------------------------------------------------ the API */
