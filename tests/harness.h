@@ -12,6 +12,7 @@
 #include <cio.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -53,13 +54,17 @@ struct test_case {
 static int test_failed;
 static const char *test_current;
 
-#define FAILF(...)                                                          \
-    do {                                                                    \
-        fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, test_current);   \
-        fprintf(stderr, __VA_ARGS__);                                       \
-        fputc('\n', stderr);                                                \
-        test_failed = 1;                                                    \
-    } while (0)
+/* The allocation-failure sweep (CIO_FAULT_SWEEP=1, see run_tests): while an
+ * allocation has been failed on purpose, a failed check is the expected
+ * consequence and is counted, not printed; whether the case saw -ENOMEM
+ * anywhere is noted. */
+static int test_sweeping;
+static int test_saw_enomem;
+static void test_sweep_child_done(void);
+static void test_failf(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define FAILF(...) test_failf(__FILE__, __LINE__, __VA_ARGS__)
 
 #define CHECK(c)                                  \
     do {                                          \
@@ -134,6 +139,23 @@ static const char *test_current;
 static atomic_long test_live_allocs;
 static atomic_long test_alloc_count;
 static atomic_long test_fail_at = -1; /* fail the Nth allocation (0-based) */
+static atomic_int test_fault_hit;     /* the failure at test_fail_at happened */
+
+static void test_failf(const char *file, int line, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    test_failed = 1;
+    if (test_sweeping && atomic_load(&test_fault_hit)) {
+        if (strstr(msg, "ENOMEM"))
+            test_saw_enomem = 1;
+        return;
+    }
+    fprintf(stderr, "%s:%d: %s: %s\n", file, line, test_current, msg);
+}
 
 struct test_hdr {
     size_t size;
@@ -144,8 +166,10 @@ static void *test_malloc(void *ud, size_t n)
 {
     (void)ud;
     long k = atomic_fetch_add(&test_alloc_count, 1);
-    if (k == atomic_load(&test_fail_at))
+    if (k == atomic_load(&test_fail_at)) {
+        atomic_store(&test_fault_hit, 1);
         return NULL;
+    }
     struct test_hdr *h = malloc(sizeof *h + n);
     if (!h)
         return NULL;
@@ -168,8 +192,10 @@ static void *test_realloc(void *ud, void *p, size_t n)
     if (!p)
         return test_malloc(ud, n);
     long k = atomic_fetch_add(&test_alloc_count, 1);
-    if (k == atomic_load(&test_fail_at))
+    if (k == atomic_load(&test_fail_at)) {
+        atomic_store(&test_fault_hit, 1);
         return NULL;
+    }
     struct test_hdr *h = realloc((struct test_hdr *)p - 1, sizeof *h + n);
     if (!h)
         return NULL;
@@ -190,7 +216,9 @@ static inline cio_loop_t *new_loop(void)
     cio_loop_t *loop = NULL;
     int rc = cio_loop_new(&loop);
     if (rc < 0) {
-        FAILF("cio_loop_new: %s", cio_strerror(rc));
+        FAILF("cio_loop_new: %s", cio_err_name(rc));
+        if (test_sweeping)
+            test_sweep_child_done(); /* this run is over: report and exit */
         exit(1);
     }
     return loop;
@@ -231,7 +259,7 @@ static inline void log_reset(void)
 
 /* ------------------------------------------------------ run with a limit */
 /* Run fn as cio_run's main task under a watchdog: past a generous deadline
- * (15 s) it fails the case and cancels the main task, again and again, so a
+ * (15 s; 2 s in the allocation sweep) it fails the case and cancels the main task, again and again, so a
  * waiter that is never woken fails the case instead of hanging the binary. */
 struct test_watchdog {
     cio_loop_t *loop;
@@ -263,7 +291,7 @@ static int test_limited_main(void *arg, void **result)
     struct test_limited *l = arg;
     struct test_watchdog w = {.main = cio_current_task()};
     CHECK_RC(cio_get_running_loop(&w.loop), 0);
-    CHECK_RC(cio_call_later(w.loop, 15.0, test_watchdog_cb, &w, &w.h), 0);
+    CHECK_RC(cio_call_later(w.loop, test_sweeping ? 2.0 : 15.0, test_watchdog_cb, &w, &w.h), 0);
     int rc = l->fn(l->arg, result);
     cio_handle_cancel(w.h);
     cio_unref(w.h);
@@ -275,11 +303,183 @@ static __attribute__((unused)) int run_limited(cio_coro_fn *fn, void *arg, void 
     struct test_limited l = {.fn = fn, .arg = arg};
     return cio_run(test_limited_main, &l, result);
 }
+/* ------------------------------------------------- allocation sweep */
+/* CIO_FAULT_SWEEP=1: each case runs once as usual (it must pass), then once
+ * more for each allocation it made, with exactly that allocation failing.
+ * Every run is a child process of a parent that runs no case itself (so no
+ * thread is lost across fork), which isolates crashes and hangs.
+ * CIO_FAULT_MAX caps the runs per case (default 300): the first half of the
+ * budget fails the first allocations one by one, the rest is spread evenly
+ * over the others.
+ *
+ * A failed check is the expected result of a failed allocation.  What fails
+ * the sweep is what a user could not handle: a leak (the case's allocations
+ * not all freed once it returns), a crash or a sanitizer report (the child
+ * dies or exits non-zero).  A run that outlives its time limit (2 s, or three
+ * times the case's own time) is listed as a hang: most are a test that goes
+ * on after its setup failed (a loop run until a stop that could not be
+ * scheduled), so hangs are printed for review and fail the sweep only with
+ * CIO_FAULT_HANG_FAILS=1.  Per case the sweep prints how the failures came
+ * out: absorbed (the case passed anyway), reported (a check saw -ENOMEM),
+ * other (a check failed on something else). */
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct test_sweep_result {
+    long total;  /* allocations the run made */
+    long leaked; /* live allocations after the case returned */
+    int done;    /* the child reached the end of the case (or of its setup) */
+    int failed, saw_enomem, fault_hit;
+};
+static struct test_sweep_result *test_sweep_res;
+static long test_sweep_a0, test_sweep_live0;
+
+static long test_env_long(const char *name, long dflt)
+{
+    const char *v = getenv(name);
+    return v && *v ? strtol(v, NULL, 10) : dflt;
+}
+
+static void test_sweep_child_done(void)
+{
+    struct test_sweep_result *r = test_sweep_res;
+    r->total = atomic_load(&test_alloc_count) - test_sweep_a0;
+    r->leaked = atomic_load(&test_live_allocs) - test_sweep_live0;
+    r->failed = test_failed;
+    r->saw_enomem = test_saw_enomem;
+    r->fault_hit = atomic_load(&test_fault_hit);
+    r->done = 1;
+    fflush(stdout);
+    fflush(stderr);
+    exit(0);
+}
+
+enum { SWEEP_OK, SWEEP_CRASH, SWEEP_HANG };
+
+/* Run case c in a child, failing its k-th allocation (k < 0: none). */
+static int test_sweep_run(const struct test_case *c, long k, double limit, struct test_sweep_result *out,
+                          int *status)
+{
+    memset(test_sweep_res, 0, sizeof *test_sweep_res);
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("fork");
+        exit(2);
+    }
+    if (pid == 0) {
+        test_sweeping = k >= 0;
+        test_sweep_a0 = atomic_load(&test_alloc_count);
+        test_sweep_live0 = atomic_load(&test_live_allocs);
+        if (k >= 0)
+            atomic_store(&test_fail_at, test_sweep_a0 + k);
+        c->fn();
+        test_sweep_child_done();
+    }
+    double t0 = now_s();
+    int st = 0;
+    for (;;) {
+        pid_t w = waitpid(pid, &st, WNOHANG);
+        if (w == pid)
+            break;
+        if (now_s() - t0 > limit) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            *out = *test_sweep_res;
+            *status = st;
+            return SWEEP_HANG;
+        }
+        usleep(w == 0 ? 2000 : 0);
+    }
+    *out = *test_sweep_res;
+    *status = st;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 && out->done ? SWEEP_OK : SWEEP_CRASH;
+}
+
+static int test_sweep_case(const struct test_case *c)
+{
+    struct test_sweep_result r;
+    int st;
+    double t0 = now_s();
+    if (test_sweep_run(c, -1, 60.0, &r, &st) != SWEEP_OK || r.failed || r.leaked) {
+        printf("sweep %s: the case fails without faults, not swept\n", c->name);
+        return 1;
+    }
+    double limit = 3 * (now_s() - t0);
+    if (limit < 2.0)
+        limit = 2.0;
+    long total = r.total, cap = test_env_long("CIO_FAULT_MAX", 300);
+    int hang_fails = (int)test_env_long("CIO_FAULT_HANG_FAILS", 0);
+    long runs = 0, absorbed = 0, reported = 0, other = 0, missed = 0, leaks = 0, crashes = 0, hangs = 0;
+    t0 = now_s();
+    for (long i = 0; i < total && i < cap; i++) {
+        long k = i;
+        if (total > cap && i >= cap / 2)
+            k = cap / 2 + (i - cap / 2) * (total - cap / 2) / (cap - cap / 2);
+        int how = test_sweep_run(c, k, limit, &r, &st);
+        runs++;
+        if (how == SWEEP_HANG) {
+            fprintf(stderr, "sweep %s: failing allocation %ld of %ld: hang (killed after %.0f s)\n", c->name, k,
+                    total, limit);
+            hangs++;
+            continue;
+        }
+        if (how == SWEEP_CRASH) {
+            if (WIFSIGNALED(st))
+                fprintf(stderr, "sweep %s: failing allocation %ld of %ld: killed by signal %d\n", c->name, k,
+                        total, WTERMSIG(st));
+            else
+                fprintf(stderr, "sweep %s: failing allocation %ld of %ld: exit status %d%s\n", c->name, k, total,
+                        WEXITSTATUS(st), r.done ? " after the case returned (a sanitizer report?)" : "");
+            crashes++;
+            continue;
+        }
+        if (r.leaked) {
+            fprintf(stderr, "sweep %s: failing allocation %ld of %ld leaked %ld allocation(s)\n", c->name, k,
+                    total, r.leaked);
+            leaks++;
+        }
+        if (!r.fault_hit)
+            missed++;
+        else if (!r.failed)
+            absorbed++;
+        else if (r.saw_enomem)
+            reported++;
+        else
+            other++;
+    }
+    printf("sweep %s: %ld allocations, %ld runs (%.1f s): %ld absorbed, %ld reported -ENOMEM, %ld other, "
+           "%ld not reached, %ld hung, %ld crashed, %ld leaked\n",
+           c->name, total, runs, now_s() - t0, absorbed, reported, other, missed, hangs, crashes, leaks);
+    fflush(stdout);
+    return crashes || leaks || (hang_fails && hangs) ? 1 : 0;
+}
+
 static int run_tests(int argc, char **argv, const struct test_case *cases, size_t n)
 {
     static const cio_allocator_t a = {test_malloc, test_realloc, test_free, NULL};
     cio_set_allocator(&a);
     const char *filter = argc > 1 ? argv[1] : NULL;
+    if (test_env_long("CIO_FAULT_SWEEP", 0)) {
+        test_sweep_res = mmap(NULL, sizeof *test_sweep_res, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (test_sweep_res == MAP_FAILED) {
+            perror("mmap");
+            return 2;
+        }
+        int bad = 0, swept = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (filter && !strstr(cases[i].name, filter))
+                continue;
+            test_current = cases[i].name;
+            bad += test_sweep_case(&cases[i]);
+            swept++;
+        }
+        printf("%d passed, %d failed\n", swept - bad, bad);
+        return bad ? 1 : 0;
+    }
     int passed = 0, failed = 0;
     for (size_t i = 0; i < n; i++) {
         if (filter && !strstr(cases[i].name, filter))

@@ -209,7 +209,7 @@ static ssize_t conn_send(cio_transport_t *c, const struct iovec *iov, int iovcnt
             return n;
         if (errno == EINTR)
             continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
             return -EAGAIN;
         return -errno;
     }

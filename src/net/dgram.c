@@ -50,7 +50,7 @@ static int send_one(cio_transport_t *c, const void *buf, size_t n, const struct 
             return 0;
         if (errno == EINTR)
             continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
             return -EAGAIN;
         return -errno;
     }
