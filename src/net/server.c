@@ -241,11 +241,13 @@ static void accept_cb(struct cio__cb *cb)
             continue;
         /* EMFILE, ENFILE, ENOBUFS, ENOMEM: stop for a while. */
         cio__loop_report(sv->loop, "socket.accept() out of system resource", -e, NULL, NULL, NULL);
-        if (l->registered) {
-            cio__io_del(sv->loop, &l->io);
-            l->registered = 0;
-        }
+        /* Without room for the retry timer the listener stays watched: the
+         * next connection's readiness retries, rather than never. */
         if (cio__heap_reserve(&sv->loop->timers, 1) == 0) {
+            if (l->registered) {
+                cio__io_del(sv->loop, &l->io);
+                l->registered = 0;
+            }
             l->retry.when = cio__now_ns() + ACCEPT_RETRY_NS;
             l->retry.fire = retry_fire;
             cio__heap_push(&sv->loop->timers, &l->retry);
