@@ -1,4 +1,4 @@
-/* cio: Python's asyncio, as a C11 library.
+/** cio: Python's asyncio, as a C11 library.
  *
  * One event loop per thread, stackful coroutines, futures, tasks, timers,
  * cancellation, a thread pool and cross-thread scheduling.  Conventions:
@@ -8,6 +8,8 @@
  *   - Futures, tasks and handles are reference-counted: a function that hands
  *     one out gives the caller a reference, released with cio_unref().
  *   - Nothing here is thread-safe unless its comment says so.
+ *
+ * @file
  */
 #ifndef CIO_H
 #define CIO_H
@@ -30,19 +32,29 @@ extern "C" {
 #define CIO_EXTERN
 #endif
 
-/* The version of this header (semantic versioning); cio_version() gives the
+/* ----------------------------------------------------------------- version */
+/** @defgroup version Version
+ * @{ */
+
+/** @name Version of this header
+ * @{ */
+/** The version of this header (semantic versioning); cio_version() gives the
  * library's as a string. */
 #define CIO_VERSION_MAJOR 0
 #define CIO_VERSION_MINOR 1
 #define CIO_VERSION_PATCH 0
 #define CIO_VERSION_HEX ((CIO_VERSION_MAJOR << 16) | (CIO_VERSION_MINOR << 8) | CIO_VERSION_PATCH)
+/** @} */
 
-/* The library's version as "MAJOR.MINOR.PATCH". */
+/** The library's version as "MAJOR.MINOR.PATCH". */
 CIO_EXTERN const char *cio_version(void);
+/** @} */
 
 /* ------------------------------------------------------------------ errors */
+/** @defgroup errors Errors
+ * @{ */
 
-/* The library's own error codes (asyncio's exceptions and RuntimeErrors),
+/** The library's own error codes (asyncio's exceptions and RuntimeErrors),
  * negative and far from any errno value.  asyncio's CancelledError is
  * -ECANCELED and TimeoutError is -ETIMEDOUT. */
 #define CIO_ERRNO_MAP(X)                                                                \
@@ -73,135 +85,183 @@ CIO_EXTERN const char *cio_version(void);
     X(TLSVERIFY, 4025, "TLS peer certificate verification failed")                    \
     X(WRONGTHREAD, 4026, "non-thread-safe call from a thread that does not run the loop")
 
-/* The library's own error codes, CIO_E<NAME> = -<num>, from the table above. */
+/** The library's own error codes, `CIO_E<NAME> = -<num>`, from the table above. */
 enum {
 #define CIO__ERR_ENUM(name, num, text) CIO_E##name = -(num),
     CIO_ERRNO_MAP(CIO__ERR_ENUM)
 #undef CIO__ERR_ENUM
 };
 
-/* A readable message for any code this library returns (errno or CIO_E*). */
+/** A readable message for any code this library returns (errno or CIO_E*). */
 CIO_EXTERN const char *cio_strerror(int err);
-/* The code's symbolic name ("ECANCELED", "CIO_EINVALSTATE", "0" for 0). */
+/** The code's symbolic name ("ECANCELED", "CIO_EINVALSTATE", "0" for 0). */
 CIO_EXTERN const char *cio_err_name(int err);
+/** @} */
 
 /* ------------------------------------------------------------- allocation */
+/** @defgroup allocation Allocation
+ * @{ */
 
-/* Every allocation of the library goes through these three functions.  They
+/** Every allocation of the library goes through these three functions.  They
  * must be thread-safe (the thread pool and cross-thread calls allocate).  Set
  * before the first loop is created; NULL restores malloc/realloc/free. */
 typedef struct cio_allocator_s {
-    void *(*malloc)(void *ud, size_t size);
-    void *(*realloc)(void *ud, void *ptr, size_t size);
-    void (*free)(void *ud, void *ptr);
-    void *ud;
+    void *(*malloc)(void *ud, size_t size);             /**< as malloc(3), size > 0 */
+    void *(*realloc)(void *ud, void *ptr, size_t size); /**< as realloc(3) */
+    void (*free)(void *ud, void *ptr);                  /**< as free(3) */
+    void *ud;                                           /**< passed to each of them */
 } cio_allocator_t;
 
-/* Returns 0, or -EINVAL if some but not all functions are given. */
+/** Returns 0, or -EINVAL if some but not all functions are given. */
 CIO_EXTERN int cio_set_allocator(const cio_allocator_t *a);
+/** @} */
 
 /* --------------------------------------------------------- objects, types */
+/** @defgroup objects Objects and types
+ * @{ */
 
-/* An event loop: one per thread, single-threaded (DESIGN.md point 3). */
+/** An event loop: one per thread, single-threaded (DESIGN.md point 3). */
 typedef struct cio_loop_s cio_loop_t;
-/* A future: pending, then done with a result, an error or cancelled. */
+/** A future: pending, then done with a result, an error or cancelled. */
 typedef struct cio_future_s cio_future_t;
-/* A task is a future that runs a coroutine: every cio_future_* call accepts a
+/** A task is a future that runs a coroutine: every cio_future_* call accepts a
  * task, exactly as asyncio's Task is a Future. */
 typedef struct cio_future_s cio_task_t;
-/* A scheduled callback (call_soon, call_later, call_at). */
+/** A scheduled callback (call_soon, call_later, call_at). */
 typedef struct cio_handle_s cio_handle_t;
 
-/* A coroutine: an ordinary function that runs on its task's own stack.  The
+/** A coroutine: an ordinary function that runs on its task's own stack.  The
  * return value is the outcome (0 or a negative code; -ECANCELED ends the task
  * cancelled), *result its value (NULL by default).  The same signature is used
  * for blocking functions run in the thread pool. */
 typedef int cio_coro_fn(void *arg, void **result);
 
-/* A callback run by the loop.  A negative return goes to the loop's exception
+/** A callback run by the loop.  A negative return goes to the loop's exception
  * handler, and the loop goes on. */
 typedef int cio_callback_fn(void *arg);
 
-/* Take one more reference on a future, task or handle; returns obj. */
+/** Take one more reference on a future, task or handle; returns obj. */
 CIO_EXTERN void *cio_ref(void *obj);
-/* Drop one reference; the last one frees the object.  NULL is ignored.
+/** Drop one reference; the last one frees the object.  NULL is ignored.
  * Returns 0, or -EINVAL for a pointer that is not a live cio object (checked
  * by magic number; more unrefs than refs are caught this way until the
  * memory is reused). */
 CIO_EXTERN int cio_unref(void *obj);
+/** @} */
 
 /* ----------------------------------------------------------------- the loop */
+/** @defgroup loop The event loop
+ * @{ */
 
-/* Create a loop.  *out gets it; -ENOMEM, or -errno from epoll/eventfd. */
+/** Create a loop.  *out gets it; -ENOMEM, or -errno from epoll/eventfd. */
 CIO_EXTERN int cio_loop_new(cio_loop_t **out);
-/* Close the loop: drop pending callbacks and timers, shut the thread pool
+/** Close the loop: drop pending callbacks and timers, shut the thread pool
  * down (waiting for running jobs), release stacks and fds.  Idempotent.
  * CIO_ELOOPRUNNING while it runs; -EBUSY while a task is still pending or a
  * future, task or handle of the loop is still referenced by the user. */
 CIO_EXTERN int cio_loop_close(cio_loop_t *loop);
-/* Close (if needed) and free the loop.  Same errors as cio_loop_close; on
+/** Close (if needed) and free the loop.  Same errors as cio_loop_close; on
  * error nothing is freed. */
 CIO_EXTERN int cio_loop_free(cio_loop_t *loop);
 
-/* Run until cio_loop_stop().  A stop requested before the call gives exactly
+/** Run until cio_loop_stop().  A stop requested before the call gives exactly
  * one iteration.  CIO_ELOOPRUNNING if this or another loop runs in this
  * thread, CIO_ELOOPCLOSED if closed. */
 CIO_EXTERN int cio_loop_run_forever(cio_loop_t *loop);
-/* Run until fut is done; returns its outcome and *result its value.  Also
+/** Run until fut is done; returns its outcome and *result its value.  Also
  * CIO_ESTOPPED when the loop was stopped first. */
 CIO_EXTERN int cio_loop_run_until_complete(cio_loop_t *loop, cio_future_t *fut, void **result);
-/* Ask the loop to return after the current batch of callbacks. */
+/** Ask the loop to return after the current batch of callbacks. */
 CIO_EXTERN int cio_loop_stop(cio_loop_t *loop);
-/* 1 or 0 (negative for a bad argument). */
+/** @{ */
+/** 1 or 0 (negative for a bad argument). */
 CIO_EXTERN int cio_loop_is_running(cio_loop_t *loop);
 CIO_EXTERN int cio_loop_is_closed(cio_loop_t *loop);
-/* The loop's monotonic clock in seconds (CLOCK_MONOTONIC). */
+/** @} */
+/** The loop's monotonic clock in seconds (CLOCK_MONOTONIC). */
 CIO_EXTERN double cio_loop_time(cio_loop_t *loop);
 
-/* Schedule fn(arg) for the next iteration, FIFO.  If handle is not NULL the
+/** Schedule fn(arg) for the next iteration, FIFO.  If handle is not NULL the
  * caller gets a reference to the handle (cio_unref() it).  -EINVAL, -ENOMEM,
  * CIO_ELOOPCLOSED.  On failure fn never runs. */
 CIO_EXTERN int cio_call_soon(cio_loop_t *loop, cio_callback_fn *fn, void *arg, cio_handle_t **handle);
-/* Schedule fn(arg) delay seconds from now (<= 0: due at once, still after
+/** Schedule fn(arg) delay seconds from now (<= 0: due at once, still after
  * what is already ready).  NaN or infinite delay: -EINVAL. */
 CIO_EXTERN int cio_call_later(cio_loop_t *loop, double delay, cio_callback_fn *fn, void *arg, cio_handle_t **handle);
-/* Schedule fn(arg) at an absolute cio_loop_time().  Equal deadlines run in
+/** Schedule fn(arg) at an absolute cio_loop_time().  Equal deadlines run in
  * the order they were scheduled. */
 CIO_EXTERN int cio_call_at(cio_loop_t *loop, double when, cio_callback_fn *fn, void *arg, cio_handle_t **handle);
-/* Thread-safe: schedule fn(arg) from any thread, waking the loop if it sleeps.
- * No handle is returned.  CIO_ELOOPCLOSED on a closed loop. */
+/** Thread-safe: schedule fn(arg) from any thread, waking the loop if it sleeps.
+ * No handle is returned.  CIO_ELOOPCLOSED on a closed loop.
+ *
+ * @code{.c}
+ * #define _POSIX_C_SOURCE 200809L
+ * #include <cio.h>
+ * #include <errno.h>
+ * #include <pthread.h>
+ * #include <stdio.h>
+ *
+ * static cio_event_t done = CIO_EVENT_INIT;
+ *
+ * static int on_loop(void *arg)            // runs in the loop's thread
+ * {
+ *     printf("from the worker: %s\n", (const char *)arg);
+ *     return cio_event_set(&done);
+ * }
+ *
+ * static void *worker(void *loop)          // another thread: no other cio call
+ * {
+ *     cio_call_soon_threadsafe(loop, on_loop, "hello");
+ *     return NULL;
+ * }
+ *
+ * static int amain(void *arg, void **result)
+ * {
+ *     cio_loop_t *loop;
+ *     pthread_t th;
+ *     cio_get_running_loop(&loop);
+ *     if (pthread_create(&th, NULL, worker, loop) != 0)
+ *         return -EAGAIN;
+ *     int rc = cio_event_wait(&done);      // the loop goes on while we wait
+ *     pthread_join(th, NULL);              // returns at once: the worker is done
+ *     return rc;
+ * }
+ *
+ * int main(void) { return cio_run(amain, NULL, NULL) < 0; }
+ * @endcode */
 CIO_EXTERN int cio_call_soon_threadsafe(cio_loop_t *loop, cio_callback_fn *fn, void *arg);
 
-/* Cancel a handle that has not run: it will not run.  0, -EINVAL. */
+/** Cancel a handle that has not run: it will not run.  0, -EINVAL. */
 CIO_EXTERN int cio_handle_cancel(cio_handle_t *h);
-/* 1 once cio_handle_cancel was called (even after it ran, as asyncio), else 0. */
+/** 1 once cio_handle_cancel was called (even after it ran, as asyncio), else 0. */
 CIO_EXTERN int cio_handle_cancelled(cio_handle_t *h);
-/* A timer handle's deadline on cio_loop_time()'s clock; -1 for a call_soon
+/** A timer handle's deadline on cio_loop_time()'s clock; -1 for a call_soon
  * handle or a bad argument. */
 CIO_EXTERN double cio_handle_when(cio_handle_t *h);
 
-/* The error-handling context, as asyncio's call_exception_handler dict. */
+/** The error-handling context, as asyncio's call_exception_handler dict. */
 typedef struct cio_exc_context_s {
-    const char *message;       /* what happened */
-    int error;                 /* the error code, 0 if none */
-    const char *error_message; /* the error's own message, or NULL */
-    cio_future_t *future;      /* the future or task concerned, or NULL */
-    cio_handle_t *handle;      /* the callback's handle, or NULL */
+    const char *message;       /**< what happened */
+    int error;                 /**< the error code, 0 if none */
+    const char *error_message; /**< the error's own message, or NULL */
+    cio_future_t *future;      /**< the future or task concerned, or NULL */
+    cio_handle_t *handle;      /**< the callback's handle, or NULL */
 } cio_exc_context_t;
 
-/* An exception handler: called with the loop, the context of the error and
+/** An exception handler: called with the loop, the context of the error and
  * the ud given when it was set. */
 typedef void cio_exception_handler_fn(cio_loop_t *loop, const cio_exc_context_t *ctx, void *ud);
-/* Set the loop's handler; NULL restores the default (a line on stderr). */
+/** Set the loop's handler; NULL restores the default (a line on stderr). */
 CIO_EXTERN int cio_loop_set_exception_handler(cio_loop_t *loop, cio_exception_handler_fn *fn, void *ud);
-/* The current handler (NULL for the default); *ud gets its data if ud. */
+/** The current handler (NULL for the default); *ud gets its data if ud. */
 CIO_EXTERN cio_exception_handler_fn *cio_loop_get_exception_handler(cio_loop_t *loop, void **ud);
-/* The default handler: writes the context to stderr. */
+/** The default handler: writes the context to stderr. */
 CIO_EXTERN void cio_loop_default_exception_handler(cio_loop_t *loop, const cio_exc_context_t *ctx);
-/* Call the loop's handler (or the default) with ctx. */
+/** Call the loop's handler (or the default) with ctx. */
 CIO_EXTERN int cio_loop_call_exception_handler(cio_loop_t *loop, const cio_exc_context_t *ctx);
 
-/* Debug mode (asyncio's): set by this call, by the Runner's debug option, or
+/** @{ */
+/** Debug mode (asyncio's): set by this call, by the Runner's debug option, or
  * for new loops by CIO_DEBUG=1 in the environment.  It turns on:
  *   - slow callbacks: a callback or task step that holds the loop longer than
  *     the slow-callback duration (default 0.1 s) is logged (WARNING) with the
@@ -214,116 +274,232 @@ CIO_EXTERN int cio_loop_call_exception_handler(cio_loop_t *loop, const cio_exc_c
  *     the loop return CIO_EWRONGTHREAD and log an ERROR;
  *   - a task's step is timed on its own (no direct hand-over between tasks).
  * Independent of debug mode, an error never retrieved from a future or task
- * is reported to the exception handler when it is freed. */
+ * is reported to the exception handler when it is freed.
+ *
+ * @code{.c}
+ * static int amain(void *arg, void **result)
+ * {
+ *     cio_loop_t *loop;
+ *     int rc = cio_get_running_loop(&loop);
+ *     if (rc == 0)
+ *         rc = cio_loop_set_debug(loop, 1);                      // or CIO_DEBUG=1
+ *     if (rc == 0)
+ *         rc = cio_loop_set_slow_callback_duration(loop, 0.05);  // 50 ms is slow
+ *     if (rc == 0)
+ *         cio_loop_print_tasks(loop, stderr);                    // with creation sites
+ *     return rc;
+ * }
+ * @endcode */
 CIO_EXTERN int cio_loop_set_debug(cio_loop_t *loop, int enabled);
 CIO_EXTERN int cio_loop_get_debug(cio_loop_t *loop);
-/* Seconds (> 0) after which debug mode logs a callback as slow. */
+/** @} */
+/** @{ */
+/** Seconds (> 0) after which debug mode logs a callback as slow. */
 CIO_EXTERN int cio_loop_set_slow_callback_duration(cio_loop_t *loop, double seconds);
 CIO_EXTERN double cio_loop_get_slow_callback_duration(cio_loop_t *loop);
+/** @} */
 
-/* Logging: the library's messages (debug-mode reports and the default
+/** @{ */
+/** Logging: the library's messages (debug-mode reports and the default
  * exception handler) go to one process-wide handler, by default a line on
  * stderr for WARNING and above. */
 enum { CIO_LOG_DEBUG = 10, CIO_LOG_INFO = 20, CIO_LOG_WARNING = 30, CIO_LOG_ERROR = 40 };
 typedef void cio_log_fn(int level, const char *message, void *ud);
-/* NULL restores the default.  Thread-safe. */
+/** @} */
+/** NULL restores the default.  Thread-safe. */
 CIO_EXTERN void cio_set_log_handler(cio_log_fn *fn, void *ud);
-/* Messages below this level are dropped (default CIO_LOG_WARNING). */
+/** Messages below this level are dropped (default CIO_LOG_WARNING). */
 CIO_EXTERN void cio_set_log_level(int level);
+/** Format a message (printf) and hand it to the handler, unless level is
+ * below the one set by cio_set_log_level.  Thread-safe. */
 CIO_EXTERN void cio_log(int level, const char *fmt, ...)
 #ifdef __GNUC__
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
 
-/* Write every not-done task of loop to f (NULL: the log at INFO): name, state
+/** Write every not-done task of loop to f (NULL: the log at INFO): name, state
  * (created, running, suspended and on what), and in debug mode its creation
  * site.  Returns how many tasks there are.  asyncio's Task.print_stack,
  * for all tasks at once. */
 CIO_EXTERN int cio_loop_print_tasks(cio_loop_t *loop, FILE *f);
-/* Debug mode: the most stack the task has used so far (its stack is filled
+/** Debug mode: the most stack the task has used so far (its stack is filled
  * with a pattern when it starts; measured now for a live task, at its end
  * for a finished one), for sizing stacks; *size (may be NULL) gets the
  * stack's size.  0 before its first step; -ENOTSUP for a task created
  * outside debug mode; -EINVAL. */
 CIO_EXTERN ssize_t cio_task_stack_high_water(cio_task_t *t, size_t *size);
-/* Default stack size of the loop's tasks, rounded up to pages; at least
+/** Default stack size of the loop's tasks, rounded up to pages; at least
  * 16 KiB.  Default 64 KiB. */
 CIO_EXTERN int cio_loop_set_stack_size(cio_loop_t *loop, size_t size);
 
-/* The loop running in this thread: 0 and *loop, or CIO_ENOLOOP. */
+/** The loop running in this thread: 0 and *loop, or CIO_ENOLOOP. */
 CIO_EXTERN int cio_get_running_loop(cio_loop_t **loop);
-/* The running loop, else the loop set for this thread, else CIO_ENOLOOP. */
+/** The running loop, else the loop set for this thread, else CIO_ENOLOOP. */
 CIO_EXTERN int cio_get_event_loop(cio_loop_t **loop);
-/* Set this thread's loop (NULL unsets); the caller keeps ownership. */
+/** Set this thread's loop (NULL unsets); the caller keeps ownership. */
 CIO_EXTERN int cio_set_event_loop(cio_loop_t *loop);
+/** @} */
 
 /* --------------------------------------------------------------- futures */
+/** @defgroup futures Futures
+ * @{ */
 
-/* A new pending future on loop (cio_create_future: the running loop). */
+/** A new pending future on loop (cio_create_future: the running loop). */
 CIO_EXTERN int cio_loop_create_future(cio_loop_t *loop, cio_future_t **out);
-/* NULL when there is no running loop or no memory. */
+/** NULL when there is no running loop or no memory.
+ *
+ * A future completed by a callback, awaited by a task:
+ * @code{.c}
+ * #include <cio.h>
+ * #include <errno.h>
+ * #include <stdio.h>
+ *
+ * static int complete(void *f)             // a timer callback, on the loop
+ * {
+ *     return cio_future_set_result(f, "ready");
+ * }
+ *
+ * static int amain(void *arg, void **result)
+ * {
+ *     cio_loop_t *loop;
+ *     cio_get_running_loop(&loop);
+ *     cio_future_t *f = cio_create_future();
+ *     if (!f)
+ *         return -ENOMEM;
+ *     void *value = NULL;
+ *     int rc = cio_call_later(loop, 0.01, complete, f, NULL);
+ *     if (rc == 0)
+ *         rc = cio_await(f, &value);       // suspends until the callback ran
+ *     cio_unref(f);
+ *     if (rc == 0)
+ *         puts(value);
+ *     return rc;
+ * }
+ *
+ * int main(void) { return cio_run(amain, NULL, NULL) < 0; }
+ * @endcode */
 CIO_EXTERN cio_future_t *cio_create_future(void);
 
-/* Mark done with a value.  CIO_EINVALSTATE if already done; -EINVAL on a
+/** Mark done with a value.  CIO_EINVALSTATE if already done; -EINVAL on a
  * task (a task's outcome is its function's return). */
 CIO_EXTERN int cio_future_set_result(cio_future_t *f, void *value);
-/* Mark done with an error (err < 0, not -ECANCELED: use cancel) and an
+/** Mark done with an error (err < 0, not -ECANCELED: use cancel) and an
  * optional message, copied.  CIO_EINVALSTATE if already done. */
 CIO_EXTERN int cio_future_set_exception(cio_future_t *f, int err, const char *msg);
-/* Cancel a pending future (or request a task's cancellation, see
+/** Cancel a pending future (or request a task's cancellation, see
  * cio_task_cancel).  1 if it was pending, else 0.  msg is copied. */
 CIO_EXTERN int cio_future_cancel(cio_future_t *f, const char *msg);
-/* 1/0: done (result, error or cancelled); cancelled. */
+/** @{ */
+/** 1/0: done (result, error or cancelled); cancelled. */
 CIO_EXTERN int cio_future_done(cio_future_t *f);
 CIO_EXTERN int cio_future_cancelled(cio_future_t *f);
-/* The outcome: 0 and *value, the error code, -ECANCELED if cancelled, or
+/** @} */
+/** The outcome: 0 and *value, the error code, -ECANCELED if cancelled, or
  * CIO_EINVALSTATE while pending.  Marks an error as retrieved. */
 CIO_EXTERN int cio_future_result(cio_future_t *f, void **value);
-/* The error code (0 if it has a result); -ECANCELED if cancelled;
+/** The error code (0 if it has a result); -ECANCELED if cancelled;
  * CIO_EINVALSTATE while pending. */
 CIO_EXTERN int cio_future_exception(cio_future_t *f);
-/* The message given with the error or the cancel (NULL if none).  Valid
+/** The message given with the error or the cancel (NULL if none).  Valid
  * while the caller holds a reference. */
 CIO_EXTERN const char *cio_future_message(cio_future_t *f);
+/** The loop the future or task belongs to (NULL for a bad argument). */
 CIO_EXTERN cio_loop_t *cio_future_get_loop(cio_future_t *f);
 
-/* A done callback: the future and the arg given; a negative return goes to
+/** A done callback: the future and the arg given; a negative return goes to
  * the exception handler. */
 typedef int cio_done_fn(cio_future_t *f, void *arg);
-/* fn(f, arg) is scheduled with call_soon when f is done, in registration
+/** fn(f, arg) is scheduled with call_soon when f is done, in registration
  * order (at once through call_soon if f is already done).  -ENOMEM. */
 CIO_EXTERN int cio_future_add_done_callback(cio_future_t *f, cio_done_fn *fn, void *arg);
-/* Remove every registration of (fn, arg) not yet scheduled; returns how many. */
+/** Remove every registration of (fn, arg) not yet scheduled; returns how many. */
 CIO_EXTERN int cio_future_remove_done_callback(cio_future_t *f, cio_done_fn *fn, void *arg);
 
-/* Await a future or task from inside a task: suspends until it is done,
+/** Await a future or task from inside a task: suspends until it is done,
  * returns its outcome and *result its value.  Awaiting a done future returns
  * at once.  Cancelling the awaiting task cancels the awaited future.
  * CIO_ENOTASK outside a task, CIO_EWRONGLOOP for another loop's future,
- * CIO_ESELFAWAIT for the task itself. */
+ * CIO_ESELFAWAIT for the task itself.
+ *
+ * @code{.c}
+ * int fetch(void *arg, void **result);     // a coroutine of yours
+ *
+ * static int caller(void *arg, void **result)
+ * {
+ *     cio_task_t *t = cio_create_task(fetch, arg);
+ *     if (!t)
+ *         return -ENOMEM;
+ *     int rc = cio_await(t, result);       // t's outcome; *result gets its value
+ *     cio_unref(t);                        // the caller's reference
+ *     return rc;                           // -ECANCELED if this task was cancelled
+ * }
+ * @endcode */
 CIO_EXTERN int cio_await(cio_future_t *aw, void **result);
+/** @} */
 
 /* ------------------------------------------------------------------ tasks */
+/** @defgroup tasks Tasks
+ * @{ */
 
+/** Options of cio_loop_create_task and cio_taskgroup_create_task_ex; zero
+ * means default. */
 typedef struct cio_task_opts_s {
-    const char *name;  /* copied; NULL gives "Task-N" */
-    size_t stack_size; /* 0: the loop's default */
-    int eager;         /* run the first step now, inside the create call
+    const char *name;  /**< copied; NULL gives "Task-N" */
+    size_t stack_size; /**< 0: the loop's default */
+    int eager;         /**< run the first step now, inside the create call
                           (asyncio's eager_task_factory); only inside the
                           running loop (a task or a callback) */
 } cio_task_opts_t;
 
-/* Create a task running fn(arg) on loop; its first step runs on a later
+/** Create a task running fn(arg) on loop; its first step runs on a later
  * iteration.  The loop keeps the task alive until it is done; *out gets the
  * caller's reference.  -EINVAL, -ENOMEM, CIO_ELOOPCLOSED. */
 CIO_EXTERN int cio_loop_create_task(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio_task_opts_t *opts,
                                     cio_task_t **out);
-/* The same on the running loop; NULL on failure (no loop, no memory). */
+/** @{ */
+/** The same on the running loop; NULL on failure (no loop, no memory).
+ *
+ * @code{.c}
+ * #include <cio.h>
+ * #include <errno.h>
+ * #include <stdio.h>
+ *
+ * struct say { double delay; const char *what; };
+ *
+ * static int say_after(void *arg, void **result)
+ * {
+ *     struct say *s = arg;
+ *     int rc = cio_sleep(s->delay);        // other tasks run meanwhile
+ *     if (rc < 0)
+ *         return rc;                       // -ECANCELED: unwind
+ *     puts(s->what);
+ *     return 0;
+ * }
+ *
+ * static int amain(void *arg, void **result)
+ * {
+ *     struct say a = {0.02, "hello"}, b = {0.01, "world"};
+ *     cio_task_t *t1 = cio_create_task_named(say_after, &a, "hello");
+ *     cio_task_t *t2 = cio_create_task(say_after, &b);   // both start next iteration
+ *     int rc = t1 && t2 ? 0 : -ENOMEM;
+ *     if (rc == 0)
+ *         rc = cio_await(t1, NULL);        // "world" is printed first
+ *     if (rc == 0)
+ *         rc = cio_await(t2, NULL);
+ *     cio_unref(t1);                       // NULL is ignored
+ *     cio_unref(t2);
+ *     return rc;
+ * }
+ *
+ * int main(void) { return cio_run(amain, NULL, NULL) < 0; }
+ * @endcode */
 CIO_EXTERN cio_task_t *cio_create_task(cio_coro_fn *fn, void *arg);
 CIO_EXTERN cio_task_t *cio_create_task_named(cio_coro_fn *fn, void *arg, const char *name);
-/* The same with the creation site, which debug mode records; the macros
- * below pass __FILE__ and __LINE__ (define CIO_NO_SITE_MACROS to call the
+/** @} */
+/** @{ */
+/** The same with the creation site, which debug mode records; the macros
+ * below pass `__FILE__` and `__LINE__` (define CIO_NO_SITE_MACROS to call the
  * plain functions). */
 CIO_EXTERN int cio_loop_create_task_at(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio_task_opts_t *opts,
                                        cio_task_t **out, const char *file, int line);
@@ -335,44 +511,64 @@ CIO_EXTERN cio_task_t *cio_create_task_named_at(cio_coro_fn *fn, void *arg, cons
 #define cio_create_task(fn, arg) cio_create_task_named_at((fn), (arg), NULL, __FILE__, __LINE__)
 #define cio_create_task_named(fn, arg, name) cio_create_task_named_at((fn), (arg), (name), __FILE__, __LINE__)
 #endif
+/** @} */
 
-/* Request cancellation (asyncio Task.cancel): 0 if the task is done, else 1,
+/** Request cancellation (asyncio Task.cancel): 0 if the task is done, else 1,
  * on every call, counting one more cancel request.  The awaited future is
  * cancelled at once; otherwise -ECANCELED is delivered at the task's next
  * suspension point (or instead of its first step). */
 CIO_EXTERN int cio_task_cancel(cio_task_t *t, const char *msg);
-/* Outstanding cancel requests (cancel calls minus uncancel calls). */
+/** Outstanding cancel requests (cancel calls minus uncancel calls). */
 CIO_EXTERN int cio_task_cancelling(cio_task_t *t);
-/* Decrement the count and return it; at 0 a not yet delivered cancel is
+/** Decrement the count and return it; at 0 a not yet delivered cancel is
  * dropped (3.13). */
 CIO_EXTERN int cio_task_uncancel(cio_task_t *t);
-/* The name, valid until it is changed or the task freed. */
+/** The name, valid until it is changed or the task freed. */
 CIO_EXTERN const char *cio_task_get_name(cio_task_t *t);
+/** Rename the task (name is copied).  0, -EINVAL, -ENOMEM. */
 CIO_EXTERN int cio_task_set_name(cio_task_t *t, const char *name);
 
-/* The task running now, or NULL (a borrowed pointer). */
+/** The task running now, or NULL (a borrowed pointer). */
 CIO_EXTERN cio_task_t *cio_current_task(void);
-/* Up to cap not-done tasks of loop into out (borrowed, valid until the
+/** Up to cap not-done tasks of loop into out (borrowed, valid until the
  * caller next suspends); returns how many there are in all. */
 CIO_EXTERN int cio_all_tasks(cio_loop_t *loop, cio_task_t **out, size_t cap);
 
-/* Suspend the current task for at least delay seconds; delay <= 0 yields
- * exactly one iteration.  0, -ECANCELED, -EINVAL (NaN), CIO_ENOTASK. */
+/** Suspend the current task for at least delay seconds; delay <= 0 yields
+ * exactly one iteration.  0, -ECANCELED, -EINVAL (NaN), CIO_ENOTASK.
+ *
+ * @code{.c}
+ * static int ticker(void *arg, void **result)
+ * {
+ *     for (int i = 0; i < 3; i++) {
+ *         int rc = cio_sleep(0.5);         // the loop runs other tasks meanwhile
+ *         if (rc < 0)
+ *             return rc;                   // -ECANCELED: clean up, then return it
+ *         printf("tick %d\n", i);
+ *     }
+ *     return 0;
+ * }
+ * @endcode */
 CIO_EXTERN int cio_sleep(double delay);
-/* cio_sleep(0). */
+/** cio_sleep(0). */
 CIO_EXTERN int cio_yield(void);
 
-/* Record a message for the error the current task is about to return:
+/** Record a message for the error the current task is about to return:
  * `return cio_fail(-EIO, "reading %s", path);` returns err. */
 CIO_EXTERN int cio_fail(int err, const char *fmt, ...)
 #ifdef __GNUC__
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/** @} */
 
 /* ------------------------------------------------------------ composition */
+/** @defgroup composition Composition: gather, wait, timeouts, TaskGroup
+ * @{ */
 
-/* gather: await every future or task in aws[0..n) from inside a task.
+/** @name gather
+ * @{ */
+/** gather: await every future or task in aws[0..n) from inside a task.
  * results[i] (if results) gets the i-th value, rcs[i] (if rcs) the i-th
  * outcome.  Without CIO_RETURN_EXCEPTIONS the first failure (a child's error,
  * or -ECANCELED for a child cancelled on its own) is returned at once and
@@ -380,27 +576,81 @@ CIO_EXTERN int cio_fail(int err, const char *fmt, ...)
  * 0 is returned.  Cancelling the awaiting task cancels every unfinished child
  * and returns -ECANCELED.  n == 0 returns 0 at once; the same task given
  * twice is awaited once.  -EINVAL (NULL array, NULL entry), CIO_EWRONGLOOP,
- * CIO_ENOTASK, -ENOMEM. */
+ * CIO_ENOTASK, -ENOMEM.
+ *
+ * @code{.c}
+ * #include <cio.h>
+ * #include <errno.h>
+ * #include <stdint.h>
+ * #include <stdio.h>
+ *
+ * static int square(void *arg, void **result)
+ * {
+ *     intptr_t n = (intptr_t)arg;
+ *     int rc = cio_sleep(0.01 * (double)(4 - n));   // the last one ends first
+ *     *result = (void *)(n * n);
+ *     return rc;
+ * }
+ *
+ * static int amain(void *arg, void **result)
+ * {
+ *     cio_future_t *tasks[3];
+ *     void *values[3];
+ *     size_t n = 0;
+ *     for (intptr_t i = 1; i <= 3; i++) {
+ *         cio_task_t *t = cio_create_task(square, (void *)i);
+ *         if (t)
+ *             tasks[n++] = t;
+ *     }
+ *     int rc = n == 3 ? cio_gather(tasks, n, values, NULL, 0) : -ENOMEM;
+ *     for (size_t i = 0; i < n; i++)
+ *         cio_unref(tasks[i]);
+ *     if (rc == 0)                         // values in the order of tasks: 1 4 9
+ *         printf("%d %d %d\n", (int)(intptr_t)values[0], (int)(intptr_t)values[1], (int)(intptr_t)values[2]);
+ *     return rc;
+ * }
+ *
+ * int main(void) { return cio_run(amain, NULL, NULL) < 0; }
+ * @endcode */
 #define CIO_RETURN_EXCEPTIONS 1
 CIO_EXTERN int cio_gather(cio_future_t *const *aws, size_t n, void **results, int *rcs, int flags);
+/** @} */
 
-/* A coroutine call for the convenience forms. */
+/** A coroutine call for the convenience forms. */
 typedef struct cio_call_s {
-    cio_coro_fn *fn;
-    void *arg;
+    cio_coro_fn *fn; /**< the coroutine */
+    void *arg;       /**< its argument */
 } cio_call_t;
-/* gather over calls: one task per call, created in order, then as
- * cio_gather.  The tasks are released before returning. */
+/** gather over calls: one task per call, created in order, then as
+ * cio_gather.  The tasks are released before returning.
+ *
+ * @code{.c}
+ * int fetch(void *url, void **body);       // a coroutine of yours
+ *
+ * static int fetch_both(void *arg, void **result)
+ * {
+ *     cio_call_t calls[] = {{fetch, "https://a.example/"}, {fetch, "https://b.example/"}};
+ *     void *bodies[2];
+ *     int rcs[2];
+ *     int rc = cio_gather_calls(calls, 2, bodies, rcs, CIO_RETURN_EXCEPTIONS);
+ *     for (int i = 0; rc == 0 && i < 2; i++)   // every outcome is in rcs
+ *         printf("%s: %s\n", (const char *)calls[i].arg, rcs[i] == 0 ? "ok" : cio_strerror(rcs[i]));
+ *     return rc;
+ * }
+ * @endcode */
 CIO_EXTERN int cio_gather_calls(const cio_call_t *calls, size_t n, void **results, int *rcs, int flags);
 
-/* The gather as a future (asyncio's _GatheringFuture): *out completes when
+/** @{ */
+/** The gather as a future (asyncio's _GatheringFuture): *out completes when
  * the gather does; cancelling it cancels the unfinished children.  Its
  * outcome is cio_gather's; cio_gather_results copies the per-child values
  * and outcomes (n entries each) once it is done. */
 CIO_EXTERN int cio_gather_start(cio_future_t *const *aws, size_t n, int flags, cio_future_t **out);
 CIO_EXTERN int cio_gather_results(cio_future_t *gather, void **results, int *rcs);
+/** @} */
 
-/* wait: from a task, wait until return_when holds or timeout seconds pass
+/** @{ */
+/** wait: from a task, wait until return_when holds or timeout seconds pass
  * (timeout < 0 or INFINITY: no limit).  done and pending (capacity n each,
  * either may be NULL) receive the futures of each kind, in input order, and
  * *ndone / *npending their counts.  Never returns the children's errors and
@@ -409,22 +659,48 @@ CIO_EXTERN int cio_gather_results(cio_future_t *gather, void **results, int *rcs
 enum { CIO_FIRST_COMPLETED = 1, CIO_FIRST_EXCEPTION = 2, CIO_ALL_COMPLETED = 3 };
 CIO_EXTERN int cio_wait(cio_future_t *const *fs, size_t n, double timeout, int return_when, cio_future_t **done,
                         size_t *ndone, cio_future_t **pending, size_t *npending);
+/** @} */
 
-/* wait_for: await f for at most timeout seconds (INFINITY: no limit).  On
+/** wait_for: await f for at most timeout seconds (INFINITY: no limit).  On
  * timeout f is cancelled and waited for until it really ends, then
  * -ETIMEDOUT is returned, unless f swallowed the cancel and produced a value,
- * which is returned.  Cancelling the caller cancels f. */
+ * which is returned.  Cancelling the caller cancels f.
+ *
+ * @code{.c}
+ * #include <cio.h>
+ * #include <errno.h>
+ * #include <stdio.h>
+ *
+ * static int slow(void *arg, void **result)
+ * {
+ *     return cio_sleep(10);
+ * }
+ *
+ * static int amain(void *arg, void **result)
+ * {
+ *     cio_task_t *t = cio_create_task(slow, NULL);
+ *     if (!t)
+ *         return -ENOMEM;
+ *     int rc = cio_wait_for(t, 0.05, NULL);        // t is cancelled after 50 ms
+ *     printf("%s, cancelled: %d\n", cio_err_name(rc), cio_future_cancelled(t));
+ *     cio_unref(t);
+ *     return rc == -ETIMEDOUT ? 0 : rc;            // prints "ETIMEDOUT, cancelled: 1"
+ * }
+ *
+ * int main(void) { return cio_run(amain, NULL, NULL) < 0; }
+ * @endcode */
 CIO_EXTERN int cio_wait_for(cio_future_t *f, double timeout, void **result);
-/* wait_for over a call, run inline in the caller's task under a timeout
+/** wait_for over a call, run inline in the caller's task under a timeout
  * scope (asyncio 3.12); timeout <= 0 never calls fn and returns -ETIMEDOUT. */
 CIO_EXTERN int cio_wait_for_call(cio_coro_fn *fn, void *arg, double timeout, void **result);
 
-/* shield: await f, but a cancel of the awaiting task does not reach f: the
+/** shield: await f, but a cancel of the awaiting task does not reach f: the
  * caller gets -ECANCELED while f goes on.  If f itself is cancelled the
  * outcome is -ECANCELED; a done f returns its outcome at once. */
 CIO_EXTERN int cio_shield(cio_future_t *f, void **result);
 
-/* as_completed: an iterator handing back the futures of fs in completion
+/** @{ */
+/** as_completed: an iterator handing back the futures of fs in completion
  * order.  Each cio_as_completed_next returns 1 and *f (borrowed: the caller
  * owns fs), 0 once every future was handed back, -ETIMEDOUT for each
  * remaining one after timeout seconds (< 0 or INFINITY: none) — nothing is
@@ -433,12 +709,21 @@ typedef struct cio_as_completed_s cio_as_completed_t;
 CIO_EXTERN int cio_as_completed_new(cio_future_t *const *fs, size_t n, double timeout, cio_as_completed_t **out);
 CIO_EXTERN int cio_as_completed_next(cio_as_completed_t *it, cio_future_t **f);
 CIO_EXTERN int cio_as_completed_free(cio_as_completed_t *it);
+/** @} */
 
-/* timeout scopes (asyncio.timeout / timeout_at), in the caller's storage:
+/** timeout scopes (asyncio.timeout / timeout_at), in the caller's storage:
  *
- *     cio_timeout_t to;
+ * @code{.c}
+ * int long_running(void *arg, void **result);  // a coroutine of yours
+ *
+ * static int bounded(void *arg, void **result)
+ * {
+ *     cio_timeout_t to;                        // async with asyncio.timeout(10):
  *     int rc = cio_timeout_enter(&to, 10.0);
  *     if (rc == 0) rc = cio_timeout_exit(&to, long_running(arg, NULL));
+ *     return rc;                               // -ETIMEDOUT after 10 s
+ * }
+ * @endcode
  *
  * At the deadline the current task is cancelled; exit turns the -ECANCELED
  * of *this* expiry into -ETIMEDOUT, only when the task's cancel count is back
@@ -447,62 +732,94 @@ CIO_EXTERN int cio_as_completed_free(cio_as_completed_t *it);
  * interrupted.  Every enter must be matched by an exit in the same task,
  * innermost first (the task keeps the list of its entered scopes). */
 typedef struct cio_timeout_s {
-    uint64_t opaque[10];
+    uint64_t opaque[10]; /**< private */
 } cio_timeout_t;
-/* delay seconds from now; INFINITY: no deadline.  CIO_ENOTASK,
+/** delay seconds from now; INFINITY: no deadline.  CIO_ENOTASK,
  * CIO_EINVALSTATE if this scope is already entered, -EINVAL (NaN). */
 CIO_EXTERN int cio_timeout_enter(cio_timeout_t *to, double delay);
-/* An absolute deadline on cio_loop_time()'s clock. */
+/** An absolute deadline on cio_loop_time()'s clock. */
 CIO_EXTERN int cio_timeout_enter_at(cio_timeout_t *to, double when);
-/* Leave the scope; returns rc, or -ETIMEDOUT as described above.
+/** Leave the scope; returns rc, or -ETIMEDOUT as described above.
  * CIO_EINVALSTATE if not entered, or from another task. */
 CIO_EXTERN int cio_timeout_exit(cio_timeout_t *to, int rc);
-/* Move the deadline (INFINITY disables it).  CIO_EINVALSTATE unless
+/** Move the deadline (INFINITY disables it).  CIO_EINVALSTATE unless
  * entered and not yet expired. */
 CIO_EXTERN int cio_timeout_reschedule(cio_timeout_t *to, double when);
-/* The deadline (INFINITY if none); NAN for a zeroed scope never entered
+/** The deadline (INFINITY if none); NAN for a zeroed scope never entered
  * (only meaningful once entered). */
 CIO_EXTERN double cio_timeout_when(cio_timeout_t *to);
-/* 1 once the deadline fired, else 0. */
+/** 1 once the deadline fired, else 0. */
 CIO_EXTERN int cio_timeout_expired(cio_timeout_t *to);
 
-/* TaskGroup.  Made inside a task, which becomes its owner (the body).
+/** TaskGroup.  Made inside a task, which becomes its owner (the body).
  *
+ * @code{.c}
+ * #include <cio.h>
+ * #include <errno.h>
+ * #include <stdio.h>
+ *
+ * static int fetch(void *arg, void **result)
+ * {
+ *     const char *what = arg;
+ *     int rc = cio_sleep(0.01);
+ *     if (rc == 0 && what[0] == 'b')
+ *         rc = cio_fail(-EIO, "fetching %s", what);
+ *     return rc;
+ * }
+ *
+ * static int amain(void *arg, void **result)
+ * {
  *     cio_taskgroup_t *tg = cio_taskgroup_new();
- *     cio_taskgroup_create_task(tg, fetch, &a);
- *     cio_taskgroup_create_task(tg, fetch, &b);
- *     rc = cio_taskgroup_wait(tg);      // leaving `async with`
- *     ...inspect errors...
+ *     if (!tg)
+ *         return -ENOMEM;
+ *     cio_taskgroup_create_task(tg, fetch, "a");
+ *     cio_taskgroup_create_task(tg, fetch, "b");
+ *     int rc = cio_taskgroup_wait(tg);     // leaving `async with`
+ *     for (int i = 0; i < cio_taskgroup_error_count(tg); i++) {   // inspect errors
+ *         int code = 0;
+ *         const char *msg = NULL;
+ *         cio_taskgroup_error(tg, i, &code, NULL, &msg);
+ *         printf("%s: %s\n", cio_err_name(code), msg ? msg : "");  // "EIO: fetching b"
+ *     }
  *     cio_taskgroup_free(tg);
+ *     return rc == CIO_ETASKGROUP ? 0 : rc;
+ * }
+ *
+ * int main(void) { return cio_run(amain, NULL, NULL) < 0; }
+ * @endcode
  *
  * The first child that fails with an error other than -ECANCELED cancels the
  * other children and the owner.  wait returns 0, -ECANCELED (a cancel from
  * outside and no child error), or CIO_ETASKGROUP with every error listed
  * (never a cancellation).  The group restores the owner's cancel count. */
 typedef struct cio_taskgroup_s cio_taskgroup_t;
-/* NULL outside a task or without memory. */
+/** NULL outside a task or without memory. */
 CIO_EXTERN cio_taskgroup_t *cio_taskgroup_new(void);
-/* The new task (borrowed: the group holds it until freed) or NULL; refused
+/** The new task (borrowed: the group holds it until freed) or NULL; refused
  * once the group is finished or shutting down after a failure. */
 CIO_EXTERN cio_task_t *cio_taskgroup_create_task(cio_taskgroup_t *tg, cio_coro_fn *fn, void *arg);
-/* The same with options and an error code: CIO_EINVALSTATE when refused. */
+/** The same with options and an error code: CIO_EINVALSTATE when refused. */
 CIO_EXTERN int cio_taskgroup_create_task_ex(cio_taskgroup_t *tg, cio_coro_fn *fn, void *arg,
                                             const cio_task_opts_t *opts, cio_task_t **out);
-/* Leave the group with the body's own outcome body_rc (an error of the body
+/** Leave the group with the body's own outcome body_rc (an error of the body
  * is listed with the children's, and cancels them). */
 CIO_EXTERN int cio_taskgroup_exit(cio_taskgroup_t *tg, int body_rc);
-/* cio_taskgroup_exit(tg, 0). */
+/** cio_taskgroup_exit(tg, 0). */
 CIO_EXTERN int cio_taskgroup_wait(cio_taskgroup_t *tg);
-/* The errors after exit: their count, and the i-th (code, the task that
+/** @{ */
+/** The errors after exit: their count, and the i-th (code, the task that
  * failed — the owner for the body's error — and its message or NULL). */
 CIO_EXTERN int cio_taskgroup_error_count(cio_taskgroup_t *tg);
 CIO_EXTERN int cio_taskgroup_error(cio_taskgroup_t *tg, int i, int *code, cio_task_t **task, const char **message);
-/* Free a group that was exited (or never had a task).  -EBUSY otherwise. */
+/** @} */
+/** Free a group that was exited (or never had a task).  -EBUSY otherwise. */
 CIO_EXTERN int cio_taskgroup_free(cio_taskgroup_t *tg);
+/** @} */
 
 /* -------------------------------------------------------- synchronization */
-
-/* asyncio's Lock, Event, Condition, Semaphore, BoundedSemaphore and Barrier.
+/** @defgroup sync Synchronization
+ *
+ * asyncio's Lock, Event, Condition, Semaphore, BoundedSemaphore and Barrier.
  * None is thread-safe: use one from the tasks and callbacks of one loop at a
  * time.  They live in the caller's storage (a global, a struct member, a
  * task's stack) and allocate nothing: a waiting task's record lives on its
@@ -517,10 +834,24 @@ CIO_EXTERN int cio_taskgroup_free(cio_taskgroup_t *tg);
  *
  * `async with lock:` becomes
  *
+ * @code{.c}
+ * static cio_lock_t lock = CIO_LOCK_INIT;
+ * static int balance;
+ *
+ * static int deposit(void *arg, void **result)
+ * {
+ *     int rc;
  *     if ((rc = cio_lock_acquire(&lock)) < 0) return rc;
- *     ...
+ *     int b = balance;
+ *     rc = cio_sleep(0.01);                // other tasks run, but not this block
+ *     balance = b + *(int *)arg;
  *     cio_lock_release(&lock);
- */
+ *     return rc;
+ * }
+ * @endcode
+ * @{ */
+
+/* Internal: the magic numbers that the *_INIT initializers store. */
 #define CIO__MAGIC_LOCK_ 0x63696f4c6f636b31ULL    /* "cioLock1" */
 #define CIO__MAGIC_EVENT_ 0x63696f4576656e74ULL   /* "cioEvent" */
 #define CIO__MAGIC_COND_ 0x63696f436f6e6431ULL    /* "cioCond1" */
@@ -528,299 +859,483 @@ CIO_EXTERN int cio_taskgroup_free(cio_taskgroup_t *tg);
 #define CIO__MAGIC_BARRIER_ 0x63696f4261727231ULL /* "cioBarr1" */
 #define CIO__MAGIC_QUEUE_ 0x63696f5175657565ULL   /* "cioQueue" */
 
+/** asyncio.Lock. */
 typedef struct cio_lock_s {
-    uint64_t opaque[6];
+    uint64_t opaque[6]; /**< private */
 } cio_lock_t;
-/* A static initializer, the same as cio_lock_init. */
+/** A static initializer, the same as cio_lock_init. */
 #define CIO_LOCK_INIT {{CIO__MAGIC_LOCK_}}
-/* 0, -EINVAL. */
+/** 0, -EINVAL. */
 CIO_EXTERN int cio_lock_init(cio_lock_t *l);
-/* Take the lock, waiting in FIFO order while it is held or others wait.
+/** Take the lock, waiting in FIFO order while it is held or others wait.
  * 0; -ECANCELED leaves the lock untaken (a cancelled waiter that release()
  * had already chosen passes the lock on). */
 CIO_EXTERN int cio_lock_acquire(cio_lock_t *l);
-/* Take the lock only if acquire would not wait: 0, or -EAGAIN. */
+/** Take the lock only if acquire would not wait: 0, or -EAGAIN. */
 CIO_EXTERN int cio_lock_try_acquire(cio_lock_t *l);
-/* Free the lock and wake the first waiter.  CIO_EINVALSTATE if it is not
+/** Free the lock and wake the first waiter.  CIO_EINVALSTATE if it is not
  * held (asyncio's RuntimeError).  Any task or callback may release. */
 CIO_EXTERN int cio_lock_release(cio_lock_t *l);
-/* 1 if held, 0 if free, -EINVAL. */
+/** 1 if held, 0 if free, -EINVAL. */
 CIO_EXTERN int cio_lock_locked(const cio_lock_t *l);
 
+/** asyncio.Event. */
 typedef struct cio_event_s {
-    uint64_t opaque[6];
+    uint64_t opaque[6]; /**< private */
 } cio_event_t;
-/* A static initializer, the same as cio_event_init (clear).  0, -EINVAL. */
+/** @{ */
+/** A static initializer, the same as cio_event_init (clear).  0, -EINVAL. */
 #define CIO_EVENT_INIT {{CIO__MAGIC_EVENT_}}
 CIO_EXTERN int cio_event_init(cio_event_t *e);
-/* Return at once if set, else wait for cio_event_set.  0, -ECANCELED. */
+/** @} */
+/** Return at once if set, else wait for cio_event_set.  0, -ECANCELED. */
 CIO_EXTERN int cio_event_wait(cio_event_t *e);
-/* Set it and wake every waiter; they resume in a later iteration, in the
+/** Set it and wake every waiter; they resume in a later iteration, in the
  * order they started waiting. */
 CIO_EXTERN int cio_event_set(cio_event_t *e);
-/* Unset it (waiters already woken still resume). */
+/** Unset it (waiters already woken still resume). */
 CIO_EXTERN int cio_event_clear(cio_event_t *e);
-/* 1/0, -EINVAL. */
+/** 1/0, -EINVAL. */
 CIO_EXTERN int cio_event_is_set(const cio_event_t *e);
 
-/* A condition variable over its own lock (lock == NULL, or CIO_COND_INIT)
+/** @{ */
+/** A condition variable over its own lock (lock == NULL, or CIO_COND_INIT)
  * or a cio_lock_t shared with others, which must outlive it. */
 typedef struct cio_cond_s {
-    uint64_t opaque[14];
+    uint64_t opaque[14]; /**< private */
 } cio_cond_t;
 #define CIO_COND_INIT {{CIO__MAGIC_COND_, 0, 0, 0, 0, 0, CIO__MAGIC_LOCK_}}
 CIO_EXTERN int cio_cond_init(cio_cond_t *c, cio_lock_t *lock);
-/* The lock operations, on the condition's lock. */
+/** @} */
+/** @{ */
+/** The lock operations, on the condition's lock. */
 CIO_EXTERN int cio_cond_acquire(cio_cond_t *c);
 CIO_EXTERN int cio_cond_release(cio_cond_t *c);
 CIO_EXTERN int cio_cond_locked(const cio_cond_t *c);
-/* With the lock held: release it, wait for a notify, then take the lock
+/** @} */
+/** With the lock held: release it, wait for a notify, then take the lock
  * again before returning, even when cancelled (then -ECANCELED, with the
  * lock held).  A waiter cancelled after it was notified passes the
  * notification on (3.13), so wake-ups may be spurious: re-check the state,
  * or use cio_cond_wait_for.  CIO_EINVALSTATE if the lock is not held. */
 CIO_EXTERN int cio_cond_wait(cio_cond_t *c);
-/* Wait until pred(arg) returns non-zero, checking it first and after every
+/** @{ */
+/** Wait until pred(arg) returns non-zero, checking it first and after every
  * wake-up, with the lock held.  Returns pred's positive value, or a
  * negative one (pred's error) as is, or cio_cond_wait's error. */
 typedef int cio_pred_fn(void *arg);
 CIO_EXTERN int cio_cond_wait_for(cio_cond_t *c, cio_pred_fn *pred, void *arg);
-/* With the lock held: wake up to n waiters (FIFO); they run once the lock
+/** @} */
+/** @{ */
+/** With the lock held: wake up to n waiters (FIFO); they run once the lock
  * is free again.  Returns how many were woken.  CIO_EINVALSTATE if the
  * lock is not held, -EINVAL for n < 0. */
 CIO_EXTERN int cio_cond_notify(cio_cond_t *c, int n);
 CIO_EXTERN int cio_cond_notify_all(cio_cond_t *c);
+/** @} */
 
-/* Semaphore(value) and BoundedSemaphore(value). */
+/** @{ */
+/** Semaphore(value) and BoundedSemaphore(value). */
 typedef struct cio_sem_s {
-    uint64_t opaque[7];
+    uint64_t opaque[7]; /**< private */
 } cio_sem_t;
 #define CIO_SEM_INIT(value) {{CIO__MAGIC_SEM_, 0, 0, 0, 0, (uint64_t)(value), (uint64_t)-1}}
 #define CIO_BOUNDED_SEM_INIT(value) {{CIO__MAGIC_SEM_, 0, 0, 0, 0, (uint64_t)(value), (uint64_t)(value)}}
-/* value < 0: -EINVAL. */
+/** @} */
+/** @{ */
+/** value < 0: -EINVAL. */
 CIO_EXTERN int cio_sem_init(cio_sem_t *s, int value);
 CIO_EXTERN int cio_bounded_sem_init(cio_sem_t *s, int value);
-/* Decrement, waiting (FIFO) while the value is 0 or others wait: a task
+/** @} */
+/** Decrement, waiting (FIFO) while the value is 0 or others wait: a task
  * that releases and re-acquires queues behind the waiters.  0, -ECANCELED
  * (the unit it may have been handed goes to the next waiter). */
 CIO_EXTERN int cio_sem_acquire(cio_sem_t *s);
-/* Decrement only if acquire would not wait: 0 or -EAGAIN. */
+/** Decrement only if acquire would not wait: 0 or -EAGAIN. */
 CIO_EXTERN int cio_sem_try_acquire(cio_sem_t *s);
-/* Increment and wake the first waiter.  A bounded semaphore released above
+/** Increment and wake the first waiter.  A bounded semaphore released above
  * its initial value: -EOVERFLOW, nothing changed. */
 CIO_EXTERN int cio_sem_release(cio_sem_t *s);
-/* 1 when acquire would wait, else 0. */
+/** 1 when acquire would wait, else 0. */
 CIO_EXTERN int cio_sem_locked(const cio_sem_t *s);
-/* The current value (>= 0). */
+/** The current value (>= 0). */
 CIO_EXTERN int cio_sem_value(const cio_sem_t *s);
 
-/* Barrier(parties). */
+/** Barrier(parties). */
 typedef struct cio_barrier_s {
-    uint64_t opaque[18];
+    uint64_t opaque[18]; /**< private */
 } cio_barrier_t;
-/* parties < 1: -EINVAL. */
+/** parties < 1: -EINVAL. */
 CIO_EXTERN int cio_barrier_init(cio_barrier_t *b, int parties);
-/* Wait until `parties` tasks are waiting; returns this task's arrival index
+/** Wait until `parties` tasks are waiting; returns this task's arrival index
  * (0 .. parties-1), and the barrier starts its next cycle.  A cancelled
  * waiter leaves (-ECANCELED) without breaking it.  CIO_EBROKENBARRIER when
  * reset or aborted. */
 CIO_EXTERN int cio_barrier_wait(cio_barrier_t *b);
-/* From a task: back to the empty state; tasks waiting now get
+/** From a task: back to the empty state; tasks waiting now get
  * CIO_EBROKENBARRIER. */
 CIO_EXTERN int cio_barrier_reset(cio_barrier_t *b);
-/* From a task: break it; current and future waits get CIO_EBROKENBARRIER
+/** From a task: break it; current and future waits get CIO_EBROKENBARRIER
  * until cio_barrier_reset. */
 CIO_EXTERN int cio_barrier_abort(cio_barrier_t *b);
+/** The number of parties given at init; -EINVAL. */
 CIO_EXTERN int cio_barrier_parties(const cio_barrier_t *b);
-/* Tasks waiting in the filling barrier. */
+/** Tasks waiting in the filling barrier. */
 CIO_EXTERN int cio_barrier_n_waiting(const cio_barrier_t *b);
-/* 1 if broken (aborted), else 0. */
+/** 1 if broken (aborted), else 0. */
 CIO_EXTERN int cio_barrier_broken(const cio_barrier_t *b);
+/** @} */
 
 /* ------------------------------------------------------------------ queues */
+/** @defgroup queues Queues
+ * @{ */
 
-/* asyncio's Queue, LifoQueue and PriorityQueue, in the caller's storage.
+/** asyncio's Queue, LifoQueue and PriorityQueue, in the caller's storage.
  * Items are void pointers (NULL is an item like any other); the queue never
  * frees them.  maxsize <= 0 means
  * unbounded.  Getters and putters wait in FIFO order; a cancelled put
  * inserts nothing and a cancelled get takes nothing (an item it was woken
  * for goes to the next getter).  Waiting functions need a task.
  *
- * The storage must be released with cio_queue_destroy (it holds a buffer). */
+ * The storage must be released with cio_queue_destroy (it holds a buffer).
+ *
+ * @code{.c}
+ * #include <cio.h>
+ * #include <errno.h>
+ * #include <stdint.h>
+ * #include <stdio.h>
+ *
+ * static cio_queue_t q = CIO_QUEUE_INIT(2);   // at most 2 items wait
+ *
+ * static int consumer(void *arg, void **result)
+ * {
+ *     void *item;
+ *     int rc;
+ *     while ((rc = cio_queue_get(&q, &item)) == 0)     // waits while empty
+ *         printf("got %d\n", (int)(intptr_t)item);
+ *     return rc == CIO_EQUEUESHUTDOWN ? 0 : rc;        // shut down and drained
+ * }
+ *
+ * static int amain(void *arg, void **result)
+ * {
+ *     cio_task_t *c = cio_create_task(consumer, NULL);
+ *     if (!c)
+ *         return -ENOMEM;
+ *     int rc = 0;
+ *     for (intptr_t i = 1; rc == 0 && i <= 5; i++)
+ *         rc = cio_queue_put(&q, (void *)i);           // waits while full
+ *     cio_queue_shutdown(&q, 0, NULL, NULL);           // the consumer ends
+ *     int crc = cio_await(c, NULL);
+ *     cio_unref(c);
+ *     cio_queue_destroy(&q);
+ *     return rc < 0 ? rc : crc;
+ * }
+ *
+ * int main(void) { return cio_run(amain, NULL, NULL) < 0; }
+ * @endcode */
 typedef struct cio_queue_s {
-    uint64_t opaque[22];
+    uint64_t opaque[22]; /**< private */
 } cio_queue_t;
-/* Order for a priority queue: < 0 when a comes out before b.  Equal items
+/** Order for a priority queue: < 0 when a comes out before b.  Equal items
  * come out in insertion order. */
 typedef int cio_queue_cmp_fn(const void *a, const void *b);
+/** @{ */
+/** Static initializers: the same as cio_queue_init and cio_lifoqueue_init. */
 #define CIO_QUEUE_INIT(maxsize) {{CIO__MAGIC_QUEUE_, (uint64_t)(int64_t)(maxsize), 0}}
 #define CIO_LIFOQUEUE_INIT(maxsize) {{CIO__MAGIC_QUEUE_, (uint64_t)(int64_t)(maxsize), 1}}
+/** @} */
+/** @{ */
+/** A FIFO queue (asyncio.Queue), a LIFO one (LifoQueue).  0, -EINVAL. */
 CIO_EXTERN int cio_queue_init(cio_queue_t *q, long maxsize);
 CIO_EXTERN int cio_lifoqueue_init(cio_queue_t *q, long maxsize);
-/* cmp NULL: -EINVAL. */
+/** @} */
+/** A priority queue (PriorityQueue): the least item by cmp comes out first.
+ * cmp NULL: -EINVAL. */
 CIO_EXTERN int cio_priorityqueue_init(cio_queue_t *q, long maxsize, cio_queue_cmp_fn *cmp);
-/* Free the buffer.  -EBUSY while tasks wait on it.  The items still queued
+/** Free the buffer.  -EBUSY while tasks wait on it.  The items still queued
  * are the caller's. */
 CIO_EXTERN int cio_queue_destroy(cio_queue_t *q);
-/* Put, waiting while full.  0, -ECANCELED (nothing inserted),
+/** Put, waiting while full.  0, -ECANCELED (nothing inserted),
  * CIO_EQUEUESHUTDOWN, -ENOMEM. */
 CIO_EXTERN int cio_queue_put(cio_queue_t *q, void *item);
-/* Take the next item into *item (NULL item: -EINVAL), waiting while
+/** Take the next item into *item (NULL item: -EINVAL), waiting while
  * empty.  0, -ECANCELED (nothing taken), CIO_EQUEUESHUTDOWN once shut down
  * and empty. */
 CIO_EXTERN int cio_queue_get(cio_queue_t *q, void **item);
-/* Without waiting: CIO_EQUEUEFULL / CIO_EQUEUEEMPTY, CIO_EQUEUESHUTDOWN. */
+/** @{ */
+/** Without waiting: CIO_EQUEUEFULL / CIO_EQUEUEEMPTY, CIO_EQUEUESHUTDOWN. */
 CIO_EXTERN int cio_queue_put_nowait(cio_queue_t *q, void *item);
 CIO_EXTERN int cio_queue_get_nowait(cio_queue_t *q, void **item);
-/* Items queued; 1/0; the maxsize given at init. */
+/** @} */
+/** @{ */
+/** Items queued; 1/0; the maxsize given at init. */
 CIO_EXTERN long cio_queue_qsize(const cio_queue_t *q);
 CIO_EXTERN int cio_queue_empty(const cio_queue_t *q);
 CIO_EXTERN int cio_queue_full(const cio_queue_t *q);
 CIO_EXTERN long cio_queue_maxsize(const cio_queue_t *q);
-/* One put item is processed.  -EOVERFLOW when called more often than items
+/** @} */
+/** One put item is processed.  -EOVERFLOW when called more often than items
  * were put (asyncio's "task_done() called too many times"). */
 CIO_EXTERN int cio_queue_task_done(cio_queue_t *q);
-/* Wait until every item put was marked done (the count of task_done calls,
+/** Wait until every item put was marked done (the count of task_done calls,
  * not the queue's emptiness).  0, -ECANCELED. */
 CIO_EXTERN int cio_queue_join(cio_queue_t *q);
-/* Shut down (3.13): put fails with CIO_EQUEUESHUTDOWN, waiting putters
+/** @{ */
+/** Shut down (3.13): put fails with CIO_EQUEUESHUTDOWN, waiting putters
  * too; getters may take what is left, then get CIO_EQUEUESHUTDOWN.  With
  * immediate, the remaining items are removed at once, each handed to
  * drain(item, ud) if drain is given, and counted done for join(); waiting
  * getters get CIO_EQUEUESHUTDOWN.  Returns the number of items removed. */
 typedef void cio_queue_drain_fn(void *item, void *ud);
 CIO_EXTERN int cio_queue_shutdown(cio_queue_t *q, int immediate, cio_queue_drain_fn *drain, void *ud);
+/** @} */
+/** @} */
 
 /* -------------------------------------------------------------- generators */
+/** @defgroup generators Async generators
+ * @{ */
 
-/* Async generators: a coroutine on its own stack that hands values to its
+/** Async generators: a coroutine on its own stack that hands values to its
  * consumer and may await in between.  Inside, the generator calls
  * cio_gen_yield; outside, the consumer calls cio_gen_next.  The generator
  * runs inside the consumer's task (a cancel of that task reaches the
  * generator's awaits), on its own stack.
  *
- *     static int count(void *arg, void **result) {       // the generator
- *         for (long i = 0; i < 3; i++) {
- *             int rc = cio_sleep(0.1);
- *             if (rc == 0) rc = cio_gen_yield((void *)i, NULL);
- *             if (rc < 0) return rc;                     // closed, thrown, cancelled
- *         }
- *         return 0;                                      // StopAsyncIteration
- *     }
+ * @code{.c}
+ * #include <cio.h>
+ * #include <stdint.h>
+ * #include <stdio.h>
  *
- *     // async for v in count(): ...
+ * static int count(void *arg, void **result)         // the generator
+ * {
+ *     for (intptr_t i = 0; i < 3; i++) {
+ *         int rc = cio_sleep(0.01);
+ *         if (rc == 0) rc = cio_gen_yield((void *)i, NULL);
+ *         if (rc < 0) return rc;                     // closed, thrown, cancelled
+ *     }
+ *     return 0;                                      // StopAsyncIteration
+ * }
+ *
+ * static int amain(void *arg, void **result)         // async for v in count(): ...
+ * {
  *     cio_gen_t *g;
  *     void *v;
- *     cio_gen_new(count, NULL, &g);
+ *     int rc = cio_gen_new(count, NULL, &g);
+ *     if (rc < 0)
+ *         return rc;
  *     while ((rc = cio_gen_next(g, &v)) == 0)
- *         use(v);
- *     if (rc == CIO_ESTOPITERATION) rc = 0;              // the normal end
+ *         printf("%d\n", (int)(intptr_t)v);
+ *     if (rc == CIO_ESTOPITERATION) rc = 0;          // the normal end
  *     cio_gen_free(g);
+ *     return rc;
+ * }
+ *
+ * int main(void) { return cio_run(amain, NULL, NULL) < 0; }
+ * @endcode
  *
  * The generator's function returns 0 to end the iteration or a negative
  * code, which the consumer's call returns.  A finished generator answers
  * every later next with CIO_ESTOPITERATION. */
 typedef struct cio_gen_s cio_gen_t;
-/* A generator on the running loop; nothing runs until the first next.
+/** A generator on the running loop; nothing runs until the first next.
  * CIO_ENOLOOP, -EINVAL, -ENOMEM. */
 CIO_EXTERN int cio_gen_new(cio_coro_fn *fn, void *arg, cio_gen_t **out);
-/* The same with a stack size (0: the loop's default). */
+/** The same with a stack size (0: the loop's default). */
 CIO_EXTERN int cio_gen_new_ex(cio_loop_t *loop, cio_coro_fn *fn, void *arg, size_t stack_size, cio_gen_t **out);
-/* From a task: run the generator to its next yield (__anext__).  0 and
+/** From a task: run the generator to its next yield (`__anext__`).  0 and
  * *value, CIO_ESTOPITERATION at the end, the generator's error, -EBUSY if
  * the generator is already running (in another task). */
 CIO_EXTERN int cio_gen_next(cio_gen_t *g, void **value);
-/* asend: as next, with `in` delivered as the pending yield's *sent.  A
+/** asend: as next, with `in` delivered as the pending yield's *sent.  A
  * non-NULL value to a generator not started yet: -EINVAL. */
 CIO_EXTERN int cio_gen_send(cio_gen_t *g, void *in, void **value);
-/* athrow: the pending yield returns err (< 0) inside the generator; a
+/** athrow: the pending yield returns err (< 0) inside the generator; a
  * generator not started yet ends at once with err.  Then as next. */
 CIO_EXTERN int cio_gen_throw(cio_gen_t *g, int err, void **value);
-/* aclose: the pending yield returns CIO_EGENEXIT; the generator must
+/** aclose: the pending yield returns CIO_EGENEXIT; the generator must
  * return (0 or CIO_EGENEXIT: closed, 0 is returned; another error is
  * returned).  Yielding again is refused: the yield returns CIO_EGENEXIT
  * again and close returns CIO_EINVALSTATE (asyncio's "async generator
  * ignored GeneratorExit").  Not started or finished: 0 at once; running:
  * -EBUSY. */
 CIO_EXTERN int cio_gen_close(cio_gen_t *g);
-/* Inside a generator: hand value to the consumer and wait for the next
+/** Inside a generator: hand value to the consumer and wait for the next
  * call.  0 (*sent, if given, gets the value of a send, else NULL), the
  * error of a throw, CIO_EGENEXIT on close, or CIO_EINVALSTATE outside a
  * generator. */
 CIO_EXTERN int cio_gen_yield(void *value, void **sent);
-/* Free the generator.  One suspended at a yield is closed first (its
+/** Free the generator.  One suspended at a yield is closed first (its
  * cleanup runs): at once from a task of its loop; from a callback of its
  * loop by a task started at once (asyncio's finalizer hook).  Elsewhere
  * (its loop not running) its frames are discarded without running.
  * -EBUSY while it runs. */
 CIO_EXTERN int cio_gen_free(cio_gen_t *g);
-/* From a task: close every live generator of the running loop that was
+/** From a task: close every live generator of the running loop that was
  * started and not finished (asyncio's shutdown_asyncgens); cio_run and the
  * runner call it at shutdown.  Errors go to the exception handler.  Returns
  * how many were closed. */
 CIO_EXTERN int cio_loop_shutdown_asyncgens(void);
+/** @} */
 
 /* ---------------------------------------------------------------- runners */
+/** @defgroup runners Runners
+ * @{ */
 
-/* A Runner (asyncio.Runner): one loop across several runs.  Options: */
+/** A Runner (asyncio.Runner): one loop across several runs. */
 typedef struct cio_runner_s cio_runner_t;
+/** A Runner's options (cio_runner_new). */
 typedef struct cio_runner_opts_s {
-    int debug;         /* 1 on, 0 off, -1 keep the default (CIO_DEBUG) */
-    size_t stack_size; /* 0: default */
+    int debug;         /**< 1 on, 0 off, -1 keep the default (CIO_DEBUG) */
+    size_t stack_size; /**< 0: default */
 } cio_runner_opts_t;
 
-/* A runner owns one loop, created lazily, across several runs.  opts may be
- * NULL.  -ENOMEM. */
+/** A runner owns one loop, created lazily, across several runs.  opts may be
+ * NULL.  -ENOMEM.
+ *
+ * @code{.c}
+ * #include <cio.h>
+ *
+ * static int step(void *arg, void **result)
+ * {
+ *     return cio_sleep(0.01);
+ * }
+ *
+ * int main(void)
+ * {
+ *     cio_runner_opts_t opts = {.debug = 1};       // asyncio.Runner(debug=True)
+ *     cio_runner_t *r;
+ *     if (cio_runner_new(&opts, &r) < 0)
+ *         return 1;
+ *     int rc = 0;
+ *     for (int i = 0; rc == 0 && i < 2; i++)       // two runs, one loop
+ *         rc = cio_runner_run(r, step, NULL, NULL);
+ *     cio_runner_free(r);                          // the shutdown, then free
+ *     return rc < 0;
+ * }
+ * @endcode */
 CIO_EXTERN int cio_runner_new(const cio_runner_opts_t *opts, cio_runner_t **out);
-/* Run fn(arg) as the main task until done; returns its outcome, *result its
+/** Run fn(arg) as the main task until done; returns its outcome, *result its
  * value.  CIO_ELOOPRUNNING inside a running loop, CIO_ERUNNERCLOSED. */
 CIO_EXTERN int cio_runner_run(cio_runner_t *r, cio_coro_fn *fn, void *arg, void **result);
-/* The runner's loop, created if needed. */
+/** The runner's loop, created if needed. */
 CIO_EXTERN int cio_runner_get_loop(cio_runner_t *r, cio_loop_t **loop);
-/* asyncio.run's shutdown: cancel the remaining tasks and wait for them, shut
+/** asyncio.run's shutdown: cancel the remaining tasks and wait for them, shut
  * the thread pool down, close the loop.  Idempotent. */
 CIO_EXTERN int cio_runner_close(cio_runner_t *r);
-/* Close and free. */
+/** Close and free. */
 CIO_EXTERN int cio_runner_free(cio_runner_t *r);
-/* asyncio.run: a fresh loop, fn(arg) as the main task, then the shutdown.
+/** asyncio.run: a fresh loop, fn(arg) as the main task, then the shutdown.
  *
  * Ctrl-C, as asyncio's Runner: in the main thread, when SIGINT has its
  * default disposition, the first SIGINT during cio_run/cio_runner_run
  * cancels the main task (which may clean up); if it then ends cancelled the
  * run returns CIO_EINTERRUPTED.  A second SIGINT terminates the process at
  * once (the default action, as an uncaught KeyboardInterrupt would).  A
- * SIGINT handler the program installed is left alone. */
+ * SIGINT handler the program installed is left alone.
+ *
+ * @code{.c}
+ * #include <cio.h>
+ * #include <stdio.h>
+ *
+ * static int amain(void *arg, void **result)
+ * {
+ *     printf("hello, %s\n", (const char *)arg);
+ *     int rc = cio_sleep(0.01);
+ *     *result = "done";                    // the main task's value
+ *     return rc;
+ * }
+ *
+ * int main(void)
+ * {
+ *     void *value;
+ *     int rc = cio_run(amain, "world", &value);
+ *     if (rc < 0) {
+ *         fprintf(stderr, "amain: %s\n", cio_strerror(rc));
+ *         return 1;
+ *     }
+ *     puts(value);
+ *     return 0;
+ * }
+ * @endcode */
 CIO_EXTERN int cio_run(cio_coro_fn *fn, void *arg, void **result);
+/** @} */
 
 /* ------------------------------------------------------- threads, executor */
+/** @defgroup threads Threads and the executor
+ * @{ */
 
-/* Run the blocking fn(arg, &result) in the loop's thread pool; *out gets a
+/** Run the blocking fn(arg, &result) in the loop's thread pool; *out gets a
  * future for its outcome.  Cancelling the future does not stop the thread.
  * -ENOMEM, CIO_ELOOPCLOSED. */
 CIO_EXTERN int cio_loop_run_in_executor(cio_loop_t *loop, cio_coro_fn *fn, void *arg, cio_future_t **out);
-/* From a task: run fn in the pool and await it (asyncio.to_thread). */
+/** From a task: run fn in the pool and await it (asyncio.to_thread).
+ *
+ * @code{.c}
+ * #include <cio.h>
+ * #include <stdint.h>
+ * #include <stdio.h>
+ *
+ * static int blocking_sum(void *arg, void **result)   // runs in a pool thread
+ * {
+ *     intptr_t n = (intptr_t)arg, sum = 0;
+ *     for (intptr_t i = 1; i <= n; i++)
+ *         sum += i;
+ *     *result = (void *)sum;
+ *     return 0;
+ * }
+ *
+ * static int amain(void *arg, void **result)
+ * {
+ *     void *sum;
+ *     int rc = cio_to_thread(blocking_sum, (void *)(intptr_t)1000, &sum);  // the loop goes on
+ *     if (rc == 0)
+ *         printf("sum: %d\n", (int)(intptr_t)sum);
+ *     return rc;
+ * }
+ *
+ * int main(void) { return cio_run(amain, NULL, NULL) < 0; }
+ * @endcode */
 CIO_EXTERN int cio_to_thread(cio_coro_fn *fn, void *arg, void **result);
-/* Maximum worker threads of the loop's pool (default min(32, cpus + 4)). */
+/** Maximum worker threads of the loop's pool (default min(32, cpus + 4)). */
 CIO_EXTERN int cio_loop_set_executor_size(cio_loop_t *loop, int max_workers);
-/* Wait for the pool's jobs and join its threads; the next job starts a new pool. */
+/** Wait for the pool's jobs and join its threads; the next job starts a new pool. */
 CIO_EXTERN int cio_loop_shutdown_default_executor(cio_loop_t *loop);
 
-/* A thread-safe future, as concurrent.futures.Future. */
+/** A thread-safe future, as concurrent.futures.Future. */
 typedef struct cio_tsfuture_s cio_tsfuture_t;
-/* Thread-safe: from any thread other than loop's, run fn(arg) as a task on
- * loop.  *out gets a thread-safe future (free it with cio_tsfuture_free). */
+/** Thread-safe: from any thread other than loop's, run fn(arg) as a task on
+ * loop.  *out gets a thread-safe future (free it with cio_tsfuture_free).
+ *
+ * @code{.c}
+ * int work(void *arg, void **result);          // a coroutine of yours
+ *
+ * static void *thread_main(void *loop)         // a thread that runs no loop
+ * {
+ *     cio_tsfuture_t *f;
+ *     void *value = NULL;
+ *     if (cio_run_coroutine_threadsafe(loop, work, NULL, &f) == 0) {
+ *         int rc = cio_tsfuture_wait(f, 5.0, &value);  // blocks this thread only
+ *         if (rc == -ETIMEDOUT)
+ *             cio_tsfuture_cancel(f);
+ *         cio_tsfuture_free(f);
+ *     }
+ *     return value;
+ * }
+ * @endcode */
 CIO_EXTERN int cio_run_coroutine_threadsafe(cio_loop_t *loop, cio_coro_fn *fn, void *arg, cio_tsfuture_t **out);
-/* Block the calling thread until done or timeout seconds (< 0: no limit).
+/** Block the calling thread until done or timeout seconds (< 0: no limit).
  * Returns the task's outcome (*result its value) or -ETIMEDOUT. */
 CIO_EXTERN int cio_tsfuture_wait(cio_tsfuture_t *f, double timeout, void **result);
-/* Request the task's cancellation on its loop. 1 if not yet done, else 0. */
+/** Request the task's cancellation on its loop. 1 if not yet done, else 0. */
 CIO_EXTERN int cio_tsfuture_cancel(cio_tsfuture_t *f);
-/* 1/0. */
+/** 1/0. */
 CIO_EXTERN int cio_tsfuture_done(cio_tsfuture_t *f);
-/* Release the caller's reference (the task itself goes on). */
+/** Release the caller's reference (the task itself goes on). */
 CIO_EXTERN int cio_tsfuture_free(cio_tsfuture_t *f);
+/** @} */
 
-/* ============================================================ networking
+/* ============================================================ networking */
+/** @defgroup networking Networking
  *
  * Three layers, as in asyncio:
  *   - fd readiness and socket coroutines on the caller's own non-blocking
@@ -836,200 +1351,284 @@ CIO_EXTERN int cio_tsfuture_free(cio_tsfuture_t *f);
  * sends. */
 
 /* ------------------------------------------------------------ fd readiness */
+/** @defgroup fd fd readiness
+ * @ingroup networking
+ * @{ */
 
-/* Call fn(arg) from the loop while fd is readable (level-triggered, as
+/** Call fn(arg) from the loop while fd is readable (level-triggered, as
  * asyncio's add_reader).  Adding again replaces the callback.  -EBADF for a
  * closed fd, CIO_EINVALSTATE for an fd that a stream, transport or server of
  * this loop owns, -EPERM for a regular file (epoll cannot watch it). */
 CIO_EXTERN int cio_loop_add_reader(cio_loop_t *loop, int fd, cio_callback_fn *fn, void *arg);
-/* 1 if a reader was removed, 0 if there was none. */
+/** 1 if a reader was removed, 0 if there was none. */
 CIO_EXTERN int cio_loop_remove_reader(cio_loop_t *loop, int fd);
+/** The same for writability (asyncio's add_writer), with the same errors. */
 CIO_EXTERN int cio_loop_add_writer(cio_loop_t *loop, int fd, cio_callback_fn *fn, void *arg);
+/** 1 if a writer was removed, 0 if there was none. */
 CIO_EXTERN int cio_loop_remove_writer(cio_loop_t *loop, int fd);
-/* From a task: wait until fd is readable (writable), at most timeout seconds
+/** @{ */
+/** From a task: wait until fd is readable (writable), at most timeout seconds
  * (< 0: no limit).  0, -ETIMEDOUT, -ECANCELED, -EBADF, CIO_EINVALSTATE when
  * another task already waits for the same fd and direction.  An error or
  * hang-up condition on the fd counts as ready. */
 CIO_EXTERN int cio_wait_readable(int fd, double timeout);
 CIO_EXTERN int cio_wait_writable(int fd, double timeout);
+/** @} */
+/** @} */
 
 /* ------------------------------------------------------ socket coroutines */
+/** @defgroup sockets Socket coroutines
+ * @ingroup networking
+ * @{ */
 
-/* From a task, on a non-blocking socket the caller owns.  Each returns -errno
+/** @name Receiving and sending
+ * @{ */
+/** From a task, on a non-blocking socket the caller owns.  Each returns -errno
  * from the system call, -ECANCELED when cancelled; a cancelled call has not
  * transferred anything (a cancelled sendall may have sent a prefix: *sent,
  * when given, tells how much).  sock_recv is also asyncio's sock_recv_into:
  * in C the buffer is always the caller's. */
-CIO_EXTERN ssize_t cio_sock_recv(int fd, void *buf, size_t n);                 /* 0 at EOF */
+CIO_EXTERN ssize_t cio_sock_recv(int fd, void *buf, size_t n);                 /**< 0 at EOF */
 CIO_EXTERN ssize_t cio_sock_recvfrom(int fd, void *buf, size_t n, struct sockaddr *addr, socklen_t *addrlen);
 CIO_EXTERN int cio_sock_sendall(int fd, const void *buf, size_t n, size_t *sent);
 CIO_EXTERN ssize_t cio_sock_sendto(int fd, const void *buf, size_t n, const struct sockaddr *addr,
                                    socklen_t addrlen);
-/* Connect; 0 or -ECONNREFUSED etc.  A cancelled connect leaves the socket
+/** @} */
+/** Connect; 0 or -ECONNREFUSED etc.  A cancelled connect leaves the socket
  * unconnected and unusable for another connect (as connect(2)): close it. */
 CIO_EXTERN int cio_sock_connect(int fd, const struct sockaddr *addr, socklen_t addrlen);
-/* Accept one connection: returns its fd (non-blocking, close-on-exec). */
+/** Accept one connection: returns its fd (non-blocking, close-on-exec). */
 CIO_EXTERN int cio_sock_accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
-/* Send count bytes of file from *offset (advanced by what was sent) with
+/** Send count bytes of file from *offset (advanced by what was sent) with
  * sendfile(2), or read+send where sendfile cannot be used.  Returns the bytes
  * sent (less than count only at the file's end). */
 CIO_EXTERN int64_t cio_sock_sendfile(int sock, int file, int64_t *offset, size_t count);
+/** @} */
 
 /* -------------------------------------------------------------------- DNS */
+/** @defgroup dns DNS
+ * @ingroup networking
+ * @{ */
 
 struct addrinfo; /* <netdb.h> defines it only with POSIX features on (not with a bare -std=c11) */
 
-/* getaddrinfo(3) in the thread pool (a numeric host and port skip it); the
+/** getaddrinfo(3) in the thread pool (a numeric host and port skip it); the
  * result is freed with freeaddrinfo(3).  host NULL: the wildcard or loopback
  * address, as getaddrinfo(3).  Errors: CIO_ENONAME (unknown host or service),
  * CIO_EDNSAGAIN (temporary failure), CIO_EDNSFAIL, -EINVAL (bad flags or
  * family), -ENOMEM, -ECANCELED (the lookup thread finishes on its own). */
 CIO_EXTERN int cio_getaddrinfo(const char *host, const char *port, const struct addrinfo *hints,
                                struct addrinfo **res);
-/* getnameinfo(3) in the thread pool (NI_NUMERICHOST|NI_NUMERICSERV skip it). */
+/** getnameinfo(3) in the thread pool (NI_NUMERICHOST|NI_NUMERICSERV skip it). */
 CIO_EXTERN int cio_getnameinfo(const struct sockaddr *addr, socklen_t addrlen, char *host, size_t hostlen,
                                char *serv, size_t servlen, int flags);
+/** @} */
 
 /* -------------------------------------------------------------------- TLS */
+/** @defgroup tls TLS
+ * @ingroup networking
+ * @{ */
 
-/* A TLS configuration (asyncio's SSLContext), reference-counted: cio_unref.
+/** @name The TLS context
+ * @{ */
+/** A TLS configuration (asyncio's SSLContext), reference-counted: cio_unref.
  * Available when cio is built with OpenSSL (CIO_WITH_TLS, on by default when
  * OpenSSL is found); otherwise every call returns -ENOTSUP.  cio_tls_available()
  * tells which. */
 typedef struct cio_tls_s cio_tls_t;
 CIO_EXTERN int cio_tls_available(void);
-/* A client context: verifies the server's certificate against the system's
+/** @} */
+/** A client context: verifies the server's certificate against the system's
  * CA store and its host name against server_hostname (or the host
  * connected to).  -ENOMEM, CIO_ETLS. */
 CIO_EXTERN int cio_tls_client_new(cio_tls_t **out);
-/* A server context with the certificate chain and private key (PEM files).
+/** A server context with the certificate chain and private key (PEM files).
  * CIO_ETLS with a message (cio_tls_last_error) for unreadable or mismatched
  * files. */
 CIO_EXTERN int cio_tls_server_new(const char *cert_file, const char *key_file, cio_tls_t **out);
-/* Trust these CAs (a PEM file and/or a directory) instead of the system's. */
+/** Trust these CAs (a PEM file and/or a directory) instead of the system's. */
 CIO_EXTERN int cio_tls_load_verify_locations(cio_tls_t *tls, const char *cafile, const char *capath);
-/* 0 turns verification of the peer (and of its host name) off: the explicit
+/** 0 turns verification of the peer (and of its host name) off: the explicit
  * opt-out (asyncio: check_hostname=False, verify_mode=CERT_NONE). */
 CIO_EXTERN int cio_tls_set_verify(cio_tls_t *tls, int verify);
-/* ALPN protocols offered (client) or accepted (server), most preferred first. */
+/** ALPN protocols offered (client) or accepted (server), most preferred first. */
 CIO_EXTERN int cio_tls_set_alpn(cio_tls_t *tls, const char *const *protocols, size_t n);
-/* The library's text for the last TLS failure of this thread ("" if none). */
+/** The library's text for the last TLS failure of this thread ("" if none). */
 CIO_EXTERN const char *cio_tls_last_error(void);
+/** @} */
 
 /* ----------------------------------------------------------------- streams */
+/** @defgroup streams Streams
+ * @ingroup networking
+ * @{ */
 
-/* A connected socket as a reader and a writer in one object (asyncio's
+/** A connected socket as a reader and a writer in one object (asyncio's
  * StreamReader and StreamWriter pair).  Reference-counted: cio_unref frees it
  * (closing it first if needed; buffered output is still flushed).  Use from
  * tasks of the loop it was made on. */
 typedef struct cio_stream_s cio_stream_t;
 
-#define CIO_STREAM_LIMIT (64 * 1024) /* default readline/readuntil limit */
+#define CIO_STREAM_LIMIT (64 * 1024) /**< default readline/readuntil limit */
 
-/* Options for connections (streams and transports); zero means default. */
+/** Options for connections (streams and transports); zero means default. */
 typedef struct cio_conn_opts_s {
-    size_t limit;              /* streams: readline/readuntil limit (64 KiB) */
-    cio_tls_t *tls;            /* TLS over the connection (NULL: plain) */
-    const char *server_hostname; /* TLS: name to verify and send as SNI (default: host) */
-    double tls_handshake_timeout; /* seconds, default 60 */
-    int family;                /* AF_INET, AF_INET6 or 0 for either */
-    const char *local_host;    /* bind before connecting */
-    int local_port;
+    size_t limit;              /**< streams: readline/readuntil limit (64 KiB) */
+    cio_tls_t *tls;            /**< TLS over the connection (NULL: plain) */
+    const char *server_hostname; /**< TLS: name to verify and send as SNI (default: host) */
+    double tls_handshake_timeout; /**< seconds, default 60 */
+    int family;                /**< AF_INET, AF_INET6 or 0 for either */
+    const char *local_host;    /**< bind before connecting */
+    int local_port;            /**< the local port to bind (0: any) */
 } cio_conn_opts_t;
 
-/* Connect to host:port (every resolved address in turn until one accepts)
+/** @name Connecting
+ * @{ */
+/** Connect to host:port (every resolved address in turn until one accepts)
  * and hand back a stream.  When every address fails: the error of the last
  * attempt, with all of them in the task's message (cio_fail).  opts may be
- * NULL.  A port outside 0..65535 or a NULL host: -EINVAL.  From a task. */
+ * NULL.  A port outside 0..65535 or a NULL host: -EINVAL.  From a task.
+ *
+ * @code{.c}
+ * static int http_head(void *arg, void **result)
+ * {
+ *     cio_stream_t *s;
+ *     int rc = cio_open_connection("example.com", 80, &s);
+ *     if (rc < 0)
+ *         return rc;
+ *     const char req[] = "HEAD / HTTP/1.0\r\nHost: example.com\r\n\r\n";
+ *     rc = cio_stream_write(s, req, sizeof req - 1);
+ *     if (rc == 0)
+ *         rc = cio_stream_drain(s);
+ *     char line[1024];
+ *     ssize_t n = rc < 0 ? rc : cio_stream_readline(s, line, sizeof line);
+ *     if (n > 0)
+ *         printf("%.*s", (int)n, line);    // the status line
+ *     cio_stream_close(s);
+ *     cio_unref(s);
+ *     return n < 0 ? (int)n : 0;
+ * }
+ * @endcode */
 CIO_EXTERN int cio_open_connection(const char *host, int port, cio_stream_t **out);
 CIO_EXTERN int cio_open_connection_ex(const char *host, int port, const cio_conn_opts_t *opts, cio_stream_t **out);
 CIO_EXTERN int cio_open_unix_connection(const char *path, const cio_conn_opts_t *opts, cio_stream_t **out);
-/* Wrap a connected socket (it becomes the stream's; closed with it).  On
+/** @} */
+/** Wrap a connected socket (it becomes the stream's; closed with it).  On
  * failure the fd stays the caller's, except that a failed TLS handshake
  * closes it. */
 CIO_EXTERN int cio_stream_from_fd(int fd, const cio_conn_opts_t *opts, cio_stream_t **out);
 
-/* Reading (from a task of the stream's loop; one reader at a time, a second
+/** @defgroup stream_reading Reading
+ * @ingroup streams
+ *
+ * Reading (from a task of the stream's loop; one reader at a time, a second
  * concurrent one gets CIO_EINVALSTATE).  After cio_stream_close every read
  * returns CIO_ECLOSED (a read blocked at the time included); after the
  * connection is lost every read returns its error (-ECONNRESET ...), data
  * still buffered included, as asyncio's reader raises its exception.  A size
- * above SSIZE_MAX: -EINVAL. */
+ * above SSIZE_MAX: -EINVAL.
+ * @{ */
 
-/* Read at most n bytes; returns as soon as any data is there: the count,
+/** Read at most n bytes; returns as soon as any data is there: the count,
  * 0 at EOF (and for n == 0). */
 CIO_EXTERN ssize_t cio_stream_read(cio_stream_t *s, void *buf, size_t n);
-/* The same without a copy: *data points to at most max bytes in the
+/** The same without a copy: *data points to at most max bytes in the
  * stream's buffer, valid until the next call on the stream.  A task that
  * waits here holds no buffer of its own (an idle connection costs no read
  * buffer at all). */
 CIO_EXTERN ssize_t cio_stream_read_ref(cio_stream_t *s, size_t max, const void **data);
-/* Read everything up to EOF (asyncio's read(-1)) into a new buffer that the
+/** Read everything up to EOF (asyncio's read(-1)) into a new buffer that the
  * caller frees with cio_free; returns its length. */
 CIO_EXTERN ssize_t cio_stream_read_all(cio_stream_t *s, char **data);
-/* Exactly n bytes.  EOF first: CIO_EINCOMPLETE, the partial data in buf and
+/** Exactly n bytes.  EOF first: CIO_EINCOMPLETE, the partial data in buf and
  * its length in cio_stream_partial(s). */
 CIO_EXTERN ssize_t cio_stream_readexactly(cio_stream_t *s, void *buf, size_t n);
-/* One line, '\n' included; at EOF the last partial line (0: nothing left).
+/** One line, `'\n'` included; at EOF the last partial line (0: nothing left).
  * A line longer than the limit: CIO_ELIMITOVERRUN, and that line (or the whole
- * buffer, if it holds no '\n') is discarded, as asyncio's readline.  A line
+ * buffer, if it holds no `'\n'`) is discarded, as asyncio's readline.  A line
  * within the limit but longer than cap: -ENOBUFS, nothing consumed.  buf is
  * NUL-terminated when the line leaves room (a line of exactly cap bytes is
- * not). */
+ * not).
+ *
+ * @code{.c}
+ * static int print_lines(cio_stream_t *s)
+ * {
+ *     char line[256];
+ *     ssize_t n;
+ *     while ((n = cio_stream_readline(s, line, sizeof line)) > 0)
+ *         printf("line: %.*s", (int)n, line);      // '\n' included
+ *     return (int)n;                               // 0 at EOF, else the error
+ * }
+ * @endcode */
 CIO_EXTERN ssize_t cio_stream_readline(cio_stream_t *s, char *buf, size_t cap);
-/* The same without a copy: *line points into the stream's buffer, valid
+/** The same without a copy: *line points into the stream's buffer, valid
  * until the next call on the stream.  The line iterator (async for):
- *     while ((n = cio_stream_readline_ref(s, &line)) > 0) use(line, n); */
+ * @code{.c}
+ * void use(const char *line, size_t n);        // yours
+ *
+ * static int each_line(cio_stream_t *s)
+ * {
+ *     const char *line;
+ *     ssize_t n;
+ *     while ((n = cio_stream_readline_ref(s, &line)) > 0) use(line, n);
+ *     return (int)n;                               // 0 at EOF, else the error
+ * }
+ * @endcode */
 CIO_EXTERN ssize_t cio_stream_readline_ref(cio_stream_t *s, const char **line);
-/* Up to and including the separator (seplen >= 1, else -EINVAL).  Not found
+/** Up to and including the separator (seplen >= 1, else -EINVAL).  Not found
  * within the limit: CIO_ELIMITOVERRUN, the buffer kept and
  * cio_stream_partial(s) set to asyncio's `consumed`.  EOF first:
  * CIO_EINCOMPLETE, the buffer consumed into buf and its length in
  * cio_stream_partial(s).  A match (or, at EOF, a rest) longer than cap:
  * -ENOBUFS, nothing consumed. */
 CIO_EXTERN ssize_t cio_stream_readuntil(cio_stream_t *s, const void *sep, size_t seplen, void *buf, size_t cap);
-/* Several separators (asyncio 3.13's tuple): the earliest match wins. */
+/** Several separators (asyncio 3.13's tuple): the earliest match wins. */
 CIO_EXTERN ssize_t cio_stream_readuntil_any(cio_stream_t *s, const void *const *seps, const size_t *seplens,
                                             size_t nseps, void *buf, size_t cap);
-/* The count that goes with the stream's last CIO_EINCOMPLETE or
+/** The count that goes with the stream's last CIO_EINCOMPLETE or
  * CIO_ELIMITOVERRUN. */
 CIO_EXTERN size_t cio_stream_partial(cio_stream_t *s);
-/* 1 when the buffer is empty and EOF was seen. */
+/** 1 when the buffer is empty and EOF was seen. */
 CIO_EXTERN int cio_stream_at_eof(cio_stream_t *s);
-/* The readline/readuntil limit; 0: the default (CIO_STREAM_LIMIT). */
+/** The readline/readuntil limit; 0: the default (CIO_STREAM_LIMIT). */
 CIO_EXTERN int cio_stream_set_limit(cio_stream_t *s, size_t limit);
+/** @} */
 
-/* Buffer data for sending; never waits (send what the socket takes now, keep
+/** Buffer data for sending; never waits (send what the socket takes now, keep
  * the rest).  CIO_ECLOSED after close or write_eof, the connection's error
  * once it is lost. */
 CIO_EXTERN int cio_stream_write(cio_stream_t *s, const void *buf, size_t n);
-CIO_EXTERN int cio_stream_writev(cio_stream_t *s, const struct iovec *iov, int iovcnt); /* writelines */
-/* Flow control, as asyncio's drain: returns at once unless the buffer went
+CIO_EXTERN int cio_stream_writev(cio_stream_t *s, const struct iovec *iov, int iovcnt); /**< writelines */
+/** Flow control, as asyncio's drain: returns at once unless the buffer went
  * above the high-water mark, and then waits until it is back at or below the
  * low one.  After the connection is lost: its error (-EPIPE, -ECONNRESET);
  * after cio_stream_close: CIO_ECLOSED. */
 CIO_EXTERN int cio_stream_drain(cio_stream_t *s);
-/* Water marks of the write buffer (asyncio: high 64 KiB, low high/4);
+/** Water marks of the write buffer (asyncio: high 64 KiB, low high/4);
  * 0 for either means its default. */
 CIO_EXTERN int cio_stream_set_write_buffer_limits(cio_stream_t *s, size_t high, size_t low);
+/** The bytes buffered for sending (0 for a bad argument). */
 CIO_EXTERN size_t cio_stream_write_buffer_size(cio_stream_t *s);
-/* Half-close after the buffered data (shutdown(SHUT_WR)); -ENOTSUP on TLS. */
+/** Half-close after the buffered data (shutdown(SHUT_WR)); -ENOTSUP on TLS. */
 CIO_EXTERN int cio_stream_write_eof(cio_stream_t *s);
+/** 1 if cio_stream_write_eof is supported (not on TLS), else 0. */
 CIO_EXTERN int cio_stream_can_write_eof(cio_stream_t *s);
-/* Close: the buffered data is still sent, then the socket is closed.  Not a
+/** Close: the buffered data is still sent, then the socket is closed.  Not a
  * suspension point; cio_stream_wait_closed waits for the end. */
 CIO_EXTERN int cio_stream_close(cio_stream_t *s);
-/* Close at once, dropping buffered data. */
+/** Close at once, dropping buffered data. */
 CIO_EXTERN int cio_stream_abort(cio_stream_t *s);
-/* Wait until the socket is closed (the flush done): 0, or the connection's
+/** Wait until the socket is closed (the flush done): 0, or the connection's
  * error. */
 CIO_EXTERN int cio_stream_wait_closed(cio_stream_t *s);
+/** 1 once the stream is closing or closed (closed, aborted or lost), else 0. */
 CIO_EXTERN int cio_stream_is_closing(cio_stream_t *s);
-/* get_extra_info: the socket, its peer and local addresses. */
+/** @{ */
+/** get_extra_info: the socket, its peer and local addresses. */
 CIO_EXTERN int cio_stream_fd(cio_stream_t *s);
 CIO_EXTERN int cio_stream_peername(cio_stream_t *s, struct sockaddr_storage *addr, socklen_t *len);
 CIO_EXTERN int cio_stream_sockname(cio_stream_t *s, struct sockaddr_storage *addr, socklen_t *len);
-/* Upgrade to TLS (client side unless the context is a server's): the
+/** @} */
+/** Upgrade to TLS (client side unless the context is a server's): the
  * handshake is done when it returns.  CIO_ETLS, CIO_ETLSVERIFY, -ETIMEDOUT
  * (handshake_timeout seconds, 0: 60).  CIO_EINVALSTATE while bytes are
  * buffered either way (drain first) or the stream is TLS already.  A TLS
@@ -1037,36 +1636,43 @@ CIO_EXTERN int cio_stream_sockname(cio_stream_t *s, struct sockaddr_storage *add
  * peer's. */
 CIO_EXTERN int cio_stream_start_tls(cio_stream_t *s, cio_tls_t *tls, const char *server_hostname,
                                     double handshake_timeout);
-/* The negotiated ALPN protocol, or NULL. */
+/** The negotiated ALPN protocol, or NULL. */
 CIO_EXTERN const char *cio_stream_tls_alpn(cio_stream_t *s);
 
-/* Free memory the library handed to the caller (cio_stream_read_all). */
+/** Free memory the library handed to the caller (cio_stream_read_all). */
 CIO_EXTERN void cio_free(void *p);
+/** @} */
 
 /* ----------------------------------------------------------------- servers */
+/** @defgroup servers Servers
+ * @ingroup networking
+ * @{ */
 
-/* A listening server (asyncio.Server); a connection driven by a protocol
+/** @name Server and transport objects
+ * @{ */
+/** A listening server (asyncio.Server); a connection driven by a protocol
  * (asyncio's transport), also a datagram endpoint. */
 typedef struct cio_server_s cio_server_t;
 typedef struct cio_transport_s cio_transport_t;
+/** @} */
 
-/* Zero means default. */
+/** Zero means default. */
 typedef struct cio_server_opts_s {
-    const char *const *hosts;  /* NULL-terminated list; overrides host */
-    int family;                /* AF_INET, AF_INET6, 0 for both */
-    int backlog;               /* default 100 */
-    int no_reuse_address;      /* SO_REUSEADDR is on by default */
-    int reuse_port;            /* SO_REUSEPORT */
-    int delay_start;           /* don't accept until start_serving/serve_forever */
-    int keep_alive;            /* SO_KEEPALIVE on accepted sockets */
-    int no_cleanup_socket;     /* Unix: keep the socket file at close */
-    size_t limit;              /* streams: readline/readuntil limit */
-    cio_tls_t *tls;            /* a server context: TLS for every client */
-    double tls_handshake_timeout;
-    size_t stack_size;         /* streams: each client's task stack (0: the loop's) */
+    const char *const *hosts;  /**< NULL-terminated list; overrides host */
+    int family;                /**< AF_INET, AF_INET6, 0 for both */
+    int backlog;               /**< default 100 */
+    int no_reuse_address;      /**< SO_REUSEADDR is on by default */
+    int reuse_port;            /**< SO_REUSEPORT */
+    int delay_start;           /**< don't accept until start_serving/serve_forever */
+    int keep_alive;            /**< SO_KEEPALIVE on accepted sockets */
+    int no_cleanup_socket;     /**< Unix: keep the socket file at close */
+    size_t limit;              /**< streams: readline/readuntil limit */
+    cio_tls_t *tls;            /**< a server context: TLS for every client */
+    double tls_handshake_timeout; /**< seconds, default 60 */
+    size_t stack_size;         /**< streams: each client's task stack (0: the loop's) */
 } cio_server_opts_t;
 
-/* A client handler of start_server: runs as a task per connection.  When it
+/** A client handler of start_server: runs as a task per connection.  When it
  * returns the stream is closed (buffered data still flushed) and released;
  * take a reference (cio_ref) to keep it beyond.  An error it returns (other
  * than -ECANCELED) goes to the loop's exception handler.  The server counts
@@ -1075,141 +1681,239 @@ typedef struct cio_server_opts_s {
  * otherwise: a 64 KiB buffer does not fit on it, allocate it. */
 typedef int cio_client_fn(cio_stream_t *s, void *arg);
 
-/* Listen on host:port (host NULL: every interface; port 0: a free port,
+/** Listen on host:port (host NULL: every interface; port 0: a free port,
  * cio_server_port tells which) and run fn(stream, arg) for each connection.
- * From the loop's thread; *out gets the server (cio_unref after close). */
+ * From the loop's thread; *out gets the server (cio_unref after close).
+ *
+ * @code{.c}
+ * #include <cio.h>
+ * #include <stdio.h>
+ *
+ * static int echo(cio_stream_t *s, void *arg)     // a task per connection
+ * {
+ *     char line[256];
+ *     ssize_t n;
+ *     while ((n = cio_stream_readline(s, line, sizeof line)) > 0) {
+ *         int rc = cio_stream_write(s, line, (size_t)n);
+ *         if (rc == 0)
+ *             rc = cio_stream_drain(s);
+ *         if (rc < 0)
+ *             return rc;
+ *     }
+ *     return (int)n;                     // 0 at EOF; the stream is closed for us
+ * }
+ *
+ * static int amain(void *arg, void **result)
+ * {
+ *     cio_server_t *sv;
+ *     int rc = cio_start_server(echo, NULL, "127.0.0.1", 0, NULL, &sv);  // a free port
+ *     if (rc < 0)
+ *         return rc;
+ *     cio_stream_t *s;
+ *     rc = cio_open_connection("127.0.0.1", cio_server_port(sv), &s);
+ *     if (rc == 0) {
+ *         char reply[256];
+ *         ssize_t n = cio_stream_write(s, "hello\n", 6);
+ *         if (n == 0)
+ *             n = cio_stream_readline(s, reply, sizeof reply);
+ *         if (n > 0)
+ *             printf("echoed: %.*s", (int)n, reply);
+ *         rc = n < 0 ? (int)n : 0;
+ *         cio_stream_close(s);
+ *         cio_unref(s);
+ *     }
+ *     cio_server_close(sv);
+ *     int wrc = cio_server_wait_closed(sv);   // the connection is gone too
+ *     cio_unref(sv);
+ *     return rc < 0 ? rc : wrc;
+ * }
+ *
+ * int main(void) { return cio_run(amain, NULL, NULL) < 0; }
+ * @endcode */
 CIO_EXTERN int cio_start_server(cio_client_fn *fn, void *arg, const char *host, int port,
                                 const cio_server_opts_t *opts, cio_server_t **out);
-/* Unix socket: a stale socket file at path is removed before bind, and the
+/** Unix socket: a stale socket file at path is removed before bind, and the
  * file is removed at close (unless no_cleanup_socket). */
 CIO_EXTERN int cio_start_unix_server(cio_client_fn *fn, void *arg, const char *path, const cio_server_opts_t *opts,
                                      cio_server_t **out);
+/** Start accepting connections (after delay_start); 0 if already serving,
+ * CIO_ECLOSED once closed. */
 CIO_EXTERN int cio_server_start_serving(cio_server_t *sv);
-/* Serve until cancelled or closed, then close the server and wait for its
+/** Serve until cancelled or closed, then close the server and wait for its
  * connections to end (asyncio 3.12.1+): returns -ECANCELED.  A second
  * serve_forever: CIO_EINVALSTATE; on a closed server: CIO_ECLOSED. */
 CIO_EXTERN int cio_server_serve_forever(cio_server_t *sv);
+/** 1 while the server accepts connections (started, not closed), else 0. */
 CIO_EXTERN int cio_server_is_serving(cio_server_t *sv);
-/* The listening fds (at most cap); returns how many there are (0 once
+/** The listening fds (at most cap); returns how many there are (0 once
  * closed). */
 CIO_EXTERN int cio_server_sockets(cio_server_t *sv, int *fds, int cap);
-/* The port of the first listening socket (useful after port 0). */
+/** The port of the first listening socket (useful after port 0). */
 CIO_EXTERN int cio_server_port(cio_server_t *sv);
-/* Stop listening (a Unix server's socket file is removed, unless
+/** Stop listening (a Unix server's socket file is removed, unless
  * no_cleanup_socket); existing connections go on. */
 CIO_EXTERN int cio_server_close(cio_server_t *sv);
-/* Close (flushing) or abort every connection of the server; a handler
+/** @{ */
+/** Close (flushing) or abort every connection of the server; a handler
  * blocked reading gets CIO_ECLOSED. */
 CIO_EXTERN int cio_server_close_clients(cio_server_t *sv);
 CIO_EXTERN int cio_server_abort_clients(cio_server_t *sv);
-/* From a task: wait until the server is closed and every connection is gone
+/** @} */
+/** From a task: wait until the server is closed and every connection is gone
  * (asyncio 3.12.1+). */
 CIO_EXTERN int cio_server_wait_closed(cio_server_t *sv);
+/** @} */
 
 /* -------------------------------------------------- transports, protocols */
+/** @defgroup transports Transports and protocols
+ * @ingroup networking
+ * @{ */
 
-/* Protocol callbacks, run by the loop.  ud is the transport's user data
+/** Protocol callbacks, run by the loop.  ud is the transport's user data
  * (cio_transport_set_ud; initially the ud given at creation).  Any may be
  * NULL.  connection_made and connection_lost are called exactly once each;
  * err is 0 for a clean close.  With get_buffer set (asyncio's
  * BufferedProtocol) data arrives in the protocol's buffer: get_buffer
  * returns a buffer and its size, buffer_updated says how much was filled. */
 typedef struct cio_protocol_s {
+    /** The connection is set up (once). */
     void (*connection_made)(cio_transport_t *t, void *ud);
+    /** n bytes arrived (without get_buffer). */
     void (*data_received)(cio_transport_t *t, const void *data, size_t n, void *ud);
-    /* Nonzero keeps the transport half-open (ignored with TLS); else it is closed. */
+    /** Nonzero keeps the transport half-open (ignored with TLS); else it is closed. */
     int (*eof_received)(cio_transport_t *t, void *ud);
+    /** The connection is gone (once); err is 0 for a clean close. */
     void (*connection_lost)(cio_transport_t *t, int err, void *ud);
+    /** The write buffer went above the high-water mark. */
     void (*pause_writing)(cio_transport_t *t, void *ud);
+    /** The write buffer is back at or below the low-water mark. */
     void (*resume_writing)(cio_transport_t *t, void *ud);
+    /** BufferedProtocol: a buffer to read into (about sizehint bytes), its size in *size. */
     void *(*get_buffer)(cio_transport_t *t, size_t sizehint, size_t *size, void *ud);
+    /** BufferedProtocol: n bytes were read into get_buffer's buffer. */
     void (*buffer_updated)(cio_transport_t *t, size_t n, void *ud);
-    /* Datagram endpoints. */
+    /** Datagram endpoints: a datagram of n bytes from addr. */
     void (*datagram_received)(cio_transport_t *t, const void *data, size_t n, const struct sockaddr *addr,
                               socklen_t addrlen, void *ud);
+    /** Datagram endpoints: a send or receive error (err < 0, e.g. -ECONNREFUSED). */
     void (*error_received)(cio_transport_t *t, int err, void *ud);
 } cio_protocol_t;
 
-/* From a task: connect (as cio_open_connection_ex) and start the protocol;
+/** @name Connecting
+ * @{ */
+/** From a task: connect (as cio_open_connection_ex) and start the protocol;
  * connection_made has run when it returns; *out gets a reference to the
  * transport.  The loop keeps its own until connection_lost has run. */
 CIO_EXTERN int cio_create_connection(const cio_protocol_t *p, void *ud, const char *host, int port,
                                      const cio_conn_opts_t *opts, cio_transport_t **out);
 CIO_EXTERN int cio_create_unix_connection(const cio_protocol_t *p, void *ud, const char *path,
                                           const cio_conn_opts_t *opts, cio_transport_t **out);
-/* Wrap a connected socket; connection_made runs from the loop.  On failure
+/** @} */
+/** Wrap a connected socket; connection_made runs from the loop.  On failure
  * the fd stays the caller's, except that a failed TLS handshake closes it. */
 CIO_EXTERN int cio_connect_accepted_socket(const cio_protocol_t *p, void *ud, int fd, const cio_conn_opts_t *opts,
                                            cio_transport_t **out);
-/* Serve the protocol: each connection gets a transport whose ud starts as ud.
+/** @{ */
+/** Serve the protocol: each connection gets a transport whose ud starts as ud.
  * A connection counts for wait_closed until its connection_lost. */
 CIO_EXTERN int cio_create_server(const cio_protocol_t *p, void *ud, const char *host, int port,
                                  const cio_server_opts_t *opts, cio_server_t **out);
 CIO_EXTERN int cio_create_unix_server(const cio_protocol_t *p, void *ud, const char *path,
                                       const cio_server_opts_t *opts, cio_server_t **out);
+/** @} */
 
-/* Datagram endpoint options (UDP, or AF_UNIX datagrams with the paths: a
+/** @{ */
+/** Datagram endpoint options (UDP, or AF_UNIX datagrams with the paths: a
  * local_path or remote_path means AF_UNIX, and a stale socket file at
  * local_path is removed before bind).  connection_made has run when
  * cio_create_datagram_endpoint returns. */
 typedef struct cio_dgram_opts_s {
-    const char *local_host;  int local_port;   /* bind */
-    const char *remote_host; int remote_port;  /* connect: sendto needs no address */
-    const char *local_path;  const char *remote_path; /* AF_UNIX */
-    int family;
-    int reuse_port;
-    int allow_broadcast;
+    const char *local_host;  /**< bind: host */
+    int local_port;          /**< bind: port */
+    const char *remote_host; /**< connect (sendto needs no address): host */
+    int remote_port;         /**< connect: port */
+    const char *local_path;  /**< AF_UNIX: bind to this path */
+    const char *remote_path; /**< AF_UNIX: connect to this path */
+    int family;              /**< AF_INET, AF_INET6 or 0 for either */
+    int reuse_port;          /**< SO_REUSEPORT */
+    int allow_broadcast;     /**< SO_BROADCAST */
 } cio_dgram_opts_t;
 CIO_EXTERN int cio_create_datagram_endpoint(const cio_protocol_t *p, void *ud, const cio_dgram_opts_t *opts,
                                             cio_transport_t **out);
+/** @} */
 
-/* Buffer data; never waits.  CIO_ECLOSED after close, abort or write_eof,
+/** @{ */
+/** Buffer data; never waits.  CIO_ECLOSED after close, abort or write_eof,
  * the connection's error after it is lost.  Crossing the high-water mark
  * calls pause_writing inside this call; resume_writing follows from the
  * loop at the low one.  On a datagram endpoint write is sendto(NULL). */
 CIO_EXTERN int cio_transport_write(cio_transport_t *t, const void *buf, size_t n);
 CIO_EXTERN int cio_transport_writev(cio_transport_t *t, const struct iovec *iov, int iovcnt);
-/* Datagrams: addr NULL for a connected endpoint (else -EDESTADDRREQ; the
+/** @} */
+/** Datagrams: addr NULL for a connected endpoint (else -EDESTADDRREQ; the
  * endpoint stays open).  An empty datagram is sent.  A send error goes to
  * error_received (asyncio), not to the return value; a datagram the socket
  * cannot take now is queued. */
 CIO_EXTERN int cio_transport_sendto(cio_transport_t *t, const void *buf, size_t n, const struct sockaddr *addr,
                                     socklen_t addrlen);
+/** Half-close after the buffered data (shutdown(SHUT_WR)).  -ENOTSUP on TLS
+ * and on a datagram endpoint, CIO_ECLOSED once closing. */
 CIO_EXTERN int cio_transport_write_eof(cio_transport_t *t);
+/** 1 if cio_transport_write_eof is supported (not TLS, not datagrams), else 0. */
 CIO_EXTERN int cio_transport_can_write_eof(cio_transport_t *t);
-/* Flush, then close; connection_lost(0) follows from the loop. */
+/** Flush, then close; connection_lost(0) follows from the loop. */
 CIO_EXTERN int cio_transport_close(cio_transport_t *t);
-/* Close now, dropping the buffer; connection_lost(0) follows. */
+/** Close now, dropping the buffer; connection_lost(0) follows. */
 CIO_EXTERN int cio_transport_abort(cio_transport_t *t);
+/** 1 once the transport is closing or closed (closed, aborted or lost), else 0. */
 CIO_EXTERN int cio_transport_is_closing(cio_transport_t *t);
+/** Stop delivering received data until resume_reading (flow control of the
+ * reading side).  0. */
 CIO_EXTERN int cio_transport_pause_reading(cio_transport_t *t);
+/** Deliver received data again.  0. */
 CIO_EXTERN int cio_transport_resume_reading(cio_transport_t *t);
+/** 1 while received data is delivered (open and not paused), else 0. */
 CIO_EXTERN int cio_transport_is_reading(cio_transport_t *t);
+/** Water marks of the write buffer for pause_writing and resume_writing
+ * (high 64 KiB, low high/4 by default; 0 for either means its default).
+ * -EINVAL if low > high. */
 CIO_EXTERN int cio_transport_set_write_buffer_limits(cio_transport_t *t, size_t high, size_t low);
+/** The bytes buffered for sending (0 for a bad argument). */
 CIO_EXTERN size_t cio_transport_get_write_buffer_size(cio_transport_t *t);
+/** @{ */
+/** get_extra_info: the socket (CIO_ECLOSED once closed), its peer and local
+ * addresses (*len, if given, gets the address's length). */
 CIO_EXTERN int cio_transport_fd(cio_transport_t *t);
 CIO_EXTERN int cio_transport_peername(cio_transport_t *t, struct sockaddr_storage *addr, socklen_t *len);
 CIO_EXTERN int cio_transport_sockname(cio_transport_t *t, struct sockaddr_storage *addr, socklen_t *len);
+/** @} */
+/** The user data that the protocol's callbacks receive (NULL for a bad argument). */
 CIO_EXTERN void *cio_transport_get_ud(cio_transport_t *t);
+/** Replace the user data that the protocol's callbacks receive.  0, -EINVAL. */
 CIO_EXTERN int cio_transport_set_ud(cio_transport_t *t, void *ud);
+/** @} */
 
-/* ================================================================ signals
+/* ================================================================ signals */
+/** @defgroup signals Signals
  *
  * Unix signals delivered to the loop (asyncio's add_signal_handler): the
  * C-level handler only writes the signal number to the loop's wake-up pipe;
  * fn(arg) then runs on the loop as an ordinary callback (an error it returns
- * goes to the exception handler).  One loop per process owns a signal. */
+ * goes to the exception handler).  One loop per process owns a signal.
+ * @{ */
 
-/* Install (or replace) the handler of sig.  -EINVAL for a signal out of range
+/** Install (or replace) the handler of sig.  -EINVAL for a signal out of range
  * or one that cannot be caught (SIGKILL, SIGSTOP); CIO_EINVALSTATE when
  * another loop owns sig; CIO_ELOOPCLOSED.  From the loop's thread. */
 CIO_EXTERN int cio_loop_add_signal_handler(cio_loop_t *loop, int sig, cio_callback_fn *fn, void *arg);
-/* 1 if a handler was removed (the signal's default disposition is restored,
+/** 1 if a handler was removed (the signal's default disposition is restored,
  * SIGINT's being the Runner's when a run is in progress), 0 if there was
  * none, -EINVAL. */
 CIO_EXTERN int cio_loop_remove_signal_handler(cio_loop_t *loop, int sig);
+/** @} */
 
-/* ============================================================ subprocesses
+/* ============================================================ subprocesses */
+/** @defgroup subprocesses Subprocesses
  *
  * asyncio's create_subprocess_exec/shell and Process.  The child is spawned
  * with posix_spawn (no allocation between fork and exec), every fd but its
@@ -1218,57 +1922,91 @@ CIO_EXTERN int cio_loop_remove_signal_handler(cio_loop_t *loop, int sig);
  * thread per child on kernels without pidfd): other children's exits are
  * never reaped.  SIGPIPE is ignored in this process once a child has a
  * stdin pipe (a write to a dead child is then -EPIPE), unless the program
- * installed a handler of its own. */
+ * installed a handler of its own.
+ * @{ */
 
-/* A child process (asyncio.subprocess.Process), reference-counted. */
+/** A child process (asyncio.subprocess.Process), reference-counted. */
 typedef struct cio_process_s cio_process_t;
 
-/* What each standard stream of the child is (zero: inherit, as asyncio's None). */
+/** What each standard stream of the child is (zero: inherit, as asyncio's None). */
 enum {
-    CIO_STDIO_INHERIT = 0,
-    CIO_STDIO_PIPE,    /* a cio_stream_t in the parent (cio_process_stdin/stdout/stderr) */
-    CIO_STDIO_DEVNULL,
-    CIO_STDIO_STDOUT,  /* stderr only: to wherever stdout goes */
-    CIO_STDIO_FD,      /* the fd in *_fd (the caller's; not closed) */
+    CIO_STDIO_INHERIT = 0, /**< the parent's (the default) */
+    CIO_STDIO_PIPE,    /**< a cio_stream_t in the parent (cio_process_stdin/stdout/stderr) */
+    CIO_STDIO_DEVNULL, /**< /dev/null */
+    CIO_STDIO_STDOUT,  /**< stderr only: to wherever stdout goes */
+    CIO_STDIO_FD,      /**< the fd in *_fd (the caller's; not closed) */
 };
 
+/** Options of cio_create_subprocess_exec and _shell; zero means default. */
 typedef struct cio_process_opts_s {
-    int stdin_mode, stdout_mode, stderr_mode; /* CIO_STDIO_* */
-    int stdin_fd, stdout_fd, stderr_fd;       /* with CIO_STDIO_FD */
-    const char *cwd;                          /* NULL: the parent's */
-    char *const *env;                         /* "K=V" strings, NULL-terminated; NULL: the parent's */
-    size_t limit;                             /* the pipes' stream limit (0: CIO_STREAM_LIMIT) */
-    int start_new_session;                    /* setsid() in the child */
+    int stdin_mode;                           /**< CIO_STDIO_*: the child's stdin */
+    int stdout_mode;                          /**< CIO_STDIO_*: its stdout */
+    int stderr_mode;                          /**< CIO_STDIO_*: its stderr */
+    int stdin_fd;                             /**< with CIO_STDIO_FD: stdin's fd */
+    int stdout_fd;                            /**< with CIO_STDIO_FD: stdout's fd */
+    int stderr_fd;                            /**< with CIO_STDIO_FD: stderr's fd */
+    const char *cwd;                          /**< NULL: the parent's */
+    char *const *env;                         /**< "K=V" strings, NULL-terminated; NULL: the parent's */
+    size_t limit;                             /**< the pipes' stream limit (0: CIO_STREAM_LIMIT) */
+    int start_new_session;                    /**< setsid() in the child */
 } cio_process_opts_t;
 
-/* From the loop's thread.  argv[0] is the program, looked up in PATH when
+/** From the loop's thread.  argv[0] is the program, looked up in PATH when
  * it has no '/' (the PATH of env when env is given, as asyncio).  opts may
  * be NULL (everything inherited).  An exec failure is the call's error (-ENOENT, -EACCES,
  * -ENOEXEC), no child is left behind.  -EINVAL for an empty argv or a NULL
  * argv[0], -EBADF for a bad CIO_STDIO_FD, CIO_EINVALSTATE for
  * CIO_STDIO_STDOUT anywhere but stderr.  *out gets the process (cio_unref;
  * a child still running when its last reference goes is killed and reaped
- * by the loop; cio_run's shutdown waits for that). */
+ * by the loop; cio_run's shutdown waits for that).
+ *
+ * @code{.c}
+ * #include <cio.h>
+ * #include <stdio.h>
+ *
+ * static int amain(void *arg, void **result)
+ * {
+ *     const char *const argv[] = {"echo", "hello from a child", NULL};
+ *     cio_process_opts_t opts = {.stdout_mode = CIO_STDIO_PIPE};
+ *     cio_process_t *p;
+ *     int rc = cio_create_subprocess_exec(argv, &opts, &p);
+ *     if (rc < 0)
+ *         return rc;                       // -ENOENT: no such program
+ *     char *out = NULL;
+ *     int status = -1;
+ *     rc = cio_process_communicate(p, NULL, 0, &out, NULL, NULL, NULL);  // to EOF, and the exit
+ *     cio_process_returncode(p, &status);
+ *     if (rc == 0)
+ *         printf("exit status %d: %s", status, out);
+ *     cio_free(out);
+ *     cio_unref(p);
+ *     return rc;
+ * }
+ *
+ * int main(void) { return cio_run(amain, NULL, NULL) < 0; }
+ * @endcode */
 CIO_EXTERN int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_t *opts,
                                           cio_process_t **out);
-/* /bin/sh -c cmd. */
+/** /bin/sh -c cmd. */
 CIO_EXTERN int cio_create_subprocess_shell(const char *cmd, const cio_process_opts_t *opts, cio_process_t **out);
 
-/* The child's pid (valid while p lives, even after it exited). */
+/** The child's pid (valid while p lives, even after it exited). */
 CIO_EXTERN int cio_process_pid(cio_process_t *p);
-/* 1 and *returncode once the child has exited (its exit status, or -N when
+/** 1 and *returncode once the child has exited (its exit status, or -N when
  * signal N killed it), 0 while it runs. */
 CIO_EXTERN int cio_process_returncode(cio_process_t *p, int *returncode);
-/* The pipes (borrowed: valid while p lives), NULL where no pipe was asked. */
+/** @{ */
+/** The pipes (borrowed: valid while p lives), NULL where no pipe was asked. */
 CIO_EXTERN cio_stream_t *cio_process_stdin(cio_process_t *p);
 CIO_EXTERN cio_stream_t *cio_process_stdout(cio_process_t *p);
 CIO_EXTERN cio_stream_t *cio_process_stderr(cio_process_t *p);
-/* From a task: wait for the child to exit; 0 and *returncode (may be NULL).
+/** @} */
+/** From a task: wait for the child to exit; 0 and *returncode (may be NULL).
  * -ECANCELED leaves the child running and still waitable.  As asyncio warns,
  * a child writing to a pipe nobody reads may block forever: use
  * communicate. */
 CIO_EXTERN int cio_process_wait(cio_process_t *p, int *returncode);
-/* From a task: send input (may be NULL) to stdin and close it, read stdout
+/** From a task: send input (may be NULL) to stdin and close it, read stdout
  * and stderr to EOF at the same time, wait for the exit.  *out / *err (each
  * may be NULL, as may the lengths; freed with cio_free, NUL-terminated) get
  * what was read from a pipe, or NULL when that stream is not a pipe.  A
@@ -1277,11 +2015,12 @@ CIO_EXTERN int cio_process_wait(cio_process_t *p, int *returncode);
  * unref it). */
 CIO_EXTERN int cio_process_communicate(cio_process_t *p, const void *input, size_t inlen, char **out,
                                        size_t *outlen, char **err, size_t *errlen);
-/* kill(2) the child; -ESRCH once it has exited (asyncio's
+/** kill(2) the child; -ESRCH once it has exited (asyncio's
  * ProcessLookupError), -EINVAL for a bad signal. */
 CIO_EXTERN int cio_process_send_signal(cio_process_t *p, int sig);
-CIO_EXTERN int cio_process_terminate(cio_process_t *p); /* SIGTERM */
-CIO_EXTERN int cio_process_kill(cio_process_t *p);      /* SIGKILL */
+CIO_EXTERN int cio_process_terminate(cio_process_t *p); /**< SIGTERM */
+CIO_EXTERN int cio_process_kill(cio_process_t *p);      /**< SIGKILL */
+/** @} */
 
 #ifdef __cplusplus
 }
