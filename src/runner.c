@@ -88,11 +88,19 @@ int cio_runner_run(cio_runner_t *r, cio_coro_fn *fn, void *arg, void **result)
     int rc = lazy_init(r);
     if (rc < 0)
         return rc;
-    cio_task_t *t;
-    if ((rc = cio_loop_create_task(r->loop, fn, arg, NULL, &t)) < 0)
-        return rc;
-    struct interrupt in = {t, 0};
+    /* Ctrl-C first: if it cannot be armed (no memory) nothing has run yet.
+     * Its callback runs on the loop, so in.main is set before it can fire. */
+    struct interrupt in = {NULL, 0};
     int armed = cio__signal_runner_begin(r->loop, on_sigint, &in);
+    if (armed < 0)
+        return armed;
+    cio_task_t *t;
+    if ((rc = cio_loop_create_task(r->loop, fn, arg, NULL, &t)) < 0) {
+        if (armed > 0)
+            cio__signal_runner_end(r->loop);
+        return rc;
+    }
+    in.main = t;
     rc = cio_loop_run_until_complete(r->loop, t, result);
     if (armed > 0)
         cio__signal_runner_end(r->loop);

@@ -201,6 +201,7 @@ static void accepted(cio_server_t *sv, int fd)
         if ((rc = cio_loop_create_task(sv->loop, proto_handshake, c, NULL, &t)) < 0) {
             cio__conn_abort(c);
             cio__conn_unref(c);
+            cio__loop_report(sv->loop, "Error creating a TLS handshake task", rc, NULL, NULL, NULL);
             return;
         }
         cio_unref(t);
