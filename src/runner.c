@@ -50,9 +50,10 @@ static int lazy_init(cio_runner_t *r)
 
 int cio_runner_get_loop(cio_runner_t *r, cio_loop_t **loop)
 {
+    if (loop)
+        *loop = NULL; /* never left undefined, whatever the error */
     if (!r || !loop)
         return -EINVAL;
-    *loop = NULL;
     int rc = lazy_init(r);
     if (rc == 0)
         *loop = r->loop;

@@ -153,8 +153,7 @@ static int reader(void *arg, void **result)
                 got(sc, &p, buf, part, "readuntil partial");
                 p.eof = 1;
             } else if (n == CIO_ELIMITOVERRUN) {
-                if (cio_stream_partial(sc->s) == 0 && sc->limit > 0)
-                    ; /* consumed 0 is possible only with a match at 0 past the limit: never */
+                /* the buffer is kept; consumed (the partial count) may be 0 */
             } else if (n != -ENOBUFS) {
                 FAIL("readuntil: %s", cio_err_name((int)n));
             }
@@ -264,9 +263,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             memcpy(sc.stream + sc.streamlen, sc.ops[i].data, sc.ops[i].len);
             sc.streamlen += sc.ops[i].len;
         }
-    int rc = cio_run(amain, &sc, NULL);
+    /* One runner (one loop) for every input: a cio_run per input, which
+     * makes and closes a loop each time, is ~40 times slower under ASan. */
+    static cio_runner_t *runner;
+    if (!runner && cio_runner_new(NULL, &runner) < 0)
+        FAIL("runner_new");
+    int rc = cio_runner_run(runner, amain, &sc, NULL);
     if (rc < 0)
-        FAIL("cio_run: %s", cio_err_name(rc));
+        FAIL("runner_run: %s", cio_err_name(rc));
     free(sc.stream);
     return 0;
 }
