@@ -270,7 +270,7 @@ static int m_high_water(void *arg, void **result)
     CHECK_INT(cio_task_stack_high_water(t, &size), 0); /* not started */
     CHECK_RC(cio_sleep(0), 0);
     ssize_t live = cio_task_stack_high_water(t, &size);
-    CHECK(size >= 60 * 1024);
+    CHECK(size >= 56 * 1024); /* 64 KiB less the stack header: 4.6 KiB with ucontext on AArch64 */
     if (live < (ssize_t)n || live >= (ssize_t)size)
         FAILF("high water of a suspended task %zd, expected >= %zu and < %zu", live, n, size);
     CHECK_RC(cio_await(t, NULL), 0);

@@ -523,6 +523,227 @@ static void t_stack_size_per_task(void)
     CHECK_RC(run_main(m_stack_size, NULL, NULL), 0);
 }
 
+/* ------------------------------------------- registers across a switch */
+
+/* What a C caller may keep across a call must survive the switch inside
+ * cio_yield(): the callee-saved registers (x86-64: rbx rbp r12-r15;
+ * AArch64: x19-x29 and d8-d15) and the floating-point control state, which
+ * each task keeps for itself (x86-64: MXCSR and the x87 control word;
+ * AArch64: FPCR).  Three tasks, each with its own register values and its
+ * own rounding mode, yield to each other many times; each checks its
+ * registers after every switch, and the thread's own FP control is
+ * unchanged afterwards. */
+#if defined(__x86_64__) || defined(__aarch64__)
+#define HAVE_SWITCH_REGS_TEST 1
+
+#if defined(__x86_64__)
+/* Sets rbx rbp r12-r15 to seed+1..seed+6, calls cio_yield() and returns a
+ * bit per register that came back different (bit 0 rbx, 1 rbp, 2-5 r12-r15).
+ * The call is made on a 16-aligned stack below the red zone; rbp (maybe the
+ * frame pointer) is saved and restored by hand. */
+#define REG_SET(k, r) "lea " #k "(%%rax), %%" r "\n\t"
+#define REG_CHK(k, r, bit)                                                     \
+    "lea " #k "(%%rcx), %%rdx\n\tcmp %%rdx, %%" r "\n\tsetne %%dl\n\t"         \
+    "movzbl %%dl, %%edx\n\tshl $" #bit ", %%rdx\n\tor %%rdx, %%rax\n\t"
+static unsigned long switch_regs(unsigned long seed)
+{
+    unsigned long v = seed;
+    __asm__ volatile("mov %%rsp, %%rcx\n\t"
+                     "sub $128, %%rsp\n\t"
+                     "and $-16, %%rsp\n\t"
+                     "push %%rcx\n\t" /* 24(%rsp): the old rsp */
+                     "push %%rbp\n\t" /* 16(%rsp) */
+                     "push %%rax\n\t" /* 8(%rsp): seed */
+                     "push %%rax\n\t" /* alignment */
+                     REG_SET(1, "rbx") REG_SET(2, "rbp") REG_SET(3, "r12") REG_SET(4, "r13")
+                     REG_SET(5, "r14") REG_SET(6, "r15")
+                     "call cio_yield@PLT\n\t"
+                     "mov 8(%%rsp), %%rcx\n\t"
+                     "xor %%eax, %%eax\n\t"
+                     REG_CHK(1, "rbx", 0) REG_CHK(2, "rbp", 1) REG_CHK(3, "r12", 2) REG_CHK(4, "r13", 3)
+                     REG_CHK(5, "r14", 4) REG_CHK(6, "r15", 5)
+                     "mov 16(%%rsp), %%rbp\n\t"
+                     "mov 24(%%rsp), %%rsp\n\t"
+                     : "+a"(v)
+                     :
+                     : "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+                       "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+                       "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "cc", "memory");
+    return v;
+}
+#undef REG_SET
+#undef REG_CHK
+
+/* The FP control state: MXCSR in the low half (without its sticky exception
+ * flags, bits 0-5), the x87 control word above. */
+static unsigned long fp_ctl_get(void)
+{
+    unsigned int mxcsr;
+    unsigned short cw;
+    __asm__ volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(mxcsr), "=m"(cw));
+    return (unsigned long)cw << 32 | (mxcsr & ~0x3Fu);
+}
+static void fp_ctl_set(unsigned long v)
+{
+    unsigned int mxcsr = (unsigned int)v;
+    unsigned short cw = (unsigned short)(v >> 32);
+    __asm__ volatile("ldmxcsr %0\n\tfldcw %1" : : "m"(mxcsr), "m"(cw));
+}
+/* Per task: MXCSR and x87 rounding (up, toward zero, down; precision and
+ * FTZ/DAZ vary too); the exceptions stay masked. */
+static const unsigned long fp_ctl_modes[3] = {
+    0x0A7Ful << 32 | 0xDF80u, /* up, FTZ; x87 up, double precision */
+    0x0C7Ful << 32 | 0x7FC0u, /* toward zero, DAZ; x87 toward zero, single precision */
+    0x077Ful << 32 | 0x3F80u, /* down; x87 down, extended precision */
+};
+#else
+/* Sets x19-x29 to seed+1..seed+11 and d8-d15 to seed+12..seed+19, calls
+ * cio_yield() and returns a bit per register that came back different
+ * (bits 0-10 x19-x29, bits 11-18 d8-d15).  x29 (the frame pointer) is saved
+ * and restored by hand. */
+#define REG_SET(k, r) "add " r ", x9, #" #k "\n\t"
+#define DREG_SET(k, r) "add x10, x9, #" #k "\n\tfmov " r ", x10\n\t"
+#define REG_CHK(k, r, bit) "add x10, x9, #" #k "\n\tcmp " r ", x10\n\tcset x11, ne\n\torr x0, x0, x11, lsl #" #bit "\n\t"
+#define DREG_CHK(k, r, bit) "fmov x12, " r "\n\t" REG_CHK(k, "x12", bit)
+static unsigned long switch_regs(unsigned long seed)
+{
+    register unsigned long v __asm__("x0") = seed;
+    __asm__ volatile("stp x29, x30, [sp, #-32]!\n\t"
+                     "str x0, [sp, #16]\n\t"
+                     "mov x9, x0\n\t"
+                     REG_SET(1, "x19") REG_SET(2, "x20") REG_SET(3, "x21") REG_SET(4, "x22") REG_SET(5, "x23")
+                     REG_SET(6, "x24") REG_SET(7, "x25") REG_SET(8, "x26") REG_SET(9, "x27") REG_SET(10, "x28")
+                     REG_SET(11, "x29")
+                     DREG_SET(12, "d8") DREG_SET(13, "d9") DREG_SET(14, "d10") DREG_SET(15, "d11")
+                     DREG_SET(16, "d12") DREG_SET(17, "d13") DREG_SET(18, "d14") DREG_SET(19, "d15")
+                     "bl cio_yield\n\t"
+                     "ldr x9, [sp, #16]\n\t"
+                     "mov x0, #0\n\t"
+                     REG_CHK(1, "x19", 0) REG_CHK(2, "x20", 1) REG_CHK(3, "x21", 2) REG_CHK(4, "x22", 3)
+                     REG_CHK(5, "x23", 4) REG_CHK(6, "x24", 5) REG_CHK(7, "x25", 6) REG_CHK(8, "x26", 7)
+                     REG_CHK(9, "x27", 8) REG_CHK(10, "x28", 9) REG_CHK(11, "x29", 10)
+                     DREG_CHK(12, "d8", 11) DREG_CHK(13, "d9", 12) DREG_CHK(14, "d10", 13) DREG_CHK(15, "d11", 14)
+                     DREG_CHK(16, "d12", 15) DREG_CHK(17, "d13", 16) DREG_CHK(18, "d14", 17)
+                     DREG_CHK(19, "d15", 18)
+                     "ldp x29, x30, [sp], #32\n\t"
+                     : "+r"(v)
+                     :
+                     : "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14",
+                       "x15", "x16", "x17", "x18", "x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27",
+                       "x28", "x30", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11",
+                       "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24",
+                       "v25", "v26", "v27", "v28", "v29", "v30", "v31", "cc", "memory");
+    return v;
+}
+#undef REG_SET
+#undef DREG_SET
+#undef REG_CHK
+#undef DREG_CHK
+
+static unsigned long fp_ctl_get(void)
+{
+    unsigned long v;
+    __asm__ volatile("mrs %0, fpcr" : "=r"(v));
+    return v;
+}
+static void fp_ctl_set(unsigned long v)
+{
+    __asm__ volatile("msr fpcr, %0" : : "r"(v));
+}
+/* Per task: FPCR's rounding mode (RMode, bits 22-23), with FZ (24) or DN (25). */
+static const unsigned long fp_ctl_modes[3] = {
+    1ul << 22 | 1ul << 24, /* toward +inf, flush to zero */
+    3ul << 22 | 1ul << 25, /* toward zero, default NaN */
+    2ul << 22,             /* toward -inf */
+};
+#endif
+
+struct regs_task {
+    int id;
+    unsigned long seed;
+    int rounds;
+};
+
+/* 1/3 and -1/3 as the current rounding mode gives them: the pair differs
+ * between up, toward zero and down. */
+struct thirds {
+    double pos, neg;
+};
+static struct thirds thirds(void)
+{
+    volatile double one = 1.0, three = 3.0;
+    return (struct thirds){one / three, -one / three};
+}
+
+static int body_regs(void *arg, void **result)
+{
+    struct regs_task *r = arg;
+    unsigned long mode = fp_ctl_modes[r->id];
+    fp_ctl_set(mode);
+    struct thirds q = thirds();
+    for (int i = 0; i < r->rounds; i++) {
+        unsigned long bad = switch_regs(r->seed + (unsigned long)i * 64);
+        if (bad) {
+            FAILF("task %d, switch %d: callee-saved registers changed (bit mask %#lx)", r->id, i, bad);
+            break;
+        }
+        unsigned long now = fp_ctl_get();
+        if (now != mode) {
+            FAILF("task %d, switch %d: FP control %#lx, expected %#lx", r->id, i, now, mode);
+            break;
+        }
+        struct thirds q2 = thirds();
+        if (q2.pos != q.pos || q2.neg != q.neg) {
+            FAILF("task %d, switch %d: 1/3 and -1/3 round to %a %a, before the switch %a %a", r->id, i,
+                  q2.pos, q2.neg, q.pos, q.neg);
+            break;
+        }
+    }
+    return 0;
+}
+
+static int m_regs(void *arg, void **result)
+{
+    unsigned long mine = fp_ctl_get();
+    struct regs_task rs[3];
+    cio_task_t *ts[3];
+    for (int i = 0; i < 3; i++) {
+        rs[i] = (struct regs_task){.id = i, .seed = 0x1000u * (unsigned long)(i + 1) << 20, .rounds = 500};
+        ts[i] = cio_create_task(body_regs, &rs[i]);
+        CHECK(ts[i] != NULL);
+    }
+    for (int i = 0; i < 3; i++) {
+        if (ts[i]) {
+            CHECK_RC(cio_await(ts[i], NULL), 0);
+            cio_unref(ts[i]);
+        }
+    }
+    unsigned long now = fp_ctl_get();
+    if (now != mine) /* the tasks' modes stayed theirs */
+        FAILF("main task: FP control %#lx after the tasks, %#lx before", now, mine);
+    return 0;
+}
+
+static void t_switch_keeps_registers(void)
+{
+    unsigned long before = fp_ctl_get();
+    CHECK_RC(run_main(m_regs, NULL, NULL), 0);
+    unsigned long after = fp_ctl_get();
+    if (after != before)
+        FAILF("thread: FP control %#lx after the run, %#lx before", after, before);
+    /* The three modes are told apart by the arithmetic, not only by the
+     * register: up, toward zero, down. */
+    struct thirds q[3];
+    for (int i = 0; i < 3; i++) {
+        fp_ctl_set(fp_ctl_modes[i]);
+        q[i] = thirds();
+        fp_ctl_set(before);
+    }
+    CHECK(q[0].pos > q[1].pos && q[1].pos == q[2].pos);
+    CHECK(q[0].neg == q[1].neg && q[1].neg > q[2].neg);
+}
+#endif
+
 /* ------------------------------------------------------- many tasks */
 
 static int body_count(void *arg, void **result)
@@ -688,6 +909,9 @@ static const struct test_case cases[] = {
     TEST(t_uncancel_drops_pending_cancel),
     TEST(t_names_current_all_tasks),
     TEST(t_stack_size_per_task),
+#ifdef HAVE_SWITCH_REGS_TEST
+    TEST(t_switch_keeps_registers),
+#endif
     TEST(t_100k_tasks),
     TEST(t_misuse),
     TEST(t_close_refused_with_pending_task),
