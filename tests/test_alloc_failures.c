@@ -47,10 +47,26 @@ static void outcome(int rc, const char *what)
     FAILF("%s: %d (%s), expected success or out of memory", what, rc, cio_err_name(rc));
 }
 
+/* Every workload runs with that handler on its loop. */
+struct workload {
+    cio_coro_fn *fn;
+};
+
+static int workload_main(void *arg, void **result)
+{
+    cio_loop_t *loop = NULL;
+    int rc = cio_get_running_loop(&loop);
+    if (rc < 0)
+        return rc;
+    cio_loop_set_exception_handler(loop, nomem_handler, NULL);
+    return ((struct workload *)arg)->fn(NULL, result);
+}
+
 static int run_workload(cio_coro_fn *fn)
 {
+    struct workload w = {fn};
     handler_saw_enomem = 0;
-    return run_limited(fn, NULL, NULL);
+    return run_limited(workload_main, &w, NULL);
 }
 
 #define TRY(expr)                  \
@@ -73,6 +89,18 @@ static int kids_spawn(struct kids *k, cio_coro_fn *fn, void *arg)
         return -ENOMEM;
     k->t[k->n++] = t;
     return 0;
+}
+
+/* Await every child: the first error among them, else 0. */
+static int kids_await(struct kids *k)
+{
+    int rc = 0;
+    for (int i = 0; i < k->n; i++) {
+        int crc = cio_await(k->t[i], NULL);
+        if (crc < 0 && rc == 0)
+            rc = crc;
+    }
+    return rc;
 }
 
 /* Cancel (when rc < 0) and await every child; release them. */
@@ -121,7 +149,6 @@ static int w_core(void *arg, void **result)
     int rc = cio_get_running_loop(&loop);
     if (rc < 0)
         return rc;
-    cio_loop_set_exception_handler(loop, nomem_handler, NULL);
     TRY(cio_loop_create_future(loop, &f));
     TRY(cio_call_later(loop, 0.001, set_result_cb, f, &h));
     void *v = NULL;
@@ -153,11 +180,7 @@ static int w_compose(void *arg, void **result)
 {
     (void)arg;
     (void)result;
-    cio_loop_t *loop = NULL;
-    int rc = cio_get_running_loop(&loop);
-    if (rc < 0)
-        return rc;
-    cio_loop_set_exception_handler(loop, nomem_handler, NULL);
+    int rc = 0;
     struct kids k = {.n = 0};
     cio_as_completed_t *it = NULL;
     cio_taskgroup_t *tg = NULL;
@@ -311,13 +334,7 @@ static int w_sync(void *arg, void **result)
     for (intptr_t i = 1; i <= 10; i++)
         TRY(cio_queue_put(&p.q, (void *)i));
     TRY(cio_queue_shutdown(&p.q, 0, NULL, NULL));
-    for (int i = 0; i < k.n; i++) {
-        int crc = cio_await(k.t[i], NULL);
-        if (crc < 0 && rc >= 0)
-            rc = crc;
-    }
-    if (rc < 0)
-        goto out;
+    TRY(kids_await(&k));
     if (p.sum != 55)
         rc = -EBADMSG;
     /* A generator, driven to its end. */
@@ -459,21 +476,13 @@ static int w_streams(void *arg, void **result)
 {
     (void)arg;
     (void)result;
-    cio_loop_t *loop = NULL;
-    int rc = cio_get_running_loop(&loop);
-    if (rc < 0)
-        return rc;
-    cio_loop_set_exception_handler(loop, nomem_handler, NULL);
+    int rc = 0;
     cio_server_t *sv = NULL;
     struct kids k = {.n = 0};
     TRY(cio_start_server(echo_lines, NULL, "127.0.0.1", 0, NULL, &sv));
     for (int i = 0; i < 3; i++)
         TRY(kids_spawn(&k, one_client, (void *)(intptr_t)cio_server_port(sv)));
-    for (int i = 0; i < k.n; i++) {
-        int crc = cio_await(k.t[i], NULL);
-        if (crc < 0 && rc >= 0)
-            rc = crc;
-    }
+    rc = kids_await(&k);
 out:
     kids_reap(&k, rc);
     if (sv) {
@@ -547,11 +556,7 @@ static int w_transports(void *arg, void **result)
 {
     (void)arg;
     (void)result;
-    cio_loop_t *loop = NULL;
-    int rc = cio_get_running_loop(&loop);
-    if (rc < 0)
-        return rc;
-    cio_loop_set_exception_handler(loop, nomem_handler, NULL);
+    int rc = 0;
     static const cio_protocol_t srv = {.data_received = srv_data, .connection_lost = srv_lost};
     static const cio_protocol_t cli = {.connection_made = p_made, .data_received = p_data, .connection_lost = p_lost};
     static const cio_protocol_t dg = {.datagram_received = dg_recv};

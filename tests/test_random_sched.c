@@ -1097,11 +1097,10 @@ static int u_shield(struct worker *w)
     return rc;
 }
 
-static int u_wait(struct worker *w)
+/* One to four sub-tasks of a unit, started: how many (0: none could be). */
+static int spawn_unit_subs(struct worker *w, cio_task_t *ts[4], struct sub *ss[4])
 {
     struct actor *a = &w->a;
-    cio_task_t *ts[4];
-    struct sub *ss[4];
     int n = 0, k = 1 + (int)(rnd(a) % 4);
     for (int i = 0; i < k; i++) {
         struct sub *s = new_sub(a, a->widx, 1);
@@ -1110,6 +1109,15 @@ static int u_wait(struct worker *w)
         ss[n++] = s;
         add_usub(w, s);
     }
+    return n;
+}
+
+static int u_wait(struct worker *w)
+{
+    struct actor *a = &w->a;
+    cio_task_t *ts[4];
+    struct sub *ss[4];
+    int n = spawn_unit_subs(w, ts, ss);
     if (!n)
         return 0;
     static const int modes[] = {CIO_FIRST_COMPLETED, CIO_FIRST_EXCEPTION, CIO_ALL_COMPLETED};
@@ -1171,14 +1179,7 @@ static int u_as_completed(struct worker *w)
     struct actor *a = &w->a;
     cio_task_t *ts[4];
     struct sub *ss[4];
-    int n = 0, k = 1 + (int)(rnd(a) % 4);
-    for (int i = 0; i < k; i++) {
-        struct sub *s = new_sub(a, a->widx, 1);
-        if (!s || !(ts[n] = spawn_sub(a, s)))
-            break;
-        ss[n++] = s;
-        add_usub(w, s);
-    }
+    int n = spawn_unit_subs(w, ts, ss);
     if (!n)
         return 0;
     cio_as_completed_t *it = NULL;

@@ -1,6 +1,8 @@
 /* Runners: cio_run and cio_runner_t. */
 #include "harness.h"
 
+#include <signal.h>
+
 static int m_value(void *arg, void **result)
 {
     int rc = cio_sleep(0.001);
@@ -162,9 +164,54 @@ static void t_bad_arguments(void)
     CHECK_RC(cio_runner_new(NULL, &r), 0);
     CHECK_RC(cio_runner_run(r, NULL, NULL, NULL), -EINVAL);
     CHECK_RC(cio_runner_get_loop(r, NULL), -EINVAL);
+    cio_loop_t *l = (cio_loop_t *)&r; /* any stale value */
+    CHECK_RC(cio_runner_get_loop(NULL, &l), -EINVAL);
+    CHECK(l == NULL); /* never left undefined */
     CHECK_RC(cio_runner_close(NULL), -EINVAL);
     CHECK_RC(cio_runner_free(r), 0); /* never used: no loop was made */
     CHECK_RC(cio_runner_free(NULL), 0);
+}
+
+/* Out of memory anywhere in cio_run: -ENOMEM, or a run exactly as asked —
+ * never a run without its Ctrl-C handler (asyncio's Runner always installs
+ * it in the main thread when SIGINT has its default action). */
+struct armed_probe {
+    int ran, armed;
+};
+
+static int m_probe_sigint(void *arg, void **result)
+{
+    struct armed_probe *p = arg;
+    struct sigaction sa;
+    p->ran = 1;
+    p->armed = sigaction(SIGINT, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL;
+    return 0;
+}
+
+static void t_out_of_memory_never_drops_ctrl_c(void)
+{
+    int nomem = 0, ok = 0;
+    for (long k = 0; k < 64; k++) {
+        struct armed_probe p = {0, 0};
+        atomic_store(&test_fail_at, atomic_load(&test_alloc_count) + k);
+        int rc = cio_run(m_probe_sigint, &p, NULL);
+        atomic_store(&test_fail_at, -1);
+        if (rc == -ENOMEM) {
+            nomem++; /* failing after the main task ran is allowed: it was armed */
+            if (p.ran && !p.armed)
+                FAILF("allocation %ld: the main task ran without the Ctrl-C handler", k);
+            continue;
+        }
+        CHECK_RC(rc, 0);
+        if (!p.ran || !p.armed)
+            FAILF("allocation %ld: cio_run returned 0, ran=%d armed=%d", k, p.ran, p.armed);
+        ok++;
+        break; /* k is past every allocation of the run */
+    }
+    CHECK(nomem >= 3); /* the runner, the loop, the Ctrl-C state at least */
+    CHECK_INT(ok, 1); /* a run past every allocation point was reached */
+    struct sigaction sa;
+    CHECK(sigaction(SIGINT, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL); /* put back */
 }
 
 static const struct test_case cases[] = {
@@ -175,6 +222,7 @@ static const struct test_case cases[] = {
     TEST(t_shutdown_cancels_remaining),
     TEST(t_run_shuts_pool_down),
     TEST(t_bad_arguments),
+    TEST(t_out_of_memory_never_drops_ctrl_c),
 };
 
 int main(int argc, char **argv)

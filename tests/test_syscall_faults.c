@@ -300,6 +300,24 @@ static void t_sock_accept_eintr_and_emfile(void)
     CHECK_RC(run_limited(sock_accept_main, NULL, NULL), 0);
 }
 
+/* A stream over one end of a socketpair (sv[0], the stream's); sv[1] is the
+ * raw peer.  NULL (the case failed) if either cannot be made. */
+static cio_stream_t *stream_pair(int sv[2])
+{
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) {
+        FAILF("socketpair: %s", strerror(errno));
+        return NULL;
+    }
+    cio_stream_t *s = NULL;
+    int rc = cio_stream_from_fd(sv[0], NULL, &s);
+    if (rc < 0) {
+        FAILF("cio_stream_from_fd: %s", cio_err_name(rc));
+        close(sv[0]);
+        close(sv[1]);
+    }
+    return s;
+}
+
 /* ---------------------------------------------------------- receive */
 
 /* EINTR on a stream's receive is retried; a spurious EAGAIN (readiness said
@@ -309,18 +327,9 @@ static int recv_main(void *arg, void **result)
     (void)arg;
     (void)result;
     int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) {
-        FAILF("socketpair: %s", strerror(errno));
+    cio_stream_t *s = stream_pair(sv);
+    if (!s)
         return 0;
-    }
-    cio_stream_t *s = NULL;
-    int rc = cio_stream_from_fd(sv[0], NULL, &s);
-    if (rc < 0) {
-        FAILF("cio_stream_from_fd: %s", cio_err_name(rc));
-        close(sv[0]);
-        close(sv[1]);
-        return 0;
-    }
     char buf[64];
     /* EINTR: the data that is there is read at once. */
     arm(&f_recv, 2, EINTR, sv[0]);
@@ -331,13 +340,8 @@ static int recv_main(void *arg, void **result)
      * of both sends come out in order. */
     arm(&f_recv, 1, EAGAIN, sv[0]);
     CHECK_INT(send(sv[1], "tw", 2, MSG_NOSIGNAL), 2);
-    cio_task_t *t = NULL;
-    struct {
-        int fd;
-    } w = {sv[1]};
-    (void)t;
     CHECK_RC(cio_sleep(0.02), 0);
-    CHECK_INT(send(w.fd, "o\nthree\n", 8, MSG_NOSIGNAL), 8);
+    CHECK_INT(send(sv[1], "o\nthree\n", 8, MSG_NOSIGNAL), 8);
     CHECK_BYTES(buf, cio_stream_readline(s, buf, sizeof buf), "two\n");
     CHECK_BYTES(buf, cio_stream_readline(s, buf, sizeof buf), "three\n");
     CHECK_INT(atomic_load(&f_recv.hits), 1);
@@ -363,18 +367,9 @@ static int send_main(void *arg, void **result)
     (void)arg;
     (void)result;
     int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) {
-        FAILF("socketpair: %s", strerror(errno));
+    cio_stream_t *s = stream_pair(sv);
+    if (!s)
         return 0;
-    }
-    cio_stream_t *s = NULL;
-    int rc = cio_stream_from_fd(sv[0], NULL, &s);
-    if (rc < 0) {
-        FAILF("cio_stream_from_fd: %s", cio_err_name(rc));
-        close(sv[0]);
-        close(sv[1]);
-        return 0;
-    }
     char buf[64];
     arm(&f_sendmsg, 3, EINTR, sv[0]);
     CHECK_RC(cio_stream_write(s, "hello\n", 6), 0);
@@ -385,7 +380,7 @@ static int send_main(void *arg, void **result)
     CHECK(memcmp(buf, "hello\n", 6) == 0);
 
     arm(&f_sendmsg, 1, ENOBUFS, sv[0]);
-    rc = cio_stream_write(s, "lost\n", 5);
+    int rc = cio_stream_write(s, "lost\n", 5);
     if (rc == 0) /* the send failed after the write was buffered: the next call sees it */
         rc = cio_stream_drain(s);
     CHECK_RC(rc, -ENOBUFS);

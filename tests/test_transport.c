@@ -46,15 +46,6 @@
         ok_;                                                                            \
     })
 
-/* In an m_ function with an `out:` cleanup label: fail and jump there. */
-#define REQUIRE_OR(c)                                 \
-    do {                                              \
-        if (!(c)) {                                   \
-            FAILF("requirement failed: %s", #c);      \
-            goto out;                                 \
-        }                                             \
-    } while (0)
-
 /* A call that returns >= 0 on success. */
 #define CHECK_OK(x)                                                                     \
     do {                                                                                \
@@ -730,7 +721,7 @@ static int m_echo(void *arg, void **result)
     CHECK_INT(c->total, 256 * KB + 1000);
     CHECK_INT(c->bad_at, -1);
 
-    REQUIRE_OR(sv->n == 1);
+    REQ(sv->n == 1);
     struct side *s = sv->conns[0];
     CHECK_INT(s->total, 256 * KB + 1000);
     CHECK_INT(s->write_err, 0);
@@ -767,18 +758,18 @@ static int m_order(void *arg, void **result)
     struct side *c = new_side('C');
     cio_transport_t *t = NULL;
     CHECK_RC(cio_create_connection(&cli_proto, c, "127.0.0.1", port, NULL, &t), 0);
-    REQUIRE_OR(t != NULL);
+    REQ(t != NULL);
     c->ref = t;
     /* asyncio: create_connection returns after connection_made has run */
     CHECK_INT(c->made, 1);
-    REQUIRE_OR(WAIT_UNTIL(c->made == 1, 5.0));
+    REQ(WAIT_UNTIL(c->made == 1, 5.0));
     CHECK(c->t == t);
     CHECK_RC(cio_transport_write(t, "hello", 5), 0);
     CHECK_INT(cio_transport_can_write_eof(t), 1);
     CHECK_OK(cio_transport_write_eof(t));
     CHECK_INT(cio_transport_is_closing(t), 0); /* asyncio: write_eof is not close */
     WAIT_UNTIL(c->lost == 1, 5.0);
-    REQUIRE_OR(WAIT_UNTIL(sv->n == 1 && sv->conns[0]->lost == 1, 5.0));
+    REQ(WAIT_UNTIL(sv->n == 1 && sv->conns[0]->lost == 1, 5.0));
     struct side *s = sv->conns[0];
     CHECK_STR(s->text, "hello");
     CHECK_STR(c->text, "world");
@@ -818,7 +809,7 @@ static int m_buffered(void *arg, void **result)
         goto out;
     CHECK_RC(write_pat(t, 0, MB, 64 * KB), 0);
     CHECK_OK(cio_transport_write_eof(t));
-    REQUIRE_OR(WAIT_UNTIL(sv->n == 1 && sv->conns[0]->lost == 1, 10.0));
+    REQ(WAIT_UNTIL(sv->n == 1 && sv->conns[0]->lost == 1, 10.0));
     struct side *s = sv->conns[0];
     CHECK_INT(s->total, MB);
     CHECK_INT(s->bad_at, -1);
@@ -890,7 +881,7 @@ static int m_flow_8mb(void *arg, void **result)
     cio_transport_t *t = connect_side(c, NULL, port);
     if (!t)
         goto out;
-    REQUIRE_OR(WAIT_UNTIL(sv->n == 1, 5.0));
+    REQ(WAIT_UNTIL(sv->n == 1, 5.0));
     struct side *s = sv->conns[0];
     CHECK_INT(cio_transport_is_reading(s->t), 0);
 
@@ -982,7 +973,7 @@ static int m_limits(void *arg, void **result)
     cio_transport_t *t = connect_side(c, NULL, port);
     if (!t)
         goto out;
-    REQUIRE_OR(WAIT_UNTIL(sv->n == 1, 5.0));
+    REQ(WAIT_UNTIL(sv->n == 1, 5.0));
     struct side *s = sv->conns[0];
 
     CHECK_OK(cio_transport_set_write_buffer_limits(t, 4096, 1024));
@@ -1063,7 +1054,7 @@ static int m_pause_reading(void *arg, void **result)
     cio_transport_t *t = connect_side(c, NULL, port);
     if (!t)
         goto out;
-    REQUIRE_OR(WAIT_UNTIL(sv->n == 1, 5.0));
+    REQ(WAIT_UNTIL(sv->n == 1, 5.0));
     struct side *s = sv->conns[0];
     cio_transport_t *st = s->t;
 
@@ -1143,7 +1134,7 @@ static int m_half_open(void *arg, void **result)
     int rc = cio_transport_write(t, "x", 1);
     if (rc >= 0)
         FAILF("write after write_eof returned %d, expected an error", rc);
-    REQUIRE_OR(WAIT_UNTIL(sv->n == 1 && sv->conns[0]->eofs == 1, 5.0));
+    REQ(WAIT_UNTIL(sv->n == 1 && sv->conns[0]->eofs == 1, 5.0));
     struct side *s = sv->conns[0];
     CHECK_STR(s->text, "hi");
     WAIT_UNTIL(c->textlen == 5, 5.0);
@@ -1226,7 +1217,7 @@ static int m_close_flushes(void *arg, void **result)
     cio_transport_t *t = connect_side(c, NULL, port);
     if (!t)
         goto out;
-    REQUIRE_OR(WAIT_UNTIL(sv->n == 1, 5.0));
+    REQ(WAIT_UNTIL(sv->n == 1, 5.0));
     struct side *s = sv->conns[0];
     size_t off = 0;
     fill_socket(t, &off, 64 * KB);
@@ -1339,7 +1330,7 @@ static int m_lost_once_and_refs(void *arg, void **result)
     cio_transport_t *t = connect_side(c, NULL, port);
     if (!t)
         goto out;
-    REQUIRE_OR(WAIT_UNTIL(sv->n == 1, 5.0));
+    REQ(WAIT_UNTIL(sv->n == 1, 5.0));
     struct side *s = sv->conns[0];
     CHECK_OK(cio_transport_close(t));
     cio_transport_close(t);
@@ -1462,7 +1453,7 @@ static int m_addresses(void *arg, void **result)
     cio_transport_t *t = connect_side(c, NULL, port);
     if (!t)
         goto out;
-    REQUIRE_OR(WAIT_UNTIL(sv->n == 1, 5.0));
+    REQ(WAIT_UNTIL(sv->n == 1, 5.0));
     struct side *s = sv->conns[0];
     struct sockaddr_storage cpeer, cself, speer, sself, k;
     socklen_t l1 = sizeof cpeer, l2 = sizeof cself, l3 = sizeof speer, l4 = sizeof sself, lk = sizeof k;
@@ -1627,11 +1618,11 @@ static int m_close_keeps_connections(void *arg, void **result)
     cio_task_t *w = NULL;
     if (!t)
         goto out;
-    REQUIRE_OR(WAIT_UNTIL(sv->n == 1, 5.0));
+    REQ(WAIT_UNTIL(sv->n == 1, 5.0));
     CHECK_OK(cio_server_close(server));
     CHECK_INT(cio_server_is_serving(server), 0);
     w = cio_create_task(body_wait_closed, server);
-    REQUIRE_OR(w != NULL);
+    REQ(w != NULL);
     CHECK_RC(cio_transport_write(t, "still", 5), 0);
     WAIT_UNTIL(c->total == 5, 5.0);
     CHECK_STR(c->text, "still");
@@ -2333,7 +2324,7 @@ static int m_many(void *arg, void **result)
         c[i]->check_pat = 1;
         c[i]->pat_off = (size_t)i * 4099;
         tasks[i] = cio_create_task(body_client, c[i]);
-        REQUIRE_OR(tasks[i] != NULL);
+        REQ(tasks[i] != NULL);
     }
     int rcs[NCLIENTS];
     CHECK_RC(cio_gather(tasks, NCLIENTS, NULL, rcs, CIO_RETURN_EXCEPTIONS), 0);
