@@ -319,6 +319,38 @@ static inline void cio__loop_schedule(cio_loop_t *loop, struct cio__cb *cb)
 {
     cio__queue_push(&loop->ready, cb);
 }
+/* The loop polls for I/O at least every CIO__POLL_EVERY-th iteration when
+ * busy (src/loop.c). */
+#define CIO__POLL_EVERY 32
+/* At the end of a batch, from a task: whether the next iteration would do
+ * nothing but run its batch (work ready; no stop, thread-safe post, poll or
+ * due timer), so that the task may begin it itself with
+ * cio__loop_begin_inline and hand the CPU to the batch's first task. */
+static inline bool cio__loop_inline_ok(cio_loop_t *loop)
+{
+    if (!loop->ready.head || loop->stopping || loop->debug ||
+        atomic_load_explicit(&loop->ts_pending, memory_order_relaxed))
+        return false;
+    if (loop->nwatchers && (loop->iteration + 1) % CIO__POLL_EVERY == 0)
+        return false; /* that one polls */
+    if (loop->timers.len) {
+        int64_t now = cio__now_ns();
+        if (cio__heap_top(&loop->timers)->when <= now)
+            return false; /* a timer is due */
+        loop->now = now;
+    }
+    return true;
+}
+/* Begin that iteration: its batch is what is ready, minus its first callback,
+ * which is returned for the caller to run. */
+static inline struct cio__cb *cio__loop_begin_inline(cio_loop_t *loop)
+{
+    struct cio__cb *head = loop->ready.head;
+    loop->iteration++;
+    loop->batch = head->next;
+    cio__queue_init(&loop->ready);
+    return head;
+}
 void cio__loop_post_threadsafe(cio_loop_t *loop, struct cio__cb *cb);
 int cio__loop_run_once(cio_loop_t *loop);
 int cio__loop_check(cio_loop_t *loop); /* magic; 0 or -EINVAL */

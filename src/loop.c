@@ -16,6 +16,12 @@
  * and reads no clock: phase_poll is skipped except on every
  * CIO__POLL_EVERY-th iteration, the bound on how long a busy loop may leave
  * sockets unpolled.
+ *
+ * An iteration that would do nothing but run its batch (no thread-safe post,
+ * no stop, no poll due, no timer due) may be begun by the task that ends the
+ * previous batch, which then switches straight to the first task of the new
+ * one (cio__loop_iterate_inline, used by cio__task_suspend): the same phases
+ * in the same order, without the two switches through the loop's context.
  */
 #include "internal.h"
 
@@ -28,7 +34,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CIO__POLL_EVERY 32
 #define CIO__DEFAULT_STACK (64 * 1024)
 #define CIO__MIN_STACK (16 * 1024)
 

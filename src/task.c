@@ -281,13 +281,24 @@ static inline __attribute__((always_inline)) int task_suspend(struct cio__task *
     } else {
         cio_loop_t *loop = t->fut.loop;
         struct cio__cb *n = loop->batch;
+        bool next_iteration = false;
+        if (!n && cio__loop_inline_ok(loop)) {
+            n = loop->ready.head; /* the first of the next iteration's batch */
+            next_iteration = true;
+        }
         if (n && n->run == task_step && !loop->debug) {
             struct cio__task *nt = cio__container_of(n, struct cio__task, step);
             if (nt->fut.tflags & CIO__T_STARTED) {
                 /* The next entry of the batch is a suspended task: switch to
                  * it directly, sparing a trip through the loop.  The batch
-                 * runs in the same order. */
-                loop->batch = n->next;
+                 * runs in the same order; at the end of a batch, the next
+                 * iteration is begun here when it has nothing else to do. */
+                if (next_iteration)
+                    cio__loop_begin_inline(loop);
+                else
+                    loop->batch = n->next;
+                if (nt == t)
+                    goto resumed; /* the only one ready: go on */
                 cio__tls.task = nt;
                 cio__ctx_switch(&s->ctx, &nt->stack->ctx, nt->stack, false);
                 goto resumed;
