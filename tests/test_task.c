@@ -1,6 +1,7 @@
 /* Tasks: scheduling, awaiting, cancellation, names, sleep, stacks. */
 #include "harness.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -134,6 +135,175 @@ static void t_sleep0_yields_one_iteration(void)
 {
     CHECK_RC(run_main(m_sleep0_interleaves, NULL, NULL), 0);
     CHECK_ORDER("a0 b0 a1 b1 a2 b2");
+}
+
+/* Two tasks that only yield begin each other's iterations without passing
+ * through the loop's context: the loop's other phases must still happen.
+ * A timer fires, a sleeping task wakes, a readable pipe's reader runs within
+ * CIO__POLL_EVERY (32) iterations plus one, a post from another thread
+ * arrives, and a callback that stops the loop stops it. */
+struct busy {
+    cio_loop_t *loop;
+    int fds[2];
+    atomic_int timer_fired, sleeper_woke, threadsafe_ran, reader_ran;
+    long yields_at_readable, yields_at_reader;
+    atomic_long yields, yields_after_post, yields_at_threadsafe;
+    double timer_due;                          /* cio_loop_time() */
+    long yields_at_timer_due, yields_at_timer; /* yields when due, when run */
+    pthread_t th;
+};
+
+static int busy_timer(void *arg)
+{
+    struct busy *b = arg;
+    b->yields_at_timer = b->yields;
+    b->timer_fired = 1;
+    return 0;
+}
+
+static int busy_reader(void *arg)
+{
+    struct busy *b = arg;
+    if (!b->reader_ran)
+        b->yields_at_reader = b->yields;
+    b->reader_ran = 1;
+    cio_loop_remove_reader(b->loop, b->fds[0]);
+    return 0;
+}
+
+static int busy_threadsafe(void *arg)
+{
+    struct busy *b = arg;
+    b->yields_at_threadsafe = b->yields;
+    b->threadsafe_ran = 1;
+    return 0;
+}
+
+static void *busy_post(void *arg)
+{
+    struct busy *b = arg;
+    /* Once nothing else brings the yielders back to the loop. */
+    while (!(atomic_load(&b->reader_ran) && atomic_load(&b->timer_fired) && atomic_load(&b->sleeper_woke)))
+        usleep(100);
+    if (cio_call_soon_threadsafe(b->loop, busy_threadsafe, b) == 0)
+        b->yields_after_post = b->yields; /* no earlier than the post */
+    return NULL;
+}
+
+static int busy_sleeper(void *arg, void **result)
+{
+    struct busy *b = arg;
+    int rc = cio_sleep(0.02);
+    b->sleeper_woke = 1;
+    return rc;
+}
+
+static int busy_yielder(void *arg, void **result)
+{
+    struct busy *b = arg;
+    double t0 = now_s();
+    while (!(b->timer_fired && b->sleeper_woke && b->threadsafe_ran && b->reader_ran) && now_s() - t0 < 10) {
+        b->yields++;
+        if (!b->yields_at_timer_due && cio_loop_time(b->loop) >= b->timer_due)
+            b->yields_at_timer_due = b->yields;
+        if (b->yields == 1000) { /* the pipe becomes readable mid-run */
+            b->yields_at_readable = b->yields;
+            if (write(b->fds[1], "x", 1) != 1)
+                return -EIO;
+        }
+        int rc = cio_yield();
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int m_busy_yielders(void *arg, void **result)
+{
+    struct busy *b = arg;
+    cio_task_t *s = NULL, *y1 = NULL, *y2 = NULL;
+    int started = 0;
+    REQ(cio_get_running_loop(&b->loop) == 0);
+    REQ(cio_loop_add_reader(b->loop, b->fds[0], busy_reader, b) == 0);
+    b->timer_due = cio_loop_time(b->loop) + 0.01;
+    REQ(cio_call_at(b->loop, b->timer_due, busy_timer, b, NULL) == 0);
+    REQ((s = cio_create_task(busy_sleeper, b)) != NULL);
+    REQ((y1 = cio_create_task(busy_yielder, b)) != NULL);
+    REQ((y2 = cio_create_task(busy_yielder, b)) != NULL);
+    REQ(pthread_create(&b->th, NULL, busy_post, b) == 0);
+    started = 1;
+out:
+    if (y1)
+        CHECK_RC(cio_await(y1, NULL), 0);
+    if (y2)
+        CHECK_RC(cio_await(y2, NULL), 0);
+    if (s)
+        CHECK_RC(cio_await(s, NULL), 0);
+    if (started)
+        pthread_join(b->th, NULL);
+    if (s)
+        cio_unref(s);
+    if (y1)
+        cio_unref(y1);
+    if (y2)
+        cio_unref(y2);
+    return 0;
+}
+
+struct forever {
+    cio_loop_t *loop;
+    long n, stop_at;
+};
+
+/* Yields until cancelled; at its stop_at-th yield it stops the loop, whose
+ * run_forever must return at the end of that iteration. */
+static int busy_forever(void *arg, void **result)
+{
+    struct forever *f = arg;
+    for (;;) {
+        if (++f->n == f->stop_at)
+            cio_loop_stop(f->loop);
+        if (f->n > 10000000)
+            return -ETIMEDOUT; /* the stop was ignored */
+        int rc = cio_yield();
+        if (rc < 0)
+            return rc;
+    }
+}
+
+static void t_busy_yielders_leave_room_for_the_loop(void)
+{
+    struct busy b = {0};
+    REQUIRE(pipe(b.fds) == 0);
+    CHECK_RC(run_main(m_busy_yielders, &b, NULL), 0);
+    CHECK(b.timer_fired && b.sleeper_woke && b.threadsafe_ran && b.reader_ran);
+    /* Each task yields once per iteration, two yields an iteration. */
+    CHECK(b.yields_at_reader - b.yields_at_readable <= 2 * (32 + 1));
+    /* A post from another thread runs in the next iteration or the one
+     * after. */
+    CHECK(b.yields_at_threadsafe - b.yields_after_post <= 2 * 2);
+    /* A due timer runs in the next iteration. */
+    CHECK(b.yields_at_timer_due > 0 && b.yields_at_timer - b.yields_at_timer_due <= 2 * 2);
+    close(b.fds[0]);
+    close(b.fds[1]);
+
+    /* stop() from one of two busy tasks ends run_forever after that
+     * iteration: the other task has yielded as often, or once more. */
+    cio_loop_t *loop = new_loop();
+    struct forever f1 = {loop, 0, 1000}, f2 = {loop, 0, 0};
+    cio_task_t *a = NULL, *c = NULL;
+    CHECK_RC(cio_loop_create_task(loop, busy_forever, &f1, NULL, &a), 0);
+    CHECK_RC(cio_loop_create_task(loop, busy_forever, &f2, NULL, &c), 0);
+    CHECK_RC(cio_loop_run_forever(loop), 0);
+    CHECK_INT(f1.n, 1000);
+    CHECK_INT(f2.n, 1000);
+    cio_task_cancel(a, NULL);
+    cio_task_cancel(c, NULL);
+    CHECK_RC(cio_loop_run_until_complete(loop, a, NULL), -ECANCELED);
+    CHECK_RC(cio_loop_run_until_complete(loop, c, NULL), -ECANCELED);
+    cio_unref(a);
+    cio_unref(c);
+    free_loop(loop);
 }
 
 /* Tasks hand the CPU straight to the next task of the batch: the batch
@@ -896,6 +1066,7 @@ static const struct test_case cases[] = {
     TEST(t_await_error_and_result),
     TEST(t_await_done_future_does_not_suspend),
     TEST(t_sleep0_yields_one_iteration),
+    TEST(t_busy_yielders_leave_room_for_the_loop),
     TEST(t_concurrent_sleeps),
     TEST(t_handover_keeps_batch_order),
     TEST(t_cancel_before_start),
