@@ -83,7 +83,9 @@
 #                   python-asyncio and python-uvloop, and
 #                   bench/peers/w11_spawn.go (W11_CONC goroutines running
 #                   os/exec's Cmd.Run, built into BUILD_DIR/bench/peers/) as
-#                   go-p1 (GOMAXPROCS=1, as shared/peers' go-p1 rows)
+#                   go-p1 (GOMAXPROCS=1, as shared/peers' go-p1 rows),
+#                   and bench/peers/w11_spawn_ref.c as ref-c-spawn: the
+#                   floor, posix_spawn + waitpid with no event loop
 #
 # W8 is also set against W3 (the same sleepers without the timeout), per
 # task, on the first wave and on wave 2 (stacks and timer heap warm):
@@ -287,9 +289,12 @@ if [ "$PEERS" = 1 ] && has_w W10; then
         die "cannot build the Go W4 server, see $LOG"
 fi
 # W11's Go peer is ours (bench/peers/w11_spawn.go: one file, standard library
-# only, built as the shared harness builds its Go peers).
+# only, built as the shared harness builds its Go peers); so is its floor,
+# bench/peers/w11_spawn_ref.c (no event loop: posix_spawn and waitpid).
 if [ "$PEERS" = 1 ] && has_w W11; then
     mkdir -p "$B/peers"
+    cc -O2 -o "$B/peers/ref_w11_spawn" "$HERE/peers/w11_spawn_ref.c" >>"$LOG" 2>&1 ||
+        die "cannot build the W11 reference, see $LOG"
     go build -o "$B/peers/go_w11_spawn" "$HERE/peers/w11_spawn.go" >>"$LOG" 2>&1 ||
         die "cannot build the Go W11 peer, see $LOG"
 fi
@@ -409,6 +414,7 @@ run_w11_peers() {
         "python-asyncio|$PY -B $HERE/peers/w11_spawn.py"
         "python-uvloop|$PY -B $HERE/peers/w11_spawn.py --uvloop"
         "go-p1|env GOMAXPROCS=1 $B/peers/go_w11_spawn"
+        "ref-c-spawn|$B/peers/ref_w11_spawn"
     )
     note "W11: ${#specs[@]} peers x $REPS reps: w11_spawn.py / go_w11_spawn $W11_N $W11_CONC"
     for rep in $(seq 1 "$REPS"); do
