@@ -1166,7 +1166,9 @@ CIO_EXTERN int cio_gen_close(cio_gen_t *g);
 CIO_EXTERN int cio_gen_yield(void *value, void **sent);
 /** Free the generator.  One suspended at a yield is closed first (its
  * cleanup runs): at once from a task of its loop; from a callback of its
- * loop by a task started at once (asyncio's finalizer hook).  Elsewhere
+ * loop by a task started at once (asyncio's finalizer hook; without memory
+ * for that task its frames are discarded and -ENOMEM goes to the loop's
+ * exception handler, as a failed close does).  Elsewhere
  * (its loop not running) its frames are discarded without running.
  * -EBUSY while it runs. */
 CIO_EXTERN int cio_gen_free(cio_gen_t *g);
@@ -1348,7 +1350,9 @@ CIO_EXTERN int cio_tsfuture_free(cio_tsfuture_t *f);
  * waits is a suspension point: cancellable, and bounded by cio_timeout_enter
  * or cio_wait_for_call.  A peer's reset or close is an error code
  * (-ECONNRESET, -EPIPE), never a signal: SIGPIPE is not raised by cio's
- * sends. */
+ * sends.  OpenSSL writes with write(2), so once a TLS connection starts,
+ * SIGPIPE is ignored in the process unless the application has set its own
+ * disposition (as CPython does at start-up). */
 
 /* ------------------------------------------------------------ fd readiness */
 /** @defgroup fd fd readiness

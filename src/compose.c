@@ -232,11 +232,20 @@ int cio_gather_calls(const cio_call_t *calls, size_t n, void **results, int *rcs
     for (; made < n; made++)
         if ((rc = cio_loop_create_task(loop, calls[made].fn, calls[made].arg, NULL, &ts[made])) < 0)
             break;
+    cio_future_t *g = NULL;
     if (rc == 0)
-        rc = cio_gather(ts, n, results, rcs, flags);
-    else
+        rc = cio_gather_start(ts, n, flags, &g);
+    if (rc == 0) {
+        rc = cio_await(g, NULL);
+        if (results || rcs)
+            cio_gather_results(g, results, rcs);
+        cio_unref(g);
+    } else {
+        /* A call not made, or no gather to watch them: none runs (the
+         * caller's arguments must not outlive this call). */
         for (size_t i = 0; i < made; i++)
-            cio_task_cancel(ts[i], NULL); /* if a call fails at once, none runs */
+            cio_task_cancel(ts[i], NULL);
+    }
     for (size_t i = 0; i < made; i++)
         cio_unref(ts[i]);
     cio__free(ts);

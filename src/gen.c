@@ -310,8 +310,10 @@ int cio_gen_free(cio_gen_t *g)
             /* A callback of its loop: close it in a task started at once. */
             g->obj.magic = CIO__MAGIC_DEAD; /* the user's handle is gone */
             cio_task_opts_t o = {.name = "asyncgen-finalizer", .eager = 1};
-            if (cio_loop_create_task(g->loop, finalize_task, g, &o, NULL) == 0)
+            int rc = cio_loop_create_task(g->loop, finalize_task, g, &o, NULL);
+            if (rc == 0)
                 return 0;
+            report_close(g, rc); /* its cleanup cannot run: reported as a failed close */
         }
     }
     gen_destroy(g);

@@ -131,6 +131,9 @@ static void cancel_all_tasks(cio_loop_t *loop)
     if (!n)
         return;
     cio_task_t **ts = cio__malloc(n * sizeof *ts);
+    if (!ts) /* they are still cancelled and waited for; their errors cannot be collected: say so */
+        cio__loop_report(loop, "unhandled exception during cio_run() shutdown", -ENOMEM,
+                         "out of memory: the errors of the cancelled tasks are not reported", NULL, NULL);
     size_t k = 0;
     for (struct cio__task *t = loop->all_head; t; t = t->all_next) {
         if (ts && k < n)

@@ -210,8 +210,13 @@ static ssize_t fill(stream_t *s)
                 if (s->rcap < (size_t)r) {
                     cio__free(s->rbuf);
                     s->rcap = 0;
-                    if (!(s->rbuf = cio__malloc((size_t)r)))
-                        return -ENOMEM; /* the data is lost with the connection */
+                    if (!(s->rbuf = cio__malloc((size_t)r))) {
+                        /* The bytes received are lost: so is the connection
+                         * (asyncio's fatal error), or a later read would wait
+                         * for them forever. */
+                        cio__conn_fail(c, -ENOMEM);
+                        return -ENOMEM;
+                    }
                     s->rcap = (size_t)r;
                 }
                 memcpy(s->rbuf, scratch, (size_t)r);
@@ -341,8 +346,12 @@ static void unread(stream_t *s, const void *data, size_t n)
     if (!n)
         return;
     char *b = cio__malloc(n + s->rlen);
-    if (!b)
-        return; /* out of memory: the bytes are lost, as they would be with the connection */
+    if (!b) {
+        /* Out of memory: the bytes are lost, and so is the connection (a
+         * later read would wait for them forever). */
+        cio__conn_fail(&s->t, -ENOMEM);
+        return;
+    }
     memcpy(b, data, n);
     if (s->rlen)
         memcpy(b + n, s->rbuf + s->roff, s->rlen);

@@ -369,11 +369,16 @@ static void await_wake(struct cio__fcb *r)
     cio__task_wake(r->task, 0);
 }
 
-/* A cancel of the awaiting task cancels the awaited future. */
+/* A cancel of the awaiting task cancels the awaited future.  Should its copy
+ * of the message find no memory, it is cancelled without one: the cancel
+ * must not be lost (the awaiting task would wait on, marked cancelled). */
 static int await_cancel(struct cio__task *t)
 {
     struct cio__fcb *w = t->wait->obj;
-    return cio_future_cancel(w->fut, t->fut.message) == 1;
+    int rc = cio_future_cancel(w->fut, t->fut.message);
+    if (rc == -ENOMEM && t->fut.message)
+        rc = cio_future_cancel(w->fut, NULL);
+    return rc == 1;
 }
 
 int cio__await_with(cio_future_t *f, void **result, cio__cancel_hook *on_cancel)

@@ -23,6 +23,8 @@ const char *cio_tls_last_error(void)
 #if defined(CIO_HAVE_OPENSSL)
 
 #include <arpa/inet.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -229,6 +231,20 @@ static int handshake_error(SSL *ssl, int r)
     return tls_error("handshake failed");
 }
 
+/* OpenSSL writes to the socket with write(2): a peer that has gone would
+ * raise SIGPIPE, and cio's sends never do (include/cio.h).  As for
+ * subprocess pipes (src/process.c), SIGPIPE is ignored once a TLS connection
+ * starts, unless the application has set it itself. */
+static void tls_ignore_sigpipe(void)
+{
+    static atomic_int done;
+    if (atomic_exchange(&done, 1))
+        return;
+    struct sigaction cur;
+    if (sigaction(SIGPIPE, NULL, &cur) == 0 && cur.sa_handler == SIG_DFL && !(cur.sa_flags & SA_SIGINFO))
+        signal(SIGPIPE, SIG_IGN);
+}
+
 int cio__tls_start(cio_transport_t *c, cio_tls_t *ctx, const char *hostname, double timeout)
 {
     if (tls_check(ctx))
@@ -239,6 +255,7 @@ int cio__tls_start(cio_transport_t *c, cio_tls_t *ctx, const char *hostname, dou
         return -EINVAL;
     if (timeout == 0)
         timeout = 60.0;
+    tls_ignore_sigpipe();
     SSL *ssl = SSL_new(ctx->ctx);
     if (!ssl)
         return tls_error("SSL_new");
