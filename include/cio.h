@@ -1483,6 +1483,10 @@ typedef struct cio_conn_opts_s {
     int family;                /**< AF_INET, AF_INET6 or 0 for either */
     const char *local_host;    /**< bind before connecting */
     int local_port;            /**< the local port to bind (0: any) */
+    /** TLS: how long a graceful close waits for the peer's close_notify after
+     * sending its own, in seconds (default 30, asyncio's); past it the
+     * connection fails with -ETIMEDOUT (connection_lost, wait_closed). */
+    double tls_shutdown_timeout;
 } cio_conn_opts_t;
 
 /** @name Connecting
@@ -1636,8 +1640,11 @@ CIO_EXTERN int cio_stream_sockname(cio_stream_t *s, struct sockaddr_storage *add
  * handshake is done when it returns.  CIO_ETLS, CIO_ETLSVERIFY, -ETIMEDOUT
  * (handshake_timeout seconds, 0: 60).  CIO_EINVALSTATE while bytes are
  * buffered either way (drain first) or the stream is TLS already.  A TLS
- * stream's close sends close_notify and closes, without waiting for the
- * peer's. */
+ * stream's close (or last unref) sends close_notify once its buffer is out,
+ * then keeps the socket open until the peer's close_notify, its EOF, or the
+ * shutdown timeout (30 s; tls_shutdown_timeout of the connection's options):
+ * cio_stream_wait_closed returns then, 0 or -ETIMEDOUT.  Abort sends
+ * nothing. */
 CIO_EXTERN int cio_stream_start_tls(cio_stream_t *s, cio_tls_t *tls, const char *server_hostname,
                                     double handshake_timeout);
 /** The negotiated ALPN protocol, or NULL. */
@@ -1674,6 +1681,7 @@ typedef struct cio_server_opts_s {
     cio_tls_t *tls;            /**< a server context: TLS for every client */
     double tls_handshake_timeout; /**< seconds, default 60 */
     size_t stack_size;         /**< streams: each client's task stack (0: the loop's) */
+    double tls_shutdown_timeout; /**< TLS: as in cio_conn_opts_t (default 30) */
 } cio_server_opts_t;
 
 /** A client handler of start_server: runs as a task per connection.  When it

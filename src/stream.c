@@ -63,6 +63,7 @@ static int wrap(int fd, const cio_conn_opts_t *opts, const char *hostname, int c
         return rc;
     }
     if (opts && opts->tls) {
+        s->t.tls_shutdown_timeout = opts->tls_shutdown_timeout;
         rc = cio__tls_start(&s->t, opts->tls, hostname, opts->tls_handshake_timeout);
         if (rc < 0) {
             cio__conn_abort(&s->t);

@@ -5,8 +5,10 @@
  * The SSL object works on the connection's non-blocking fd directly;
  * WANT_READ / WANT_WRITE become waits for the socket's next edge.  A client
  * context verifies the peer's chain against the system's CA store and its
- * name against server_hostname unless verification is turned off.  Close
- * sends close_notify once, without waiting for the peer's. */
+ * name against server_hostname unless verification is turned off.  A
+ * graceful close sends close_notify and then waits for the peer's (src/net/
+ * conn.c, cio__tls_close_step), at most tls_shutdown_timeout (30 s), as
+ * asyncio's SSL transport does; abort sends nothing. */
 #include "net/net.h"
 
 #include <errno.h>
@@ -251,7 +253,8 @@ int cio__tls_start(cio_transport_t *c, cio_tls_t *ctx, const char *hostname, dou
         return -EINVAL;
     if (!cio__tls.task)
         return CIO_ENOTASK;
-    if (timeout < 0 || timeout != timeout)
+    if (timeout < 0 || timeout != timeout || c->tls_shutdown_timeout < 0 ||
+        c->tls_shutdown_timeout != c->tls_shutdown_timeout)
         return -EINVAL;
     if (timeout == 0)
         timeout = 60.0;
@@ -373,6 +376,43 @@ void cio__tls_shutdown(cio_transport_t *c)
     }
 }
 
+int cio__tls_close_step(cio_transport_t *c)
+{
+    if (!c->ssl || !SSL_is_init_finished(c->ssl))
+        return 1;
+    if (!(SSL_get_shutdown(c->ssl) & SSL_RECEIVED_SHUTDOWN)) {
+        char *buf = cio__loop_scratch(c->loop);
+        if (!buf)
+            return -ENOMEM;
+        /* What the peer sent before its close_notify is dropped unread, as
+         * asyncio drops it once close() was called. */
+        for (;;) {
+            ERR_clear_error();
+            errno = 0;
+            int n = SSL_read(c->ssl, buf, CIO__SCRATCH);
+            if (n > 0)
+                continue;
+            int e = SSL_get_error(c->ssl, n);
+            if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+                break; /* nothing more yet: our close_notify goes out meanwhile */
+            if (e != SSL_ERROR_ZERO_RETURN) {
+                ERR_clear_error();
+                return 1; /* the peer's EOF or an error: nothing left to wait for */
+            }
+            break; /* the peer's close_notify */
+        }
+    }
+    ERR_clear_error();
+    int r = SSL_shutdown(c->ssl);
+    if (r == 1)
+        return 1; /* both close_notify alerts exchanged */
+    if (r == 0)
+        return 0; /* ours is out; the peer's is awaited */
+    int e = SSL_get_error(c->ssl, r);
+    ERR_clear_error();
+    return e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ ? 0 : 1;
+}
+
 void cio__tls_free_conn(cio_transport_t *c)
 {
     if (c->ssl) {
@@ -467,6 +507,7 @@ ssize_t cio__tls_write(cio_transport_t *c, const void *buf, size_t n)
     return -ENOTSUP;
 }
 void cio__tls_shutdown(cio_transport_t *c) { (void)c; }
+int cio__tls_close_step(cio_transport_t *c) { (void)c; return 1; }
 void cio__tls_free_conn(cio_transport_t *c) { (void)c; }
 const char *cio_stream_tls_alpn(cio_stream_t *s)
 {

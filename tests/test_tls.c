@@ -5,6 +5,8 @@
  * partial TLS writes, and bad input. */
 #include "harness.h"
 
+#include <math.h>
+
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -479,8 +481,10 @@ static int m_transport(void *arg, void **result)
     REQ(cio_create_connection(&client_proto, &p, "127.0.0.1", cio_server_port(sv), &co, &t) == 0);
     CHECK_INT(p.made, 1);
     CHECK_RC(cio_transport_write(t, "ping over tls", 13), 0);
-    for (int i = 0; i < 500 && p.got < 13; i++)
+    for (int i = 0; i < 500 && p.got < 13 && !p.lost; i++) /* lost: failed (out of memory), no more comes */
         cio_sleep(0.005);
+    CHECK_INT(p.lost, 0);
+    CHECK_RC(p.lost_err, 0);
     CHECK_INT(p.got, 13);
     CHECK(memcmp(p.buf, "ping over tls", 13) == 0);
     CHECK_RC(cio_transport_close(t), 0);
@@ -509,6 +513,7 @@ static int m_bad_input(void *arg, void **result)
 {
     cio_tls_t *t = NULL, *cl = client_ctx(1);
     cio_server_t *sv = NULL;
+    REQ(cl != NULL); /* without it the server below would start, in plain TCP */
     CHECK_INT(cio_tls_available(), 1);
     CHECK_RC(cio_tls_server_new("/nonexistent/cert.pem", key_pem, &t), CIO_ETLS);
     CHECK(t == NULL);
@@ -530,14 +535,141 @@ static int m_bad_input(void *arg, void **result)
     cio_server_opts_t so = {.tls = cl};
     CHECK_RC(cio_start_server(h_echo, NULL, "127.0.0.1", 0, &so, &sv), -EINVAL);
     CHECK(sv == NULL);
+out:
     cio_unref(cl);
     return 0;
 }
 static void t_bad_input(void) { RUN(m_bad_input); }
 
+/* A graceful close waits for the peer's close_notify (asyncio's SSL
+ * shutdown): the server reads the client's close as a clean EOF, lingers,
+ * then closes; the client's wait_closed returns only after that. */
+struct lazy {
+    double linger;
+    int eof_clean;
+};
+
+static int h_lazy_close(cio_stream_t *s, void *arg)
+{
+    struct lazy *lz = arg;
+    char buf[64];
+    ssize_t n;
+    while ((n = cio_stream_read(s, buf, sizeof buf)) > 0)
+        ;
+    lz->eof_clean = n == 0;
+    log_event("server-eof");
+    cio_sleep(lz->linger);
+    log_event("server-close");
+    return 0;
+}
+
+static int m_close_waits_for_peer(void *arg, void **result)
+{
+    struct lazy lz = {.linger = 0.3};
+    cio_server_t *sv = NULL;
+    cio_stream_t *c = NULL;
+    cio_tls_t *stls = server_ctx(), *ctls = client_ctx(1);
+    REQ(stls && ctls);
+    cio_server_opts_t so = {.tls = stls};
+    REQ(cio_start_server(h_lazy_close, &lz, "127.0.0.1", 0, &so, &sv) == 0);
+    cio_conn_opts_t co = {.tls = ctls, .server_hostname = "localhost"};
+    REQ(cio_open_connection_ex("127.0.0.1", cio_server_port(sv), &co, &c) == 0);
+    CHECK_RC(cio_stream_write(c, "bye", 3), 0);
+    CHECK_RC(cio_stream_drain(c), 0);
+    double t0 = now_s();
+    CHECK_RC(cio_stream_close(c), 0);
+    CHECK_INT(cio_stream_is_closing(c), 1);
+    CHECK_RC(cio_stream_wait_closed(c), 0);
+    double dt = now_s() - t0;
+    log_event("client-closed");
+    CHECK(dt >= 0.25 && dt < 10.0);
+    CHECK_INT(lz.eof_clean, 1);
+out:
+    if (c)
+        cio_unref(c);
+    server_finish(sv);
+    CHECK_ORDER("server-eof server-close client-closed");
+    cio_unref(stls);
+    cio_unref(ctls);
+    return 0;
+}
+static void t_close_waits_for_peer(void) { RUN(m_close_waits_for_peer); }
+
+/* A peer that never answers: the close gives up after tls_shutdown_timeout
+ * with -ETIMEDOUT, for a stream (wait_closed) and a transport
+ * (connection_lost). */
+static int m_close_timeout(void *arg, void **result)
+{
+    struct lazy lz = {.linger = 1.5};
+    struct pst p = {0};
+    cio_server_t *sv = NULL;
+    cio_stream_t *c = NULL;
+    cio_transport_t *t = NULL;
+    cio_tls_t *stls = server_ctx(), *ctls = client_ctx(1);
+    REQ(stls && ctls);
+    cio_server_opts_t so = {.tls = stls};
+    REQ(cio_start_server(h_lazy_close, &lz, "127.0.0.1", 0, &so, &sv) == 0);
+    cio_conn_opts_t co = {.tls = ctls, .server_hostname = "localhost", .tls_shutdown_timeout = 0.2};
+    REQ(cio_open_connection_ex("127.0.0.1", cio_server_port(sv), &co, &c) == 0);
+    double t0 = now_s();
+    CHECK_RC(cio_stream_close(c), 0);
+    CHECK_RC(cio_stream_wait_closed(c), -ETIMEDOUT);
+    double dt = now_s() - t0;
+    CHECK(dt >= 0.19 && dt < 1.4); /* before the server's own close */
+    log_event("client-timed-out");
+
+    REQ(cio_create_connection(&client_proto, &p, "127.0.0.1", cio_server_port(sv), &co, &t) == 0);
+    t0 = now_s();
+    CHECK_RC(cio_transport_close(t), 0);
+    for (int i = 0; i < 2000 && !p.lost; i++)
+        cio_sleep(0.005);
+    dt = now_s() - t0;
+    CHECK_INT(p.lost, 1);
+    CHECK_RC(p.lost_err, -ETIMEDOUT);
+    CHECK(dt >= 0.19);
+out:
+    if (c)
+        cio_unref(c);
+    if (t)
+        cio_unref(t);
+    server_finish(sv);
+    CHECK_ORDER("server-eof client-timed-out server-eof server-close server-close");
+    cio_unref(stls);
+    cio_unref(ctls);
+    return 0;
+}
+static void t_close_timeout(void) { RUN(m_close_timeout); }
+
+/* A negative or NaN shutdown timeout is refused. */
+static int m_close_timeout_bad(void *arg, void **result)
+{
+    cio_server_t *sv = NULL;
+    cio_stream_t *c = NULL;
+    cio_tls_t *stls = server_ctx(), *ctls = client_ctx(1);
+    REQ(stls && ctls);
+    cio_server_opts_t so = {.tls = stls, .tls_shutdown_timeout = -1};
+    CHECK_RC(cio_start_server(h_lazy_close, NULL, "127.0.0.1", 0, &so, &sv), -EINVAL);
+    so.tls_shutdown_timeout = NAN;
+    CHECK_RC(cio_start_server(h_lazy_close, NULL, "127.0.0.1", 0, &so, &sv), -EINVAL);
+    CHECK(sv == NULL);
+    so.tls_shutdown_timeout = 0;
+    struct lazy lz = {.linger = 0};
+    REQ(cio_start_server(h_lazy_close, &lz, "127.0.0.1", 0, &so, &sv) == 0);
+    cio_conn_opts_t co = {.tls = ctls, .server_hostname = "localhost", .tls_shutdown_timeout = -0.5};
+    CHECK_RC(cio_open_connection_ex("127.0.0.1", cio_server_port(sv), &co, &c), -EINVAL);
+    CHECK(c == NULL);
+out:
+    server_finish(sv);
+    cio_unref(stls);
+    cio_unref(ctls);
+    return 0;
+}
+static void t_close_timeout_bad(void) { RUN(m_close_timeout_bad); }
+
 static const struct test_case cases[] = {
     TEST(t_echo), TEST(t_verify), TEST(t_handshake_timeout), TEST(t_start_tls),
-    TEST(t_bulk), TEST(t_transport), TEST(t_bad_input),
+    TEST(t_bulk), TEST(t_transport), TEST(t_bad_input), TEST(t_close_waits_for_peer),
+    TEST(t_close_timeout), TEST(t_close_timeout_bad),
 };
 
 int main(int argc, char **argv)

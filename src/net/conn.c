@@ -41,6 +41,7 @@ static void conn_io(struct cio__io *io, uint32_t ev);
 static void conn_evcb(struct cio__cb *cb);
 static void conn_lostcb(struct cio__cb *cb);
 static void finish_close(cio_transport_t *c, int err);
+static void conn_wake_all(struct cio__wlist *l);
 
 int cio__conn_check(const void *p, int kind)
 {
@@ -379,12 +380,65 @@ int cio__conn_wait(cio_transport_t *c, int dir)
 
 /* ------------------------------------------------------------- close */
 
+/* The TLS close exchange (asyncio's SSL shutdown): our close_notify goes
+ * out, and the fd stays open, the loop holding the connection, until the
+ * peer's arrives, the peer goes away, or tls_shutdown_timeout (30 s)
+ * passes, which fails the connection with -ETIMEDOUT.  Closing the socket
+ * before the peer has stopped sending would answer its last records with a
+ * reset, which may destroy what we sent last before the peer reads it. */
+static void tls_close_timeout(struct cio__timer *tm)
+{
+    cio_transport_t *c = cio__container_of(tm, cio_transport_t, tls_timer);
+    finish_close(c, -ETIMEDOUT);
+}
+
+static void tls_close_step(cio_transport_t *c)
+{
+    int r = cio__tls_close_step(c);
+    if (r != 0)
+        finish_close(c, 0); /* over: an error here only ends the wait */
+}
+
+/* Returns 1 when the close now waits for the peer (finish_close runs again
+ * when the exchange is over), 0 to close at once. */
+static int tls_close_begin(cio_transport_t *c)
+{
+    if (c->tls_closing || !c->registered)
+        return 0;
+    c->tls_closing = 1;
+    c->tls_timer.idx = CIO__TIMER_NONE;
+    if (cio__tls_close_step(c) != 0)
+        return 0; /* over at once, or impossible */
+    double secs = c->tls_shutdown_timeout > 0 ? c->tls_shutdown_timeout : 30.0;
+    int64_t ns;
+    cio__double_to_ns(secs, &ns);
+    if (cio__heap_reserve(&c->loop->timers, 1) < 0)
+        return 0; /* no memory for the deadline: close now, our close_notify sent */
+    c->tls_timer.fire = tls_close_timeout;
+    c->tls_timer.when = cio__now_ns() + ns;
+    cio__heap_push(&c->loop->timers, &c->tls_timer);
+    c->state = CIO__CLOSING;
+    if (!c->flushref) {
+        c->flushref = 1; /* the loop's reference until the exchange is over */
+        c->obj.refs++;
+    }
+    conn_wake_all(&c->rq);
+    conn_wake_all(&c->wq);
+    conn_wake_all(&c->drainq);
+    return 1;
+}
+
 static void finish_close(cio_transport_t *c, int err)
 {
     if (c->state == CIO__CLOSED)
         return;
     if (err && !c->err)
         c->err = err;
+    if (c->ssl && !c->err && c->fd >= 0 && tls_close_begin(c))
+        return;
+    if (c->tls_closing == 1 && c->tls_timer.idx != CIO__TIMER_NONE)
+        cio__heap_remove(&c->loop->timers, &c->tls_timer);
+    c->tls_closing = 2;
     c->state = CIO__CLOSED;
     if (c->registered) {
         cio__io_del(c->loop, &c->io);
@@ -513,6 +567,10 @@ int cio__conn_addr(cio_transport_t *c, int peer, struct sockaddr_storage *addr, 
 static void conn_io(struct cio__io *io, uint32_t ev)
 {
     cio_transport_t *c = cio__container_of(io, cio_transport_t, io);
+    if (c->tls_closing == 1) {
+        tls_close_step(c); /* closed: nothing else reads or writes */
+        return;
+    }
     if (ev & (CIO__IO_HUP | CIO__IO_ERROR))
         c->hup = 1;
     if (ev & CIO__IO_READ)

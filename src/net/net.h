@@ -39,6 +39,7 @@ struct cio_transport_s {
     uint8_t registered;
     uint8_t hup;         /* the peer's side is closed or in error: read to the end */
     uint8_t is_pipe;     /* a pipe (subprocess): read/writev, write_eof closes */
+    uint8_t tls_closing; /* TLS close: 1 close_notify going out or the peer's awaited, 2 over */
     uint32_t pending;    /* events for evcb */
     int fd;
     int err;             /* the connection's error, sticky */
@@ -52,6 +53,8 @@ struct cio_transport_s {
     struct cio__cb lostcb;
     SSL *ssl;
     struct cio_tls_s *tlsctx;
+    double tls_shutdown_timeout; /* seconds the close waits for the peer's close_notify (0: 30) */
+    struct cio__timer tls_timer; /* ... its deadline, while tls_closing is 1 */
     char *alpn;          /* the negotiated ALPN protocol, NUL-terminated */
     struct cio_server_s *server;
     struct cio_transport_s *sv_prev, *sv_next;
@@ -104,6 +107,10 @@ int cio__tls_start(cio_transport_t *c, struct cio_tls_s *ctx, const char *hostna
 ssize_t cio__tls_read(cio_transport_t *c, void *buf, size_t n);
 ssize_t cio__tls_write(cio_transport_t *c, const void *buf, size_t n);
 void cio__tls_shutdown(cio_transport_t *c);
+/* A step of the graceful close: our close_notify out, then the peer's read
+ * (data before it discarded).  1: over (done, or nothing more can be done),
+ * 0: wait for the socket, or a negative error. */
+int cio__tls_close_step(cio_transport_t *c);
 void cio__tls_free_conn(cio_transport_t *c);
 int cio__tls_is_server(struct cio_tls_s *ctx);
 int cio__tls_unref(struct cio_tls_s *ctx);

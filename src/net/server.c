@@ -48,6 +48,7 @@ struct cio_server_s {
     size_t stack_size;
     struct cio_tls_s *tls;
     double hs_timeout;
+    double shut_timeout; /* TLS: tls_shutdown_timeout */
     int keep_alive;
     uint8_t serving, closed, forever, is_unix, cleanup;
     char *path;
@@ -133,6 +134,7 @@ static int client_main(void *arg, void **result)
     struct cio_stream_s *s = arg;
     cio_server_t *sv = s->owner;
     int rc;
+    s->t.tls_shutdown_timeout = sv->shut_timeout;
     if (sv->tls && (rc = cio__tls_start(&s->t, sv->tls, NULL, sv->hs_timeout)) < 0) {
         if (sv->loop->debug)
             cio__loop_report(sv->loop, "TLS handshake failed", rc, cio_tls_last_error(), NULL, NULL);
@@ -153,6 +155,8 @@ static int proto_handshake(void *arg, void **result)
 {
     cio_transport_t *c = arg;
     cio_server_t *sv = c->server;
+    if (sv)
+        c->tls_shutdown_timeout = sv->shut_timeout;
     int rc = sv ? cio__tls_start(c, sv->tls, NULL, sv->hs_timeout) : CIO_ECLOSED;
     if (rc == 0 && c->state == CIO__OPEN)
         cio__conn_start_proto(c);
@@ -359,7 +363,8 @@ static cio_server_t *server_alloc(const cio_server_opts_t *o, int *rc)
         *rc = -EINVAL;
         return NULL;
     }
-    if (o->backlog < 0 || o->tls_handshake_timeout < 0 || o->tls_handshake_timeout != o->tls_handshake_timeout) {
+    if (o->backlog < 0 || o->tls_handshake_timeout < 0 || o->tls_handshake_timeout != o->tls_handshake_timeout ||
+        o->tls_shutdown_timeout < 0 || o->tls_shutdown_timeout != o->tls_shutdown_timeout) {
         *rc = -EINVAL;
         return NULL;
     }
@@ -375,6 +380,7 @@ static cio_server_t *server_alloc(const cio_server_opts_t *o, int *rc)
     sv->stack_size = o->stack_size;
     sv->keep_alive = o->keep_alive;
     sv->hs_timeout = o->tls_handshake_timeout;
+    sv->shut_timeout = o->tls_shutdown_timeout;
     if (o->tls)
         sv->tls = cio__tls_ref(o->tls);
     loop->nobjs++;
