@@ -119,6 +119,73 @@ static void test_failf(const char *file, int line, const char *fmt, ...)
         }                                        \
     } while (0)
 
+/* The same for a setup call that returns 0 (or more) or an error: the error
+ * is printed by name (so the allocation sweep sees -ENOMEM). */
+#define REQ_RC(call)                                                          \
+    do {                                                                      \
+        int r_ = (int)(call);                                                 \
+        if (r_ < 0) {                                                         \
+            FAILF("%s == %d (%s), required to succeed", #call, r_, cio_err_name(r_)); \
+            goto out;                                                         \
+        }                                                                     \
+    } while (0)
+
+/* The same for a call that must return exactly 0. */
+#define REQ_OK(call)                                                                        \
+    do {                                                                                    \
+        int r_ = (int)(call);                                                               \
+        if (r_ != 0) {                                                                      \
+            FAILF("%s == %d (%s), required to be 0", #call, r_, cio_err_name(r_));          \
+            goto out;                                                                       \
+        }                                                                                   \
+    } while (0)
+
+/* A case's cleanup after a failed setup: cancel each task of ts that was
+ * created (NULL entries are skipped, a task listed twice is reaped once),
+ * wait until it is done, mark its outcome seen and release it, so that no
+ * child outlives the frame that holds its arguments; the entries are set to
+ * NULL.  A child that swallows a cancel, or a wait refused for want of
+ * memory, gets another try.  From a task, waiting with cio_await; with
+ * loop non-NULL, from outside that loop (not running), by running it. */
+static inline void reap_tasks_via(cio_loop_t *loop, cio_task_t **ts, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!ts[i])
+            continue;
+        for (size_t j = i + 1; j < n; j++)
+            if (ts[j] == ts[i])
+                ts[j] = NULL;
+        for (int k = 0; k < 100 && cio_future_done(ts[i]) == 0; k++) {
+            cio_task_cancel(ts[i], NULL);
+            if (loop)
+                cio_loop_run_until_complete(loop, ts[i], NULL);
+            else
+                cio_await(ts[i], NULL);
+        }
+        if (cio_future_done(ts[i]) != 1)
+            FAILF("a child task would not end");
+        cio_future_exception(ts[i]); /* seen: the case has failed already if it matters */
+        cio_unref(ts[i]);
+        ts[i] = NULL;
+    }
+}
+
+static inline void reap_tasks(cio_task_t **ts, size_t n)
+{
+    reap_tasks_via(NULL, ts, n);
+}
+
+static inline void reap_tasks_on_loop(cio_loop_t *loop, cio_task_t **ts, size_t n)
+{
+    reap_tasks_via(loop, ts, n);
+}
+
+/* One task of loop, from outside it (NULL is skipped). */
+static inline void loop_reap_task(cio_loop_t *loop, cio_task_t *t)
+{
+    reap_tasks_via(loop, &t, 1);
+}
+
 /* n bytes at buf equal the string literal lit (n may be a negative code). */
 #define CHECK_BYTES(buf, n, lit)                                                                   \
     do {                                                                                           \
@@ -278,7 +345,7 @@ static inline void log_reset(void)
 
 /* ------------------------------------------------------ run with a limit */
 /* Run fn as cio_run's main task under a watchdog: past a generous deadline
- * (15 s; 2 s in the allocation sweep) it fails the case and cancels the main task, again and again, so a
+ * (15 s; 4 s in the allocation sweep) it fails the case and cancels the main task, again and again, so a
  * waiter that is never woken fails the case instead of hanging the binary. */
 struct test_watchdog {
     cio_loop_t *loop;
@@ -310,7 +377,7 @@ static int test_limited_main(void *arg, void **result)
     struct test_limited *l = arg;
     struct test_watchdog w = {.main = cio_current_task()};
     CHECK_RC(cio_get_running_loop(&w.loop), 0);
-    int rc = cio_call_later(w.loop, test_sweeping ? 2.0 : 15.0, test_watchdog_cb, &w, &w.h);
+    int rc = cio_call_later(w.loop, test_sweeping ? 4.0 : 15.0, test_watchdog_cb, &w, &w.h);
     if (rc < 0 && !test_sweeping) /* in the sweep the parent's time limit stands in */
         FAILF("the watchdog: %s", cio_err_name(rc));
     rc = l->fn(l->arg, result);
@@ -330,21 +397,23 @@ static __attribute__((unused)) int run_limited(cio_coro_fn *fn, void *arg, void 
  * Every run is a child process of a parent that runs no case itself (so no
  * thread is lost across fork), which isolates crashes and hangs.
  * CIO_FAULT_MAX caps the runs per case (default 300; a slow case gets about
- * CIO_FAULT_CASE_SECS = 20 s worth, at least 16): the first half of the
- * budget fails the first allocations one by one, the rest is spread evenly
- * over the others.
+ * CIO_FAULT_CASE_SECS = 20 s worth, at least CIO_FAULT_MIN = 16): the first
+ * half of the budget fails the first allocations one by one, the rest is
+ * spread evenly over the others.
  *
  * A failed check is the expected result of a failed allocation.  What fails
  * the sweep is what a user could not handle: a leak (the case's allocations
  * not all freed once it returns), a crash or a sanitizer report (the child
- * dies or exits non-zero).  A run that outlives its time limit (2 s, or three
- * times the case's own time) is listed as a hang: most are a test that goes
- * on after its setup failed (a loop run until a stop that could not be
- * scheduled), so hangs are printed for review and fail the sweep only with
- * CIO_FAULT_HANG_FAILS=1 (a suite that defines TEST_SWEEP_STRICT, written
- * for the sweep, fails on hangs and on "other" outcomes too).  Per case the sweep prints how the failures came
- * out: absorbed (the case passed anyway), reported (a check saw -ENOMEM),
- * other (a check failed on something else). */
+ * dies or exits non-zero).  A run that outlives its time limit (6 s, or four
+ * times the case's own time) is listed as a hang: a test that goes on after
+ * its setup failed (a loop run until a stop that could not be scheduled), or
+ * a lost wake-up in the library.  Hangs fail the sweep with
+ * CIO_FAULT_HANG_FAILS=1, which scripts/alloc-sweep.sh sets: every suite
+ * ends cleanly after any failed allocation.  A suite that defines
+ * TEST_SWEEP_STRICT also fails on an outcome other than success or -ENOMEM.
+ * Per case the sweep prints how the failures came out: absorbed (the case
+ * passed anyway), reported (a check saw -ENOMEM), other (a check failed on
+ * something else, the test's own follow-on of the failure). */
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -433,15 +502,16 @@ static int test_sweep_case(const struct test_case *c)
         return 1;
     }
     double base = now_s() - t0;
-    double limit = 3 * base;
-    if (limit < 2.0)
-        limit = 2.0;
+    double limit = 4 * base; /* generous: a loaded machine must not make hangs */
+    if (limit < 6.0)
+        limit = 6.0;
     long total = r.total, cap = test_env_long("CIO_FAULT_MAX", 300);
     /* A slow case gets fewer runs: about CIO_FAULT_CASE_SECS (default 20)
-     * of them, never fewer than 16. */
+     * of them, never fewer than CIO_FAULT_MIN (default 16). */
     double case_secs = (double)test_env_long("CIO_FAULT_CASE_SECS", 20);
-    if (base > 0 && cap > 16 && cap * base > case_secs)
-        cap = case_secs / base > 16 ? (long)(case_secs / base) : 16;
+    long floor_runs = test_env_long("CIO_FAULT_MIN", 16);
+    if (base > 0 && cap > floor_runs && cap * base > case_secs)
+        cap = case_secs / base > floor_runs ? (long)(case_secs / base) : floor_runs;
     /* A suite written for the sweep (every call checked, every child
      * awaited) also fails on a hang or an outcome other than success or
      * -ENOMEM. */

@@ -14,6 +14,8 @@ static int job_fn(void *arg, void **result)
 {
     struct job *j = arg;
     int rc = cio_sleep(j->delay);
+    if (rc < 0 && rc != -ECANCELED)
+        return rc; /* out of memory: no sleep, no value */
     if (rc == -ECANCELED) {
         char buf[64];
         snprintf(buf, sizeof buf, "%s-cancelled", j->name);
@@ -31,10 +33,29 @@ static int job_fn(void *arg, void **result)
 
 static cio_task_t *spawn(struct job *j)
 {
-    cio_task_t *t = cio_create_task_named(job_fn, j, j->name);
-    if (!t)
-        FAILF("cio_create_task failed");
+    cio_task_t *t = NULL;
+    cio_task_opts_t o = {.name = j->name};
+    int rc = cio_loop_create_task(cio_future_get_loop(cio_current_task()), job_fn, j, &o, &t);
+    if (rc < 0)
+        FAILF("cio_loop_create_task: %s", cio_err_name(rc));
     return t;
+}
+
+/* 1 when every one of the n tasks was created. */
+static int all_made(cio_task_t *const *ts, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!ts[i])
+            return 0;
+    return 1;
+}
+
+/* A future (plain, gather or task) at the end of a case: cancelled and
+ * awaited if still pending, then released. */
+static void reap_future(cio_future_t **f)
+{
+    if (*f)
+        reap_tasks(f, 1);
 }
 
 /* ------------------------------------------------------------- gather */
@@ -43,11 +64,12 @@ static int m_gather_order(void *arg, void **result)
 {
     struct job a = {0.03, "a", 0, 0}, b = {0.01, "b", 0, 0}, c = {0.02, "c", 0, 0};
     cio_task_t *ts[4] = {spawn(&a), spawn(&b), spawn(&c), NULL};
+    REQ(all_made(ts, 3));
     ts[3] = ts[1]; /* the same task twice: awaited once */
     void *res[4];
     int rcs[4];
     double t0 = now_s();
-    CHECK_RC(cio_gather(ts, 4, res, rcs, 0), 0);
+    REQ_RC(cio_gather(ts, 4, res, rcs, 0));
     CHECK(now_s() - t0 < 0.03 + 1.0);
     CHECK_STR(res[0], "a");
     CHECK_STR(res[1], "b");
@@ -55,9 +77,9 @@ static int m_gather_order(void *arg, void **result)
     CHECK_STR(res[3], "b");
     for (int i = 0; i < 4; i++)
         CHECK_RC(rcs[i], 0);
-    for (int i = 0; i < 3; i++)
-        cio_unref(ts[i]);
     CHECK_RC(cio_gather(NULL, 0, NULL, NULL, 0), 0); /* empty: at once */
+out:
+    reap_tasks(ts, 4);
     return 0;
 }
 
@@ -72,14 +94,17 @@ static int m_gather_fail_fast(void *arg, void **result)
 {
     struct job a = {0.01, "a", -EIO, 0}, b = {0.03, "b", 0, 0};
     cio_task_t *ts[2] = {spawn(&a), spawn(&b)};
-    int rcs[2];
-    CHECK_RC(cio_gather(ts, 2, NULL, rcs, 0), -EIO);
+    int rcs[2] = {0, 0};
+    REQ(all_made(ts, 2));
+    int rc = cio_gather(ts, 2, NULL, rcs, 0);
+    CHECK_RC(rc, -EIO);
+    REQ(rc == -EIO);
     log_event("gather-returned");
     CHECK_RC(rcs[0], -EIO);
     CHECK_RC(rcs[1], CIO_EINVALSTATE); /* still running: not cancelled */
     CHECK_RC(cio_await(ts[1], NULL), 0);
-    cio_unref(ts[0]);
-    cio_unref(ts[1]);
+out:
+    reap_tasks(ts, 2);
     return 0;
 }
 
@@ -93,12 +118,13 @@ static int m_gather_return_exc(void *arg, void **result)
 {
     struct job a = {0.01, "a", -EIO, 0}, b = {1, "b", 0, 0}, c = {0.02, "c", 0, 0};
     cio_task_t *ts[3] = {spawn(&a), spawn(&b), spawn(&c)};
-    cio_future_t *g;
-    CHECK_RC(cio_gather_start(ts, 3, CIO_RETURN_EXCEPTIONS, &g), 0);
+    cio_future_t *g = NULL;
+    REQ(all_made(ts, 3));
+    REQ_RC(cio_gather_start(ts, 3, CIO_RETURN_EXCEPTIONS, &g));
     cio_sleep(0.005);
     cio_task_cancel(ts[1], NULL); /* a child cancelled on its own */
-    void *res[3];
-    int rcs[3];
+    void *res[3] = {NULL, NULL, NULL};
+    int rcs[3] = {0, 0, 0};
     CHECK_RC(cio_await(g, NULL), 0);
     CHECK_INT(cio_future_cancelled(g), 0);
     CHECK_RC(cio_gather_results(g, res, rcs), 0);
@@ -106,9 +132,9 @@ static int m_gather_return_exc(void *arg, void **result)
     CHECK_RC(rcs[1], -ECANCELED);
     CHECK_RC(rcs[2], 0);
     CHECK_STR(res[2], "c");
-    cio_unref(g);
-    for (int i = 0; i < 3; i++)
-        cio_unref(ts[i]);
+out:
+    reap_future(&g);
+    reap_tasks(ts, 3);
     return 0;
 }
 
@@ -125,17 +151,18 @@ static int m_gather_child_cancelled(void *arg, void **result)
 {
     struct job a = {1, "a", 0, 0}, b = {0.02, "b", 0, 0};
     cio_task_t *ts[2] = {spawn(&a), spawn(&b)};
-    cio_future_t *g;
-    CHECK_RC(cio_gather_start(ts, 2, 0, &g), 0);
+    cio_future_t *g = NULL;
+    REQ(all_made(ts, 2));
+    REQ_RC(cio_gather_start(ts, 2, 0, &g));
     cio_sleep(0.005);
     cio_task_cancel(ts[0], NULL);
     CHECK_RC(cio_await(g, NULL), -ECANCELED);
     CHECK_INT(cio_future_cancelled(g), 0);
     CHECK_INT(cio_future_done(ts[1]), 0);
     CHECK_RC(cio_await(ts[1], NULL), 0);
-    cio_unref(g);
-    cio_unref(ts[0]);
-    cio_unref(ts[1]);
+out:
+    reap_future(&g);
+    reap_tasks(ts, 2);
     return 0;
 }
 
@@ -160,10 +187,12 @@ static int m_gather_cancel_awaiter(void *arg, void **result)
 {
     struct job js[2] = {{1, "x", 0, 0}, {1, "y", 0, 0}};
     cio_task_t *t = cio_create_task(body_gather_xy, js);
+    REQ(t);
     cio_sleep(0.01);
     CHECK_INT(cio_task_cancel(t, NULL), 1);
     CHECK_RC(cio_await(t, NULL), -ECANCELED);
-    cio_unref(t);
+out:
+    reap_tasks(&t, 1);
     return 0;
 }
 
@@ -178,17 +207,18 @@ static int m_gather_future_cancel(void *arg, void **result)
 {
     struct job a = {1, "p", 0, 0}, b = {1, "q", 0, 1 /* swallows */};
     cio_task_t *ts[2] = {spawn(&a), spawn(&b)};
-    cio_future_t *g;
-    CHECK_RC(cio_gather_start(ts, 2, CIO_RETURN_EXCEPTIONS, &g), 0);
+    cio_future_t *g = NULL;
+    REQ(all_made(ts, 2));
+    REQ_RC(cio_gather_start(ts, 2, CIO_RETURN_EXCEPTIONS, &g));
     cio_sleep(0.005);
     CHECK_INT(cio_future_cancel(g, NULL), 1);
     CHECK_INT(cio_future_cancel(g, NULL), 1);
     CHECK_RC(cio_await(g, NULL), -ECANCELED); /* even though q swallowed */
     CHECK_INT(cio_future_cancel(g, NULL), 0); /* done */
     CHECK_INT(cio_task_cancelling(ts[0]), 2);
-    cio_unref(g);
-    cio_unref(ts[0]);
-    cio_unref(ts[1]);
+out:
+    reap_future(&g);
+    reap_tasks(ts, 2);
     return 0;
 }
 
@@ -206,28 +236,29 @@ static int m_wait(void *arg, void **result)
     cio_task_t *ts[3] = {spawn(&a), spawn(&b), spawn(&c)};
     cio_future_t *done[3], *pending[3];
     size_t nd, np;
-    CHECK_RC(cio_wait(ts, 3, -1, CIO_FIRST_COMPLETED, done, &nd, pending, &np), 0);
+    REQ(all_made(ts, 3));
+    REQ_RC(cio_wait(ts, 3, -1, CIO_FIRST_COMPLETED, done, &nd, pending, &np));
     CHECK_INT(nd, 1);
     CHECK_INT(np, 2);
     CHECK(done[0] == ts[0]);
-    CHECK_RC(cio_wait(ts, 3, -1, CIO_FIRST_EXCEPTION, done, &nd, pending, &np), 0);
+    REQ_RC(cio_wait(ts, 3, -1, CIO_FIRST_EXCEPTION, done, &nd, pending, &np));
     CHECK_INT(nd, 2);
     CHECK(pending[0] == ts[2]);
     /* A timeout returns what is done, cancels nothing, raises nothing. */
     double t0 = now_s();
-    CHECK_RC(cio_wait(ts, 3, 0.02, CIO_ALL_COMPLETED, done, &nd, pending, &np), 0);
+    REQ_RC(cio_wait(ts, 3, 0.02, CIO_ALL_COMPLETED, done, &nd, pending, &np));
     CHECK(now_s() - t0 >= 0.019);
     CHECK_INT(np, 1);
     CHECK_INT(cio_future_cancelled(ts[2]), 0);
-    CHECK_RC(cio_wait(ts, 3, INFINITY, CIO_ALL_COMPLETED, NULL, &nd, NULL, &np), 0);
+    REQ_RC(cio_wait(ts, 3, INFINITY, CIO_ALL_COMPLETED, NULL, &nd, NULL, &np));
     CHECK_INT(nd, 3);
     CHECK_INT(np, 0);
     CHECK_RC(cio_wait(ts, 0, -1, CIO_ALL_COMPLETED, NULL, NULL, NULL, NULL), -EINVAL);
     CHECK_RC(cio_wait(ts, 3, -1, 7, NULL, NULL, NULL, NULL), -EINVAL);
     CHECK_RC(cio_wait(ts, 3, NAN, CIO_ALL_COMPLETED, NULL, NULL, NULL, NULL), -EINVAL);
     CHECK_RC(cio_future_exception(ts[1]), -EIO);
-    for (int i = 0; i < 3; i++)
-        cio_unref(ts[i]);
+out:
+    reap_tasks(ts, 3);
     return 0;
 }
 
@@ -248,15 +279,19 @@ static int body_wait_forever(void *arg, void **result)
 static int m_wait_cancelled(void *arg, void **result)
 {
     cio_future_t *f = cio_create_future();
-    cio_task_t *t = cio_create_task(body_wait_forever, f);
+    cio_task_t *t = NULL;
+    REQ(f);
+    t = cio_create_task(body_wait_forever, f);
+    REQ(t);
     cio_sleep(0.005);
     cio_task_cancel(t, NULL);
     CHECK_RC(cio_await(t, NULL), -ECANCELED);
     CHECK_INT(cio_future_done(f), 0); /* wait cancels nothing */
     cio_future_set_result(f, NULL);   /* no registration is left behind */
     cio_sleep(0);
-    cio_unref(t);
-    cio_unref(f);
+out:
+    reap_tasks(&t, 1);
+    reap_future(&f);
     return 0;
 }
 
@@ -273,35 +308,41 @@ static int m_wait_for(void *arg, void **result)
     struct job fast = {0.01, "fast", 0, 0}, slow = {1, "slow", 0, 0}, sw = {1, "sw", 0, 1};
     cio_task_t *t = spawn(&fast);
     void *v = NULL;
+    REQ(t);
     CHECK_RC(cio_wait_for(t, 1.0, &v), 0);
     CHECK_STR(v, "fast");
-    cio_unref(t);
+    reap_tasks(&t, 1);
 
     t = spawn(&slow);
+    REQ(t);
     double t0 = now_s();
     CHECK_RC(cio_wait_for(t, 0.02, &v), -ETIMEDOUT);
     CHECK(now_s() - t0 >= 0.019);
     CHECK_INT(cio_future_cancelled(t), 1); /* really finished before returning */
     CHECK_INT(cio_task_cancelling(cio_current_task()), 0);
-    cio_unref(t);
+    reap_tasks(&t, 1);
 
     t = spawn(&sw); /* swallows the cancel and produces a value */
+    REQ(t);
     CHECK_RC(cio_wait_for(t, 0.02, &v), 0);
     CHECK_STR(v, "sw");
-    cio_unref(t);
+    reap_tasks(&t, 1);
 
     /* timeout <= 0: a task not yet started never starts. */
     struct job never = {0, "never", 0, 0};
     t = spawn(&never);
+    REQ(t);
     CHECK_RC(cio_wait_for(t, 0, &v), -ETIMEDOUT);
     CHECK_INT(cio_future_cancelled(t), 1);
-    cio_unref(t);
+    reap_tasks(&t, 1);
     CHECK_RC(cio_wait_for_call(job_fn, &never, -1, &v), -ETIMEDOUT);
     /* inline call form */
     CHECK_RC(cio_wait_for_call(job_fn, &fast, 1.0, &v), 0);
     CHECK_STR(v, "fast");
     CHECK_RC(cio_wait_for_call(job_fn, &slow, 0.01, &v), -ETIMEDOUT);
     CHECK_RC(cio_wait_for(NULL, 1, NULL), -EINVAL);
+out:
+    reap_tasks(&t, 1);
     return 0;
 }
 
@@ -320,14 +361,17 @@ static int body_wait_for_inner(void *arg, void **result)
 static int m_wait_for_outer_cancel(void *arg, void **result)
 {
     struct job slow = {1, "inner", 0, 0};
-    cio_task_t *inner = spawn(&slow);
-    cio_task_t *outer = cio_create_task(body_wait_for_inner, inner);
+    cio_task_t *ts[2] = {NULL, spawn(&slow)}; /* outer, inner: reaped in that order */
+    cio_task_t *inner = ts[1];
+    REQ(inner);
+    cio_task_t *outer = ts[0] = cio_create_task(body_wait_for_inner, inner);
+    REQ(outer);
     cio_sleep(0.005);
     cio_task_cancel(outer, NULL);
     CHECK_RC(cio_await(outer, NULL), -ECANCELED); /* not turned into a timeout */
     CHECK_INT(cio_future_cancelled(inner), 1);
-    cio_unref(inner);
-    cio_unref(outer);
+out:
+    reap_tasks(ts, 2);
     return 0;
 }
 
@@ -343,11 +387,13 @@ static int m_as_completed(void *arg, void **result)
 {
     struct job a = {0.03, "a", 0, 0}, b = {0.01, "b", 0, 0}, c = {1, "c", 0, 0}, d = {0.02, "d", 0, 0};
     cio_task_t *ts[4] = {spawn(&a), spawn(&b), spawn(&c), spawn(&d)};
-    cio_as_completed_t *it;
-    CHECK_RC(cio_as_completed_new(ts, 4, 0.1, &it), 0);
+    cio_as_completed_t *it = NULL;
+    REQ(all_made(ts, 4));
+    REQ_RC(cio_as_completed_new(ts, 4, 0.1, &it));
     cio_future_t *f;
     const char *expect[] = {"b", "d", "a"};
     for (int i = 0; i < 3; i++) {
+        f = NULL;
         CHECK_RC(cio_as_completed_next(it, &f), 1);
         void *v = NULL;
         cio_future_result(f, &v);
@@ -357,10 +403,13 @@ static int m_as_completed(void *arg, void **result)
     CHECK_RC(cio_as_completed_next(it, &f), 0);          /* nothing left */
     CHECK_INT(cio_future_cancelled(ts[2]), 0);           /* nothing cancelled */
     CHECK_RC(cio_as_completed_free(it), 0);
+    it = NULL;
     cio_task_cancel(ts[2], NULL);
     cio_await(ts[2], NULL);
-    for (int i = 0; i < 4; i++)
-        cio_unref(ts[i]);
+out:
+    if (it)
+        cio_as_completed_free(it);
+    reap_tasks(ts, 4);
     return 0;
 }
 
@@ -382,29 +431,32 @@ static int body_shielded(void *arg, void **result)
 
 static int m_shield(void *arg, void **result)
 {
-    struct job in = {0.02, "inner", 0, 0};
-    cio_task_t *inner = spawn(&in);
-    cio_task_t *outer = cio_create_task(body_shielded, inner);
+    struct job in = {0.02, "inner", 0, 0}, in2 = {1, "inner2", 0, 0};
+    cio_task_t *ts[2] = {NULL, spawn(&in)}; /* outer, inner: reaped in that order */
+    REQ(ts[1]);
+    REQ(ts[0] = cio_create_task(body_shielded, ts[1]));
+    cio_task_t *outer = ts[0], *inner = ts[1];
     cio_sleep(0.005);
     cio_task_cancel(outer, NULL);
     CHECK_RC(cio_await(outer, NULL), -ECANCELED);
-    void *v;
+    void *v = NULL;
     CHECK_RC(cio_await(inner, &v), 0); /* the inner went on */
     CHECK_STR(v, "inner");
-    cio_unref(outer);
+    reap_tasks(&ts[0], 1);
     /* done inner: returned directly */
     CHECK_RC(cio_shield(inner, &v), 0);
     CHECK_STR(v, "inner");
-    cio_unref(inner);
+    reap_tasks(&ts[1], 1);
     /* the inner itself cancelled: the shield reports cancelled */
-    struct job in2 = {1, "inner2", 0, 0};
-    inner = spawn(&in2);
-    outer = cio_create_task(body_shielded, inner);
+    REQ(ts[1] = spawn(&in2));
+    REQ(ts[0] = cio_create_task(body_shielded, ts[1]));
+    outer = ts[0];
+    inner = ts[1];
     cio_sleep(0.005);
     cio_task_cancel(inner, NULL);
     CHECK_RC(cio_await(outer, NULL), -ECANCELED);
-    cio_unref(inner);
-    cio_unref(outer);
+out:
+    reap_tasks(ts, 2);
     return 0;
 }
 
@@ -419,9 +471,10 @@ static void t_shield(void)
 static int m_timeout_basic(void *arg, void **result)
 {
     cio_timeout_t to;
-    CHECK_RC(cio_timeout_enter(&to, 0.02), 0);
+    memset(&to, 0, sizeof to);
+    double t0 = now_s(); /* before the deadline is set: it is 20 ms from here at the earliest */
+    REQ_RC(cio_timeout_enter(&to, 0.02));
     CHECK(cio_timeout_when(&to) > cio_loop_time(cio_future_get_loop(cio_current_task())));
-    double t0 = now_s();
     int rc = cio_sleep(10);
     CHECK_RC(rc, -ECANCELED);
     CHECK_RC(cio_timeout_exit(&to, rc), -ETIMEDOUT);
@@ -432,22 +485,22 @@ static int m_timeout_basic(void *arg, void **result)
     CHECK_RC(cio_timeout_exit(&to, 0), CIO_EINVALSTATE);       /* exit twice */
 
     /* No expiry: the outcome passes through. */
-    CHECK_RC(cio_timeout_enter(&to, 1), 0);
+    REQ_RC(cio_timeout_enter(&to, 1));
     CHECK_RC(cio_timeout_enter(&to, 1), CIO_EINVALSTATE); /* re-enter */
     CHECK_RC(cio_sleep(0.001), 0);
     CHECK_RC(cio_timeout_exit(&to, 7), 7);
     CHECK_INT(cio_timeout_expired(&to), 0);
 
     /* Reschedule, disable. */
-    CHECK_RC(cio_timeout_enter(&to, INFINITY), 0);
+    REQ_RC(cio_timeout_enter(&to, INFINITY));
     CHECK(isinf(cio_timeout_when(&to)));
     double now = cio_loop_time(cio_future_get_loop(cio_current_task()));
-    CHECK_RC(cio_timeout_reschedule(&to, now + 0.01), 0);
+    REQ_RC(cio_timeout_reschedule(&to, now + 0.01));
     rc = cio_sleep(1);
     CHECK_RC(cio_timeout_exit(&to, rc), -ETIMEDOUT);
 
     /* A deadline already past fires at the next suspension. */
-    CHECK_RC(cio_timeout_enter(&to, -1), 0);
+    REQ_RC(cio_timeout_enter(&to, -1));
     log_event("no-suspend-yet");
     rc = cio_sleep(0);
     CHECK_RC(cio_timeout_exit(&to, rc), -ETIMEDOUT);
@@ -455,6 +508,9 @@ static int m_timeout_basic(void *arg, void **result)
     CHECK_RC(cio_timeout_enter(&to, -1), 0);
     CHECK_RC(cio_timeout_exit(&to, 0), 0);
     CHECK_RC(cio_sleep(0.001), 0); /* and nothing fires later */
+    return 0;
+out:
+    cio_timeout_exit(&to, 0); /* if entered */
     return 0;
 }
 
@@ -526,7 +582,7 @@ static int m_tg_ok(void *arg, void **result)
     CHECK(cio_taskgroup_create_task(tg, job_fn, &b) != NULL);
     CHECK_RC(cio_taskgroup_wait(tg), 0);
     log_event("exited");
-    void *v;
+    void *v = NULL;
     CHECK_RC(cio_future_result(ta, &v), 0);
     CHECK_STR(v, "a");
     CHECK_INT(cio_taskgroup_error_count(tg), 0);
@@ -546,6 +602,8 @@ static int m_tg_fail(void *arg, void **result)
 {
     struct job bad = {0.01, "bad", -EPROTO, 0}, bad2 = {0.01, "bad2", -EIO, 0}, lng = {1, "long", 0, 0};
     cio_taskgroup_t *tg = cio_taskgroup_new();
+    if (!tg)
+        return -ENOMEM;
     cio_taskgroup_create_task(tg, job_fn, &bad);
     cio_taskgroup_create_task(tg, job_fn, &bad2);
     cio_taskgroup_create_task(tg, job_fn, &lng);
@@ -557,8 +615,8 @@ static int m_tg_fail(void *arg, void **result)
     CHECK_INT(cio_taskgroup_error_count(tg), 2); /* both errors, no cancellation */
     int codes = 0;
     for (int i = 0; i < cio_taskgroup_error_count(tg); i++) {
-        int code;
-        cio_task_t *t;
+        int code = 0;
+        cio_task_t *t = NULL;
         const char *m;
         CHECK_RC(cio_taskgroup_error(tg, i, &code, &t, &m), 0);
         codes |= code == -EPROTO ? 1 : code == -EIO ? 2 : 4;
@@ -582,13 +640,15 @@ static int m_tg_body_error(void *arg, void **result)
 {
     struct job lng = {1, "long", 0, 0};
     cio_taskgroup_t *tg = cio_taskgroup_new();
+    if (!tg)
+        return -ENOMEM;
     cio_taskgroup_create_task(tg, job_fn, &lng);
     cio_sleep(0.001);
     int rc = cio_taskgroup_exit(tg, -ENOENT); /* the body failed */
     CHECK_RC(rc, CIO_ETASKGROUP);
     CHECK_INT(cio_taskgroup_error_count(tg), 1);
-    int code;
-    cio_task_t *t;
+    int code = 0;
+    cio_task_t *t = NULL;
     cio_taskgroup_error(tg, 0, &code, &t, NULL);
     CHECK_RC(code, -ENOENT);
     CHECK(t == cio_current_task());
@@ -606,6 +666,8 @@ static int body_tg_owner(void *arg, void **result)
 {
     struct job *js = arg;
     cio_taskgroup_t *tg = cio_taskgroup_new();
+    if (!tg)
+        return -ENOMEM;
     cio_taskgroup_create_task(tg, job_fn, &js[0]);
     cio_taskgroup_create_task(tg, job_fn, &js[1]);
     int rc = cio_taskgroup_wait(tg);
@@ -619,11 +681,13 @@ static int m_tg_outside_cancel(void *arg, void **result)
 {
     struct job js[2] = {{1, "c1", 0, 0}, {1, "c2", 0, 0}};
     cio_task_t *t = cio_create_task(body_tg_owner, js);
+    REQ(t);
     cio_sleep(0.01);
     cio_task_cancel(t, NULL);
     CHECK_RC(cio_await(t, NULL), -ECANCELED);
     CHECK_INT(cio_task_cancelling(t), 1);
-    cio_unref(t);
+out:
+    reap_tasks(&t, 1);
     return 0;
 }
 
@@ -638,10 +702,12 @@ static int m_cancel_before_children_start(void *arg, void **result)
 {
     struct job js[2] = {{0.01, "n1", 0, 0}, {0.01, "n2", 0, 0}};
     cio_task_t *t = cio_create_task(body_gather_xy, js);
+    REQ(t);
     cio_sleep(0); /* t runs: it creates n1, n2 and waits; they have not started */
     CHECK_INT(cio_task_cancel(t, NULL), 1);
     CHECK_RC(cio_await(t, NULL), -ECANCELED);
-    cio_unref(t);
+out:
+    reap_tasks(&t, 1);
     return 0;
 }
 
@@ -666,8 +732,9 @@ static int body_cleanup_twice(void *arg, void **result)
 static int m_cancel_during_cleanup(void *arg, void **result)
 {
     cio_task_t *c = cio_create_task(body_cleanup_twice, NULL);
-    cio_future_t *g;
-    CHECK_RC(cio_gather_start(&c, 1, 0, &g), 0);
+    cio_future_t *g = NULL;
+    REQ(c);
+    REQ_RC(cio_gather_start(&c, 1, 0, &g));
     cio_sleep(0.005);
     CHECK_INT(cio_future_cancel(g, NULL), 1);
     cio_sleep(0.005);
@@ -675,8 +742,9 @@ static int m_cancel_during_cleanup(void *arg, void **result)
     CHECK_INT(cio_future_cancel(g, NULL), 1);
     CHECK_RC(cio_await(g, NULL), -ECANCELED);
     CHECK_INT(cio_task_cancelling(c), 2);
-    cio_unref(g);
-    cio_unref(c);
+out:
+    reap_future(&g);
+    reap_tasks(&c, 1);
     return 0;
 }
 
@@ -753,8 +821,9 @@ static void t_bad_arguments(void)
 static int m_bad_in_task(void *arg, void **result)
 {
     cio_loop_t *other = arg;
-    cio_future_t *f, *mine = cio_create_future();
-    CHECK_RC(cio_loop_create_future(other, &f), 0);
+    cio_future_t *f = NULL, *mine = cio_create_future();
+    REQ(mine);
+    REQ_RC(cio_loop_create_future(other, &f));
     cio_future_t *two[2] = {mine, f};
     CHECK_RC(cio_gather(two, 2, NULL, NULL, 0), CIO_EWRONGLOOP);
     CHECK_RC(cio_wait(two, 2, 1, CIO_ALL_COMPLETED, NULL, NULL, NULL, NULL), CIO_EWRONGLOOP);
@@ -765,8 +834,11 @@ static int m_bad_in_task(void *arg, void **result)
     CHECK_RC(cio_wait_for(mine, NAN, NULL), -EINVAL);
     cio_timeout_t to;
     CHECK_RC(cio_timeout_enter(&to, NAN), -EINVAL);
-    cio_unref(f);
-    cio_unref(mine);
+out:
+    if (f)
+        cio_unref(f);
+    if (mine)
+        cio_unref(mine);
     return 0;
 }
 

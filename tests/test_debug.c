@@ -61,7 +61,7 @@ static int m_slow(void *arg, void **result)
 {
     cio_loop_t *loop;
     CREQ(cio_get_running_loop(&loop) == 0);
-    double d = 0.06;
+    static double d = 0.06; /* slow_cb may outlive this task when a check fails */
     CHECK_RC(cio_loop_set_slow_callback_duration(loop, 0.03), 0);
     CHECK(fabs(cio_loop_get_slow_callback_duration(loop) - 0.03) < 1e-9);
     CHECK_RC(cio_loop_set_slow_callback_duration(loop, 0), -EINVAL);
@@ -264,8 +264,13 @@ static int deep(void *arg, void **result)
 static int m_high_water(void *arg, void **result)
 {
     size_t n = 20 * 1024, small = 100;
-    cio_task_t *t = cio_create_task(deep, &n), *u = cio_create_task(deep, &small);
-    CREQ(t && u);
+    cio_task_t *ts[2] = {cio_create_task(deep, &n), cio_create_task(deep, &small)};
+    cio_task_t *t = ts[0], *u = ts[1];
+    if (!t || !u) {
+        FAILF("requirement failed: t && u");
+        reap_tasks(ts, 2); /* they refer to n and small */
+        return 0;
+    }
     size_t size = 0;
     CHECK_INT(cio_task_stack_high_water(t, &size), 0); /* not started */
     CHECK_RC(cio_sleep(0), 0);

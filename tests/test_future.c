@@ -45,7 +45,7 @@ static void t_cancel(void)
     cio_loop_t *loop = new_loop();
     cio_future_t *f;
     CHECK_RC(cio_loop_create_future(loop, &f), 0);
-    CHECK_INT(cio_future_cancel(f, "stop it"), 1);
+    CHECK_RC(cio_future_cancel(f, "stop it"), 1);
     CHECK_INT(cio_future_cancel(f, NULL), 0);
     CHECK_INT(cio_future_cancelled(f), 1);
     CHECK_INT(cio_future_done(f), 1);
@@ -69,6 +69,15 @@ static int stop_cb(void *arg)
     return cio_loop_stop(arg);
 }
 
+/* Run the loop until a stop scheduled now; when the stop cannot be
+ * scheduled, its error, without running (cio_loop_free drops what is
+ * pending). */
+static int run_until_stopped(cio_loop_t *loop)
+{
+    int rc = cio_call_soon(loop, stop_cb, loop, NULL);
+    return rc < 0 ? rc : cio_loop_run_forever(loop);
+}
+
 /* Done callbacks run through call_soon, in registration order, never inside
  * set_result; one added to a done future is scheduled, not run at once. */
 static void t_done_callbacks_order(void)
@@ -87,8 +96,7 @@ static void t_done_callbacks_order(void)
     CHECK_ORDER(""); /* not inside set_result */
     CHECK_RC(cio_future_add_done_callback(f, done_log, "late"), 0);
     CHECK_ORDER("");
-    CHECK_RC(cio_call_soon(loop, stop_cb, loop, NULL), 0);
-    CHECK_RC(cio_loop_run_forever(loop), 0);
+    CHECK_RC(run_until_stopped(loop), 0);
     CHECK_ORDER("1 2 3 late");
     cio_unref(f);
     free_loop(loop);
@@ -120,8 +128,7 @@ static void t_done_callback_error_to_handler(void)
     CHECK_RC(cio_future_add_done_callback(f, done_fail, NULL), 0);
     CHECK_RC(cio_future_add_done_callback(f, done_log, "next"), 0);
     CHECK_RC(cio_future_cancel(f, NULL), 1);
-    CHECK_RC(cio_call_soon(loop, stop_cb, loop, NULL), 0);
-    CHECK_RC(cio_loop_run_forever(loop), 0);
+    CHECK_RC(run_until_stopped(loop), 0);
     CHECK_INT(handler_calls, 1);
     CHECK_ORDER("next");
     cio_unref(f);
@@ -136,18 +143,29 @@ static int set_later(void *arg)
 static void t_run_until_complete_future(void)
 {
     cio_loop_t *loop = new_loop();
-    cio_future_t *f;
-    CHECK_RC(cio_loop_create_future(loop, &f), 0);
-    CHECK_RC(cio_call_later(loop, 0.01, set_later, f, NULL), 0);
+    cio_future_t *f = NULL;
+    cio_handle_t *h = NULL;
+    REQ_RC(cio_loop_create_future(loop, &f));
+    REQ_RC(cio_call_later(loop, 0.01, set_later, f, &h));
     void *v = NULL;
     CHECK_RC(cio_loop_run_until_complete(loop, f, &v), 0);
     CHECK(v == (void *)7);
+    cio_handle_cancel(h); /* in case it did not run: it refers to f */
+    cio_unref(h);
+    h = NULL;
     cio_unref(f);
+    f = NULL;
     /* Stopped before the future completes. */
-    CHECK_RC(cio_loop_create_future(loop, &f), 0);
-    CHECK_RC(cio_call_soon(loop, stop_cb, loop, NULL), 0);
+    REQ_RC(cio_loop_create_future(loop, &f));
+    REQ_RC(cio_call_soon(loop, stop_cb, loop, NULL));
     CHECK_RC(cio_loop_run_until_complete(loop, f, &v), CIO_ESTOPPED);
-    cio_unref(f);
+out:
+    if (h) {
+        cio_handle_cancel(h);
+        cio_unref(h);
+    }
+    if (f)
+        cio_unref(f);
     free_loop(loop);
 }
 

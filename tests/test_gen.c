@@ -17,6 +17,16 @@ static void log_rc(const char *what, int rc)
     log_event(buf);
 }
 
+/* The cleanup of a main task after a failed step: its child (if any) is
+ * cancelled until it ends, awaited and released; then the generator (if
+ * any) is freed, so neither outlives the main task's frame. */
+static void reap(cio_task_t *t, cio_gen_t *g)
+{
+    reap_tasks(&t, 1);
+    if (g)
+        CHECK_RC(cio_gen_free(g), 0);
+}
+
 /* State shared between a test and its generator. */
 struct gstate {
     int n;            /* values to yield */
@@ -366,9 +376,10 @@ static int m_cancel_consumer(void *arg, void **result)
 {
     struct gstate s = {.n = 3, .delay = 10};
     struct consumer c = {.rc = 1};
-    CHECK_RC(cio_gen_new(gen_count, &s, &c.g), 0);
-    cio_task_t *t = cio_create_task(body_consume_one, &c);
-    CHECK_RC(cio_sleep(0.01), 0);
+    cio_task_t *t = NULL;
+    REQ_OK(cio_gen_new(gen_count, &s, &c.g));
+    REQ((t = cio_create_task(body_consume_one, &c)) != NULL);
+    REQ_OK(cio_sleep(0.01));
     CHECK_INT(s.started, 1);
     double t0 = now_s();
     CHECK_INT(cio_task_cancel(t, NULL), 1);
@@ -378,14 +389,15 @@ static int m_cancel_consumer(void *arg, void **result)
     CHECK_RC(cio_gen_next(c.g, NULL), CIO_ESTOPITERATION); /* it ended with the cancel */
     CHECK_RC(cio_gen_free(c.g), 0);
     cio_unref(t);
+    t = NULL;
 
     /* A generator that swallows the cancel and yields: next returns the
      * value; the task's cancel count stays. */
     s = (struct gstate){.n = 3, .delay = 10, .swallow = 1};
     c = (struct consumer){.rc = 1};
-    CHECK_RC(cio_gen_new(gen_count, &s, &c.g), 0);
-    t = cio_create_task(body_consume_one, &c);
-    CHECK_RC(cio_sleep(0.01), 0);
+    REQ_OK(cio_gen_new(gen_count, &s, &c.g));
+    REQ((t = cio_create_task(body_consume_one, &c)) != NULL);
+    REQ_OK(cio_sleep(0.01));
     CHECK_INT(cio_task_cancel(t, NULL), 1);
     CHECK_RC(cio_await(t, NULL), 0);
     CHECK_RC(c.rc, 0);
@@ -394,6 +406,9 @@ static int m_cancel_consumer(void *arg, void **result)
     CHECK_RC(cio_gen_close(c.g), 0);
     CHECK_RC(cio_gen_free(c.g), 0);
     cio_unref(t);
+    return 0;
+out:
+    reap(t, c.g);
     return 0;
 }
 
@@ -426,10 +441,11 @@ static int m_busy(void *arg, void **result)
 {
     struct gstate s = {.n = 0};
     struct consumer c = {.rc = 1};
-    CHECK_RC(cio_gen_new(gen_busy, &s, &s.self), 0);
+    cio_task_t *t = NULL;
+    REQ_OK(cio_gen_new(gen_busy, &s, &s.self));
     c.g = s.self;
-    cio_task_t *t = cio_create_task(body_consume_one, &c);
-    CHECK_RC(cio_sleep(0.01), 0); /* t is suspended inside the generator's sleep */
+    REQ((t = cio_create_task(body_consume_one, &c)) != NULL);
+    REQ_OK(cio_sleep(0.01)); /* t is suspended inside the generator's sleep */
     void *v;
     CHECK_RC(cio_gen_next(c.g, &v), -EBUSY);
     CHECK_RC(cio_gen_send(c.g, NULL, &v), -EBUSY);
@@ -445,6 +461,9 @@ static int m_busy(void *arg, void **result)
     CHECK_RC(cio_gen_next(c.g, &v), CIO_ESTOPITERATION);
     CHECK_RC(cio_gen_free(c.g), 0);
     cio_unref(t);
+    return 0;
+out:
+    reap(t, c.g);
     return 0;
 }
 
@@ -522,15 +541,19 @@ static int m_nested(void *arg, void **result)
 
     /* The consumer cancelled while the inner one sleeps. */
     struct consumer c = {.rc = 1};
-    CHECK_RC(cio_gen_new(gen_outer, NULL, &c.g), 0);
+    cio_task_t *t = NULL;
+    REQ_OK(cio_gen_new(gen_outer, NULL, &c.g));
     CHECK_RC(cio_gen_next(c.g, &v), 0);
-    cio_task_t *t = cio_create_task(body_consume_one, &c);
-    CHECK_RC(cio_yield(), 0); /* t is in the inner generator's sleep */
+    REQ((t = cio_create_task(body_consume_one, &c)) != NULL);
+    REQ_OK(cio_yield()); /* t is in the inner generator's sleep */
     CHECK_INT(cio_task_cancel(t, NULL), 1);
     CHECK_RC(cio_await(t, NULL), -ECANCELED);
     CHECK_RC(cio_gen_next(c.g, &v), CIO_ESTOPITERATION);
     CHECK_RC(cio_gen_free(c.g), 0);
     cio_unref(t);
+    return 0;
+out:
+    reap(t, c.g);
     return 0;
 }
 
@@ -658,20 +681,37 @@ static int cb_free(void *arg)
     return 0;
 }
 
+/* A close that failed (its cleanup could not run) goes to the handler. */
+static void note_close_error(cio_loop_t *loop, const cio_exc_context_t *ctx, void *ud)
+{
+    (void)loop;
+    *(int *)ud = ctx->error;
+}
+
 static int m_free_from_callback(void *arg, void **result)
 {
     struct gstate s = {.n = 5};
     struct from_cb f = {.rc = 1};
+    int close_error = 0;
     void *v;
-    CHECK_RC(cio_gen_new(gen_count, &s, &f.g), 0);
-    CHECK_RC(cio_gen_next(f.g, &v), 0);
-    cio_loop_t *loop;
-    CHECK_RC(cio_get_running_loop(&loop), 0);
-    CHECK_RC(cio_call_soon(loop, cb_free, &f, NULL), 0);
-    for (int i = 0; i < 200 && !s.cleanup; i++) /* up to 2 s */
+    cio_loop_t *loop = NULL;
+    REQ_OK(cio_get_running_loop(&loop));
+    REQ_OK(cio_loop_set_exception_handler(loop, note_close_error, &close_error));
+    REQ_OK(cio_gen_new(gen_count, &s, &f.g));
+    REQ_OK(cio_gen_next(f.g, &v));
+    REQ_OK(cio_call_soon(loop, cb_free, &f, NULL));
+    for (int i = 0; i < 200 && !s.cleanup && !close_error; i++) /* up to 2 s */
         CHECK_RC(cio_sleep(0.01), 0);
     CHECK_RC(f.rc, 0);
+    CHECK_RC(close_error, 0);
     CHECK_INT(s.cleanup, 1); /* closed by a task of the loop */
+    cio_loop_set_exception_handler(loop, NULL, NULL);
+    return 0;
+out:
+    if (f.rc == 1 && f.g) /* the callback will not free it */
+        CHECK_RC(cio_gen_free(f.g), 0);
+    if (loop)
+        cio_loop_set_exception_handler(loop, NULL, NULL);
     return 0;
 }
 
@@ -693,14 +733,18 @@ static void t_free_with_loop_not_running_discards(void)
 {
     cio_loop_t *loop = new_loop();
     struct gstate s = {.n = 5};
-    CHECK_RC(cio_gen_new_ex(loop, gen_count, &s, 0, &s.self), 0);
-    cio_task_t *t;
-    CHECK_RC(cio_loop_create_task(loop, m_leave_suspended, &s, NULL, &t), 0);
-    CHECK_RC(cio_loop_run_until_complete(loop, t, NULL), 0);
-    cio_unref(t);
+    cio_task_t *t = NULL;
+    REQ_OK(cio_gen_new_ex(loop, gen_count, &s, 0, &s.self));
+    REQ_OK(cio_loop_create_task(loop, m_leave_suspended, &s, NULL, &t));
+    REQ_OK(cio_loop_run_until_complete(loop, t, NULL));
     CHECK_INT(s.started, 1);
     CHECK_RC(cio_gen_free(s.self), 0); /* its loop is not running: frames discarded */
+    s.self = NULL;
     CHECK_INT(s.cleanup, 0);
+out:
+    loop_reap_task(loop, t); /* after a failed run: the task is still pending */
+    if (s.self)
+        CHECK_RC(cio_gen_free(s.self), 0);
     free_loop(loop);
 }
 

@@ -63,18 +63,80 @@ static int body_join(void *arg, void **result)
     return a->rc;
 }
 
-static cio_task_t *spawn(cio_coro_fn *fn, struct qtask *a)
+/* The children of a case's main task.  Every task spawned is kept here and
+ * released by finish() at the end of the main task, which also runs when a
+ * step failed (in the allocation sweep, a refused allocation): the children
+ * still waiting are cancelled and all are awaited first, so none outlives
+ * the queue and the records on the main task's stack that it uses. */
+static struct {
+    cio_task_t *t[16];
+    int n;
+    int failed; /* a spawn failed */
+} kids;
+
+static cio_task_t *spawn_named(cio_coro_fn *fn, void *arg, const char *name)
 {
-    cio_task_t *t = cio_create_task_named(fn, a, a->name);
-    if (!t)
-        FAILF("cio_create_task failed");
+    cio_loop_t *loop = NULL;
+    cio_task_t *t = NULL;
+    cio_task_opts_t o = {.name = name};
+    int rc = cio_get_running_loop(&loop);
+    if (rc == 0 && kids.n == (int)(sizeof kids.t / sizeof kids.t[0]))
+        rc = -ENOSPC; /* a case spawning more than the table holds */
+    if (rc == 0)
+        rc = cio_loop_create_task(loop, fn, arg, &o, &t);
+    if (rc < 0) {
+        FAILF("cio_loop_create_task: %s", cio_err_name(rc));
+        kids.failed = 1;
+        return NULL;
+    }
+    kids.t[kids.n++] = t;
     return t;
 }
 
-static void yield_n(int n)
+static cio_task_t *spawn(cio_coro_fn *fn, struct qtask *a)
 {
-    for (int i = 0; i < n; i++)
-        CHECK_RC(cio_yield(), 0);
+    return spawn_named(fn, a, a->name);
+}
+
+static cio_task_t *spawn_anon(cio_coro_fn *fn, void *arg)
+{
+    return spawn_named(fn, arg, NULL);
+}
+
+/* In a main with an `out:` label: stop at a failed spawn. */
+#define REQ_SPAWNED() REQ(!kids.failed)
+
+/* In a main with an `out:` label: rc must be expected, else the case fails
+ * and the main goes to its cleanup. */
+#define REQ_RC_IS(a, b)                                                                               \
+    do {                                                                                              \
+        int a_ = (int)(a), b_ = (int)(b);                                                             \
+        if (a_ != b_) {                                                                               \
+            FAILF("%s == %d (%s), expected %d (%s)", #a, a_, cio_err_name(a_), b_, cio_err_name(b_)); \
+            goto out;                                                                                 \
+        }                                                                                             \
+    } while (0)
+
+/* The end of a main task: reap its children, then destroy its queue (once
+ * more, unchecked: on the way out after a failure; a queue destroyed
+ * already says -EINVAL). */
+static void finish(cio_queue_t *q)
+{
+    reap_tasks(kids.t, kids.n);
+    kids.n = 0;
+    kids.failed = 0;
+    if (q)
+        cio_queue_destroy(q);
+}
+
+static int yield_n(int n)
+{
+    for (int i = 0; i < n; i++) {
+        int rc = cio_yield();
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------ orders */
@@ -286,22 +348,24 @@ static int m_static(void *arg, void **result)
 {
     cio_queue_t *q = &g_static_q;
     CHECK_INT(cio_queue_maxsize(q), 2);
-    CHECK_RC(cio_queue_put(q, "a"), 0);
-    CHECK_RC(cio_queue_put(q, "b"), 0);
+    REQ_RC_IS(cio_queue_put(q, "a"), 0);
+    REQ_RC_IS(cio_queue_put(q, "b"), 0);
     CHECK_INT(cio_queue_full(q), 1);
     struct qtask p = {.q = q, .name = "P", .item = "c"};
     cio_task_t *tp = spawn(body_put, &p);
-    yield_n(2);
+    REQ_SPAWNED();
+    REQ_RC_IS(yield_n(2), 0);
     CHECK_INT(p.done, 0);
     void *v;
-    CHECK_RC(cio_queue_get(q, &v), 0);
+    REQ_RC_IS(cio_queue_get(q, &v), 0);
     CHECK_STR(v, "a");
-    CHECK_RC(cio_await(tp, NULL), 0);
-    CHECK_RC(cio_queue_get(q, &v), 0);
+    REQ_RC_IS(cio_await(tp, NULL), 0);
+    REQ_RC_IS(cio_queue_get(q, &v), 0);
     CHECK_STR(v, "b");
-    CHECK_RC(cio_queue_get(q, &v), 0);
+    REQ_RC_IS(cio_queue_get(q, &v), 0);
     CHECK_STR(v, "c");
-    cio_unref(tp);
+out:
+    finish(NULL);
     return 0;
 }
 
@@ -398,39 +462,41 @@ static void t_bad_input(void)
 static int m_put_get_suspend(void *arg, void **result)
 {
     cio_queue_t q;
-    CHECK_RC(cio_queue_init(&q, 2), 0);
-    CHECK_RC(cio_queue_put(&q, "a"), 0);
-    CHECK_RC(cio_queue_put(&q, "b"), 0);
+    REQ_RC_IS(cio_queue_init(&q, 2), 0);
+    REQ_RC_IS(cio_queue_put(&q, "a"), 0);
+    REQ_RC_IS(cio_queue_put(&q, "b"), 0);
     struct qtask p = {.q = &q, .name = "P", .item = "c"};
     cio_task_t *tp = spawn(body_put, &p);
-    yield_n(3);
+    REQ_SPAWNED();
+    REQ_RC_IS(yield_n(3), 0);
     CHECK_INT(p.done, 0); /* waits while full */
     CHECK_INT(cio_queue_qsize(&q), 2);
     void *v;
-    CHECK_RC(cio_queue_get(&q, &v), 0);
+    REQ_RC_IS(cio_queue_get(&q, &v), 0);
     log_event("got=a");
     CHECK_STR(v, "a");
     CHECK_INT(p.done, 0);
-    yield_n(1);
+    REQ_RC_IS(yield_n(1), 0);
     CHECK_INT(p.done, 1); /* woken by the get, in the next iteration */
     CHECK_INT(cio_queue_qsize(&q), 2);
-    CHECK_RC(cio_queue_get(&q, &v), 0);
+    REQ_RC_IS(cio_queue_get(&q, &v), 0);
     CHECK_STR(v, "b");
-    CHECK_RC(cio_queue_get(&q, &v), 0);
+    REQ_RC_IS(cio_queue_get(&q, &v), 0);
     CHECK_STR(v, "c");
 
     struct qtask g = {.q = &q, .name = "G"};
     cio_task_t *tg = spawn(body_get, &g);
-    yield_n(3);
+    REQ_SPAWNED();
+    REQ_RC_IS(yield_n(3), 0);
     CHECK_INT(g.done, 0); /* waits while empty */
-    CHECK_RC(cio_queue_put_nowait(&q, "d"), 0);
+    REQ_RC_IS(cio_queue_put_nowait(&q, "d"), 0);
     log_event("put=d");
-    CHECK_RC(cio_await(tg, NULL), 0);
+    REQ_RC_IS(cio_await(tg, NULL), 0);
     CHECK_STR(g.item, "d");
-    CHECK_RC(cio_await(tp, NULL), 0);
-    cio_unref(tp);
-    cio_unref(tg);
-    CHECK_RC(cio_queue_destroy(&q), 0);
+    REQ_RC_IS(cio_await(tp, NULL), 0);
+    REQ_RC_IS(cio_queue_destroy(&q), 0);
+out:
+    finish(&q);
     return 0;
 }
 
@@ -443,20 +509,23 @@ static void t_put_get_suspend(void)
 static int m_getters_fifo(void *arg, void **result)
 {
     cio_queue_t q;
-    CHECK_RC(cio_queue_init(&q, 0), 0);
+    REQ_RC_IS(cio_queue_init(&q, 0), 0);
     struct qtask g[3] = {{.q = &q, .name = "G1"}, {.q = &q, .name = "G2"}, {.q = &q, .name = "G3"}};
     cio_task_t *t[3];
-    for (int i = 0; i < 3; i++)
-        t[i] = spawn(body_get, &g[i]);
-    yield_n(1);
-    CHECK_RC(cio_queue_put_nowait(&q, "a"), 0);
-    CHECK_RC(cio_queue_put_nowait(&q, "b"), 0);
-    CHECK_RC(cio_queue_put_nowait(&q, "c"), 0);
     for (int i = 0; i < 3; i++) {
-        CHECK_RC(cio_await(t[i], NULL), 0);
-        cio_unref(t[i]);
+        t[i] = spawn(body_get, &g[i]);
+        REQ_SPAWNED();
     }
-    CHECK_RC(cio_queue_destroy(&q), 0);
+    REQ_RC_IS(yield_n(1), 0);
+    REQ_RC_IS(cio_queue_put_nowait(&q, "a"), 0);
+    REQ_RC_IS(cio_queue_put_nowait(&q, "b"), 0);
+    REQ_RC_IS(cio_queue_put_nowait(&q, "c"), 0);
+    for (int i = 0; i < 3; i++) {
+        REQ_RC_IS(cio_await(t[i], NULL), 0);
+    }
+    REQ_RC_IS(cio_queue_destroy(&q), 0);
+out:
+    finish(&q);
     return 0;
 }
 
@@ -469,27 +538,30 @@ static void t_getters_served_fifo(void)
 static int m_putters_fifo(void *arg, void **result)
 {
     cio_queue_t q;
-    CHECK_RC(cio_queue_init(&q, 1), 0);
-    CHECK_RC(cio_queue_put_nowait(&q, "x"), 0);
+    REQ_RC_IS(cio_queue_init(&q, 1), 0);
+    REQ_RC_IS(cio_queue_put_nowait(&q, "x"), 0);
     struct qtask p[3] = {{.q = &q, .name = "P1", .item = "p1"},
                          {.q = &q, .name = "P2", .item = "p2"},
                          {.q = &q, .name = "P3", .item = "p3"}};
     cio_task_t *t[3];
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 3; i++) {
         t[i] = spawn(body_put, &p[i]);
-    yield_n(1);
+        REQ_SPAWNED();
+    }
+    REQ_RC_IS(yield_n(1), 0);
     for (int i = 0; i < 4; i++) {
         void *v;
-        CHECK_RC(cio_queue_get(&q, &v), 0);
+        REQ_RC_IS(cio_queue_get(&q, &v), 0);
         char buf[32];
         snprintf(buf, sizeof buf, "got=%s", (const char *)v);
         log_event(buf);
     }
     for (int i = 0; i < 3; i++) {
-        CHECK_RC(cio_await(t[i], NULL), 0);
-        cio_unref(t[i]);
+        REQ_RC_IS(cio_await(t[i], NULL), 0);
     }
-    CHECK_RC(cio_queue_destroy(&q), 0);
+    REQ_RC_IS(cio_queue_destroy(&q), 0);
+out:
+    finish(&q);
     return 0;
 }
 
@@ -536,24 +608,23 @@ static int m_unbounded(void *arg, void **result)
 {
     enum { N = 100000 };
     long maxsizes[2] = {0, -5};
+    cio_queue_t q;
+    int flag = 0;
     for (int m = 0; m < 2; m++) {
-        cio_queue_t q;
-        CHECK_RC(cio_queue_init(&q, maxsizes[m]), 0);
+        REQ_RC_IS(cio_queue_init(&q, maxsizes[m]), 0);
         CHECK_INT(cio_queue_maxsize(&q), maxsizes[m]);
-        int flag = 0;
-        cio_task_t *t = cio_create_task(body_flag, &flag);
+        flag = 0;
+        cio_task_t *t = spawn_anon(body_flag, &flag);
+        REQ_SPAWNED();
         /* A put that does not wait does not suspend: the other task has
          * not run when all puts and gets are through. */
         for (int i = 0; i < N; i++) {
             int rc = cio_queue_put(&q, I2P(i));
-            if (rc != 0) {
-                CHECK_RC(rc, 0);
-                break;
-            }
+            REQ_RC_IS(rc, 0);
         }
         CHECK_INT(cio_queue_qsize(&q), N);
         CHECK_INT(cio_queue_full(&q), 0);
-        CHECK_RC(cio_queue_put_nowait(&q, I2P(N)), 0);
+        REQ_RC_IS(cio_queue_put_nowait(&q, I2P(N)), 0);
         int bad = 0;
         for (int i = 0; i <= N; i++) {
             void *v;
@@ -567,14 +638,17 @@ static int m_unbounded(void *arg, void **result)
             if (cio_queue_task_done(&q) != 0)
                 bad++;
         CHECK_INT(bad, 0);
-        CHECK_RC(cio_queue_task_done(&q), -EOVERFLOW);
-        CHECK_RC(cio_queue_join(&q), 0);
+        REQ_RC_IS(cio_queue_task_done(&q), -EOVERFLOW);
+        REQ_RC_IS(cio_queue_join(&q), 0);
         CHECK_INT(flag, 0);
-        CHECK_RC(cio_await(t, NULL), 0);
+        REQ_RC_IS(cio_await(t, NULL), 0);
         CHECK_INT(flag, 1);
-        cio_unref(t);
-        CHECK_RC(cio_queue_destroy(&q), 0);
+        REQ_RC_IS(cio_queue_destroy(&q), 0);
+        finish(NULL);
     }
+    return 0;
+out:
+    finish(&q);
     return 0;
 }
 
@@ -601,16 +675,18 @@ static int body_take3(void *arg, void **result)
 static int m_join(void *arg, void **result)
 {
     cio_queue_t q;
-    CHECK_RC(cio_queue_init(&q, 0), 0);
-    CHECK_RC(cio_queue_task_done(&q), -EOVERFLOW);
-    CHECK_RC(cio_queue_join(&q), 0); /* nothing put: at once */
-    CHECK_RC(cio_queue_put(&q, "x"), 0);
-    CHECK_RC(cio_queue_put(&q, "y"), 0);
-    CHECK_RC(cio_queue_put(&q, "z"), 0);
-    cio_task_t *c = cio_create_task(body_take3, &q);
+    REQ_RC_IS(cio_queue_init(&q, 0), 0);
+    REQ_RC_IS(cio_queue_task_done(&q), -EOVERFLOW);
+    REQ_RC_IS(cio_queue_join(&q), 0); /* nothing put: at once */
+    REQ_RC_IS(cio_queue_put(&q, "x"), 0);
+    REQ_RC_IS(cio_queue_put(&q, "y"), 0);
+    REQ_RC_IS(cio_queue_put(&q, "z"), 0);
+    cio_task_t *c = spawn_anon(body_take3, &q);
+    REQ_SPAWNED();
     struct qtask j1 = {.q = &q, .name = "J1"}, j2 = {.q = &q, .name = "J2"};
     cio_task_t *t1 = spawn(body_join, &j1), *t2 = spawn(body_join, &j2);
-    yield_n(4);
+    REQ_SPAWNED();
+    REQ_RC_IS(yield_n(4), 0);
     /* Empty, but nothing was marked done: join keeps waiting. */
     CHECK_INT(cio_queue_empty(&q), 1);
     CHECK_INT(j1.done + j2.done, 0);
@@ -618,38 +694,37 @@ static int m_join(void *arg, void **result)
         char buf[16];
         snprintf(buf, sizeof buf, "done%d", i);
         log_event(buf);
-        CHECK_RC(cio_queue_task_done(&q), 0);
-        yield_n(2);
+        REQ_RC_IS(cio_queue_task_done(&q), 0);
+        REQ_RC_IS(yield_n(2), 0);
     }
-    CHECK_RC(cio_await(t1, NULL), 0);
-    CHECK_RC(cio_await(t2, NULL), 0);
-    CHECK_RC(cio_await(c, NULL), 0);
-    CHECK_RC(cio_queue_task_done(&q), -EOVERFLOW);
-    CHECK_RC(cio_queue_join(&q), 0);
-    cio_unref(c);
-    cio_unref(t1);
-    cio_unref(t2);
+    REQ_RC_IS(cio_await(t1, NULL), 0);
+    REQ_RC_IS(cio_await(t2, NULL), 0);
+    REQ_RC_IS(cio_await(c, NULL), 0);
+    REQ_RC_IS(cio_queue_task_done(&q), -EOVERFLOW);
+    REQ_RC_IS(cio_queue_join(&q), 0);
 
     /* The converse: items still queued but all marked done — join returns. */
-    CHECK_RC(cio_queue_put(&q, "u"), 0);
-    CHECK_RC(cio_queue_put(&q, "v"), 0);
-    CHECK_RC(cio_queue_task_done(&q), 0);
-    CHECK_RC(cio_queue_task_done(&q), 0);
-    CHECK_RC(cio_queue_join(&q), 0);
+    REQ_RC_IS(cio_queue_put(&q, "u"), 0);
+    REQ_RC_IS(cio_queue_put(&q, "v"), 0);
+    REQ_RC_IS(cio_queue_task_done(&q), 0);
+    REQ_RC_IS(cio_queue_task_done(&q), 0);
+    REQ_RC_IS(cio_queue_join(&q), 0);
     CHECK_INT(cio_queue_qsize(&q), 2);
 
     /* A cancelled join. */
-    CHECK_RC(cio_queue_put(&q, "w"), 0);
+    REQ_RC_IS(cio_queue_put(&q, "w"), 0);
     struct qtask j3 = {.q = &q, .name = "J3"};
     cio_task_t *t3 = spawn(body_join, &j3);
-    yield_n(2);
+    REQ_SPAWNED();
+    REQ_RC_IS(yield_n(2), 0);
     CHECK_INT(j3.done, 0);
     CHECK_INT(cio_task_cancel(t3, NULL), 1);
-    CHECK_RC(cio_await(t3, NULL), -ECANCELED);
-    CHECK_RC(cio_queue_task_done(&q), 0);
-    CHECK_RC(cio_queue_join(&q), 0);
-    cio_unref(t3);
-    CHECK_RC(cio_queue_destroy(&q), 0);
+    REQ_RC_IS(cio_await(t3, NULL), -ECANCELED);
+    REQ_RC_IS(cio_queue_task_done(&q), 0);
+    REQ_RC_IS(cio_queue_join(&q), 0);
+    REQ_RC_IS(cio_queue_destroy(&q), 0);
+out:
+    finish(&q);
     return 0;
 }
 
@@ -664,27 +739,29 @@ static void t_join_counts_task_done(void)
 static int m_cancel_put(void *arg, void **result)
 {
     cio_queue_t q;
-    CHECK_RC(cio_queue_init(&q, 1), 0);
-    CHECK_RC(cio_queue_put(&q, "a"), 0);
+    REQ_RC_IS(cio_queue_init(&q, 1), 0);
+    REQ_RC_IS(cio_queue_put(&q, "a"), 0);
     struct qtask p = {.q = &q, .name = "P", .item = "b"};
     cio_task_t *t = spawn(body_put, &p);
-    yield_n(2);
+    REQ_SPAWNED();
+    REQ_RC_IS(yield_n(2), 0);
     CHECK_INT(p.done, 0);
     CHECK_INT(cio_task_cancel(t, NULL), 1);
-    CHECK_RC(cio_await(t, NULL), -ECANCELED);
+    REQ_RC_IS(cio_await(t, NULL), -ECANCELED);
     CHECK_INT(cio_queue_qsize(&q), 1); /* nothing inserted */
     void *v;
-    CHECK_RC(cio_queue_get_nowait(&q, &v), 0);
+    REQ_RC_IS(cio_queue_get_nowait(&q, &v), 0);
     CHECK_STR(v, "a");
-    CHECK_RC(cio_queue_get_nowait(&q, &v), CIO_EQUEUEEMPTY);
-    CHECK_RC(cio_queue_task_done(&q), 0);
-    CHECK_RC(cio_queue_task_done(&q), -EOVERFLOW); /* "b" was never counted */
+    REQ_RC_IS(cio_queue_get_nowait(&q, &v), CIO_EQUEUEEMPTY);
+    REQ_RC_IS(cio_queue_task_done(&q), 0);
+    REQ_RC_IS(cio_queue_task_done(&q), -EOVERFLOW); /* "b" was never counted */
     /* The queue still works for putters after the cancelled one. */
-    CHECK_RC(cio_queue_put(&q, "c"), 0);
-    CHECK_RC(cio_queue_get(&q, &v), 0);
+    REQ_RC_IS(cio_queue_put(&q, "c"), 0);
+    REQ_RC_IS(cio_queue_get(&q, &v), 0);
     CHECK_STR(v, "c");
-    cio_unref(t);
-    CHECK_RC(cio_queue_destroy(&q), 0);
+    REQ_RC_IS(cio_queue_destroy(&q), 0);
+out:
+    finish(&q);
     return 0;
 }
 
@@ -697,21 +774,23 @@ static void t_cancelled_put_inserts_nothing(void)
 static int m_cancel_get_waiting(void *arg, void **result)
 {
     cio_queue_t q;
-    CHECK_RC(cio_queue_init(&q, 0), 0);
+    REQ_RC_IS(cio_queue_init(&q, 0), 0);
     struct qtask g = {.q = &q, .name = "G"};
     cio_task_t *t = spawn(body_get, &g);
-    yield_n(2);
+    REQ_SPAWNED();
+    REQ_RC_IS(yield_n(2), 0);
     CHECK_INT(cio_task_cancel(t, NULL), 1);
-    CHECK_RC(cio_await(t, NULL), -ECANCELED);
+    REQ_RC_IS(cio_await(t, NULL), -ECANCELED);
     CHECK(g.item == NULL);
-    CHECK_RC(cio_queue_put_nowait(&q, "x"), 0);
-    yield_n(2);
+    REQ_RC_IS(cio_queue_put_nowait(&q, "x"), 0);
+    REQ_RC_IS(yield_n(2), 0);
     CHECK_INT(cio_queue_qsize(&q), 1); /* nobody took it */
     void *v;
-    CHECK_RC(cio_queue_get_nowait(&q, &v), 0);
+    REQ_RC_IS(cio_queue_get_nowait(&q, &v), 0);
     CHECK_STR(v, "x");
-    cio_unref(t);
-    CHECK_RC(cio_queue_destroy(&q), 0);
+    REQ_RC_IS(cio_queue_destroy(&q), 0);
+out:
+    finish(&q);
     return 0;
 }
 
@@ -726,32 +805,33 @@ static void t_cancelled_get_takes_nothing(void)
 static int m_woken_then_cancelled(void *arg, void **result)
 {
     cio_queue_t q;
-    CHECK_RC(cio_queue_init(&q, 0), 0);
+    REQ_RC_IS(cio_queue_init(&q, 0), 0);
     struct qtask g1 = {.q = &q, .name = "G1"}, g2 = {.q = &q, .name = "G2"};
     cio_task_t *t1 = spawn(body_get, &g1), *t2 = spawn(body_get, &g2);
-    yield_n(1);
-    CHECK_RC(cio_queue_put_nowait(&q, "x"), 0);
+    REQ_SPAWNED();
+    REQ_RC_IS(yield_n(1), 0);
+    REQ_RC_IS(cio_queue_put_nowait(&q, "x"), 0);
     CHECK_INT(cio_task_cancel(t1, NULL), 1);
-    CHECK_RC(cio_await(t1, NULL), -ECANCELED);
-    CHECK_RC(cio_await(t2, NULL), 0);
+    REQ_RC_IS(cio_await(t1, NULL), -ECANCELED);
+    REQ_RC_IS(cio_await(t2, NULL), 0);
     CHECK_STR(g2.item, "x");
     CHECK_INT(cio_queue_qsize(&q), 0);
-    cio_unref(t1);
-    cio_unref(t2);
 
     /* Alone: the item stays for a later get. */
     struct qtask g3 = {.q = &q, .name = "G3"};
     cio_task_t *t3 = spawn(body_get, &g3);
-    yield_n(1);
-    CHECK_RC(cio_queue_put_nowait(&q, "y"), 0);
+    REQ_SPAWNED();
+    REQ_RC_IS(yield_n(1), 0);
+    REQ_RC_IS(cio_queue_put_nowait(&q, "y"), 0);
     CHECK_INT(cio_task_cancel(t3, NULL), 1);
-    CHECK_RC(cio_await(t3, NULL), -ECANCELED);
+    REQ_RC_IS(cio_await(t3, NULL), -ECANCELED);
     CHECK_INT(cio_queue_qsize(&q), 1);
     void *v;
-    CHECK_RC(cio_queue_get(&q, &v), 0);
+    REQ_RC_IS(cio_queue_get(&q, &v), 0);
     CHECK_STR(v, "y");
-    cio_unref(t3);
-    CHECK_RC(cio_queue_destroy(&q), 0);
+    REQ_RC_IS(cio_queue_destroy(&q), 0);
+out:
+    finish(&q);
     return 0;
 }
 
@@ -765,19 +845,20 @@ static void t_woken_getter_cancelled_hands_item_on(void)
 static int m_cancel_then_put(void *arg, void **result)
 {
     cio_queue_t q;
-    CHECK_RC(cio_queue_init(&q, 0), 0);
+    REQ_RC_IS(cio_queue_init(&q, 0), 0);
     struct qtask g1 = {.q = &q, .name = "G1"}, g2 = {.q = &q, .name = "G2"};
     cio_task_t *t1 = spawn(body_get, &g1), *t2 = spawn(body_get, &g2);
-    yield_n(1);
+    REQ_SPAWNED();
+    REQ_RC_IS(yield_n(1), 0);
     CHECK_INT(cio_task_cancel(t1, NULL), 1);
-    CHECK_RC(cio_queue_put_nowait(&q, "x"), 0);
-    CHECK_RC(cio_await(t1, NULL), -ECANCELED);
-    CHECK_RC(cio_await(t2, NULL), 0);
+    REQ_RC_IS(cio_queue_put_nowait(&q, "x"), 0);
+    REQ_RC_IS(cio_await(t1, NULL), -ECANCELED);
+    REQ_RC_IS(cio_await(t2, NULL), 0);
     CHECK_STR(g2.item, "x");
     CHECK_INT(cio_queue_qsize(&q), 0);
-    cio_unref(t1);
-    cio_unref(t2);
-    CHECK_RC(cio_queue_destroy(&q), 0);
+    REQ_RC_IS(cio_queue_destroy(&q), 0);
+out:
+    finish(&q);
     return 0;
 }
 
@@ -818,30 +899,34 @@ static int m_race(void *arg, void **result)
 {
     int cancel_first = *(int *)arg;
     cio_queue_t q;
-    CHECK_RC(cio_queue_init(&q, 0), 0);
+    REQ_RC_IS(cio_queue_init(&q, 0), 0);
     struct qtask g = {.q = &q, .name = "G"};
     cio_task_t *tg = spawn(body_get, &g);
-    yield_n(1);
+    REQ_SPAWNED();
+    REQ_RC_IS(yield_n(1), 0);
     struct race r = {.q = &q, .getter = tg};
     cio_task_t *a, *b;
     if (cancel_first) {
-        b = cio_create_task(body_race_cancel, &r);
-        a = cio_create_task(body_race_put, &r);
+        b = spawn_anon(body_race_cancel, &r);
+        REQ_SPAWNED();
+        a = spawn_anon(body_race_put, &r);
+        REQ_SPAWNED();
     } else {
-        a = cio_create_task(body_race_put, &r);
-        b = cio_create_task(body_race_cancel, &r);
+        a = spawn_anon(body_race_put, &r);
+        REQ_SPAWNED();
+        b = spawn_anon(body_race_cancel, &r);
+        REQ_SPAWNED();
     }
-    CHECK_RC(cio_await(a, NULL), 0);
-    CHECK_RC(cio_await(b, NULL), 0);
-    CHECK_RC(cio_await(tg, NULL), -ECANCELED);
+    REQ_RC_IS(cio_await(a, NULL), 0);
+    REQ_RC_IS(cio_await(b, NULL), 0);
+    REQ_RC_IS(cio_await(tg, NULL), -ECANCELED);
     CHECK_INT(cio_queue_qsize(&q), 1);
     void *v;
-    CHECK_RC(cio_queue_get_nowait(&q, &v), 0);
+    REQ_RC_IS(cio_queue_get_nowait(&q, &v), 0);
     CHECK_STR(v, "x");
-    cio_unref(a);
-    cio_unref(b);
-    cio_unref(tg);
-    CHECK_RC(cio_queue_destroy(&q), 0);
+    REQ_RC_IS(cio_queue_destroy(&q), 0);
+out:
+    finish(&q);
     return 0;
 }
 
@@ -861,23 +946,24 @@ static void t_cancel_get_racing_put(void)
 static int m_woken_putter_cancelled(void *arg, void **result)
 {
     cio_queue_t q;
-    CHECK_RC(cio_queue_init(&q, 1), 0);
-    CHECK_RC(cio_queue_put_nowait(&q, "a"), 0);
+    REQ_RC_IS(cio_queue_init(&q, 1), 0);
+    REQ_RC_IS(cio_queue_put_nowait(&q, "a"), 0);
     struct qtask p1 = {.q = &q, .name = "P1", .item = "b"}, p2 = {.q = &q, .name = "P2", .item = "c"};
     cio_task_t *t1 = spawn(body_put, &p1), *t2 = spawn(body_put, &p2);
-    yield_n(1);
+    REQ_SPAWNED();
+    REQ_RC_IS(yield_n(1), 0);
     void *v;
-    CHECK_RC(cio_queue_get_nowait(&q, &v), 0);
+    REQ_RC_IS(cio_queue_get_nowait(&q, &v), 0);
     CHECK_STR(v, "a");
     CHECK_INT(cio_task_cancel(t1, NULL), 1);
-    CHECK_RC(cio_await(t1, NULL), -ECANCELED);
-    CHECK_RC(cio_await(t2, NULL), 0);
+    REQ_RC_IS(cio_await(t1, NULL), -ECANCELED);
+    REQ_RC_IS(cio_await(t2, NULL), 0);
     CHECK_INT(cio_queue_qsize(&q), 1);
-    CHECK_RC(cio_queue_get_nowait(&q, &v), 0);
+    REQ_RC_IS(cio_queue_get_nowait(&q, &v), 0);
     CHECK_STR(v, "c");
-    cio_unref(t1);
-    cio_unref(t2);
-    CHECK_RC(cio_queue_destroy(&q), 0);
+    REQ_RC_IS(cio_queue_destroy(&q), 0);
+out:
+    finish(&q);
     return 0;
 }
 
@@ -894,41 +980,43 @@ static int m_cancel_twice(void *arg, void **result)
 {
     cio_queue_t q;
     void *v;
-    CHECK_RC(cio_queue_init(&q, 1), 0);
+    REQ_RC_IS(cio_queue_init(&q, 1), 0);
     struct qtask g = {.q = &q, .name = "G"};
     cio_task_t *t = spawn(body_get, &g);
-    yield_n(2);
+    REQ_SPAWNED();
+    REQ_RC_IS(yield_n(2), 0);
     CHECK_INT(cio_task_cancel(t, NULL), 1);
     CHECK_INT(cio_task_cancel(t, NULL), 1);
     CHECK_INT(cio_task_cancelling(t), 2);
-    CHECK_RC(cio_await(t, NULL), -ECANCELED);
-    cio_unref(t);
-    yield_n(2); /* a second wake-up of the finished task would run here */
+    REQ_RC_IS(cio_await(t, NULL), -ECANCELED);
+    REQ_RC_IS(yield_n(2), 0); /* a second wake-up of the finished task would run here */
 
-    CHECK_RC(cio_queue_put(&q, "a"), 0);
+    REQ_RC_IS(cio_queue_put(&q, "a"), 0);
     struct qtask p = {.q = &q, .name = "P", .item = "b"};
     t = spawn(body_put, &p);
-    yield_n(2);
+    REQ_SPAWNED();
+    REQ_RC_IS(yield_n(2), 0);
     CHECK_INT(cio_task_cancel(t, NULL), 1);
     CHECK_INT(cio_task_cancel(t, NULL), 1);
-    CHECK_RC(cio_await(t, NULL), -ECANCELED);
-    cio_unref(t);
-    yield_n(2);
+    REQ_RC_IS(cio_await(t, NULL), -ECANCELED);
+    REQ_RC_IS(yield_n(2), 0);
     CHECK_INT(cio_queue_qsize(&q), 1);
 
     struct qtask j = {.q = &q, .name = "J"};
     t = spawn(body_join, &j);
-    yield_n(2);
+    REQ_SPAWNED();
+    REQ_RC_IS(yield_n(2), 0);
     CHECK_INT(cio_task_cancel(t, NULL), 1);
     CHECK_INT(cio_task_cancel(t, NULL), 1);
-    CHECK_RC(cio_await(t, NULL), -ECANCELED);
-    cio_unref(t);
-    yield_n(2);
+    REQ_RC_IS(cio_await(t, NULL), -ECANCELED);
+    REQ_RC_IS(yield_n(2), 0);
 
-    CHECK_RC(cio_queue_get_nowait(&q, &v), 0);
+    REQ_RC_IS(cio_queue_get_nowait(&q, &v), 0);
     CHECK_STR(v, "a");
-    CHECK_RC(cio_queue_get_nowait(&q, &v), CIO_EQUEUEEMPTY);
-    CHECK_RC(cio_queue_destroy(&q), 0);
+    REQ_RC_IS(cio_queue_get_nowait(&q, &v), CIO_EQUEUEEMPTY);
+    REQ_RC_IS(cio_queue_destroy(&q), 0);
+out:
+    finish(&q);
     return 0;
 }
 
@@ -943,52 +1031,53 @@ static void t_waiter_cancelled_twice(void)
 static int m_shutdown_graceful(void *arg, void **result)
 {
     cio_queue_t q;
-    CHECK_RC(cio_queue_init(&q, 2), 0);
-    CHECK_RC(cio_queue_put(&q, "a"), 0);
-    CHECK_RC(cio_queue_put(&q, "b"), 0);
+    REQ_RC_IS(cio_queue_init(&q, 2), 0);
+    REQ_RC_IS(cio_queue_put(&q, "a"), 0);
+    REQ_RC_IS(cio_queue_put(&q, "b"), 0);
     struct qtask p = {.q = &q, .name = "P", .item = "c"};
     cio_task_t *tp = spawn(body_put, &p);
+    REQ_SPAWNED();
     struct qtask j = {.q = &q, .name = "J"};
     cio_task_t *tj = spawn(body_join, &j);
-    yield_n(2);
+    REQ_SPAWNED();
+    REQ_RC_IS(yield_n(2), 0);
     CHECK_INT(p.done, 0);
-    CHECK_RC(cio_queue_shutdown(&q, 0, NULL, NULL), 0); /* nothing removed */
+    REQ_RC_IS(cio_queue_shutdown(&q, 0, NULL, NULL), 0); /* nothing removed */
     log_event("shutdown");
-    CHECK_RC(cio_await(tp, NULL), CIO_EQUEUESHUTDOWN); /* the blocked putter */
-    CHECK_RC(cio_queue_put_nowait(&q, "d"), CIO_EQUEUESHUTDOWN);
-    CHECK_RC(cio_queue_put(&q, "d"), CIO_EQUEUESHUTDOWN);
+    REQ_RC_IS(cio_await(tp, NULL), CIO_EQUEUESHUTDOWN); /* the blocked putter */
+    REQ_RC_IS(cio_queue_put_nowait(&q, "d"), CIO_EQUEUESHUTDOWN);
+    REQ_RC_IS(cio_queue_put(&q, "d"), CIO_EQUEUESHUTDOWN);
     CHECK_INT(cio_queue_qsize(&q), 2);
     void *v;
-    CHECK_RC(cio_queue_get(&q, &v), 0); /* what is left can still be taken */
+    REQ_RC_IS(cio_queue_get(&q, &v), 0); /* what is left can still be taken */
     CHECK_STR(v, "a");
-    CHECK_RC(cio_queue_put(&q, "d"), CIO_EQUEUESHUTDOWN); /* not full any more, still refused */
-    CHECK_RC(cio_queue_get_nowait(&q, &v), 0);
+    REQ_RC_IS(cio_queue_put(&q, "d"), CIO_EQUEUESHUTDOWN); /* not full any more, still refused */
+    REQ_RC_IS(cio_queue_get_nowait(&q, &v), 0);
     CHECK_STR(v, "b");
-    CHECK_RC(cio_queue_get(&q, &v), CIO_EQUEUESHUTDOWN); /* empty: at once, no wait */
-    CHECK_RC(cio_queue_get_nowait(&q, &v), CIO_EQUEUESHUTDOWN);
+    REQ_RC_IS(cio_queue_get(&q, &v), CIO_EQUEUESHUTDOWN); /* empty: at once, no wait */
+    REQ_RC_IS(cio_queue_get_nowait(&q, &v), CIO_EQUEUESHUTDOWN);
     /* join still counts the two items taken and not marked done. */
-    yield_n(2);
+    REQ_RC_IS(yield_n(2), 0);
     CHECK_INT(j.done, 0);
-    CHECK_RC(cio_queue_task_done(&q), 0);
-    CHECK_RC(cio_queue_task_done(&q), 0);
-    CHECK_RC(cio_await(tj, NULL), 0);
-    CHECK_RC(cio_queue_task_done(&q), -EOVERFLOW);
-    CHECK_RC(cio_queue_shutdown(&q, 0, NULL, NULL), 0); /* again: harmless */
-    cio_unref(tp);
-    cio_unref(tj);
-    CHECK_RC(cio_queue_destroy(&q), 0);
+    REQ_RC_IS(cio_queue_task_done(&q), 0);
+    REQ_RC_IS(cio_queue_task_done(&q), 0);
+    REQ_RC_IS(cio_await(tj, NULL), 0);
+    REQ_RC_IS(cio_queue_task_done(&q), -EOVERFLOW);
+    REQ_RC_IS(cio_queue_shutdown(&q, 0, NULL, NULL), 0); /* again: harmless */
+    REQ_RC_IS(cio_queue_destroy(&q), 0);
 
     /* Getters blocked on an empty queue are woken with the error. */
-    CHECK_RC(cio_queue_init(&q, 0), 0);
+    REQ_RC_IS(cio_queue_init(&q, 0), 0);
     struct qtask g1 = {.q = &q, .name = "G1"}, g2 = {.q = &q, .name = "G2"};
     cio_task_t *t1 = spawn(body_get, &g1), *t2 = spawn(body_get, &g2);
-    yield_n(2);
-    CHECK_RC(cio_queue_shutdown(&q, 0, NULL, NULL), 0);
-    CHECK_RC(cio_await(t1, NULL), CIO_EQUEUESHUTDOWN);
-    CHECK_RC(cio_await(t2, NULL), CIO_EQUEUESHUTDOWN);
-    cio_unref(t1);
-    cio_unref(t2);
-    CHECK_RC(cio_queue_destroy(&q), 0);
+    REQ_SPAWNED();
+    REQ_RC_IS(yield_n(2), 0);
+    REQ_RC_IS(cio_queue_shutdown(&q, 0, NULL, NULL), 0);
+    REQ_RC_IS(cio_await(t1, NULL), CIO_EQUEUESHUTDOWN);
+    REQ_RC_IS(cio_await(t2, NULL), CIO_EQUEUESHUTDOWN);
+    REQ_RC_IS(cio_queue_destroy(&q), 0);
+out:
+    finish(&q);
     return 0;
 }
 
@@ -1016,75 +1105,77 @@ static int m_shutdown_immediate(void *arg, void **result)
     cio_queue_t q;
     struct drained d = {.n = 0};
     void *v;
-    CHECK_RC(cio_queue_init(&q, 0), 0);
+    REQ_RC_IS(cio_queue_init(&q, 0), 0);
     const char *in[4] = {"a", "b", "c", "d"};
     for (int i = 0; i < 4; i++)
-        CHECK_RC(cio_queue_put(&q, (void *)in[i]), 0);
-    CHECK_RC(cio_queue_get(&q, &v), 0); /* "a" taken, not yet marked done */
+        REQ_RC_IS(cio_queue_put(&q, (void *)in[i]), 0);
+    REQ_RC_IS(cio_queue_get(&q, &v), 0); /* "a" taken, not yet marked done */
     struct qtask j = {.q = &q, .name = "J"};
     cio_task_t *tj = spawn(body_join, &j);
-    yield_n(2);
+    REQ_SPAWNED();
+    REQ_RC_IS(yield_n(2), 0);
     CHECK_INT(j.done, 0);
-    CHECK_RC(cio_queue_shutdown(&q, 1, drain_fn, &d), 3);
+    REQ_RC_IS(cio_queue_shutdown(&q, 1, drain_fn, &d), 3);
     log_event("shutdown");
     CHECK_INT(d.n, 3);
     CHECK_STR((const char *)d.items[0], "b");
     CHECK_STR((const char *)d.items[1], "c");
     CHECK_STR((const char *)d.items[2], "d");
     CHECK_INT(cio_queue_qsize(&q), 0);
-    CHECK_RC(cio_queue_get_nowait(&q, &v), CIO_EQUEUESHUTDOWN);
-    CHECK_RC(cio_queue_put_nowait(&q, "e"), CIO_EQUEUESHUTDOWN);
+    REQ_RC_IS(cio_queue_get_nowait(&q, &v), CIO_EQUEUESHUTDOWN);
+    REQ_RC_IS(cio_queue_put_nowait(&q, "e"), CIO_EQUEUESHUTDOWN);
     /* The drained items count as done; "a" does not: join still waits. */
-    yield_n(3);
+    REQ_RC_IS(yield_n(3), 0);
     CHECK_INT(j.done, 0);
     log_event("task_done");
-    CHECK_RC(cio_queue_task_done(&q), 0);
-    CHECK_RC(cio_await(tj, NULL), 0);
-    CHECK_RC(cio_queue_task_done(&q), -EOVERFLOW);
-    CHECK_RC(cio_queue_shutdown(&q, 1, drain_fn, &d), 0); /* nothing left */
+    REQ_RC_IS(cio_queue_task_done(&q), 0);
+    REQ_RC_IS(cio_await(tj, NULL), 0);
+    REQ_RC_IS(cio_queue_task_done(&q), -EOVERFLOW);
+    REQ_RC_IS(cio_queue_shutdown(&q, 1, drain_fn, &d), 0); /* nothing left */
     CHECK_INT(d.n, 3);
-    cio_unref(tj);
-    CHECK_RC(cio_queue_destroy(&q), 0);
+    REQ_RC_IS(cio_queue_destroy(&q), 0);
 
     /* All items drained: a waiting join returns at once; no drain callback. */
-    CHECK_RC(cio_queue_init(&q, 0), 0);
+    REQ_RC_IS(cio_queue_init(&q, 0), 0);
     for (int i = 0; i < 4; i++)
-        CHECK_RC(cio_queue_put(&q, (void *)in[i]), 0);
+        REQ_RC_IS(cio_queue_put(&q, (void *)in[i]), 0);
     j = (struct qtask){.q = &q, .name = "J2"};
     tj = spawn(body_join, &j);
-    yield_n(2);
-    CHECK_RC(cio_queue_shutdown(&q, 1, NULL, NULL), 4);
-    CHECK_RC(cio_await(tj, NULL), 0);
-    CHECK_RC(cio_queue_task_done(&q), -EOVERFLOW);
-    cio_unref(tj);
-    CHECK_RC(cio_queue_destroy(&q), 0);
+    REQ_SPAWNED();
+    REQ_RC_IS(yield_n(2), 0);
+    REQ_RC_IS(cio_queue_shutdown(&q, 1, NULL, NULL), 4);
+    REQ_RC_IS(cio_await(tj, NULL), 0);
+    REQ_RC_IS(cio_queue_task_done(&q), -EOVERFLOW);
+    REQ_RC_IS(cio_queue_destroy(&q), 0);
 
     /* Blocked getters and blocked putters get the error. */
-    CHECK_RC(cio_queue_init(&q, 0), 0);
+    REQ_RC_IS(cio_queue_init(&q, 0), 0);
     struct qtask g = {.q = &q, .name = "G"};
     cio_task_t *tg = spawn(body_get, &g);
-    yield_n(2);
-    CHECK_RC(cio_queue_shutdown(&q, 1, NULL, NULL), 0);
-    CHECK_RC(cio_await(tg, NULL), CIO_EQUEUESHUTDOWN);
-    cio_unref(tg);
-    CHECK_RC(cio_queue_destroy(&q), 0);
+    REQ_SPAWNED();
+    REQ_RC_IS(yield_n(2), 0);
+    REQ_RC_IS(cio_queue_shutdown(&q, 1, NULL, NULL), 0);
+    REQ_RC_IS(cio_await(tg, NULL), CIO_EQUEUESHUTDOWN);
+    REQ_RC_IS(cio_queue_destroy(&q), 0);
 
-    CHECK_RC(cio_queue_init(&q, 2), 0);
-    CHECK_RC(cio_queue_put(&q, "x"), 0);
-    CHECK_RC(cio_queue_put(&q, "y"), 0);
+    REQ_RC_IS(cio_queue_init(&q, 2), 0);
+    REQ_RC_IS(cio_queue_put(&q, "x"), 0);
+    REQ_RC_IS(cio_queue_put(&q, "y"), 0);
     struct qtask p = {.q = &q, .name = "P", .item = "z"};
     cio_task_t *tp = spawn(body_put, &p);
-    yield_n(2);
+    REQ_SPAWNED();
+    REQ_RC_IS(yield_n(2), 0);
     d.n = 0;
-    CHECK_RC(cio_queue_shutdown(&q, 1, drain_fn, &d), 2);
-    CHECK_RC(cio_await(tp, NULL), CIO_EQUEUESHUTDOWN);
+    REQ_RC_IS(cio_queue_shutdown(&q, 1, drain_fn, &d), 2);
+    REQ_RC_IS(cio_await(tp, NULL), CIO_EQUEUESHUTDOWN);
     CHECK_INT(d.n, 2);
     CHECK_STR((const char *)d.items[0], "x");
     CHECK_STR((const char *)d.items[1], "y");
     CHECK_INT(cio_queue_qsize(&q), 0);
-    CHECK_RC(cio_queue_join(&q), 0);
-    cio_unref(tp);
-    CHECK_RC(cio_queue_destroy(&q), 0);
+    REQ_RC_IS(cio_queue_join(&q), 0);
+    REQ_RC_IS(cio_queue_destroy(&q), 0);
+out:
+    finish(&q);
     return 0;
 }
 
@@ -1128,43 +1219,45 @@ static void t_shutdown_immediate_drains_in_queue_order(void)
 static int m_destroy_busy(void *arg, void **result)
 {
     cio_queue_t q;
-    CHECK_RC(cio_queue_init(&q, 1), 0);
+    REQ_RC_IS(cio_queue_init(&q, 1), 0);
     /* A waiting getter. */
     struct qtask g = {.q = &q, .name = "G"};
     cio_task_t *tg = spawn(body_get, &g);
-    yield_n(2);
-    CHECK_RC(cio_queue_destroy(&q), -EBUSY);
+    REQ_SPAWNED();
+    REQ_RC_IS(yield_n(2), 0);
+    REQ_RC_IS(cio_queue_destroy(&q), -EBUSY);
     CHECK_INT(cio_task_cancel(tg, NULL), 1);
-    CHECK_RC(cio_await(tg, NULL), -ECANCELED);
-    cio_unref(tg);
+    REQ_RC_IS(cio_await(tg, NULL), -ECANCELED);
     /* A getter woken by a put but not yet resumed is still inside get. */
     g = (struct qtask){.q = &q, .name = "G2"};
     tg = spawn(body_get, &g);
-    yield_n(2);
-    CHECK_RC(cio_queue_put_nowait(&q, "x"), 0);
-    CHECK_RC(cio_queue_destroy(&q), -EBUSY);
-    CHECK_RC(cio_await(tg, NULL), 0);
+    REQ_SPAWNED();
+    REQ_RC_IS(yield_n(2), 0);
+    REQ_RC_IS(cio_queue_put_nowait(&q, "x"), 0);
+    REQ_RC_IS(cio_queue_destroy(&q), -EBUSY);
+    REQ_RC_IS(cio_await(tg, NULL), 0);
     CHECK_STR(g.item, "x");
-    cio_unref(tg);
     /* A waiting putter. */
-    CHECK_RC(cio_queue_put(&q, "y"), 0);
+    REQ_RC_IS(cio_queue_put(&q, "y"), 0);
     struct qtask p = {.q = &q, .name = "P", .item = "z"};
     cio_task_t *tp = spawn(body_put, &p);
-    yield_n(2);
-    CHECK_RC(cio_queue_destroy(&q), -EBUSY);
+    REQ_SPAWNED();
+    REQ_RC_IS(yield_n(2), 0);
+    REQ_RC_IS(cio_queue_destroy(&q), -EBUSY);
     CHECK_INT(cio_task_cancel(tp, NULL), 1);
-    CHECK_RC(cio_await(tp, NULL), -ECANCELED);
-    cio_unref(tp);
+    REQ_RC_IS(cio_await(tp, NULL), -ECANCELED);
     /* A waiting join ("y" is unfinished). */
     struct qtask j = {.q = &q, .name = "J"};
     cio_task_t *tj = spawn(body_join, &j);
-    yield_n(2);
-    CHECK_RC(cio_queue_destroy(&q), -EBUSY);
+    REQ_SPAWNED();
+    REQ_RC_IS(yield_n(2), 0);
+    REQ_RC_IS(cio_queue_destroy(&q), -EBUSY);
     CHECK_INT(cio_task_cancel(tj, NULL), 1);
-    CHECK_RC(cio_await(tj, NULL), -ECANCELED);
-    cio_unref(tj);
+    REQ_RC_IS(cio_await(tj, NULL), -ECANCELED);
     /* Nobody waits: it goes, with "y" still queued (the caller's). */
-    CHECK_RC(cio_queue_destroy(&q), 0);
+    REQ_RC_IS(cio_queue_destroy(&q), 0);
+out:
+    finish(&q);
     return 0;
 }
 
@@ -1272,23 +1365,37 @@ static int body_stress_chaos(void *arg, void **result)
     return 0;
 }
 
+/* After a failed step: an immediate shutdown wakes every blocked put and
+ * get (the bodies return on its error), then every task is reaped. */
+static void stress_abort(cio_task_t *chaos)
+{
+    S->stop = 1;
+    cio_queue_shutdown(&S->q, 1, NULL, NULL);
+    cio_task_t *c[1] = {chaos};
+    reap_tasks(c, 1);
+    reap_tasks(S->producers, S_PRODUCERS);
+    reap_tasks(S->consumers, S_CONSUMERS);
+    cio_queue_destroy(&S->q);
+}
+
 static int m_stress(void *arg, void **result)
 {
-    CHECK_RC(cio_queue_init(&S->q, 10), 0);
+    cio_task_t *chaos = NULL;
+    REQ_RC_IS(cio_queue_init(&S->q, 10), 0);
     S->producers_left = S_PRODUCERS;
     for (int i = 0; i < S_CONSUMERS; i++)
-        S->consumers[i] = cio_create_task(body_stress_consumer, NULL);
+        REQ((S->consumers[i] = cio_create_task(body_stress_consumer, NULL)) != NULL);
     for (int i = 0; i < S_PRODUCERS; i++) {
         S->ids[i] = i;
-        S->producers[i] = cio_create_task(body_stress_producer, &S->ids[i]);
+        REQ((S->producers[i] = cio_create_task(body_stress_producer, &S->ids[i])) != NULL);
     }
-    cio_task_t *chaos = cio_create_task(body_stress_chaos, NULL);
+    REQ((chaos = cio_create_task(body_stress_chaos, NULL)) != NULL);
     int rcs[S_PRODUCERS];
-    CHECK_RC(cio_gather(S->producers, S_PRODUCERS, NULL, rcs, CIO_RETURN_EXCEPTIONS), 0);
+    REQ_RC_IS(cio_gather(S->producers, S_PRODUCERS, NULL, rcs, CIO_RETURN_EXCEPTIONS), 0);
     for (int i = 0; i < S_PRODUCERS; i++)
-        CHECK_RC(rcs[i], 0);
-    CHECK_RC(cio_await(chaos, NULL), 0);
-    CHECK_RC(cio_queue_join(&S->q), 0);
+        REQ_RC_IS(rcs[i], 0);
+    REQ_RC_IS(cio_await(chaos, NULL), 0);
+    REQ_RC_IS(cio_queue_join(&S->q), 0);
     /* join returned exactly when every item was marked done. */
     CHECK_INT(S->done_calls, S_ITEMS);
     CHECK_INT(S->received, S_ITEMS);
@@ -1296,7 +1403,7 @@ static int m_stress(void *arg, void **result)
     S->stop = 1;
     for (int i = 0; i < S_CONSUMERS; i++)
         cio_task_cancel(S->consumers[i], NULL);
-    CHECK_RC(cio_gather(S->consumers, S_CONSUMERS, NULL, rcs, CIO_RETURN_EXCEPTIONS), 0);
+    REQ_RC_IS(cio_gather(S->consumers, S_CONSUMERS, NULL, rcs, CIO_RETURN_EXCEPTIONS), 0);
     for (int i = 0; i < S_CONSUMERS; i++)
         CHECK_RC(rcs[i], -ECANCELED);
     for (int i = 0; i < S_PRODUCERS; i++)
@@ -1306,6 +1413,9 @@ static int m_stress(void *arg, void **result)
     cio_unref(chaos);
     CHECK_RC(cio_queue_task_done(&S->q), -EOVERFLOW);
     CHECK_RC(cio_queue_destroy(&S->q), 0);
+    return 0;
+out:
+    stress_abort(chaos);
     return 0;
 }
 
@@ -1386,31 +1496,32 @@ static int seed_consume(void *arg, void **result)
 static int m_seed(void *arg, void **result)
 {
     struct seed *s = arg;
-    CHECK_RC(cio_queue_init(&s->q, 0), 0);
+    REQ_RC_IS(cio_queue_init(&s->q, 0), 0);
     cio_task_t *prod[4], *cons[6];
     struct seed_producer ps[4];
     for (int i = 0; i < 4; i++) {
         ps[i] = (struct seed_producer){.s = s, .id = i};
-        prod[i] = cio_create_task(seed_produce, &ps[i]);
+        prod[i] = spawn_anon(seed_produce, &ps[i]);
+        REQ_SPAWNED();
     }
-    for (int i = 0; i < 6; i++)
-        cons[i] = cio_create_task(seed_consume, s);
-    CHECK_RC(cio_gather(prod, 4, NULL, NULL, 0), 0);
-    CHECK_RC(cio_queue_join(&s->q), 0);
+    for (int i = 0; i < 6; i++) {
+        cons[i] = spawn_anon(seed_consume, s);
+        REQ_SPAWNED();
+    }
+    REQ_RC_IS(cio_gather(prod, 4, NULL, NULL, 0), 0);
+    REQ_RC_IS(cio_queue_join(&s->q), 0);
     CHECK_INT(s->in_flight, 0);
     CHECK_INT(s->consumed, s->produced);
     CHECK_INT(cio_queue_empty(&s->q), 1);
     for (int i = 0; i < 6; i++)
         CHECK_INT(cio_task_cancel(cons[i], NULL), 1); /* still looping */
     int rcs[6];
-    CHECK_RC(cio_gather(cons, 6, NULL, rcs, CIO_RETURN_EXCEPTIONS), 0);
+    REQ_RC_IS(cio_gather(cons, 6, NULL, rcs, CIO_RETURN_EXCEPTIONS), 0);
     for (int i = 0; i < 6; i++)
         CHECK_RC(rcs[i], -ECANCELED);
-    for (int i = 0; i < 4; i++)
-        cio_unref(prod[i]);
-    for (int i = 0; i < 6; i++)
-        cio_unref(cons[i]);
-    CHECK_RC(cio_queue_destroy(&s->q), 0);
+    REQ_RC_IS(cio_queue_destroy(&s->q), 0);
+out:
+    finish(&s->q);
     return 0;
 }
 

@@ -572,6 +572,11 @@ static int reader_task(void *arg, void **result)
         }
         if (n <= 0) {
             c->reader_rc = n;
+            /* An error no plan leads to (in the allocation sweep, -ENOMEM):
+             * with nobody reading the echo, the server and then the writer
+             * would block for good; the outcome is a failure already. */
+            if (n < 0 && n != -ECANCELED && n != CIO_ECLOSED && !is_reset(n))
+                cio_stream_abort(c->s);
             return n == -ECANCELED ? (int)n : 0; /* a cancel is the awaiting writer's */
         }
         if (verify(c, &r, p, (size_t)n) < 0)
@@ -688,6 +693,11 @@ written:
     if ((c->ending == END_HALFCLOSE || (c->ending == END_SABORT && rnd_below(&w->rng, 2))) && !*wrc &&
         (rc = cio_stream_write_eof(c->s)) < 0)
         *wrc = rc;
+    /* A write that failed other than by the server's reset (in the
+     * allocation sweep, -ENOMEM) is a failed outcome already; the echo the
+     * reader waits for, or the server's planned reset, may never come. */
+    if (*wrc && !is_reset(*wrc))
+        cio_stream_abort(c->s);
     return cio_await(reader, NULL);
 reset:
     if ((rc = jitter(w, c->s, wrc)) < 0)
@@ -900,8 +910,7 @@ static int run_phase(double secs, struct worker *ws, int n)
             if (rcs[i] != 0 && rc == 0)
                 rc = rcs[i];
     }
-    for (int i = 0; i < nt; i++)
-        cio_unref(ts[i]);
+    reap_tasks(ts, (size_t)nt); /* if the gather failed, workers may still run */
     /* Quiesce: every client is done; wait for the server's handlers. */
     double t0 = now_s();
     while (rc == 0 && (S.srv_active > 0 || S.open_now > 0) && now_s() - t0 < 20)

@@ -26,14 +26,17 @@ static void logfmt(const char *fmt, ...)
 
 static cio_task_t *spawn(cio_coro_fn *fn, void *arg)
 {
-    cio_task_t *t = cio_create_task(fn, arg);
-    if (!t)
-        FAILF("cio_create_task failed");
+    cio_task_t *t = NULL;
+    int rc = cio_loop_create_task(cio_future_get_loop(cio_current_task()), fn, arg, NULL, &t);
+    if (rc < 0)
+        FAILF("cio_loop_create_task: %s", cio_err_name(rc));
     return t;
 }
 
 /* Await t with a generous limit, so that a lost wake-up fails the case
- * instead of hanging it; drop the reference; return the task's outcome. */
+ * instead of hanging it; drop the reference; return the task's outcome.
+ * When the wait itself fails (out of memory), t is cancelled and awaited:
+ * it never outlives the caller's frame. */
 static int finish(cio_task_t *t)
 {
     if (!t)
@@ -41,8 +44,21 @@ static int finish(cio_task_t *t)
     int rc = cio_wait_for(t, 10.0, NULL);
     if (rc == -ETIMEDOUT)
         FAILF("task %s did not finish within 10 s (a lost wake-up?)", cio_task_get_name(t));
-    cio_unref(t);
+    reap_tasks(&t, 1);
     return rc;
+}
+
+/* After the first steps: a task already done could not start (out of
+ * memory), and its partners would wait for it forever.  Reports it: 1 if
+ * so. */
+static int ended_early(cio_task_t *const *ts, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (ts[i] && cio_future_done(ts[i]) == 1) {
+            FAILF("task %d ended early: %s", i, cio_err_name(cio_future_exception(ts[i])));
+            return 1;
+        }
+    return 0;
 }
 
 /* Let the loop run up to n iterations until *flag reaches want. */
@@ -300,10 +316,14 @@ static int m_lock_release_from_callback(void *arg, void **result)
     CHECK_RC(cio_lock_acquire(&l), 0);
     struct lock_user w = {&l, "w", 0, 1};
     cio_task_t *t = spawn(body_lock_user, &w);
+    REQ(t);
     cio_sleep(0);
-    CHECK_RC(cio_call_soon(loop, cb_release_lock, &l, NULL), 0);
+    REQ_RC(cio_call_soon(loop, cb_release_lock, &l, NULL));
     CHECK_RC(finish(t), 0);
     CHECK_INT(cio_lock_locked(&l), 0);
+    return 0;
+out:
+    reap_tasks(&t, 1);
     return 0;
 }
 
@@ -1130,10 +1150,16 @@ static int m_barrier_cycles(void *arg, void **result)
     cio_task_t *t[3];
     for (int i = 0; i < 3; i++)
         t[i] = spawn(body_barrier, &u[i]);
+    REQ(t[0] && t[1] && t[2]);
     cio_sleep(0);
     CHECK_INT(cio_barrier_n_waiting(&b), 2);
-    for (int i = 0; i < 3; i++)
-        CHECK_RC(finish(t[i]), 0);
+    REQ(!ended_early(t, 3));
+    for (int i = 0; i < 3; i++) {
+        int rc = finish(t[i]);
+        t[i] = NULL;
+        CHECK_RC(rc, 0);
+        REQ(rc == 0); /* one lost: the others would wait for it forever */
+    }
     CHECK_INT(cio_barrier_n_waiting(&b), 0);
     CHECK_INT(cio_barrier_broken(&b), 0);
     /* Cycle 0: arrival order a, b, c. */
@@ -1153,6 +1179,8 @@ static int m_barrier_cycles(void *arg, void **result)
         if (!(s2 < s0 && s0 < s1))
             FAILF("cycle %d: returns in order idx2 #%d, idx0 #%d, idx1 #%d; expected 2, 0, 1", c, s2, s0, s1);
     }
+out:
+    reap_tasks(t, 3);
     return 0;
 }
 
@@ -1496,9 +1524,10 @@ static void t_wait_outside_task(void)
     check_outside_task(); /* plain main, no loop at all */
     cio_loop_t *loop = new_loop();
     struct cb_ctx x = {loop, 0};
-    CHECK_RC(cio_call_soon(loop, cb_outside_task, &x, NULL), 0);
+    REQ_RC(cio_call_soon(loop, cb_outside_task, &x, NULL));
     CHECK_RC(cio_loop_run_forever(loop), 0); /* inside a loop callback */
     CHECK_INT(x.ran, 1);
+out:
     free_loop(loop);
 }
 
@@ -1552,21 +1581,22 @@ static void t_waiters_of_another_loop(void)
     cio_event_init(&w.ev);
     cio_lock_init(&w.lock);
     cio_loop_t *a = new_loop();
-    cio_task_t *t1 = NULL, *t2 = NULL;
-    CHECK_RC(cio_loop_create_task(a, body_tl_holder, &w, NULL, &t1), 0);
-    CHECK_RC(cio_loop_create_task(a, body_tl_waiter, &w, NULL, &t2), 0);
-    REQUIRE(t1 && t2);
+    cio_task_t *ts[2] = {NULL, NULL};
+    REQ_RC(cio_loop_create_task(a, body_tl_holder, &w, NULL, &ts[0]));
+    REQ_RC(cio_loop_create_task(a, body_tl_waiter, &w, NULL, &ts[1]));
+    cio_task_t *t1 = ts[0], *t2 = ts[1];
     CHECK_RC(cio_loop_stop(a), 0);
     CHECK_RC(cio_loop_run_forever(a), 0); /* one iteration: both wait */
     CHECK_INT(cio_future_done(t1), 0);
     CHECK_INT(cio_future_done(t2), 0);
+    REQ(!ended_early(ts, 2)); /* else the other loop's waits would not be refused */
     CHECK_RC(cio_run(m_tl_other_loop, &w, NULL), 0); /* a second loop */
-    CHECK_RC(cio_call_soon(a, cb_set_event, &w.ev, NULL), 0);
+    REQ_RC(cio_call_soon(a, cb_set_event, &w.ev, NULL));
     CHECK_RC(cio_loop_run_until_complete(a, t2, NULL), 0);
     CHECK_RC(cio_loop_run_until_complete(a, t1, NULL), 0);
     CHECK_INT(cio_lock_locked(&w.lock), 0);
-    cio_unref(t1);
-    cio_unref(t2);
+out:
+    reap_tasks_on_loop(a, ts, 2);
     free_loop(a);
     CHECK_ORDER("holder refused waiter");
 }

@@ -151,6 +151,8 @@ struct busy {
     double timer_due;                          /* cio_loop_time() */
     long yields_at_timer_due, yields_at_timer; /* yields when due, when run */
     pthread_t th;
+    atomic_int post_rc; /* the post from the thread */
+    atomic_int give_up; /* a setup failed (out of memory): the yielders stop */
 };
 
 static int busy_timer(void *arg)
@@ -185,8 +187,11 @@ static void *busy_post(void *arg)
     /* Once nothing else brings the yielders back to the loop. */
     while (!(atomic_load(&b->reader_ran) && atomic_load(&b->timer_fired) && atomic_load(&b->sleeper_woke)))
         usleep(100);
-    if (cio_call_soon_threadsafe(b->loop, busy_threadsafe, b) == 0)
+    b->post_rc = cio_call_soon_threadsafe(b->loop, busy_threadsafe, b);
+    if (b->post_rc == 0)
         b->yields_after_post = b->yields; /* no earlier than the post */
+    else
+        b->give_up = 1; /* it will not run */
     return NULL;
 }
 
@@ -202,7 +207,8 @@ static int busy_yielder(void *arg, void **result)
 {
     struct busy *b = arg;
     double t0 = now_s();
-    while (!(b->timer_fired && b->sleeper_woke && b->threadsafe_ran && b->reader_ran) && now_s() - t0 < 10) {
+    while (!(b->timer_fired && b->sleeper_woke && b->threadsafe_ran && b->reader_ran) && !b->give_up &&
+           now_s() - t0 < 10) {
         b->yields++;
         if (!b->yields_at_timer_due && cio_loop_time(b->loop) >= b->timer_due)
             b->yields_at_timer_due = b->yields;
@@ -233,6 +239,11 @@ static int m_busy_yielders(void *arg, void **result)
     REQ(pthread_create(&b->th, NULL, busy_post, b) == 0);
     started = 1;
 out:
+    if (!started) {
+        b->give_up = 1;
+        if (b->loop)
+            cio_loop_remove_reader(b->loop, b->fds[0]);
+    }
     if (y1)
         CHECK_RC(cio_await(y1, NULL), 0);
     if (y2)
@@ -253,6 +264,7 @@ out:
 struct forever {
     cio_loop_t *loop;
     long n, stop_at;
+    cio_task_t **peer; /* if given: should it end first (it failed to start), stop the loop */
 };
 
 /* Yields until cancelled; at its stop_at-th yield it stops the loop, whose
@@ -265,6 +277,10 @@ static int busy_forever(void *arg, void **result)
             cio_loop_stop(f->loop);
         if (f->n > 10000000)
             return -ETIMEDOUT; /* the stop was ignored */
+        if (f->peer && *f->peer && cio_future_done(*f->peer)) {
+            cio_loop_stop(f->loop);
+            return -ECHILD;
+        }
         int rc = cio_yield();
         if (rc < 0)
             return rc;
@@ -276,6 +292,7 @@ static void t_busy_yielders_leave_room_for_the_loop(void)
     struct busy b = {0};
     REQUIRE(pipe(b.fds) == 0);
     CHECK_RC(run_main(m_busy_yielders, &b, NULL), 0);
+    CHECK_RC(b.post_rc, 0);
     CHECK(b.timer_fired && b.sleeper_woke && b.threadsafe_ran && b.reader_ran);
     /* Each task yields once per iteration, two yields an iteration. */
     CHECK(b.yields_at_reader - b.yields_at_readable <= 2 * (32 + 1));
@@ -290,10 +307,19 @@ static void t_busy_yielders_leave_room_for_the_loop(void)
     /* stop() from one of two busy tasks ends run_forever after that
      * iteration: the other task has yielded as often, or once more. */
     cio_loop_t *loop = new_loop();
-    struct forever f1 = {loop, 0, 1000}, f2 = {loop, 0, 0};
     cio_task_t *a = NULL, *c = NULL;
-    CHECK_RC(cio_loop_create_task(loop, busy_forever, &f1, NULL, &a), 0);
-    CHECK_RC(cio_loop_create_task(loop, busy_forever, &f2, NULL, &c), 0);
+    struct forever f1 = {loop, 0, 1000, NULL}, f2 = {loop, 0, 0, &a};
+    int rc = cio_loop_create_task(loop, busy_forever, &f1, NULL, &a);
+    CHECK_RC(rc, 0);
+    if (rc == 0) {
+        rc = cio_loop_create_task(loop, busy_forever, &f2, NULL, &c);
+        CHECK_RC(rc, 0);
+    }
+    if (rc < 0) {
+        loop_reap_task(loop, a);
+        free_loop(loop);
+        return;
+    }
     CHECK_RC(cio_loop_run_forever(loop), 0);
     CHECK_INT(f1.n, 1000);
     CHECK_INT(f2.n, 1000);
@@ -500,17 +526,21 @@ static int body_await_arg(void *arg, void **result)
 /* Cancelling a task that awaits another cancels the awaited one too. */
 static int m_cancel_propagates(void *arg, void **result)
 {
-    cio_task_t *inner = cio_create_task(body_sleep_long, NULL);
-    cio_task_t *outer = cio_create_task(body_await_arg, inner);
+    cio_task_t *ts[2] = {NULL, NULL}; /* inner, outer */
+    REQ((ts[0] = cio_create_task(body_sleep_long, NULL)) != NULL);
+    REQ((ts[1] = cio_create_task(body_await_arg, ts[0])) != NULL);
+    cio_task_t *inner = ts[0], *outer = ts[1];
     cio_sleep(0.01);
-    CHECK_INT(cio_task_cancel(outer, "bye"), 1);
+    int rc = cio_task_cancel(outer, "bye");
+    CHECK_RC(rc, 1);
+    REQ(rc == 1);
     CHECK_RC(cio_await(outer, NULL), -ECANCELED);
     CHECK_INT(cio_future_cancelled(inner), 1);
     CHECK_INT(cio_future_cancelled(outer), 1);
     CHECK_INT(cio_task_cancelling(inner), 1);
     CHECK_STR(cio_future_message(inner), "bye");
-    cio_unref(inner);
-    cio_unref(outer);
+out:
+    reap_tasks(ts, 2);
     return 0;
 }
 
@@ -931,8 +961,16 @@ static int m_100k(void *arg, void **result)
     int n = 0;
     for (int i = 0; i < N; i++) {
         ts[i] = cio_create_task(body_count, &n);
-        if (!ts[i])
+        if (!ts[i]) { /* the ones created use n: cancel them all, then await them */
+            for (int j = 0; j < i; j++)
+                cio_task_cancel(ts[j], NULL);
+            for (int j = 0; j < i; j++) {
+                cio_await(ts[j], NULL);
+                cio_unref(ts[j]);
+            }
+            free(ts);
             return -ENOMEM;
+        }
     }
     int bad = 0;
     for (int i = 0; i < N; i++) {
@@ -993,12 +1031,15 @@ static void t_misuse(void)
 static void t_close_refused_with_pending_task(void)
 {
     cio_loop_t *loop = new_loop();
-    cio_task_t *t;
-    CHECK_RC(cio_loop_create_task(loop, body_never, NULL, NULL, &t), 0);
-    CHECK_RC(cio_loop_close(loop), -EBUSY);
-    cio_task_cancel(t, NULL);
-    CHECK_RC(cio_loop_run_until_complete(loop, t, NULL), -ECANCELED);
-    cio_unref(t);
+    cio_task_t *t = NULL;
+    int rc = cio_loop_create_task(loop, body_never, NULL, NULL, &t);
+    CHECK_RC(rc, 0);
+    if (rc == 0) {
+        CHECK_RC(cio_loop_close(loop), -EBUSY);
+        cio_task_cancel(t, NULL);
+        CHECK_RC(cio_loop_run_until_complete(loop, t, NULL), -ECANCELED);
+        loop_reap_task(loop, t); /* not done if the run could not start */
+    }
     free_loop(loop);
     CHECK_ORDER("");
 }

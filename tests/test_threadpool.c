@@ -63,7 +63,11 @@ static int m_cancel_to_thread(void *arg, void **result)
 {
     atomic_int *done = arg;
     cio_task_t *t = cio_create_task(body_to_thread, done);
-    cio_sleep(0.005);
+    if (!t) {
+        FAILF("cio_create_task: NULL (%s)", cio_err_name(-ENOMEM)); /* in a task: out of memory */
+        return 0;
+    }
+    CHECK_RC(cio_sleep(0.005), 0); /* else the job may never start */
     cio_task_cancel(t, NULL);
     CHECK_RC(cio_await(t, NULL), -ECANCELED);
     CHECK_INT(atomic_load(done), 0);
@@ -132,9 +136,14 @@ static void start_loop_thread(struct loop_thread *lt)
         usleep(1000);
 }
 
+/* Out of memory, the stop is posted again (checked once): nothing else
+ * would end the loop's thread. */
 static void stop_loop_thread(struct loop_thread *lt)
 {
-    cio_call_soon_threadsafe(lt->loop, (cio_callback_fn *)cio_loop_stop, lt->loop);
+    int rc = cio_call_soon_threadsafe(lt->loop, (cio_callback_fn *)cio_loop_stop, lt->loop);
+    CHECK_RC(rc, 0);
+    while (rc == -ENOMEM)
+        rc = cio_call_soon_threadsafe(lt->loop, (cio_callback_fn *)cio_loop_stop, lt->loop);
     pthread_join(lt->th, NULL);
     CHECK_RC(lt->rc, 0);
     free_loop(lt->loop);
@@ -158,8 +167,12 @@ static void t_run_coroutine_threadsafe(void)
 {
     struct loop_thread lt;
     start_loop_thread(&lt);
-    cio_tsfuture_t *f;
-    CHECK_RC(cio_run_coroutine_threadsafe(lt.loop, coro_add, (void *)41, &f), 0);
+    cio_tsfuture_t *f = NULL;
+    atomic_int seen = 0;
+    int rc = cio_run_coroutine_threadsafe(lt.loop, coro_add, (void *)41, &f);
+    CHECK_RC(rc, 0);
+    if (rc < 0)
+        goto out;
     void *v = NULL;
     CHECK_RC(cio_tsfuture_wait(f, 0.001, &v), -ETIMEDOUT); /* not yet */
     CHECK_INT(cio_tsfuture_done(f), 0);
@@ -170,8 +183,10 @@ static void t_run_coroutine_threadsafe(void)
     cio_tsfuture_free(f);
 
     /* Cancel from this thread cancels the task in the loop. */
-    atomic_int seen = 0;
-    CHECK_RC(cio_run_coroutine_threadsafe(lt.loop, coro_forever, &seen, &f), 0);
+    rc = cio_run_coroutine_threadsafe(lt.loop, coro_forever, &seen, &f);
+    CHECK_RC(rc, 0);
+    if (rc < 0)
+        goto out;
     usleep(20000);
     CHECK_INT(cio_tsfuture_cancel(f), 1);
     CHECK_RC(cio_tsfuture_wait(f, -1, NULL), -ECANCELED);
@@ -179,6 +194,7 @@ static void t_run_coroutine_threadsafe(void)
     for (int i = 0; i < 500 && !atomic_load(&seen); i++)
         usleep(1000);
     CHECK_INT(atomic_load(&seen), 1);
+out:
     stop_loop_thread(&lt);
     CHECK_RC(cio_run_coroutine_threadsafe(NULL, coro_add, NULL, &f), -EINVAL);
     CHECK_RC(cio_tsfuture_wait(NULL, 1, NULL), -EINVAL);

@@ -33,15 +33,51 @@
 #define KB ((size_t)1024)
 #define MB (KB * KB)
 
+/* When the library has reported running out of memory (an allocation the
+ * sweep failed, tests/harness.h) where no check sees it: the exception
+ * handler (a server's accept), connection_lost or a write.  What the waits
+ * below wait for may then never come: they give up soon (nomem_deadline). */
+static double nomem_at; /* now_s() when first reported, 0: never */
+static int nomem_reported; /* as -ENOMEM (else: a check failed in the sweep) */
+
+static void nomem_seen(int err)
+{
+    if (err == -ENOMEM && !nomem_reported) {
+        nomem_reported = 1;
+        if (!nomem_at)
+            nomem_at = now_s();
+    }
+}
+
+/* The deadline of a wait begun at t0 that would end at dl. */
+static double nomem_deadline(double t0, double dl)
+{
+    if (!nomem_at && test_saw_enomem) /* a check saw it */
+        nomem_seen(-ENOMEM);
+    /* In the sweep, once a check has failed after the failed allocation, the
+     * case's outcome is known: its waits only need to let the cleanup run. */
+    if (!nomem_at && test_sweeping && test_failed && atomic_load(&test_fault_hit))
+        nomem_at = now_s();
+    if (!nomem_at)
+        return dl;
+    /* Half a second in all for what still comes, and a little for each
+     * wait of the cleanup (connection_lost after a close). */
+    double t = nomem_at + 0.5 > t0 + 0.05 ? nomem_at + 0.5 : t0 + 0.05;
+    return t < dl ? t : dl;
+}
+
 /* From a task: let the loop run until cond holds, at most secs seconds.
  * Evaluates to 1 if it holds; else fails the case and evaluates to 0. */
 #define WAIT_UNTIL(cond, secs)                                                          \
     __extension__({                                                                     \
-        double dl_ = now_s() + (secs);                                                  \
-        while (!(cond) && now_s() < dl_)                                                \
+        double t0_ = now_s(), dl_ = t0_ + (secs);                                       \
+        while (!(cond) && now_s() < nomem_deadline(t0_, dl_))                           \
             cio_sleep(0.001);                                                           \
         int ok_ = !!(cond);                                                             \
-        if (!ok_)                                                                       \
+        if (!ok_ && nomem_at)                                                           \
+            FAILF("gave up waiting for %s: %s", #cond,                                  \
+                  nomem_reported ? "ENOMEM reported" : "a check failed");               \
+        else if (!ok_)                                                                  \
             FAILF("timed out after %.1f s waiting for %s", (double)(secs), #cond);      \
         ok_;                                                                            \
     })
@@ -210,6 +246,7 @@ static struct side *side_of(void *ud, cio_transport_t *t, const char *what)
 static void side_write(struct side *s, cio_transport_t *t, const void *p, size_t n)
 {
     int rc = cio_transport_write(t, p, n);
+    nomem_seen(rc);
     if (rc < 0 && !s->write_err)
         s->write_err = rc;
 }
@@ -297,6 +334,7 @@ static void side_lost(cio_transport_t *t, int err, void *ud)
         return;
     s->lost++;
     s->lost_err = err;
+    nomem_seen(err);
     side_log(s, "lost");
 }
 
@@ -496,12 +534,22 @@ static int wait_closed_limited(cio_server_t *server, double secs)
     return cio_timeout_exit(&to, cio_server_wait_closed(server));
 }
 
+static void release_refs(void);
+
 static void stop_srv(cio_server_t *server)
 {
     if (!server)
         return;
     CHECK_OK(cio_server_close(server));
+    /* After a failed check (a setup that failed, in the sweep) nothing more
+     * is coming: a connection the server accepted meanwhile (whose client
+     * never got its transport) is aborted, not waited for, and a reference
+     * its connection_made took after release_refs is dropped. */
+    if (test_failed)
+        CHECK_RC(cio_server_abort_clients(server), 0);
     CHECK_RC(wait_closed_limited(server, 5.0), 0);
+    if (test_failed)
+        release_refs();
     CHECK_RC(cio_unref(server), 0);
 }
 
@@ -523,9 +571,36 @@ static cio_transport_t *connect_side(struct side *c, const cio_protocol_t *p, in
     return t;
 }
 
+/* After a failed check (a setup that failed, in the sweep): abort every
+ * connection still open, and give their connection_lost a moment, so that
+ * none outlives the case. */
+static int abort_open_sides(void)
+{
+    int n = 0;
+    for (int i = 0; i < nsides; i++)
+        if (sides[i].t && sides[i].made && !sides[i].lost) {
+            cio_transport_abort(sides[i].t);
+            n++;
+        }
+    return n;
+}
+
+static int open_sides(void)
+{
+    int n = 0;
+    for (int i = 0; i < nsides; i++)
+        n += sides[i].t && sides[i].made && !sides[i].lost;
+    return n;
+}
+
 /* Drop every reference the sides hold (client transports, kept server ones). */
 static void release_refs(void)
 {
+    if (test_failed && abort_open_sides()) {
+        double dl = now_s() + 1.0;
+        while (open_sides() && now_s() < dl)
+            cio_sleep(0.001);
+    }
     for (int i = 0; i < nsides; i++)
         if (sides[i].ref) {
             CHECK_RC(cio_unref(sides[i].ref), 0);
@@ -673,11 +748,34 @@ static int getsockopt_int(int fd, int level, int opt)
     return v;
 }
 
+static void nomem_handler(cio_loop_t *loop, const cio_exc_context_t *ctx, void *ud)
+{
+    (void)ud;
+    nomem_seen(ctx->error);
+    cio_loop_default_exception_handler(loop, ctx);
+}
+
+/* A case's main task (case_fn), with nomem_handler on the loop. */
+static cio_coro_fn *case_fn;
+static int case_main(void *arg, void **result)
+{
+    (void)arg;
+    cio_loop_t *loop = NULL;
+    int rc = cio_get_running_loop(&loop);
+    if (rc < 0)
+        return rc;
+    cio_loop_set_exception_handler(loop, nomem_handler, NULL);
+    return case_fn(NULL, result);
+}
+
 static void run_case(cio_coro_fn *fn)
 {
     patbuf_init();
     reset_state();
-    CHECK_RC(run_limited(fn, NULL, NULL), 0);
+    nomem_at = 0;
+    nomem_reported = 0;
+    case_fn = fn;
+    CHECK_RC(run_limited(case_main, NULL, NULL), 0);
 }
 
 /* ===================================================== basic connections */
@@ -945,8 +1043,9 @@ static size_t fill_socket(cio_transport_t *t, size_t *off, size_t chunk)
 {
     size_t start = *off;
     while (cio_transport_get_write_buffer_size(t) == 0 && *off + chunk <= PATBUF_SIZE) {
-        if (cio_transport_write(t, patbuf + *off, chunk) < 0) {
-            FAILF("write failed while filling the socket");
+        int rc = cio_transport_write(t, patbuf + *off, chunk);
+        if (rc < 0) {
+            FAILF("write failed while filling the socket: %s", cio_err_name(rc));
             break;
         }
         *off += chunk;
@@ -982,8 +1081,9 @@ static int m_limits(void *arg, void **result)
     int crossed = 0;
     while (c->pauses == 0 && off + KB <= 64 * MB && off + KB <= PATBUF_SIZE) {
         size_t before = cio_transport_get_write_buffer_size(t);
-        if (cio_transport_write(t, patbuf + off, KB) < 0) {
-            FAILF("write failed");
+        int rc = cio_transport_write(t, patbuf + off, KB);
+        if (rc < 0) {
+            FAILF("write failed: %s", cio_err_name(rc));
             break;
         }
         off += KB;
@@ -1665,7 +1765,7 @@ static int m_close_clients(void *arg, void **result)
     cio_server_t *server = start_srv(sv, NULL, "127.0.0.1", NULL, &port);
     if (!server)
         return -1;
-    struct side *c[3];
+    struct side *c[3] = {NULL, NULL, NULL};
     for (int i = 0; i < 3; i++) {
         c[i] = new_side('C');
         if (i == 0) {
@@ -1677,6 +1777,7 @@ static int m_close_clients(void *arg, void **result)
     }
     /* conns[i] is c[i]'s: they were connected one after the other */
     size_t off = 0;
+    REQ(!sv->conns[0]->lost); /* failed (out of memory): its transport is gone */
     fill_socket(sv->conns[0]->t, &off, 64 * KB);
     CHECK_RC(write_pat(sv->conns[0]->t, off, 2 * MB, 64 * KB), 0);
     off += 2 * MB;
@@ -1736,6 +1837,7 @@ static int m_abort_clients(void *arg, void **result)
             goto out;
     }
     size_t off = 0;
+    REQ(!sv->conns[0]->lost); /* failed (out of memory): its transport is gone */
     fill_socket(sv->conns[0]->t, &off, 64 * KB);
     CHECK_RC(write_pat(sv->conns[0]->t, off, 2 * MB, 64 * KB), 0);
     off += 2 * MB;
