@@ -410,8 +410,9 @@ static int tls_close_begin(cio_transport_t *c)
     if (cio__tls_close_step(c) != 0)
         return 0; /* over at once, or impossible */
     double secs = c->tls_shutdown_timeout > 0 ? c->tls_shutdown_timeout : 30.0;
-    int64_t ns;
-    cio__double_to_ns(secs, &ns);
+    int64_t ns = 0;
+    if (cio__double_to_ns(secs, &ns) < 0)
+        ns = INT64_MAX / 4; /* too far to be a deadline: none in practice */
     if (cio__heap_reserve(&c->loop->timers, 1) < 0)
         return 0; /* no memory for the deadline: close now, our close_notify sent */
     c->tls_timer.fire = tls_close_timeout;
