@@ -95,12 +95,16 @@ void cio__loop_post_threadsafe(cio_loop_t *loop, struct cio__cb *cb)
     pthread_mutex_lock(&loop->ts_lock);
     cio__queue_push(&loop->ts_queue, cb);
     atomic_store(&loop->ts_pending, 1);
-    pthread_mutex_unlock(&loop->ts_lock);
+    /* The wake-up goes out under the lock: once it is released the loop may
+     * run cb, finish and be closed, and this thread must not touch it (a
+     * subprocess's waiter thread posts its child's exit and the loop may end
+     * right after).  cio_loop_close takes the lock to close the fd. */
     if (!atomic_exchange(&loop->wake_pending, 1)) {
         uint64_t one = 1;
         ssize_t r = write(loop->wake_fd, &one, sizeof one);
         (void)r;
     }
+    pthread_mutex_unlock(&loop->ts_lock);
 }
 
 /* ----------------------------------------------------------- lifecycle */
@@ -210,8 +214,10 @@ int cio_loop_close(cio_loop_t *loop)
     cio__fdwatch_close(loop);
     loop->backend->del(loop, &loop->wake_io);
     loop->backend->close(loop);
+    pthread_mutex_lock(&loop->ts_lock); /* a poster may be writing to it */
     close(loop->wake_fd);
     loop->wake_fd = -1;
+    pthread_mutex_unlock(&loop->ts_lock);
     cio__heap_free(&loop->timers);
     cio__stack_pool_destroy(&loop->stacks);
     cio__pool_destroy(&loop->task_pool);

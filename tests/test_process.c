@@ -40,18 +40,52 @@
 #include "harness.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 extern char **environ;
+
+/* ------------------------------------------------- no pidfd, on demand */
+/* The library (linked statically) calls syscall(SYS_pidfd_open, ...) to
+ * watch a child; this definition comes first, so a case can make that call
+ * fail as on Linux before 5.3 (or under a seccomp filter) and exercise the
+ * fallback.  Every other call is passed on to libc's syscall(). */
+static atomic_int no_pidfd, pidfd_refused;
+static _Atomic(void *) real_syscall;
+
+long syscall(long n, ...)
+{
+    va_list ap;
+    va_start(ap, n);
+    long a[6];
+    for (int i = 0; i < 6; i++)
+        a[i] = va_arg(ap, long); /* as libc's own: unused ones are don't-care */
+    va_end(ap);
+#ifdef SYS_pidfd_open
+    if (n == SYS_pidfd_open && atomic_load(&no_pidfd)) {
+        atomic_fetch_add(&pidfd_refused, 1);
+        errno = ENOSYS;
+        return -1;
+    }
+#endif
+    void *f = atomic_load(&real_syscall);
+    if (!f) {
+        f = dlsym(RTLD_NEXT, "syscall");
+        atomic_store(&real_syscall, f);
+    }
+    return ((long (*)(long, ...))f)(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
 
 /* ------------------------------------------------------------ helpers */
 
@@ -1798,6 +1832,23 @@ out:
 }
 static void t_write_to_dead_child(void) { RUN(m_write_to_dead_child); }
 
+/* Without pidfd the exit is noticed by a thread per child waiting in
+ * waitpid for that pid alone: the same results, signals, cancels, many
+ * children at once, and still no foreign child reaped. */
+static void t_without_pidfd(void)
+{
+    int refused0 = atomic_load(&pidfd_refused);
+    atomic_store(&no_pidfd, 1);
+    RUN(m_exit_codes);
+    RUN(m_killed_by_signal);
+    RUN(m_cancel_wait);
+    RUN(m_communicate_cat);
+    RUN(m_many_children);
+    RUN(m_foreign_child_not_reaped);
+    atomic_store(&no_pidfd, 0);
+    CHECK(atomic_load(&pidfd_refused) - refused0 >= 100); /* the fallback ran */
+}
+
 static const struct test_case cases[] = {
     TEST(t_echo_cat),
     TEST(t_communicate_cat),
@@ -1831,6 +1882,7 @@ static const struct test_case cases[] = {
     TEST(t_no_fd_leak),
     TEST(t_enomem_sweep),
     TEST(t_write_to_dead_child),
+    TEST(t_without_pidfd),
 };
 
 int main(int argc, char **argv) { return run_tests(argc, argv, cases, NCASES(cases)); }
