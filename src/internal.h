@@ -560,6 +560,10 @@ int cio__gai_error(int eai, int sys_errno);
 
 /* --------------------------------------------------------------- signals */
 void cio__signal_loop_close(cio_loop_t *loop);
+/* SIGPIPE ignored, once, unless the application set its own disposition:
+ * for the writes cio cannot make with MSG_NOSIGNAL (subprocess pipes,
+ * OpenSSL's write(2)). */
+void cio__ignore_sigpipe(void);
 int cio__process_unref(cio_process_t *p);
 /* The Runner's SIGINT handling, in the main thread when SIGINT is at its
  * default: 1 if installed (fn(arg) runs on the first SIGINT), 0 if not. */

@@ -140,16 +140,6 @@ static int watch(cio_process_t *p)
 
 /* ------------------------------------------------------------- spawning */
 
-static void ignore_sigpipe(void)
-{
-    static atomic_int done;
-    if (atomic_exchange(&done, 1))
-        return;
-    struct sigaction cur;
-    if (sigaction(SIGPIPE, NULL, &cur) == 0 && cur.sa_handler == SIG_DFL && !(cur.sa_flags & SA_SIGINFO))
-        signal(SIGPIPE, SIG_IGN);
-}
-
 static int check_opts(const cio_process_opts_t *o)
 {
     int modes[3] = {o->stdin_mode, o->stdout_mode, o->stderr_mode};
@@ -257,7 +247,7 @@ int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_
             int src = high_fd(child[i], &tmp[i]);
             rc = src < 0 ? src : -posix_spawn_file_actions_adddup2(&fa, src, i);
             if (i == 0)
-                ignore_sigpipe();
+                cio__ignore_sigpipe();
             break;
         }
         case CIO_STDIO_DEVNULL:

@@ -279,3 +279,13 @@ void cio__signal_runner_end(cio_loop_t *loop)
         st->runner_hidden = 0; /* the user's handler stays */
     pthread_mutex_unlock(&sig_lock);
 }
+
+void cio__ignore_sigpipe(void)
+{
+    static atomic_int done;
+    if (atomic_exchange(&done, 1))
+        return;
+    struct sigaction cur;
+    if (sigaction(SIGPIPE, NULL, &cur) == 0 && cur.sa_handler == SIG_DFL && !(cur.sa_flags & SA_SIGINFO))
+        signal(SIGPIPE, SIG_IGN);
+}

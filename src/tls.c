@@ -25,8 +25,6 @@ const char *cio_tls_last_error(void)
 #if defined(CIO_HAVE_OPENSSL)
 
 #include <arpa/inet.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -233,20 +231,6 @@ static int handshake_error(SSL *ssl, int r)
     return tls_error("handshake failed");
 }
 
-/* OpenSSL writes to the socket with write(2): a peer that has gone would
- * raise SIGPIPE, and cio's sends never do (include/cio.h).  As for
- * subprocess pipes (src/process.c), SIGPIPE is ignored once a TLS connection
- * starts, unless the application has set it itself. */
-static void tls_ignore_sigpipe(void)
-{
-    static atomic_int done;
-    if (atomic_exchange(&done, 1))
-        return;
-    struct sigaction cur;
-    if (sigaction(SIGPIPE, NULL, &cur) == 0 && cur.sa_handler == SIG_DFL && !(cur.sa_flags & SA_SIGINFO))
-        signal(SIGPIPE, SIG_IGN);
-}
-
 int cio__tls_start(cio_transport_t *c, cio_tls_t *ctx, const char *hostname, double timeout)
 {
     if (tls_check(ctx))
@@ -258,7 +242,7 @@ int cio__tls_start(cio_transport_t *c, cio_tls_t *ctx, const char *hostname, dou
         return -EINVAL;
     if (timeout == 0)
         timeout = 60.0;
-    tls_ignore_sigpipe();
+    cio__ignore_sigpipe(); /* OpenSSL writes with write(2) */
     SSL *ssl = SSL_new(ctx->ctx);
     if (!ssl)
         return tls_error("SSL_new");
