@@ -315,11 +315,11 @@ static int64_t phase_timeout(cio_loop_t *loop)
 {
     if (!cio__queue_empty(&loop->ready) || loop->stopping)
         return 0;
-    struct cio__timer *t = cio__heap_top(&loop->timers);
-    if (!t)
+    if (!loop->timers.len)
         return -1;
+    int64_t when = cio__heap_top_when(&loop->timers);
     loop->now = cio__now_ns();
-    return t->when > loop->now ? t->when - loop->now : 0;
+    return when > loop->now ? when - loop->now : 0;
 }
 
 static void phase_poll(cio_loop_t *loop, int64_t timeout)
@@ -334,12 +334,18 @@ static void phase_poll(cio_loop_t *loop, int64_t timeout)
 
 static void phase_timers(cio_loop_t *loop)
 {
-    struct cio__timer *t = cio__heap_top(&loop->timers);
-    if (!t)
+    struct cio__heap *h = &loop->timers;
+    if (!h->len)
         return;
     loop->now = cio__now_ns();
-    while ((t = cio__heap_top(&loop->timers)) && t->when <= loop->now) {
-        cio__heap_remove(&loop->timers, t);
+    /* Due-ness is read from the heap's copy of each deadline, and the next
+     * timer is asked for while this one fires: timers often live on task
+     * stacks that have not been touched since they were armed. */
+    while (h->len && cio__heap_top_when(h) <= loop->now) {
+        struct cio__timer *t = h->a[0].t;
+        cio__heap_remove(h, t);
+        if (h->len)
+            __builtin_prefetch(h->a[0].t, 1);
         t->fire(t);
     }
 }
@@ -360,6 +366,7 @@ static void phase_run_ready(cio_loop_t *loop)
     }
     while ((cb = loop->batch)) {
         loop->batch = cb->next;
+        cio__batch_prefetch(cb->next);
         cb->run(cb);
     }
 }
