@@ -68,8 +68,7 @@ void cio__gather_free_parts(cio_future_t *f)
     struct cio__gather *g = gather_of(f);
     for (size_t i = 0; i < g->n; i++)
         cio__future_unref(g->children[i]);
-    cio__free(g->children);
-    cio__free(g->recs);
+    cio__big_free(g->children); /* the recs share its block */
 }
 
 static void gather_child_done(struct cio__fcb *r)
@@ -118,41 +117,52 @@ int cio_gather_start(cio_future_t *const *aws, size_t n, int flags, cio_future_t
 {
     if (out)
         *out = NULL;
-    if (!out || (flags & ~CIO_RETURN_EXCEPTIONS))
+    if (!out || (flags & ~CIO_RETURN_EXCEPTIONS) || (n && !aws))
         return -EINVAL;
     cio_loop_t *loop = cio__tls.running;
-    int rc = check_inputs(aws, n, &loop);
-    if (rc < 0)
-        return rc;
+    if (!loop && n) {
+        if (cio__future_check(aws[0]))
+            return -EINVAL;
+        loop = aws[0]->loop;
+    }
     if (!loop)
         return CIO_ENOLOOP;
     struct cio__gather *g = cio__calloc(sizeof *g);
     if (!g)
         return -ENOMEM;
     if (n) {
-        g->children = cio__malloc(n * sizeof *g->children);
-        g->recs = cio__malloc(n * sizeof *g->recs);
-        if (!g->children || !g->recs) {
-            cio__free(g->children);
-            cio__free(g->recs);
+        /* One block: the children, then the registrations. */
+        size_t per = sizeof *g->children + sizeof *g->recs;
+        char *b = n <= SIZE_MAX / per ? cio__big_alloc(n * per) : NULL;
+        if (!b) {
             cio__free(g);
             return -ENOMEM;
         }
+        g->children = (cio_future_t **)b;
+        g->recs = (struct cio__fcb *)(b + n * sizeof *g->children);
     }
-    if (n) {
-        cio__prefault(g->children, n * sizeof *g->children);
-        cio__prefault(g->recs, n * sizeof *g->recs);
-    }
-    cio__future_init(&g->fut, loop, CIO__MAGIC_FUTURE);
-    g->fut.kind = CIO__KIND_GATHER;
-    g->n = n;
-    g->flags = flags;
-    for (size_t i = 0; i < n; i++) {
+    /* One pass checks, references and marks the children (a child given
+     * twice is watched once); a second unmarks them and registers.  Many
+     * children are more than the caches hold: each pass costs a miss per
+     * child. */
+    size_t i;
+    int rc = 0;
+    for (i = 0; i < n; i++) {
         cio_future_t *c = aws[i];
+        if (i + 8 < n)
+            __builtin_prefetch(aws[i + 8], 1);
+        if (cio__future_check(c)) {
+            rc = -EINVAL;
+            break;
+        }
+        if (c->loop != loop) {
+            rc = CIO_EWRONGLOOP;
+            break;
+        }
         g->children[i] = c;
         c->obj.refs++;
         if (c->tflags & CIO__F_MARK)
-            continue; /* given twice: watched once */
+            continue;
         c->tflags |= CIO__F_MARK;
         struct cio__fcb *r = &g->recs[g->nunique++];
         memset(r, 0, sizeof *r);
@@ -160,21 +170,41 @@ int cio_gather_start(cio_future_t *const *aws, size_t n, int flags, cio_future_t
         r->fut = c;
         r->arg = g;
     }
-    for (size_t i = 0; i < n; i++)
-        aws[i]->tflags &= (uint8_t)~CIO__F_MARK;
+    if (rc < 0) {
+        while (i-- > 0) {
+            aws[i]->tflags &= (uint8_t)~CIO__F_MARK;
+            aws[i]->obj.refs--; /* the caller's own reference remains */
+        }
+        cio__big_free(g->children);
+        cio__free(g);
+        return rc;
+    }
+    cio__future_init(&g->fut, loop, CIO__MAGIC_FUTURE);
+    g->fut.kind = CIO__KIND_GATHER;
+    g->n = n;
+    g->flags = flags;
     *out = &g->fut;
     if (g->nunique == 0) {
         cio__future_complete(&g->fut, CIO__RESULT, 0, NULL, NULL);
         return 0;
     }
     g->fut.obj.refs++; /* held until every registration has fired */
-    size_t k = g->nunique;
-    for (size_t i = 0; i < k; i++)
-        if (g->recs[i].fut->state == CIO__PENDING)
-            cio__future_add_fcb(g->recs[i].fut, &g->recs[i]);
-    for (size_t i = 0; i < k; i++)
-        if (g->recs[i].fut->state != CIO__PENDING)
+    size_t k = g->nunique, ndone = 0;
+    for (i = 0; i < k; i++) {
+        cio_future_t *c = g->recs[i].fut;
+        if (i + 8 < k)
+            __builtin_prefetch(g->recs[i + 8].fut, 1);
+        c->tflags &= (uint8_t)~CIO__F_MARK;
+        if (c->state == CIO__PENDING)
+            cio__future_add_fcb(c, &g->recs[i]);
+        else
+            ndone++;
+    }
+    for (i = 0; ndone && i < k; i++)
+        if (g->recs[i].fut->state != CIO__PENDING) {
             gather_child_done(&g->recs[i]);
+            ndone--;
+        }
     return 0;
 }
 

@@ -103,10 +103,9 @@ void *cio__realloc(void *p, size_t n)
     return cio__alloc.realloc(cio__alloc.ud, p, n ? n : 1);
 }
 
-void cio__free(void *p)
+void cio__free_nonnull(void *p)
 {
-    if (p)
-        cio__alloc.free(cio__alloc.ud, p);
+    cio__alloc.free(cio__alloc.ud, p);
 }
 
 char *cio__strdup(const char *s)

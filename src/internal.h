@@ -32,7 +32,13 @@
 void *cio__malloc(size_t n);
 void *cio__calloc(size_t n);
 void *cio__realloc(void *p, size_t n);
-void cio__free(void *p);
+void cio__free_nonnull(void *p);
+/* Inline: most frees on the hot paths are of optional parts left NULL. */
+static inline void cio__free(void *p)
+{
+    if (p)
+        cio__free_nonnull(p);
+}
 char *cio__strdup(const char *s);
 
 /* --------------------------------------------------------------- objects */
@@ -233,6 +239,10 @@ void cio__pool_put(struct cio__pool *p, void *o);
 void cio__pool_destroy(struct cio__pool *p);
 /* Map a large fresh allocation in one call rather than a fault per page. */
 void cio__prefault(void *ptr, size_t n);
+/* An array of n fresh bytes, mapped at once (huge pages from 2 MiB on);
+ * free with cio__big_free.  NULL: out of memory. */
+void *cio__big_alloc(size_t n);
+void cio__big_free(void *p);
 
 /* ----------------------------------------------------------- I/O backend */
 struct cio__io;
@@ -451,7 +461,7 @@ void cio__task_wake(struct cio__task *t, int rc);
  * batch of such resumptions overlaps its misses this way. */
 void cio__batch_prefetch(struct cio__cb *n);
 #define CIO__RESUME_PREFETCH 1024
-#define CIO__START_PREFETCH 512
+#define CIO__START_PREFETCH 256
 /* cio_await with the given reaction to a cancel of the awaiting task
  * (its wait object is the registration, whose fut is f). */
 int cio__await_with(cio_future_t *f, void **result, cio__cancel_hook *on_cancel);

@@ -168,7 +168,7 @@ struct cio__stack *cio__stack_get(struct cio__stack_pool *p, size_t size)
                  * and first frames now, as a pooled stack has often been out
                  * of the caches since its last task ended. */
                 char *top = (char *)p->free;
-                for (int k = 0; k <= CIO__START_PREFETCH; k += 64)
+                for (int k = 0; k < CIO__START_PREFETCH; k += 64)
                     __builtin_prefetch(top - k, 1);
             }
             s->ret = NULL;

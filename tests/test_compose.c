@@ -83,6 +83,40 @@ out:
     return 0;
 }
 
+/* Many children (their bookkeeping is a block of its own, in huge pages):
+ * every result in its place. */
+static int ret_index(void *arg, void **result)
+{
+    *result = arg;
+    return 0;
+}
+
+static int m_gather_many(void *arg, void **result)
+{
+    enum { N = 40000 };
+    cio_task_t **ts = calloc(N, sizeof *ts);
+    void **res = calloc(N, sizeof *res);
+    REQ(ts && res);
+    for (long i = 0; i < N; i++)
+        REQ(ts[i] = cio_create_task(ret_index, (void *)i));
+    REQ_RC(cio_gather(ts, N, res, NULL, 0));
+    long wrong = 0;
+    for (long i = 0; i < N; i++)
+        wrong += res[i] != (void *)i;
+    CHECK(wrong == 0);
+out:
+    if (ts)
+        reap_tasks(ts, N);
+    free(ts);
+    free(res);
+    return 0;
+}
+
+static void t_gather_many(void)
+{
+    CHECK_RC(cio_run(m_gather_many, NULL, NULL), 0);
+}
+
 static void t_gather_results_in_argument_order(void)
 {
     SKIP_TIMING_UNDER_TSAN();
@@ -829,6 +863,19 @@ static int m_bad_in_task(void *arg, void **result)
     CHECK_RC(cio_wait(two, 2, 1, CIO_ALL_COMPLETED, NULL, NULL, NULL, NULL), CIO_EWRONGLOOP);
     cio_future_t *withnull[2] = {mine, NULL};
     CHECK_RC(cio_gather(withnull, 2, NULL, NULL, 0), -EINVAL);
+    {
+        /* The refused gathers left mine as it was: watched again, once. */
+        cio_future_t *g = NULL, *twice[2] = {mine, mine};
+        REQ_RC(cio_gather_start(twice, 2, 0, &g));
+        CHECK(!cio_future_done(g));
+        CHECK_RC(cio_future_set_result(mine, "m"), 0);
+        CHECK_RC(cio_await(g, NULL), 0);
+        void *res[2] = {NULL, NULL};
+        CHECK_RC(cio_gather_results(g, res, NULL), 0);
+        CHECK_STR(res[0], "m");
+        CHECK_STR(res[1], "m");
+        cio_unref(g);
+    }
     CHECK_RC(cio_wait_for(f, 1, NULL), CIO_EWRONGLOOP);
     CHECK_RC(cio_shield(f, NULL), CIO_EWRONGLOOP);
     CHECK_RC(cio_wait_for(mine, NAN, NULL), -EINVAL);
@@ -851,6 +898,7 @@ static void t_bad_arguments_in_task(void)
 
 static const struct test_case cases[] = {
     TEST(t_gather_results_in_argument_order),
+    TEST(t_gather_many),
     TEST(t_gather_first_error_does_not_cancel_siblings),
     TEST(t_gather_return_exceptions),
     TEST(t_gather_child_cancelled_alone),
