@@ -233,7 +233,7 @@ struct cio__pool {
     size_t nget;       /* objects carved so far (small pools skip populating) */
     void *chunks;      /* linked through their first word */
 };
-void cio__pool_init(struct cio__pool *p, size_t objsize);
+void cio__pool_init(struct cio__pool *p, size_t objsize); /* 8-byte aligned objects */
 void *cio__pool_get(struct cio__pool *p); /* NULL: out of memory */
 void cio__pool_put(struct cio__pool *p, void *o);
 void cio__pool_destroy(struct cio__pool *p);

@@ -53,6 +53,8 @@ struct cio_handle_s {
 #define h_ran timer.spare[2]
 #define h_pooled timer.spare[3] /* from the loop's pool (else made by another thread) */
 _Static_assert(sizeof(struct cio_handle_s) == 80, "handle grew");
+_Static_assert(_Alignof(struct cio_handle_s) <= 8 && _Alignof(struct cio__task) <= 8,
+               "pooled objects are 8-byte aligned");
 
 int64_t cio__now_ns(void)
 {
