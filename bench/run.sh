@@ -87,6 +87,12 @@
 #                   and bench/peers/w11_spawn_ref.c as ref-c-spawn: the
 #                   floor, posix_spawn + waitpid with no event loop
 #
+# W3 and W8 with --peers also get a floor row, ref-c-pages
+# (bench/peers/w3_pages_ref.c): one fresh 4 KiB page per task, spaced as
+# cio's stacks are and mapped as its stack slabs map them, with no event loop.
+# No design that gives each sleeping task a stack of its own can have a cold
+# overhead_ms below it on the machine that ran it.
+#
 # W8 is also set against W3 (the same sleepers without the timeout), per
 # task, on the first wave and on wave 2 (stacks and timer heap warm):
 #   W8 ratio cio-W8/cio-W3 overhead_ns_per_task w8=... w3=... ratio=...
@@ -107,7 +113,9 @@
 #                    (the W7, W8 and W9 Python versions run with the same
 #                    N; the shared W5 peers always move 1M items, so their
 #                    W5 lines are not comparable with another W5_N)
-#   W8_WAVES=2       as W3_WAVES, for W8
+#   W8_WAVES=2       as W3_WAVES, for W8 (and for W8's Python versions,
+#                    whose wave 2 gets a ratio line of its own:
+#                      W8 ratio cio/python-asyncio wave2_overhead_ms ...)
 #   ECHO_SECS=10 ECHO_CONNS=100 ECHO_MSG=64 WARMUP_SECS=1
 #                    W4, as shared/peers/run.sh (and passed on to it)
 #   W10_IDLE=10000 W10_ACTIVE=100 W10_SECS=3
@@ -299,6 +307,14 @@ if [ "$PEERS" = 1 ] && has_w W11; then
         die "cannot build the Go W11 peer, see $LOG"
 fi
 
+# W3's and W8's floor for stackful tasks: bench/peers/w3_pages_ref.c (one
+# fresh page per task, mapped as cio's stack slabs map them; no event loop).
+if [ "$PEERS" = 1 ] && { has_w W3 || has_w W8; }; then
+    mkdir -p "$B/peers"
+    cc -O2 -o "$B/peers/ref_w3_pages" "$HERE/peers/w3_pages_ref.c" >>"$LOG" 2>&1 ||
+        die "cannot build the W3/W8 page reference, see $LOG"
+fi
+
 # ------------------------------------------------------------------ measuring
 busy_jiffies() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
 now_s() { date +%s.%N; }
@@ -377,7 +393,7 @@ run_workload() {
 # (python -B: no __pycache__ in bench/peers/).  Appends the median lines to
 # PEER_OUT.
 run_py_peers() {
-    local w=$1 to=$2 n=$3 script=$HERE/peers/$4 mem=${5:-1}
+    local w=$1 to=$2 n=$3 script=$HERE/peers/$4 mem=${5:-1} extra=${6:-}
     local peers=(python-asyncio python-uvloop) flags=("" --uvloop)
     local i rep line rss rss0=()
     note "$w: ${peers[*]} x $REPS reps: $PY $(basename "$script") $n"
@@ -391,7 +407,7 @@ run_py_peers() {
     for rep in $(seq 1 "$REPS"); do
         for i in 0 1; do
             quiet_gate
-            line=$(measure "$to" "$PY" -B "$script" ${flags[$i]} "$n")
+            line=$(measure "$to" "$PY" -B "$script" ${flags[$i]} "$n" $extra)
             rss=$(field rss_kb "$line")
             if [ -n "$rss" ] && [ -n "${rss0[$i]}" ]; then
                 line="$line bytes_per_task=$(( (rss - rss0[i]) * 1024 / n ))"
@@ -403,6 +419,20 @@ run_py_peers() {
     for i in 0 1; do
         PEER_OUT+=$'\n'$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^$w ${peers[$i]} " "$RAW"))
     done
+}
+
+# run_ref_pages W N: the ref-c-pages floor row of W (W3 or W8), REPS runs
+# with the workload's N.  Appends the median line to PEER_OUT.
+run_ref_pages() {
+    local w=$1 n=$2 rep line
+    note "$w: ref-c-pages x $REPS reps: ref_w3_pages $n"
+    for rep in $(seq 1 "$REPS"); do
+        quiet_gate
+        line=$(measure 120 "$B/peers/ref_w3_pages" "$n")
+        echo "$w ref-c-pages rep=$rep $line" >>"$RAW"
+        echo "  $w ref-c-pages rep=$rep $line" >&2
+    done
+    PEER_OUT+=$'\n'$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^$w ref-c-pages " "$RAW"))
 }
 
 # run_w11_peers TIMEOUT: W11's Python (asyncio and uvloop) and Go versions in
@@ -655,12 +685,14 @@ if [ "$PEERS" = 1 ]; then
     for w in "${LOCAL_WS[@]}"; do
         case $w in
         W7) run_py_peers W7 $((120 + W7_N / 2000)) "$W7_N" w7_gather.py ;;
-        W8) run_py_peers W8 $((120 + W8_N / 500)) "$W8_N" w8_wait_for.py ;;
+        W8) run_py_peers W8 $((120 + W8_N / 500 + 60 * W8_WAVES)) "$W8_N" w8_wait_for.py 1 "$W8_WAVES" ;;
         W9) run_py_peers W9 $((120 + W9_N / 5000)) "$W9_N" w9_lock.py 0 ;;
         W10) run_w10_peers ;;
         W11) run_w11_peers $((120 + W11_N / 10)) ;;
         esac
     done
+    has_w W3 && run_ref_pages W3 "$W3_N"
+    has_w W8 && run_ref_pages W8 "$W8_N"
 fi
 
 # ---------------------------------------------------------------------- report
@@ -725,6 +757,13 @@ for w in "${WS[@]}"; do
             if (a == "" || b == "") { printf "%s ratio cio/%s %s cio=%s peer=%s ratio=na\n", w, p, f, a, b; exit }
             r = (b + 0 != 0) ? sprintf("%.3g", a / b) : "inf"
             printf "%s ratio cio/%s %s cio=%s peer=%s ratio=%s\n", w, p, f, a, b, r }'
+        # W8 with waves: the second wave too, the steady state of both sides
+        if [ "$w" = W8 ] && [ "$W8_WAVES" -gt 1 ] && [ "$peer" != ref-c-pages ]; then
+            awk -v p="$peer" -v a="$(field wave2_overhead_ms "${OURS[$w]}")" -v b="$(field wave2_overhead_ms "$pl")" 'BEGIN{
+                if (a == "" || b == "") { printf "W8 ratio cio/%s wave2_overhead_ms cio=%s peer=%s ratio=na\n", p, a, b; exit }
+                r = (b + 0 != 0) ? sprintf("%.3g", a / b) : "inf"
+                printf "W8 ratio cio/%s wave2_overhead_ms cio=%s peer=%s ratio=%s\n", p, a, b, r }'
+        fi
     done < <(grep -E "^$w " <<<"$PEER_OUT")
 done | tee -a "$RAW"
 # W8 against W3, per task: overhead_ms * 1e6 / N on the first wave and on wave 2

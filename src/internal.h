@@ -144,7 +144,6 @@ struct cio__ctx {
  * task that has not grown touches one page in all. */
 struct cio__stack {
     struct cio__ctx ctx;
-    struct cio__stack *next_free;
     char *lo;        /* lowest usable byte (just above the guard page) */
     size_t size;     /* usable bytes, header included */
     uint8_t guarded; /* a PROT_NONE page lies below lo */
@@ -167,9 +166,12 @@ struct cio__timeout;
 
 struct cio__stack_pool {
     size_t stack_size; /* usable size of pooled stacks */
-    struct cio__stack *free;
+    /* Free stacks, the last freed on top.  An array, not a list through the
+     * stacks, so the next ones can be prefetched without reading any cold
+     * stack; room for every stack carved is made when a slab is added. */
+    struct cio__stack **free;
+    size_t nfree, cap, total; /* total: the stacks of all slabs */
     struct cio__slab *slabs;
-    size_t nfree;
 };
 
 void cio__stack_pool_init(struct cio__stack_pool *p, size_t stack_size);

@@ -340,14 +340,14 @@ static void phase_timers(cio_loop_t *loop)
     if (!h->len)
         return;
     loop->now = cio__now_ns();
-    /* Due-ness is read from the heap's copy of each deadline, and the next
-     * timer is asked for while this one fires: timers often live on task
-     * stacks that have not been touched since they were armed. */
+    /* Due-ness is read from the heap's copy of each deadline, and the
+     * candidates for the next top are asked for while this one fires:
+     * timers often live on task stacks untouched since they were armed. */
     while (h->len && cio__heap_top_when(h) <= loop->now) {
-        struct cio__timer *t = h->a[0].t;
-        cio__heap_remove(h, t);
-        if (h->len)
-            __builtin_prefetch(h->a[0].t, 1);
+        /* The next top is one of the root's children. */
+        for (uint32_t k = 1; k <= 4 && k < h->len; k++)
+            __builtin_prefetch(h->a[k].t, 1);
+        struct cio__timer *t = cio__heap_pop(h);
         t->fire(t);
     }
 }

@@ -135,7 +135,6 @@ static struct cio__stack *carve(char *region, size_t stride, bool want_guard, bo
     }
     uintptr_t top = ((uintptr_t)(region + stride) - sizeof(struct cio__stack)) & ~(uintptr_t)63;
     struct cio__stack *s = (struct cio__stack *)top;
-    s->next_free = NULL;
     s->lo = lo;
     s->size = stride - ps;
     s->guarded = guarded;
@@ -159,15 +158,13 @@ struct cio__stack *cio__stack_get(struct cio__stack_pool *p, size_t size)
 {
     size_t ps = page_size();
     if (size == 0 || size == p->stack_size) {
-        if (p->free) {
-            struct cio__stack *s = p->free;
-            p->free = s->next_free;
-            p->nfree--;
-            if (p->free) {
-                /* The next task to start gets that one: ask for its header
-                 * and first frames now, as a pooled stack has often been out
-                 * of the caches since its last task ended. */
-                char *top = (char *)p->free;
+        if (p->nfree) {
+            struct cio__stack *s = p->free[--p->nfree];
+            if (p->nfree >= 2) {
+                /* The task after next gets that one: ask for its header and
+                 * first frames now, as a pooled stack has often been out of
+                 * the caches since its last task ended. */
+                char *top = (char *)p->free[p->nfree - 2];
                 for (int k = 0; k < CIO__START_PREFETCH; k += 64)
                     __builtin_prefetch(top - k, 1);
             }
@@ -183,6 +180,17 @@ struct cio__stack *cio__stack_get(struct cio__stack_pool *p, size_t size)
             if (n > 1024)
                 n = 1024;
             size_t stride = p->stack_size + ps;
+            if (p->cap < p->total + n) {
+                /* Room on the free array for every stack of every slab. */
+                size_t cap = p->cap ? p->cap : 16;
+                while (cap < p->total + n)
+                    cap *= 2;
+                struct cio__stack **f = cio__realloc(p->free, cap * sizeof *f);
+                if (!f)
+                    return NULL;
+                p->free = f;
+                p->cap = cap;
+            }
             struct cio__slab *ns = cio__malloc(sizeof *ns);
             if (!ns)
                 return NULL;
@@ -199,6 +207,7 @@ struct cio__stack *cio__stack_get(struct cio__stack_pool *p, size_t size)
             ns->used = 0;
             ns->next = p->slabs;
             p->slabs = ns;
+            p->total += n;
             sl = ns;
         }
         char *region = sl->base + sl->stride * sl->used++;
@@ -224,9 +233,7 @@ void cio__stack_put(struct cio__stack_pool *p, struct cio__stack *s)
     cio__tsan_stack_gone(s); /* TSan counts live fibers against its thread limit */
 #endif
     if (s->pooled) {
-        s->next_free = p->free;
-        p->free = s;
-        p->nfree++;
+        p->free[p->nfree++] = s; /* room was made when its slab came */
         return;
     }
     size_t ps = page_size();
@@ -262,6 +269,7 @@ void cio__stack_pool_destroy(struct cio__stack_pool *p)
         cio__free(sl);
         sl = next;
     }
+    cio__free(p->free);
     memset(p, 0, sizeof *p);
 }
 

@@ -261,10 +261,11 @@ void cio__task_wake(struct cio__task *t, int rc)
 
 static inline void batch_prefetch(struct cio__cb *n)
 {
-    /* n is the next entry of the batch: its stack's header was asked for one
-     * entry ago, so its saved stack pointer is at hand; ask for the frames
+    /* n is the next entry of the batch: its stack's header was asked for two
+     * entries ago, so its saved stack pointer is at hand; ask for the frames
      * from there up to the header, which its resumption reads first.  The
-     * entry after n gets its header asked for now. */
+     * entry two after n gets its header asked for now (the entries' task
+     * objects were touched when they were woken). */
     if (!n || n->run != task_step)
         return;
 #if !defined(CIO_USE_UCONTEXT)
@@ -278,10 +279,10 @@ static inline void batch_prefetch(struct cio__cb *n)
     }
 #endif
     struct cio__cb *nn = n->next;
-    if (nn && nn->run == task_step) {
-        struct cio__task *t2 = cio__container_of(nn, struct cio__task, step);
-        if (t2->stack)
-            __builtin_prefetch(t2->stack, 1);
+    if (nn && (nn = nn->next) && nn->run == task_step) {
+        struct cio__task *t3 = cio__container_of(nn, struct cio__task, step);
+        if (t3->stack)
+            __builtin_prefetch(t3->stack, 1);
     }
 }
 

@@ -99,13 +99,10 @@ void cio__heap_push(struct cio__heap *h, struct cio__timer *t)
     sift_up(h, h->len++);
 }
 
-void cio__heap_remove(struct cio__heap *h, struct cio__timer *t)
+/* Take out the entry at position i, whose slot is s, without reading its
+ * timer. */
+static void remove_at(struct cio__heap *h, uint32_t i, uint32_t s)
 {
-    uint32_t s = t->idx;
-    if (s == CIO__TIMER_NONE)
-        return;
-    t->idx = CIO__TIMER_NONE;
-    uint32_t i = h->slots[s];
     h->slots[s] = h->free_slot;
     h->free_slot = s;
     uint32_t last = --h->len;
@@ -119,11 +116,23 @@ void cio__heap_remove(struct cio__heap *h, struct cio__timer *t)
         sift_down(h, i);
 }
 
+void cio__heap_remove(struct cio__heap *h, struct cio__timer *t)
+{
+    uint32_t s = t->idx;
+    if (s == CIO__TIMER_NONE)
+        return;
+    t->idx = CIO__TIMER_NONE;
+    remove_at(h, h->slots[s], s);
+}
+
 struct cio__timer *cio__heap_pop(struct cio__heap *h)
 {
     if (!h->len)
         return NULL;
-    struct cio__timer *t = h->a[0].t;
-    cio__heap_remove(h, t);
-    return t;
+    /* The heap's own copy says where the top is: the timer, which may sit
+     * on a stack out of the caches, is only written to. */
+    struct cio__heap_ent top = h->a[0];
+    remove_at(h, 0, top.slot);
+    top.t->idx = CIO__TIMER_NONE;
+    return top.t;
 }
