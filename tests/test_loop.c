@@ -455,6 +455,92 @@ out:
     free(items);
 }
 
+/* A mix of several in-order sequences of deadlines (one of equal
+ * deadlines), a decreasing one and random ones, with cancels right after
+ * arming and later in random order, fires exactly the timers not
+ * cancelled, in (deadline, insertion) order. */
+struct mix_item {
+    struct tm_item it;
+    cio_handle_t *h;
+    int cancelled, fired;
+};
+
+static int mixed_cb(void *arg)
+{
+    struct mix_item *m = arg;
+    m->fired++;
+    if (m->cancelled)
+        oc.violations++;
+    return ordered_cb(&m->it);
+}
+
+static void t_timer_order_mixed(void)
+{
+    cio_loop_t *loop = new_loop();
+    enum { N = 60000 };
+    struct mix_item *ms = calloc(N, sizeof *ms);
+    int *perm = malloc(N * sizeof *perm);
+    double base = cio_loop_time(loop) + 0.01;
+    memset(&oc, 0, sizeof oc);
+    uint64_t x = 99991;
+    int cancelled = 0;
+    REQ_OK(ms && perm ? 0 : -ENOMEM);
+    for (int i = 0; i < N; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double w;
+        switch (i % 6) {
+        case 0: w = base + 0.001 + i * 1e-7; break;        /* in order */
+        case 1: w = base + 0.020 + i * 1e-7; break;        /* in order, later */
+        case 2: w = base + (double)(x % 50) / 1000.0; break; /* random, ties */
+        case 3: w = base + 0.050 - i * 1e-7; break;        /* decreasing */
+        case 4: w = base + 0.030; break;                   /* all equal */
+        default: w = base + 0.010 + (i / 6) * 1e-7; break; /* in order */
+        }
+        ms[i].it.when = w;
+        ms[i].it.seq = i;
+        REQ_OK(cio_call_at(loop, w, mixed_cb, &ms[i], &ms[i].h));
+        if (x % 7 == 0) { /* cancelled at once: often the newest timer */
+            cio_handle_cancel(ms[i].h);
+            ms[i].cancelled = 1;
+            cancelled++;
+        }
+        perm[i] = i;
+    }
+    for (int i = N - 1; i > 0; i--) { /* a random order */
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        int j = (int)(x % (uint64_t)(i + 1)), tmp = perm[i];
+        perm[i] = perm[j];
+        perm[j] = tmp;
+    }
+    for (int k = 0; k < N / 3; k++) {
+        struct mix_item *m = &ms[perm[k]];
+        if (!m->cancelled) {
+            cio_handle_cancel(m->h);
+            m->cancelled = 1;
+            cancelled++;
+        }
+    }
+    REQ_OK(cio_call_at(loop, base + 0.1, stop_cb, loop, NULL));
+    CHECK_RC(cio_loop_run_forever(loop), 0);
+    CHECK_INT(oc.fired, N - cancelled);
+    CHECK_INT(oc.violations, 0);
+    int wrong = 0;
+    for (int i = 0; i < N; i++)
+        wrong += ms[i].fired != !ms[i].cancelled;
+    CHECK_INT(wrong, 0);
+out:
+    for (int i = 0; ms && i < N; i++)
+        if (ms[i].h)
+            cio_unref(ms[i].h);
+    free_loop(loop);
+    free(ms);
+    free(perm);
+}
+
 static void t_debug_flag_and_time(void)
 {
     cio_loop_t *loop = new_loop();
@@ -477,6 +563,7 @@ static void t_debug_flag_and_time(void)
 static const struct test_case cases[] = {
     TEST(t_call_soon_fifo),
     TEST(t_call_at_order_and_ties),
+    TEST(t_timer_order_mixed),
     TEST(t_iteration_boundaries),
     TEST(t_stop_inside_callback_runs_rest_of_batch),
     TEST(t_callback_error_goes_to_handler),
