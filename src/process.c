@@ -462,23 +462,7 @@ struct xfer {
     size_t inlen;
     char *data;
     ssize_t len;
-    cio_task_t **tasks; /* communicate's three (NULL where no pipe) */
-    int *err;           /* the first failure among them */
 };
-
-/* A transfer failed (out of memory, say): the others are cancelled, or a
- * feeder blocked on a child that no longer gets its output read would wait
- * for ever; communicate returns this error. */
-static int xfer_end(struct xfer *x, int rc)
-{
-    if (rc >= 0 || rc == -ECANCELED || *x->err)
-        return rc;
-    *x->err = rc;
-    for (int i = 0; i < 3; i++)
-        if (x->tasks[i] && x->tasks[i] != cio_current_task())
-            cio_task_cancel(x->tasks[i], NULL);
-    return rc;
-}
 
 static int feed_stdin(void *arg, void **result)
 {
@@ -493,14 +477,14 @@ static int feed_stdin(void *arg, void **result)
     /* A child that does not read its input is not an error (asyncio). */
     if (rc == -EPIPE || rc == -ECONNRESET || rc == CIO_ECLOSED)
         rc = 0;
-    return xfer_end(x, rc);
+    return rc;
 }
 
 static int read_pipe(void *arg, void **result)
 {
     struct xfer *x = arg;
     x->len = cio_stream_read_all(x->s, &x->data);
-    return xfer_end(x, x->len < 0 ? (int)x->len : 0);
+    return x->len < 0 ? (int)x->len : 0;
 }
 
 int cio_process_communicate(cio_process_t *p, const void *input, size_t inlen, char **out, size_t *outlen,
@@ -524,42 +508,28 @@ int cio_process_communicate(cio_process_t *p, const void *input, size_t inlen, c
     p->obj.refs++;
     struct xfer x[3];
     memset(x, 0, sizeof x);
-    cio_task_t *tasks[3] = {NULL, NULL, NULL};
-    int xerr = 0;
     x[0].in = input;
     x[0].inlen = inlen;
-    for (int i = 0; i < 3; i++) {
-        x[i].tasks = tasks;
-        x[i].err = &xerr;
-        if (!p->pipes[i])
-            continue;
-        if (i == 0 && p->pipes[0]->t.user_closed)
-            continue; /* stdin already closed by the caller */
+    /* The transfers run as a task group: one that fails (out of memory,
+     * say) cancels the others, as a feeder blocked on a child whose output
+     * nobody reads any more would wait for ever, and communicate returns
+     * that failure.  A cancel of the caller cancels them all too. */
+    cio_taskgroup_t *tg = cio_taskgroup_new();
+    rc = tg ? 0 : -ENOMEM;
+    for (int i = 0; i < 3 && rc == 0; i++) {
+        if (!p->pipes[i] || (i == 0 && p->pipes[0]->t.user_closed))
+            continue; /* no pipe, or stdin already closed by the caller */
         x[i].s = p->pipes[i];
-        tasks[i] = cio_create_task(i == 0 ? feed_stdin : read_pipe, &x[i]);
-        if (!tasks[i]) {
-            rc = -ENOMEM;
-            break;
-        }
+        rc = cio_taskgroup_create_task_ex(tg, i == 0 ? feed_stdin : read_pipe, &x[i], NULL, NULL);
     }
-    for (int i = 0; i < 3 && rc == 0; i++)
-        if (tasks[i])
-            rc = cio_await(tasks[i], NULL);
-    /* A sibling cancelled because another transfer failed: that failure. */
-    if (xerr && (rc == 0 || (rc == -ECANCELED && cio_task_cancelling(cio_current_task()) == 0)))
-        rc = xerr;
+    if (tg) {
+        rc = cio_taskgroup_exit(tg, rc);
+        if (rc == CIO_ETASKGROUP)
+            cio_taskgroup_error(tg, 0, &rc, NULL, NULL); /* the first failure */
+        cio_taskgroup_free(tg);
+    }
     if (rc == 0)
         rc = cio_process_wait(p, NULL);
-    for (int i = 0; i < 3; i++) {
-        if (!tasks[i])
-            continue;
-        if (!cio_future_done(tasks[i])) {
-            cio_task_cancel(tasks[i], NULL);
-            while (!cio_future_done(tasks[i]))
-                cio_await(tasks[i], NULL);
-        }
-        cio_unref(tasks[i]);
-    }
     if (rc == 0) {
         if (out) {
             *out = x[1].data;
