@@ -63,8 +63,7 @@ static int wrap(int fd, const cio_conn_opts_t *opts, const char *hostname, int c
         return rc;
     }
     if (opts && opts->tls) {
-        s->t.tls_shutdown_timeout = opts->tls_shutdown_timeout;
-        rc = cio__tls_start(&s->t, opts->tls, hostname, opts->tls_handshake_timeout);
+        rc = cio__tls_start(&s->t, opts->tls, hostname, opts->tls_handshake_timeout, opts->tls_shutdown_timeout);
         if (rc < 0) {
             cio__conn_abort(&s->t);
             cio__conn_unref(&s->t);
@@ -718,5 +717,5 @@ int cio_stream_start_tls(cio_stream_t *s, cio_tls_t *tls, const char *server_hos
         return s->t.err ? s->t.err : CIO_ECLOSED;
     if (s->t.ssl || s->reading || s->rlen || s->t.wlen)
         return CIO_EINVALSTATE; /* already TLS, or plain bytes still buffered */
-    return cio__tls_start(&s->t, tls, server_hostname, handshake_timeout);
+    return cio__tls_start(&s->t, tls, server_hostname, handshake_timeout, 0); /* the default close wait */
 }

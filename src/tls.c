@@ -231,15 +231,16 @@ static int handshake_error(SSL *ssl, int r)
     return tls_error("handshake failed");
 }
 
-int cio__tls_start(cio_transport_t *c, cio_tls_t *ctx, const char *hostname, double timeout)
+int cio__tls_start(cio_transport_t *c, cio_tls_t *ctx, const char *hostname, double timeout,
+                   double shutdown_timeout)
 {
     if (tls_check(ctx))
         return -EINVAL;
     if (!cio__tls.task)
         return CIO_ENOTASK;
-    if (timeout < 0 || timeout != timeout || c->tls_shutdown_timeout < 0 ||
-        c->tls_shutdown_timeout != c->tls_shutdown_timeout)
+    if (timeout < 0 || timeout != timeout || shutdown_timeout < 0 || shutdown_timeout != shutdown_timeout)
         return -EINVAL;
+    c->tls_shutdown_timeout = shutdown_timeout;
     if (timeout == 0)
         timeout = 60.0;
     cio__ignore_sigpipe(); /* OpenSSL writes with write(2) */
@@ -468,12 +469,14 @@ int cio_tls_set_alpn(cio_tls_t *tls, const char *const *protocols, size_t n)
 int cio__tls_is_server(cio_tls_t *ctx) { (void)ctx; return 0; }
 cio_tls_t *cio__tls_ref(cio_tls_t *ctx) { return ctx; }
 int cio__tls_unref(cio_tls_t *ctx) { (void)ctx; return -EINVAL; }
-int cio__tls_start(cio_transport_t *c, cio_tls_t *ctx, const char *hostname, double timeout)
+int cio__tls_start(cio_transport_t *c, cio_tls_t *ctx, const char *hostname, double timeout,
+                   double shutdown_timeout)
 {
     (void)c;
     (void)ctx;
     (void)hostname;
     (void)timeout;
+    (void)shutdown_timeout;
     return none();
 }
 ssize_t cio__tls_read(cio_transport_t *c, void *buf, size_t n)

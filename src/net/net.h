@@ -103,7 +103,10 @@ void cio__server_detach(cio_transport_t *c);
 int cio__server_unref(struct cio_server_s *sv);
 
 /* tls.c */
-int cio__tls_start(cio_transport_t *c, struct cio_tls_s *ctx, const char *hostname, double timeout);
+/* timeout: the handshake's (0: 60 s); shutdown_timeout: the close's wait for
+ * the peer's close_notify (0: 30 s).  Negative or NaN: -EINVAL. */
+int cio__tls_start(cio_transport_t *c, struct cio_tls_s *ctx, const char *hostname, double timeout,
+                   double shutdown_timeout);
 ssize_t cio__tls_read(cio_transport_t *c, void *buf, size_t n);
 ssize_t cio__tls_write(cio_transport_t *c, const void *buf, size_t n);
 void cio__tls_shutdown(cio_transport_t *c);

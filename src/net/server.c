@@ -134,8 +134,7 @@ static int client_main(void *arg, void **result)
     struct cio_stream_s *s = arg;
     cio_server_t *sv = s->owner;
     int rc;
-    s->t.tls_shutdown_timeout = sv->shut_timeout;
-    if (sv->tls && (rc = cio__tls_start(&s->t, sv->tls, NULL, sv->hs_timeout)) < 0) {
+    if (sv->tls && (rc = cio__tls_start(&s->t, sv->tls, NULL, sv->hs_timeout, sv->shut_timeout)) < 0) {
         if (sv->loop->debug)
             cio__loop_report(sv->loop, "TLS handshake failed", rc, cio_tls_last_error(), NULL, NULL);
     } else if ((rc = sv->fn(s, sv->arg)) < 0 && rc != -ECANCELED) {
@@ -155,9 +154,7 @@ static int proto_handshake(void *arg, void **result)
 {
     cio_transport_t *c = arg;
     cio_server_t *sv = c->server;
-    if (sv)
-        c->tls_shutdown_timeout = sv->shut_timeout;
-    int rc = sv ? cio__tls_start(c, sv->tls, NULL, sv->hs_timeout) : CIO_ECLOSED;
+    int rc = sv ? cio__tls_start(c, sv->tls, NULL, sv->hs_timeout, sv->shut_timeout) : CIO_ECLOSED;
     if (rc == 0 && c->state == CIO__OPEN)
         cio__conn_start_proto(c);
     else

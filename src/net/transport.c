@@ -28,8 +28,8 @@ static int make(const cio_protocol_t *p, void *ud, int fd, const cio_conn_opts_t
     c->proto = p;
     c->ud = ud;
     if (opts && opts->tls) {
-        c->tls_shutdown_timeout = opts->tls_shutdown_timeout;
-        if ((rc = cio__tls_start(c, opts->tls, hostname, opts->tls_handshake_timeout)) < 0) {
+        rc = cio__tls_start(c, opts->tls, hostname, opts->tls_handshake_timeout, opts->tls_shutdown_timeout);
+        if (rc < 0) {
             cio__conn_abort(c);
             cio__conn_unref(c);
             return rc;
