@@ -199,6 +199,14 @@ static inline void loop_reap_task(cio_loop_t *loop, cio_task_t *t)
                   b_, l_, lit);                                                                    \
     } while (0)
 
+/* CHECK_BYTES, and the case goes no further on a failed read: after one,
+ * the stream's data is lost and a next read would wait for good. */
+#define REQ_BYTES(buf, n, lit)    \
+    do {                          \
+        CHECK_BYTES(buf, n, lit); \
+        REQ((n) >= 0);            \
+    } while (0)
+
 /* From a task: sleep in 2 ms steps until cond holds or secs have passed. */
 #define WAIT_FOR(cond, secs)                                          \
     do {                                                              \
