@@ -1,8 +1,8 @@
 /* Composition: gather, wait, wait_for, shield, as_completed, timeout scopes
  * and TaskGroup, built as asyncio builds them on the task's cancel count.
  *
- * They watch futures through internal done-registrations (struct cio__fcb
- * with a notify function) that run inside the completion and only update
+ * They watch futures through internal done-registrations (struct cio__reg,
+ * a link and a notify function) that run inside the completion and only update
  * counters and wake the waiting task through the ready queue.  Registrations
  * that live on a waiting task's stack are removed before the wait returns,
  * so nothing ever points into a finished frame. */
@@ -49,13 +49,26 @@ static int timeout_to_deadline(double timeout, int64_t *deadline)
 
 /* ------------------------------------------------------------- gather */
 
+/* One per position of the input: first the watch on that child, then, once
+ * it has finished, its outcome, so the gather need not keep the child. */
+struct gather_slot {
+    /* On the child's done list; notify NULL: the child is an earlier
+     * position's too and is watched there. */
+    struct cio__reg reg;
+    union {
+        struct cio__gather *g; /* until the child finishes */
+        void *result;          /* then its result */
+    };
+    cio_future_t *child; /* a reference; NULL once its outcome is here */
+    int rc;              /* the outcome's code, once child is NULL */
+};
+
 struct cio__gather {
     struct cio_future_s fut;
     size_t n, nunique, nfinished;
     int flags;
     int cancel_requested;
-    cio_future_t **children; /* n references, duplicates included */
-    struct cio__fcb *recs;   /* one registration per distinct child */
+    struct gather_slot *slots; /* n */
 };
 
 static struct cio__gather *gather_of(cio_future_t *f)
@@ -67,14 +80,16 @@ void cio__gather_free_parts(cio_future_t *f)
 {
     struct cio__gather *g = gather_of(f);
     for (size_t i = 0; i < g->n; i++)
-        cio__future_unref(g->children[i]);
-    cio__big_free(g->children); /* the recs share its block */
+        if (g->slots[i].child)
+            cio__future_unref(g->slots[i].child);
+    cio__big_free(g->slots);
 }
 
-static void gather_child_done(struct cio__fcb *r)
+static void gather_child_done(struct cio__reg *reg)
 {
-    struct cio__gather *g = r->arg;
-    cio_future_t *child = r->fut;
+    struct gather_slot *s = cio__container_of(reg, struct gather_slot, reg);
+    struct cio__gather *g = s->g;
+    cio_future_t *child = s->child;
     g->nfinished++;
     if (child->state == CIO__ERROR)
         child->retrieved = 1; /* the gather takes care of it */
@@ -87,11 +102,21 @@ static void gather_child_done(struct cio__fcb *r)
             cio__future_complete(&g->fut, CIO__ERROR, child->state == CIO__CANCELLED ? -ECANCELED : child->rc,
                                  NULL, m);
         } else if (g->nfinished == g->nunique) {
-            if (g->cancel_requested)
-                cio__future_complete(&g->fut, CIO__ERROR, -ECANCELED, NULL, NULL);
+            if (g->cancel_requested) /* with the last child's cancel message, as asyncio */
+                cio__future_complete(&g->fut, CIO__ERROR, -ECANCELED, NULL,
+                                     child->state == CIO__CANCELLED && child->message ? cio__strdup(child->message)
+                                                                                      : NULL);
             else
                 cio__future_complete(&g->fut, CIO__RESULT, 0, NULL, NULL);
         }
+    }
+    /* Its outcome is taken now, while the child is at hand, and the child
+     * let go unless this was its last reference (never freed from inside
+     * its own completion). */
+    if (child->obj.refs > 1) {
+        s->rc = cio_future_result(child, &s->result);
+        child->obj.refs--;
+        s->child = NULL;
     }
     if (g->nfinished == g->nunique) {
         g->fut.retrieved = 1; /* the per-child outcomes are the real report */
@@ -104,12 +129,21 @@ int cio__gather_cancel(cio_future_t *f, const char *msg)
     struct cio__gather *g = gather_of(f);
     if (f->state != CIO__PENDING)
         return 0;
-    int ret = 0;
-    for (size_t i = 0; i < g->n; i++)
-        if (cio_future_cancel(g->children[i], msg) == 1)
+    /* Set first: a plain future's cancel completes it here and now, and the
+     * last child to finish must see the request (asyncio's children report
+     * later, through call_soon).  A child finishes here only if cancelled. */
+    int was = g->cancel_requested, ret = 0;
+    g->cancel_requested = 1;
+    for (size_t i = 0; i < g->n; i++) {
+        cio_future_t *c = g->slots[i].child;
+        int rc = c ? cio_future_cancel(c, msg) : 0;
+        if (rc == -ENOMEM && msg) /* no copy of the message: cancelled without it, not left running */
+            rc = cio_future_cancel(c, NULL);
+        if (rc == 1)
             ret = 1;
-    if (ret)
-        g->cancel_requested = 1;
+    }
+    if (!ret)
+        g->cancel_requested = was;
     return ret;
 }
 
@@ -130,22 +164,16 @@ int cio_gather_start(cio_future_t *const *aws, size_t n, int flags, cio_future_t
     struct cio__gather *g = cio__calloc(sizeof *g);
     if (!g)
         return -ENOMEM;
-    if (n) {
-        /* One block: the children, then the registrations. */
-        size_t per = sizeof *g->children + sizeof *g->recs;
-        char *b = n <= SIZE_MAX / per ? cio__big_alloc(n * per) : NULL;
-        if (!b) {
-            cio__free(g);
-            return -ENOMEM;
-        }
-        g->children = (cio_future_t **)b;
-        g->recs = (struct cio__fcb *)(b + n * sizeof *g->children);
+    if (n && !(g->slots = n <= SIZE_MAX / sizeof *g->slots ? cio__big_alloc(n * sizeof *g->slots) : NULL)) {
+        cio__free(g);
+        return -ENOMEM;
     }
-    /* One pass checks, references and marks the children (a child given
-     * twice is watched once); a second unmarks them and registers.  Many
-     * children are more than the caches hold: each pass costs a miss per
-     * child. */
-    size_t i;
+    /* One pass checks, references and watches the children: many children
+     * are more than the caches hold, and each pass over them costs a miss
+     * per child.  A child given twice is watched once: its last watch would
+     * be this gather's (nothing else runs meanwhile).  A child already done
+     * is watched for the moment too, so that a repeat of it is seen. */
+    size_t i, ndone = 0;
     int rc = 0;
     for (i = 0; i < n; i++) {
         cio_future_t *c = aws[i];
@@ -159,23 +187,33 @@ int cio_gather_start(cio_future_t *const *aws, size_t n, int flags, cio_future_t
             rc = CIO_EWRONGLOOP;
             break;
         }
-        g->children[i] = c;
+        struct gather_slot *s = &g->slots[i];
+        s->g = g;
+        s->child = c;
+        s->rc = 0;
+        s->reg.next = NULL;
+        s->reg.notify = NULL;
         c->obj.refs++;
-        if (c->tflags & CIO__F_MARK)
+        struct cio__reg **pp = &c->cbs, *last = NULL;
+        while (*pp)
+            pp = &(last = *pp)->next;
+        if (last && last->notify == gather_child_done &&
+            cio__container_of(last, struct gather_slot, reg)->g == g)
             continue;
-        c->tflags |= CIO__F_MARK;
-        struct cio__fcb *r = &g->recs[g->nunique++];
-        memset(r, 0, sizeof *r);
-        r->notify = gather_child_done;
-        r->fut = c;
-        r->arg = g;
+        s->reg.notify = gather_child_done;
+        *pp = &s->reg;
+        g->nunique++;
+        if (c->state != CIO__PENDING)
+            ndone++;
     }
     if (rc < 0) {
         while (i-- > 0) {
-            aws[i]->tflags &= (uint8_t)~CIO__F_MARK;
-            aws[i]->obj.refs--; /* the caller's own reference remains */
+            struct gather_slot *s = &g->slots[i];
+            if (s->reg.notify)
+                cio__future_del_reg(s->child, &s->reg);
+            s->child->obj.refs--; /* the caller's own reference remains */
         }
-        cio__big_free(g->children);
+        cio__big_free(g->slots);
         cio__free(g);
         return rc;
     }
@@ -189,22 +227,14 @@ int cio_gather_start(cio_future_t *const *aws, size_t n, int flags, cio_future_t
         return 0;
     }
     g->fut.obj.refs++; /* held until every registration has fired */
-    size_t k = g->nunique, ndone = 0;
-    for (i = 0; i < k; i++) {
-        cio_future_t *c = g->recs[i].fut;
-        if (i + 8 < k)
-            __builtin_prefetch(g->recs[i + 8].fut, 1);
-        c->tflags &= (uint8_t)~CIO__F_MARK;
-        if (c->state == CIO__PENDING)
-            cio__future_add_fcb(c, &g->recs[i]);
-        else
-            ndone++;
-    }
-    for (i = 0; ndone && i < k; i++)
-        if (g->recs[i].fut->state != CIO__PENDING) {
-            gather_child_done(&g->recs[i]);
+    for (i = 0; ndone && i < n; i++) {
+        struct gather_slot *s = &g->slots[i];
+        if (s->reg.notify && s->child->state != CIO__PENDING) {
+            cio__future_del_reg(s->child, &s->reg);
             ndone--;
+            gather_child_done(&s->reg);
         }
+    }
     return 0;
 }
 
@@ -214,9 +244,10 @@ int cio_gather_results(cio_future_t *f, void **results, int *rcs)
         return -EINVAL;
     struct cio__gather *g = gather_of(f);
     for (size_t i = 0; i < g->n; i++) {
-        void *v = NULL;
-        cio_future_t *c = g->children[i];
-        int rc = c->state == CIO__PENDING ? CIO_EINVALSTATE : cio_future_result(c, &v);
+        struct gather_slot *s = &g->slots[i];
+        cio_future_t *c = s->child;
+        void *v = c ? NULL : s->result;
+        int rc = !c ? s->rc : c->state == CIO__PENDING ? CIO_EINVALSTATE : cio_future_result(c, &v);
         if (results)
             results[i] = v;
         if (rcs)
@@ -302,8 +333,9 @@ static void wait_wake(struct waitst *w, int rc)
     cio__task_wake(w->task, rc);
 }
 
-static void wait_notify(struct cio__fcb *r)
+static void wait_notify(struct cio__reg *reg)
 {
+    struct cio__fcb *r = CIO__FCB(reg);
     struct waitst *w = r->arg;
     w->remaining--;
     if (w->remaining == 0 || w->return_when == CIO_FIRST_COMPLETED ||
@@ -363,11 +395,11 @@ int cio_wait(cio_future_t *const *fs, size_t n, double timeout, int return_when,
             return -ENOMEM;
         }
         for (size_t i = 0; i < n; i++) {
-            recs[i].notify = wait_notify;
+            recs[i].reg.notify = wait_notify;
             recs[i].arg = &w;
             recs[i].fut = fs[i];
             if (fs[i]->state == CIO__PENDING)
-                cio__future_add_fcb(fs[i], &recs[i]);
+                cio__future_add_reg(fs[i], &recs[i].reg);
         }
         if (deadline >= 0)
             set_timer(loop, &w.timer, deadline, wait_fire);
@@ -376,7 +408,7 @@ int cio_wait(cio_future_t *const *fs, size_t n, double timeout, int return_when,
             cio__heap_remove(&loop->timers, &w.timer);
         for (size_t i = 0; i < n; i++)
             if (fs[i]->state == CIO__PENDING)
-                cio__future_del_fcb(fs[i], &recs[i]);
+                cio__future_del_reg(fs[i], &recs[i].reg);
         cio__free(recs);
     }
     size_t nd = 0, np = 0;
@@ -407,7 +439,7 @@ static int shield_cancel(struct cio__task *t)
     struct cio__fcb *r = t->wait->obj;
     if (r->fut->state != CIO__PENDING || !r->task)
         return 0; /* already woken: by the completion, or by an earlier cancel */
-    cio__future_del_fcb(r->fut, r);
+    cio__future_del_reg(r->fut, &r->reg);
     r->task = NULL; /* a second cancel before the task resumes must not wake it again */
     cio__task_wake(t, -ECANCELED);
     return 1;
@@ -669,8 +701,9 @@ struct cio_as_completed_s {
     struct cio__timer timer;
 };
 
-static void ac_notify(struct cio__fcb *r)
+static void ac_notify(struct cio__reg *reg)
 {
+    struct cio__fcb *r = CIO__FCB(reg);
     struct cio_as_completed_s *it = r->arg;
     it->ring[it->tail++] = r->fut;
     if (it->waiter) {
@@ -737,11 +770,11 @@ int cio_as_completed_new(cio_future_t *const *fs, size_t n, double timeout, cio_
     for (size_t i = 0; i < n; i++) {
         it->fs[i] = fs[i];
         fs[i]->obj.refs++;
-        it->recs[i].notify = ac_notify;
+        it->recs[i].reg.notify = ac_notify;
         it->recs[i].arg = it;
         it->recs[i].fut = fs[i];
         if (fs[i]->state == CIO__PENDING)
-            cio__future_add_fcb(fs[i], &it->recs[i]);
+            cio__future_add_reg(fs[i], &it->recs[i].reg);
         else
             it->ring[it->tail++] = fs[i];
     }
@@ -792,7 +825,7 @@ int cio_as_completed_free(cio_as_completed_t *it)
         cio__heap_remove(&it->loop->timers, &it->timer);
     for (size_t i = 0; i < it->n; i++) {
         if (it->fs[i]->state == CIO__PENDING)
-            cio__future_del_fcb(it->fs[i], &it->recs[i]);
+            cio__future_del_reg(it->fs[i], &it->recs[i].reg);
         cio__future_unref(it->fs[i]);
     }
     cio__free(it->fs);
@@ -938,7 +971,7 @@ int cio_taskgroup_create_task_ex(cio_taskgroup_t *tg, cio_coro_fn *fn, void *arg
     tg->pending_tail = c;
     tg->npending++;
     if (t->state == CIO__PENDING)
-        cio__future_add_fcb(t, &c->rec);
+        cio__future_add_reg(t, &c->rec.reg);
     else
         cio__loop_schedule(t->loop, &c->rec.cb); /* an eager task that already ended */
     if (out)

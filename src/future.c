@@ -92,12 +92,12 @@ static void fcb_run(struct cio__cb *cb)
     cio__future_unref(f);
 }
 
-static void schedule_fcb(cio_future_t *f, struct cio__fcb *r)
+static void schedule_reg(cio_future_t *f, struct cio__reg *r)
 {
     if (r->notify)
         r->notify(r);
     else
-        cio__loop_schedule(f->loop, &r->cb);
+        cio__loop_schedule(f->loop, &CIO__FCB(r)->cb);
 }
 
 void cio__future_complete(cio_future_t *f, uint8_t state, int rc, void *result, char *message)
@@ -112,27 +112,27 @@ void cio__future_complete(cio_future_t *f, uint8_t state, int rc, void *result, 
     f->result = result;
     cio__free(f->message);
     f->message = message;
-    struct cio__fcb *r = f->cbs;
+    struct cio__reg *r = f->cbs;
     f->cbs = NULL;
     while (r) {
-        struct cio__fcb *next = r->next;
-        schedule_fcb(f, r);
+        struct cio__reg *next = r->next;
+        schedule_reg(f, r);
         r = next;
     }
 }
 
-void cio__future_add_fcb(cio_future_t *f, struct cio__fcb *r)
+void cio__future_add_reg(cio_future_t *f, struct cio__reg *r)
 {
-    struct cio__fcb **pp = &f->cbs;
+    struct cio__reg **pp = &f->cbs;
     while (*pp)
         pp = &(*pp)->next;
     r->next = NULL;
     *pp = r;
 }
 
-void cio__future_del_fcb(cio_future_t *f, struct cio__fcb *r)
+void cio__future_del_reg(cio_future_t *f, struct cio__reg *r)
 {
-    for (struct cio__fcb **pp = &f->cbs; *pp; pp = &(*pp)->next)
+    for (struct cio__reg **pp = &f->cbs; *pp; pp = &(*pp)->next)
         if (*pp == r) {
             *pp = r->next;
             return;
@@ -254,7 +254,7 @@ int cio_future_add_done_callback(cio_future_t *f, cio_done_fn *fn, void *arg)
     if (!r)
         return -ENOMEM;
     r->cb.run = fcb_run;
-    r->notify = NULL;
+    r->reg.notify = NULL;
     r->task = NULL;
     r->fn = fn;
     r->arg = arg;
@@ -263,7 +263,7 @@ int cio_future_add_done_callback(cio_future_t *f, cio_done_fn *fn, void *arg)
     if (f->state != CIO__PENDING)
         cio__loop_schedule(f->loop, &r->cb);
     else
-        cio__future_add_fcb(f, r);
+        cio__future_add_reg(f, &r->reg);
     return 0;
 }
 
@@ -272,12 +272,12 @@ int cio_future_remove_done_callback(cio_future_t *f, cio_done_fn *fn, void *arg)
     if (cio__future_check(f) || !fn)
         return -EINVAL;
     int n = 0;
-    struct cio__fcb **pp = &f->cbs;
+    struct cio__reg **pp = &f->cbs;
     while (*pp) {
-        struct cio__fcb *r = *pp;
-        if (!r->notify && r->fn == fn && r->arg == arg) {
+        struct cio__reg *r = *pp;
+        if (!r->notify && CIO__FCB(r)->fn == fn && CIO__FCB(r)->arg == arg) {
             *pp = r->next;
-            cio__free(r);
+            cio__free(CIO__FCB(r));
             n++;
         } else
             pp = &r->next;

@@ -380,15 +380,20 @@ int cio__double_to_ns(double s, int64_t *out); /* -EINVAL for NaN/inf */
 enum { CIO__PENDING = 0, CIO__RESULT, CIO__ERROR, CIO__CANCELLED };
 enum { CIO__KIND_FUTURE = 0, CIO__KIND_TASK, CIO__KIND_GATHER };
 
-/* A done-callback registration: either a task waiting in cio_await() (on the
- * task's stack) or a user callback (allocated). */
+/* An entry of a future's done list.  An internal one has notify, called
+ * inside the completion: it may only update state and schedule (wake a task,
+ * queue a callback), never run user code.  A user callback has notify NULL
+ * and is the head of a struct cio__fcb, queued through its cb. */
+struct cio__reg {
+    struct cio__reg *next;
+    void (*notify)(struct cio__reg *r);
+};
+
+/* A done-callback registration: a task waiting in cio_await() (on the
+ * task's stack), a composition's watch, or a user callback (allocated). */
 struct cio__fcb {
-    struct cio__fcb *next;
+    struct cio__reg reg;
     struct cio__cb cb;       /* ready-queue node (user callbacks) */
-    /* Internal registrations: called inside the completion, it may only
-     * update state and schedule (wake a task, queue a callback), never run
-     * user code.  NULL for user callbacks, which are queued. */
-    void (*notify)(struct cio__fcb *r);
     struct cio__task *task;  /* waiting task, or NULL */
     cio_done_fn *fn;
     void *arg;
@@ -405,7 +410,7 @@ struct cio_future_s {
     int rc;                   /* error code when state is ERROR */
     void *result;
     char *message;            /* error or cancel message */
-    struct cio__fcb *cbs;     /* registrations, in order */
+    struct cio__reg *cbs;     /* registrations, in order */
 };
 
 int cio__future_init(cio_future_t *f, cio_loop_t *loop, uint32_t magic);
@@ -417,8 +422,10 @@ const char *cio__task_name(cio_future_t *f);
 int cio__future_check(const cio_future_t *f); /* 0 or -EINVAL */
 /* The one state transition: PENDING -> state; schedules the callbacks. */
 void cio__future_complete(cio_future_t *f, uint8_t state, int rc, void *result, char *message);
-void cio__future_add_fcb(cio_future_t *f, struct cio__fcb *r);
-void cio__future_del_fcb(cio_future_t *f, struct cio__fcb *r);
+void cio__future_add_reg(cio_future_t *f, struct cio__reg *r);
+void cio__future_del_reg(cio_future_t *f, struct cio__reg *r);
+/* The fcb a notify was given. */
+#define CIO__FCB(r) cio__container_of((r), struct cio__fcb, reg)
 
 /* ------------------------------------------------------------------ tasks */
 typedef int cio__cancel_hook(struct cio__task *t);

@@ -397,9 +397,9 @@ int cio_task_uncancel(cio_task_t *f)
 
 /* ------------------------------------------------------------- await */
 
-static void await_wake(struct cio__fcb *r)
+static void await_wake(struct cio__reg *r)
 {
-    cio__task_wake(r->task, 0);
+    cio__task_wake(CIO__FCB(r)->task, 0);
 }
 
 /* A cancel of the awaiting task cancels the awaited future.  Should its copy
@@ -432,13 +432,13 @@ int cio__await_with(cio_future_t *f, void **result, cio__cancel_hook *on_cancel)
     struct cio__fcb w;
     memset(&w, 0, sizeof w);
     w.task = t;
-    w.notify = await_wake;
+    w.reg.notify = await_wake;
     w.fut = f;
-    cio__future_add_fcb(f, &w);
+    cio__future_add_reg(f, &w.reg);
     f->obj.refs++;
     int rc = cio__task_suspend(t, on_cancel, &w);
     if (f->state == CIO__PENDING)
-        cio__future_del_fcb(f, &w);
+        cio__future_del_reg(f, &w.reg);
     if (rc == 0)
         rc = cio_future_result(f, result);
     cio__future_unref(f);
