@@ -94,6 +94,21 @@ static inline __attribute__((unused)) void raw_switch(struct cio__ctx *from, str
 }
 #endif
 
+/* The floating-point control state a new task starts with: what
+ * cio__ctx_make puts in a fresh context (x86-64: MXCSR 0x1F80 and x87
+ * control word 0x037F; AArch64: FPCR 0).  For a task started on a stack
+ * its predecessor ended on, without a switch. */
+void cio__fp_default(void)
+{
+#if defined(__x86_64__)
+    uint32_t mxcsr = 0x1F80u;
+    uint16_t cw = 0x037Fu;
+    __asm__ volatile("ldmxcsr %0\n\tfldcw %1" : : "m"(mxcsr), "m"(cw));
+#elif defined(__aarch64__)
+    __asm__ volatile("msr fpcr, xzr");
+#endif
+}
+
 #if defined(CIO__TSAN) && !defined(CIO__ASAN)
 void cio__ctx_switch(struct cio__ctx *from, struct cio__ctx *to, struct cio__stack *to_stack, bool dying)
 {

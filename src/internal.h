@@ -225,6 +225,7 @@ static inline void cio__ctx_switch(struct cio__ctx *from, struct cio__ctx *to, s
 #endif
 /* Called first thing on a new stack. */
 void cio__ctx_started(void);
+void cio__fp_default(void); /* a new task's FP control state (src/coro.c) */
 
 /* ------------------------------------------------------------ object pools */
 struct cio__pool {

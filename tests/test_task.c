@@ -1,6 +1,7 @@
 /* Tasks: scheduling, awaiting, cancellation, names, sleep, stacks. */
 #include "harness.h"
 
+#include <fenv.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -371,6 +372,99 @@ static void t_handover_keeps_batch_order(void)
     CHECK_RC(run_main(m_handover, NULL, NULL), 0);
     /* As CPython: a's call_soon is queued before a's own wake-up. */
     CHECK_ORDER("a0 b0 c0 cb a1 b1 c1 cb");
+}
+
+/* Tasks that start in one batch right after others that end without
+ * suspending start on the stack the last one finished with (task.c,
+ * start_next_here).  Each still runs in creation order, as itself and with
+ * the whole stack; one of another stack size, one cancelled before it
+ * starts, one that fails unwatched and one that suspends keep their own
+ * paths.  (The rounding a task sets is its own: it does not leak into the
+ * next, nor to the thread.) */
+static int body_deep(void *arg, void **result)
+{
+    const char *name = arg;
+    char ev[32];
+    snprintf(ev, sizeof ev, "%s%s", name, strcmp(cio_task_get_name(cio_current_task()), name) ? "?" : "");
+    log_event(ev);
+    /* Most of a 64 KiB stack: an overflow if the frames of the task that
+     * ended before it were still below. */
+    volatile char big[40 * 1024];
+    for (size_t i = 0; i < sizeof big; i += 512)
+        big[i] = name[0];
+    int bad = 0;
+    for (size_t i = 0; i < sizeof big; i += 512)
+        bad += big[i] != name[0];
+    if (bad)
+        log_event("smashed");
+    /* Each starts with the default rounding, whatever the one before it
+     * left: a and d leave others. */
+    if (fegetround() != FE_TONEAREST)
+        log_event("rounding");
+    if (name[0] == 'a')
+        fesetround(FE_UPWARD);
+    if (name[0] == 'd')
+        fesetround(FE_TOWARDZERO);
+    if (name[0] == 'e')
+        return -EIO;
+    if (name[0] == 'f' && cio_sleep(0) < 0)
+        return -EINTR;
+    *result = (void *)name;
+    return 0;
+}
+
+static int unretrieved, unretrieved_in_task;
+
+static void count_unretrieved(cio_loop_t *loop, const cio_exc_context_t *ctx, void *ud)
+{
+    (void)loop;
+    (void)ud;
+    if (ctx->error == -EIO && ctx->future)
+        unretrieved++;
+    if (cio_current_task())
+        unretrieved_in_task++;
+}
+
+static int m_batch_starts(void *arg, void **result)
+{
+    (void)arg;
+    (void)result;
+    cio_loop_t *loop = NULL;
+    cio_get_running_loop(&loop);
+    cio_loop_set_exception_handler(loop, count_unretrieved, NULL);
+    static const char *names[] = {"a", "b", "big", "c", "d", "e", "f", "g"};
+    enum { N = 8 };
+    cio_task_t *ts[N] = {0};
+    for (int i = 0; i < N; i++) {
+        cio_task_opts_t o = {.name = names[i], .stack_size = strcmp(names[i], "big") ? 0 : 256 * 1024};
+        REQ_OK(cio_loop_create_task(loop, body_deep, (void *)names[i], &o, names[i][0] == 'e' ? NULL : &ts[i]));
+    }
+    CHECK_INT(cio_task_cancel(ts[3], NULL), 1); /* c: cancelled before it starts */
+    for (int i = 0; i < N; i++) {
+        if (!ts[i])
+            continue;
+        void *v = NULL;
+        int rc = cio_await(ts[i], &v);
+        if (i == 3)
+            CHECK_RC(rc, -ECANCELED);
+        else {
+            CHECK_RC(rc, 0);
+            CHECK_STR(v, names[i]);
+        }
+    }
+out:
+    reap_tasks(ts, N);
+    return 0;
+}
+
+static void t_batch_starts_on_the_ended_stack(void)
+{
+    unretrieved = unretrieved_in_task = 0;
+    CHECK_RC(run_main(m_batch_starts, NULL, NULL), 0);
+    CHECK_ORDER("a b big d e f g");
+    CHECK_INT(fegetround(), FE_TONEAREST);
+    CHECK_INT(unretrieved, 1);        /* e's error, reported once */
+    CHECK_INT(unretrieved_in_task, 0); /* from the loop, not as another task */
 }
 
 /* say_after: two sleepers concurrently take the longer time, not the sum. */
@@ -1110,6 +1204,7 @@ static const struct test_case cases[] = {
     TEST(t_busy_yielders_leave_room_for_the_loop),
     TEST(t_concurrent_sleeps),
     TEST(t_handover_keeps_batch_order),
+    TEST(t_batch_starts_on_the_ended_stack),
     TEST(t_cancel_before_start),
     TEST(t_cancel_while_sleeping),
     TEST(t_catch_cancel_and_go_on),
