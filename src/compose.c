@@ -2,10 +2,11 @@
  * and TaskGroup, built as asyncio builds them on the task's cancel count.
  *
  * They watch futures through internal done-registrations (struct cio__reg,
- * a link and a notify function) that run inside the completion and only update
- * counters and wake the waiting task through the ready queue.  Registrations
- * that live on a waiting task's stack are removed before the wait returns,
- * so nothing ever points into a finished frame. */
+ * a link and a notify function) that run inside the completion and only
+ * update counters and wake the waiting task through the ready queue; gather
+ * and TaskGroup queue their children's reports, as asyncio does.
+ * Registrations that live on a waiting task's stack are removed before the
+ * wait returns, so nothing ever points into a finished frame. */
 #include "internal.h"
 
 #include <errno.h>
@@ -49,18 +50,23 @@ static int timeout_to_deadline(double timeout, int64_t *deadline)
 
 /* ------------------------------------------------------------- gather */
 
-/* One per position of the input: first the watch on that child, then, once
- * it has finished, its outcome, so the gather need not keep the child. */
+/* One per position of the input.  A child's completion takes its outcome
+ * (a result at once, while the child is at hand, so the gather can let it
+ * go) and queues the slot; the slot's turn in the ready queue is asyncio's
+ * _done_callback, so the gather completes when asyncio's would. */
 struct gather_slot {
-    /* On the child's done list; notify NULL: the child is an earlier
-     * position's too and is watched there. */
-    struct cio__reg reg;
     union {
-        struct cio__gather *g; /* until the child finishes */
-        void *result;          /* then its result */
+        struct cio__reg reg; /* on the child's done list */
+        struct cio__cb cb;   /* then on the ready queue */
     };
-    cio_future_t *child; /* a reference; NULL once its outcome is here */
-    int rc;              /* the outcome's code, once child is NULL */
+    struct cio__gather *g;
+    union {
+        cio_future_t *child; /* a reference, until taken */
+        void *result;        /* once taken */
+    };
+    int rc;        /* once taken: the outcome's code */
+    uint8_t taken; /* the outcome is in result and rc; the child let go */
+    uint8_t watch; /* registered: 0 for a repeat of an earlier position */
 };
 
 struct cio__gather {
@@ -80,48 +86,66 @@ void cio__gather_free_parts(cio_future_t *f)
 {
     struct cio__gather *g = gather_of(f);
     for (size_t i = 0; i < g->n; i++)
-        if (g->slots[i].child)
+        if (!g->slots[i].taken)
             cio__future_unref(g->slots[i].child);
     cio__big_free(g->slots);
 }
 
-static void gather_child_done(struct cio__reg *reg)
+/* The outcome into the slot, and the child let go, unless the gather's
+ * reference is its last: a child is never freed from inside its own
+ * completion (it stays until the gather is freed). */
+static void gather_take(struct gather_slot *s)
 {
-    struct gather_slot *s = cio__container_of(reg, struct gather_slot, reg);
+    cio_future_t *c = s->child;
+    if (c->obj.refs > 1) {
+        s->rc = cio_future_result(c, &s->result);
+        s->taken = 1;
+        c->obj.refs--;
+    }
+}
+
+static void gather_child_run(struct cio__cb *cb)
+{
+    struct gather_slot *s = cio__container_of(cb, struct gather_slot, cb);
     struct cio__gather *g = s->g;
-    cio_future_t *child = s->child;
     g->nfinished++;
-    if (child->state == CIO__ERROR)
+    cio_future_t *child = s->taken ? NULL : s->child; /* taken here: a result */
+    uint8_t state = child ? child->state : CIO__RESULT;
+    if (state == CIO__ERROR)
         child->retrieved = 1; /* the gather takes care of it */
     if (g->fut.state == CIO__PENDING) {
-        if (!(g->flags & CIO_RETURN_EXCEPTIONS) && child->state != CIO__RESULT) {
+        if (!(g->flags & CIO_RETURN_EXCEPTIONS) && state != CIO__RESULT) {
             /* The first failure reaches the awaiter; siblings go on.  A child
              * cancelled on its own counts as a -ECANCELED error: the gather
              * is done with it, not cancelled. */
             char *m = child->message ? cio__strdup(child->message) : NULL;
-            cio__future_complete(&g->fut, CIO__ERROR, child->state == CIO__CANCELLED ? -ECANCELED : child->rc,
-                                 NULL, m);
+            cio__future_complete(&g->fut, CIO__ERROR, state == CIO__CANCELLED ? -ECANCELED : child->rc, NULL, m);
         } else if (g->nfinished == g->nunique) {
             if (g->cancel_requested) /* with the last child's cancel message, as asyncio */
                 cio__future_complete(&g->fut, CIO__ERROR, -ECANCELED, NULL,
-                                     child->state == CIO__CANCELLED && child->message ? cio__strdup(child->message)
-                                                                                      : NULL);
+                                     state == CIO__CANCELLED && child->message ? cio__strdup(child->message) : NULL);
             else
                 cio__future_complete(&g->fut, CIO__RESULT, 0, NULL, NULL);
         }
     }
-    /* Its outcome is taken now, while the child is at hand, and the child
-     * let go unless this was its last reference (never freed from inside
-     * its own completion). */
-    if (child->obj.refs > 1) {
-        s->rc = cio_future_result(child, &s->result);
-        child->obj.refs--;
-        s->child = NULL;
-    }
+    if (child)
+        gather_take(s);
     if (g->nfinished == g->nunique) {
         g->fut.retrieved = 1; /* the per-child outcomes are the real report */
         cio__future_unref(&g->fut); /* the registrations' reference */
     }
+}
+
+/* Inside the child's completion: a result is taken now, while the child is
+ * at hand (a failure's message is read later, from the child); the slot
+ * waits its turn in the ready queue. */
+static void gather_child_done(struct cio__reg *reg)
+{
+    struct gather_slot *s = cio__container_of(reg, struct gather_slot, reg);
+    if (s->child->state == CIO__RESULT)
+        gather_take(s);
+    s->cb.run = gather_child_run;
+    cio__loop_schedule(s->g->fut.loop, &s->cb);
 }
 
 int cio__gather_cancel(cio_future_t *f, const char *msg)
@@ -129,13 +153,12 @@ int cio__gather_cancel(cio_future_t *f, const char *msg)
     struct cio__gather *g = gather_of(f);
     if (f->state != CIO__PENDING)
         return 0;
-    /* Set first: a plain future's cancel completes it here and now, and the
-     * last child to finish must see the request (asyncio's children report
-     * later, through call_soon).  A child finishes here only if cancelled. */
+    /* Set first, should a child's completion ever be reported at once (a
+     * child finishes here only if cancelled). */
     int was = g->cancel_requested, ret = 0;
     g->cancel_requested = 1;
     for (size_t i = 0; i < g->n; i++) {
-        cio_future_t *c = g->slots[i].child;
+        cio_future_t *c = g->slots[i].taken ? NULL : g->slots[i].child;
         int rc = c ? cio_future_cancel(c, msg) : 0;
         if (rc == -ENOMEM && msg) /* no copy of the message: cancelled without it, not left running */
             rc = cio_future_cancel(c, NULL);
@@ -191,8 +214,8 @@ int cio_gather_start(cio_future_t *const *aws, size_t n, int flags, cio_future_t
         s->g = g;
         s->child = c;
         s->rc = 0;
-        s->reg.next = NULL;
-        s->reg.notify = NULL;
+        s->taken = 0;
+        s->watch = 0;
         c->obj.refs++;
         struct cio__reg **pp = &c->cbs, *last = NULL;
         while (*pp)
@@ -200,6 +223,8 @@ int cio_gather_start(cio_future_t *const *aws, size_t n, int flags, cio_future_t
         if (last && last->notify == gather_child_done &&
             cio__container_of(last, struct gather_slot, reg)->g == g)
             continue;
+        s->watch = 1;
+        s->reg.next = NULL;
         s->reg.notify = gather_child_done;
         *pp = &s->reg;
         g->nunique++;
@@ -209,7 +234,7 @@ int cio_gather_start(cio_future_t *const *aws, size_t n, int flags, cio_future_t
     if (rc < 0) {
         while (i-- > 0) {
             struct gather_slot *s = &g->slots[i];
-            if (s->reg.notify)
+            if (s->watch)
                 cio__future_del_reg(s->child, &s->reg);
             s->child->obj.refs--; /* the caller's own reference remains */
         }
@@ -227,9 +252,11 @@ int cio_gather_start(cio_future_t *const *aws, size_t n, int flags, cio_future_t
         return 0;
     }
     g->fut.obj.refs++; /* held until every registration has fired */
+    /* A child already done is reported through the ready queue, as asyncio's
+     * add_done_callback on a done future. */
     for (i = 0; ndone && i < n; i++) {
         struct gather_slot *s = &g->slots[i];
-        if (s->reg.notify && s->child->state != CIO__PENDING) {
+        if (s->watch && s->child->state != CIO__PENDING) {
             cio__future_del_reg(s->child, &s->reg);
             ndone--;
             gather_child_done(&s->reg);
@@ -245,7 +272,7 @@ int cio_gather_results(cio_future_t *f, void **results, int *rcs)
     struct cio__gather *g = gather_of(f);
     for (size_t i = 0; i < g->n; i++) {
         struct gather_slot *s = &g->slots[i];
-        cio_future_t *c = s->child;
+        cio_future_t *c = s->taken ? NULL : s->child;
         void *v = c ? NULL : s->result;
         int rc = !c ? s->rc : c->state == CIO__PENDING ? CIO_EINVALSTATE : cio_future_result(c, &v);
         if (results)

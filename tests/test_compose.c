@@ -236,6 +236,76 @@ static void t_gather_cancel_cancels_children(void)
     CHECK_ORDER("x-cancelled y-cancelled awaiter-cancelled");
 }
 
+/* When the gather completes, in loop iterations: a child's end is reported
+ * to the gather through the ready queue (asyncio's _done_callback, queued
+ * by call_soon), and the gather's completion wakes the awaiter through it
+ * too, so a task yielding beside it sees two iterations pass.  The orders
+ * are what python3 prints for the same program. */
+static int ticker(void *arg, void **result)
+{
+    (void)arg;
+    (void)result;
+    for (int i = 0; i < 6; i++) {
+        char ev[8];
+        snprintf(ev, sizeof ev, "t%d", i);
+        log_event(ev);
+        int rc = cio_sleep(0);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int logs_and_returns(void *arg, void **result)
+{
+    log_event(arg);
+    *result = arg;
+    return strcmp(arg, "bad") ? 0 : -EIO;
+}
+
+static int m_gather_iterations(void *arg, void **result)
+{
+    (void)result;
+    int which = *(int *)arg;
+    cio_loop_t *loop = NULL;
+    cio_get_running_loop(&loop);
+    cio_task_t *t = NULL, *c[2] = {NULL, NULL};
+    cio_future_t *f = NULL;
+    REQ(t = cio_create_task(ticker, NULL));
+    if (which == 0) { /* a child that ends in its first step */
+        REQ(c[0] = cio_create_task(logs_and_returns, "child"));
+        CHECK_RC(cio_gather(c, 1, NULL, NULL, 0), 0);
+    } else if (which == 1) { /* a future done before the gather */
+        REQ_OK(cio_sleep(0));
+        REQ_OK(cio_loop_create_future(loop, &f));
+        REQ_OK(cio_future_set_result(f, NULL));
+        CHECK_RC(cio_gather(&f, 1, NULL, NULL, 0), 0);
+    } else { /* the first failure */
+        REQ(c[0] = cio_create_task(logs_and_returns, "bad"));
+        REQ(c[1] = cio_create_task(logs_and_returns, "child"));
+        CHECK_RC(cio_gather(c, 2, NULL, NULL, 0), -EIO);
+    }
+    log_event(which == 2 ? "failed" : "gathered");
+    CHECK_RC(cio_await(t, NULL), 0);
+out:
+    reap_tasks(c, 2);
+    reap_tasks(&t, 1);
+    if (f)
+        cio_unref(f);
+    return 0;
+}
+
+static void t_gather_completes_when_asyncio_does(void)
+{
+    static const char *want[3] = {"t0 child t1 t2 gathered t3 t4 t5", "t0 t1 t2 gathered t3 t4 t5",
+                                  "t0 bad child t1 t2 failed t3 t4 t5"};
+    for (int which = 0; which < 3; which++) {
+        log_reset();
+        CHECK_RC(cio_run(m_gather_iterations, &which, NULL), 0);
+        CHECK_ORDER(want[which]);
+    }
+}
+
 /* Cancelling the gather future itself; twice in a row. */
 static int m_gather_future_cancel(void *arg, void **result)
 {
@@ -995,6 +1065,7 @@ static const struct test_case cases[] = {
     TEST(t_gather_cancel_cancels_children),
     TEST(t_gather_future_cancel),
     TEST(t_gather_outcomes_kept),
+    TEST(t_gather_completes_when_asyncio_does),
     TEST(t_wait_modes_and_timeout),
     TEST(t_wait_cancelled_cancels_nothing),
     TEST(t_wait_for),
