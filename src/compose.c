@@ -3,8 +3,9 @@
  *
  * They watch futures through internal done-registrations (struct cio__reg,
  * a link and a notify function) that run inside the completion and only
- * update counters and wake the waiting task through the ready queue; gather
- * and TaskGroup queue their children's reports, as asyncio does.
+ * update counters and wake the waiting task through the ready queue; where
+ * asyncio reports through a done callback (gather, wait, shield,
+ * as_completed, TaskGroup), the notify queues the report instead.
  * Registrations that live on a waiting task's stack are removed before the
  * wait returns, so nothing ever points into a finished frame. */
 #include "internal.h"
@@ -342,15 +343,21 @@ int cio_gather_calls(const cio_call_t *calls, size_t n, void **results, int *rcs
 
 /* --------------------------------------------------------------- wait */
 
-struct waitst {
-    struct cio__task *task;
-    size_t remaining;
+/* As asyncio's _wait: a done callback on every future, queued as asyncio's
+ * (_on_completion), counts and wakes the waiting task; futures already done
+ * are counted through the queue too.  The callbacks may still be queued
+ * when the wait returns (a timeout, a cancel, the first of several), so
+ * their block outlives the call until the last has run. */
+struct waitblk {
+    struct cio__task *task; /* NULL once the wait has returned */
+    size_t remaining, queued;
     int return_when;
     int woken;
     struct cio__timer timer;
+    struct cio__fcb recs[]; /* one per position */
 };
 
-static void wait_wake(struct waitst *w, int rc)
+static void wait_wake(struct waitblk *w, int rc)
 {
     if (w->woken)
         return;
@@ -360,25 +367,45 @@ static void wait_wake(struct waitst *w, int rc)
     cio__task_wake(w->task, rc);
 }
 
-static void wait_notify(struct cio__reg *reg)
+static void wait_run(struct cio__cb *cb)
 {
-    struct cio__fcb *r = CIO__FCB(reg);
-    struct waitst *w = r->arg;
+    struct cio__fcb *r = cio__container_of(cb, struct cio__fcb, cb);
+    struct waitblk *w = r->arg;
+    w->queued--;
+    if (!w->task) {
+        if (w->queued == 0)
+            cio__free(w); /* the last of a wait that has returned */
+        return;
+    }
     w->remaining--;
     if (w->remaining == 0 || w->return_when == CIO_FIRST_COMPLETED ||
         (w->return_when == CIO_FIRST_EXCEPTION && r->fut->state == CIO__ERROR))
         wait_wake(w, 0);
 }
 
+static void wait_queue(cio_loop_t *loop, struct cio__fcb *r)
+{
+    struct waitblk *w = r->arg;
+    w->queued++;
+    r->cb.run = wait_run;
+    cio__loop_schedule(loop, &r->cb);
+}
+
+static void wait_notify(struct cio__reg *reg)
+{
+    struct cio__fcb *r = CIO__FCB(reg);
+    wait_queue(r->fut->loop, r);
+}
+
 static void wait_fire(struct cio__timer *t)
 {
-    struct waitst *w = cio__container_of(t, struct waitst, timer);
+    struct waitblk *w = cio__container_of(t, struct waitblk, timer);
     wait_wake(w, 0);
 }
 
 static int wait_cancel(struct cio__task *t)
 {
-    struct waitst *w = t->wait->obj;
+    struct waitblk *w = t->wait->obj;
     if (w->woken)
         return 0;
     wait_wake(w, -ECANCELED);
@@ -406,38 +433,37 @@ int cio_wait(cio_future_t *const *fs, size_t n, double timeout, int return_when,
         rc = timeout_to_deadline(timeout, &deadline);
     if (rc < 0)
         return rc;
-    struct waitst w = {.task = t, .return_when = return_when, .timer = {.idx = CIO__TIMER_NONE}};
-    int satisfied = 0;
+    struct waitblk *w = n <= (SIZE_MAX - sizeof *w) / sizeof w->recs[0] ? cio__calloc(sizeof *w + n * sizeof w->recs[0])
+                                                                       : NULL;
+    if (!w || (deadline >= 0 && cio__heap_reserve(&loop->timers, 1) < 0)) {
+        cio__free(w);
+        return -ENOMEM;
+    }
+    w->task = t;
+    w->return_when = return_when;
+    w->remaining = n;
+    w->timer.idx = CIO__TIMER_NONE;
     for (size_t i = 0; i < n; i++) {
-        cio_future_t *f = fs[i];
-        if (f->state == CIO__PENDING)
-            w.remaining++;
-        else if (return_when == CIO_FIRST_COMPLETED || (return_when == CIO_FIRST_EXCEPTION && f->state == CIO__ERROR))
-            satisfied = 1;
+        struct cio__fcb *r = &w->recs[i];
+        r->reg.notify = wait_notify;
+        r->arg = w;
+        r->fut = fs[i];
+        if (fs[i]->state == CIO__PENDING)
+            cio__future_add_reg(fs[i], &r->reg);
+        else
+            wait_queue(loop, r); /* asyncio's add_done_callback on a done future */
     }
-    if (w.remaining && !satisfied) {
-        struct cio__fcb *recs = cio__calloc(n * sizeof *recs);
-        if (!recs || (deadline >= 0 && cio__heap_reserve(&loop->timers, 1) < 0)) {
-            cio__free(recs);
-            return -ENOMEM;
-        }
-        for (size_t i = 0; i < n; i++) {
-            recs[i].reg.notify = wait_notify;
-            recs[i].arg = &w;
-            recs[i].fut = fs[i];
-            if (fs[i]->state == CIO__PENDING)
-                cio__future_add_reg(fs[i], &recs[i].reg);
-        }
-        if (deadline >= 0)
-            set_timer(loop, &w.timer, deadline, wait_fire);
-        rc = cio__task_suspend(t, wait_cancel, &w);
-        if (w.timer.idx != CIO__TIMER_NONE)
-            cio__heap_remove(&loop->timers, &w.timer);
-        for (size_t i = 0; i < n; i++)
-            if (fs[i]->state == CIO__PENDING)
-                cio__future_del_reg(fs[i], &recs[i].reg);
-        cio__free(recs);
-    }
+    if (deadline >= 0)
+        set_timer(loop, &w->timer, deadline, wait_fire);
+    rc = cio__task_suspend(t, wait_cancel, w);
+    if (w->timer.idx != CIO__TIMER_NONE)
+        cio__heap_remove(&loop->timers, &w->timer);
+    for (size_t i = 0; i < n; i++)
+        if (fs[i]->state == CIO__PENDING)
+            cio__future_del_reg(fs[i], &w->recs[i].reg);
+    w->task = NULL;
+    if (w->queued == 0)
+        cio__free(w);
     size_t nd = 0, np = 0;
     for (size_t i = 0; i < n; i++) {
         if (fs[i]->state != CIO__PENDING) {
@@ -459,22 +485,73 @@ int cio_wait(cio_future_t *const *fs, size_t n, double timeout, int return_when,
 
 /* ------------------------------------------------------------- shield */
 
-/* A cancel of the awaiting task leaves the awaited future alone: the
- * registration is dropped and the task woken with -ECANCELED. */
-static int shield_cancel(struct cio__task *t)
+/* As asyncio's shield: the awaiter waits on an outer future of its own, so
+ * a cancel of the awaiter cancels only that.  The inner's end is passed to
+ * the outer by a done callback queued as asyncio's (_inner_done_callback),
+ * which holds a reference to each; when the outer ends first the callback is
+ * taken off the inner (_outer_done_callback). */
+static void shield_run(struct cio__cb *cb)
 {
-    struct cio__fcb *r = t->wait->obj;
-    if (r->fut->state != CIO__PENDING || !r->task)
-        return 0; /* already woken: by the completion, or by an earlier cancel */
-    cio__future_del_reg(r->fut, &r->reg);
-    r->task = NULL; /* a second cancel before the task resumes must not wake it again */
-    cio__task_wake(t, -ECANCELED);
-    return 1;
+    struct cio__fcb *r = cio__container_of(cb, struct cio__fcb, cb);
+    cio_future_t *inner = r->fut, *outer = r->arg;
+    if (outer->state != CIO__PENDING) {
+        if (inner->state == CIO__ERROR)
+            inner->retrieved = 1; /* asyncio's inner.exception(): nobody else is told */
+    } else if (inner->state == CIO__CANCELLED) {
+        cio__future_complete(outer, CIO__CANCELLED, -ECANCELED, NULL, NULL);
+    } else if (inner->state == CIO__ERROR) {
+        inner->retrieved = 1;
+        char *m = inner->message ? cio__strdup(inner->message) : NULL;
+        cio__future_complete(outer, CIO__ERROR, inner->rc, NULL, m);
+    } else {
+        cio__future_complete(outer, CIO__RESULT, 0, inner->result, NULL);
+    }
+    cio__free(r);
+    cio__future_unref(inner);
+    cio__future_unref(outer);
 }
 
 int cio_shield(cio_future_t *f, void **result)
 {
-    return cio__await_with(f, result, shield_cancel);
+    if (result)
+        *result = NULL;
+    if (cio__future_check(f))
+        return -EINVAL;
+    struct cio__task *t = cio__tls.task;
+    if (!t)
+        return CIO_ENOTASK;
+    if (f->loop != t->fut.loop)
+        return CIO_EWRONGLOOP;
+    if (f == &t->fut)
+        return CIO_ESELFAWAIT;
+    if (f->state != CIO__PENDING)
+        return cio_future_result(f, result); /* an inner already done is returned directly */
+    cio_future_t *outer;
+    int rc = cio_loop_create_future(f->loop, &outer);
+    if (rc < 0)
+        return rc;
+    struct cio__fcb *r = cio__calloc(sizeof *r);
+    if (!r) {
+        cio__future_unref(outer);
+        return -ENOMEM;
+    }
+    r->cb.run = shield_run;
+    r->fut = f;
+    r->arg = outer;
+    f->obj.refs++;
+    outer->obj.refs++;
+    cio__future_add_reg(f, &r->reg);
+    rc = cio_await(outer, result);
+    if (f->state == CIO__PENDING) {
+        /* The outer ended first (the awaiter was cancelled): stop watching.
+         * (An inner that has ended has its callback queued: it cleans up.) */
+        cio__future_del_reg(f, &r->reg);
+        cio__free(r);
+        cio__future_unref(f);
+        cio__future_unref(outer);
+    }
+    cio__future_unref(outer);
+    return rc;
 }
 
 /* ------------------------------------------------------ timeout scopes */
@@ -717,22 +794,33 @@ int cio_wait_for_call(cio_coro_fn *fn, void *arg, double timeout, void **result)
 
 /* -------------------------------------------------------- as_completed */
 
+/* As asyncio's as_completed (3.13's iterator): a done callback on each
+ * distinct future, queued as asyncio's (_handle_completion), puts it on the
+ * ring of done ones and wakes the task waiting in next; at the timeout the
+ * rest are dropped and each next after the ring is drained gets
+ * -ETIMEDOUT.  Callbacks still queued when the iterator is freed keep its
+ * block until the last has run. */
 struct cio_as_completed_s {
     cio_loop_t *loop;
-    size_t n, handed, head, tail;
-    cio_future_t **fs;   /* references */
+    size_t n, handed, head, tail, queued;
+    cio_future_t **fs;   /* references, distinct */
     cio_future_t **ring; /* done, in completion order */
     struct cio__fcb *recs;
     struct cio__task *waiter;
-    int timed_out;
+    int timed_out, freed;
     struct cio__timer timer;
 };
 
-static void ac_notify(struct cio__reg *reg)
+static void ac_release(struct cio_as_completed_s *it)
 {
-    struct cio__fcb *r = CIO__FCB(reg);
-    struct cio_as_completed_s *it = r->arg;
-    it->ring[it->tail++] = r->fut;
+    cio__free(it->fs);
+    cio__free(it->ring);
+    cio__free(it->recs);
+    cio__free(it);
+}
+
+static void ac_wake(struct cio_as_completed_s *it)
+{
     if (it->waiter) {
         struct cio__task *t = it->waiter;
         it->waiter = NULL;
@@ -740,15 +828,42 @@ static void ac_notify(struct cio__reg *reg)
     }
 }
 
+static void ac_run(struct cio__cb *cb)
+{
+    struct cio__fcb *r = cio__container_of(cb, struct cio__fcb, cb);
+    struct cio_as_completed_s *it = r->arg;
+    it->queued--;
+    if (it->freed) {
+        if (it->queued == 0)
+            ac_release(it);
+        return;
+    }
+    if (it->timed_out)
+        return; /* asyncio's _todo was cleared by the timeout */
+    it->ring[it->tail++] = r->fut;
+    if (it->tail == it->n && it->timer.idx != CIO__TIMER_NONE)
+        cio__heap_remove(&it->loop->timers, &it->timer);
+    ac_wake(it);
+}
+
+static void ac_queue(struct cio_as_completed_s *it, struct cio__fcb *r)
+{
+    it->queued++;
+    r->cb.run = ac_run;
+    cio__loop_schedule(it->loop, &r->cb);
+}
+
+static void ac_notify(struct cio__reg *reg)
+{
+    struct cio__fcb *r = CIO__FCB(reg);
+    ac_queue(r->arg, r);
+}
+
 static void ac_fire(struct cio__timer *tm)
 {
     struct cio_as_completed_s *it = cio__container_of(tm, struct cio_as_completed_s, timer);
     it->timed_out = 1;
-    if (it->waiter) {
-        struct cio__task *t = it->waiter;
-        it->waiter = NULL;
-        cio__task_wake(t, 0);
-    }
+    ac_wake(it);
 }
 
 static int ac_cancel(struct cio__task *t)
@@ -780,7 +895,6 @@ int cio_as_completed_new(cio_future_t *const *fs, size_t n, double timeout, cio_
     if (!it)
         return -ENOMEM;
     it->loop = loop;
-    it->n = n;
     it->timer.idx = CIO__TIMER_NONE;
     if (n) {
         it->fs = cio__malloc(n * sizeof *it->fs);
@@ -788,24 +902,37 @@ int cio_as_completed_new(cio_future_t *const *fs, size_t n, double timeout, cio_
         it->recs = cio__calloc(n * sizeof *it->recs);
     }
     if ((n && (!it->fs || !it->ring || !it->recs)) || (deadline >= 0 && cio__heap_reserve(&loop->timers, 1) < 0)) {
-        cio__free(it->fs);
-        cio__free(it->ring);
-        cio__free(it->recs);
-        cio__free(it);
+        ac_release(it);
         return -ENOMEM;
     }
+    /* A future given twice is watched once (asyncio takes the set of them):
+     * its last watch is already this iterator's.  One already done is
+     * watched for the moment too, so that a repeat of it is seen, then
+     * reported through the queue as asyncio's add_done_callback does. */
+    size_t ndone = 0;
     for (size_t i = 0; i < n; i++) {
-        it->fs[i] = fs[i];
-        fs[i]->obj.refs++;
-        it->recs[i].reg.notify = ac_notify;
-        it->recs[i].arg = it;
-        it->recs[i].fut = fs[i];
-        if (fs[i]->state == CIO__PENDING)
-            cio__future_add_reg(fs[i], &it->recs[i].reg);
-        else
-            it->ring[it->tail++] = fs[i];
+        cio_future_t *f = fs[i];
+        struct cio__reg **pp = &f->cbs, *last = NULL;
+        while (*pp)
+            pp = &(last = *pp)->next;
+        if (last && last->notify == ac_notify && CIO__FCB(last)->arg == it)
+            continue;
+        struct cio__fcb *r = &it->recs[it->n];
+        it->fs[it->n++] = f;
+        f->obj.refs++;
+        r->reg.notify = ac_notify;
+        r->arg = it;
+        r->fut = f;
+        *pp = &r->reg;
+        ndone += f->state != CIO__PENDING;
     }
-    if (deadline >= 0)
+    for (size_t i = 0; ndone && i < it->n; i++)
+        if (it->fs[i]->state != CIO__PENDING) {
+            cio__future_del_reg(it->fs[i], &it->recs[i].reg);
+            ac_queue(it, &it->recs[i]);
+            ndone--;
+        }
+    if (deadline >= 0 && it->n)
         set_timer(loop, &it->timer, deadline, ac_fire);
     *out = it;
     return 0;
@@ -855,10 +982,11 @@ int cio_as_completed_free(cio_as_completed_t *it)
             cio__future_del_reg(it->fs[i], &it->recs[i].reg);
         cio__future_unref(it->fs[i]);
     }
-    cio__free(it->fs);
-    cio__free(it->ring);
-    cio__free(it->recs);
-    cio__free(it);
+    if (it->queued) {
+        it->freed = 1; /* the last queued callback releases the block */
+        return 0;
+    }
+    ac_release(it);
     return 0;
 }
 

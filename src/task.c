@@ -439,7 +439,10 @@ int cio_task_uncancel(cio_task_t *f)
 
 static void await_wake(struct cio__reg *r)
 {
-    cio__task_wake(CIO__FCB(r)->task, 0);
+    struct cio__fcb *w = CIO__FCB(r);
+    if (w->fut->state == CIO__ERROR)
+        w->fut->retrieved = 1; /* asyncio's wakeup reads the result even if a cancel is then thrown in */
+    cio__task_wake(w->task, 0);
 }
 
 /* A cancel of the awaiting task cancels the awaited future.  Should its copy

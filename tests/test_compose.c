@@ -306,6 +306,125 @@ static void t_gather_completes_when_asyncio_does(void)
     }
 }
 
+/* The other compositions, in loop iterations, beside the same ticker: what
+ * python3 prints for the same programs (wait_for as 3.12's, a timeout scope
+ * around an await: `async with timeout(t): return await aw`).  Each child's
+ * end reaches wait, shield and as_completed through a queued done callback,
+ * and the waiting task is woken through the queue after it. */
+static cio_future_t *done_future(void)
+{
+    cio_loop_t *loop = NULL;
+    cio_future_t *f = NULL;
+    cio_get_running_loop(&loop);
+    if (cio_loop_create_future(loop, &f) == 0 && cio_future_set_result(f, NULL) < 0) {
+        cio_unref(f);
+        f = NULL;
+    }
+    return f;
+}
+
+static int m_compose_iterations(void *arg, void **result)
+{
+    (void)result;
+    int which = *(int *)arg;
+    cio_task_t *t = NULL, *c[3] = {NULL, NULL, NULL};
+    cio_as_completed_t *it = NULL;
+    cio_taskgroup_t *tg = NULL;
+    size_t nd = 0;
+    char ev[16];
+    REQ(t = cio_create_task(ticker, NULL));
+    REQ_OK(cio_sleep(0));
+    switch (which) {
+    case 0:
+        REQ(c[0] = cio_create_task(logs_and_returns, "child"));
+        REQ_OK(cio_wait(c, 1, -1, CIO_ALL_COMPLETED, NULL, NULL, NULL, NULL));
+        log_event("wait");
+        break;
+    case 1:
+    case 2:
+        REQ(c[0] = cio_create_task(logs_and_returns, "bad"));
+        REQ(c[1] = cio_create_task(logs_and_returns, "child"));
+        REQ_OK(cio_wait(c, 2, -1, which == 1 ? CIO_FIRST_COMPLETED : CIO_FIRST_EXCEPTION, NULL, &nd, NULL, NULL));
+        snprintf(ev, sizeof ev, "%s%zu", which == 1 ? "first" : "exc", nd);
+        log_event(ev);
+        CHECK_RC(cio_future_exception(c[0]), -EIO);
+        break;
+    case 3:
+        REQ(c[0] = done_future());
+        REQ_OK(cio_wait(c, 1, -1, CIO_ALL_COMPLETED, NULL, NULL, NULL, NULL));
+        log_event("wait-done");
+        break;
+    case 4:
+        REQ(c[0] = cio_create_task(logs_and_returns, "child"));
+        REQ_OK(cio_shield(c[0], NULL));
+        log_event("shield");
+        break;
+    case 5:
+        REQ(c[0] = cio_create_task(logs_and_returns, "bad"));
+        CHECK_RC(cio_shield(c[0], NULL), -EIO);
+        log_event("shield-err");
+        break;
+    case 6: { /* a done future, and a task given twice: two to hand out */
+        REQ(c[1] = done_future());
+        REQ(c[0] = cio_create_task(logs_and_returns, "child"));
+        cio_future_t *in[3] = {c[0], c[1], c[0]};
+        REQ_OK(cio_as_completed_new(in, 3, -1, &it));
+        cio_future_t *f;
+        int got = 0, rc;
+        while ((rc = cio_as_completed_next(it, &f)) == 1) {
+            REQ_OK(cio_await(f, NULL));
+            log_event("got");
+            got++;
+        }
+        CHECK_RC(rc, 0);
+        CHECK_INT(got, 2);
+        break;
+    }
+    case 7:
+        REQ(tg = cio_taskgroup_new());
+        REQ(cio_taskgroup_create_task(tg, logs_and_returns, "child"));
+        REQ_OK(cio_taskgroup_wait(tg));
+        log_event("group");
+        break;
+    case 8:
+        REQ(c[0] = cio_create_task(logs_and_returns, "child"));
+        REQ_OK(cio_wait_for(c[0], 10, NULL));
+        log_event("wait_for");
+        break;
+    case 9:
+        REQ_OK(cio_wait_for_call(logs_and_returns, "child", 10, NULL));
+        log_event("wait_for_call");
+        break;
+    }
+    CHECK_RC(cio_await(t, NULL), 0);
+out:
+    if (it)
+        cio_as_completed_free(it);
+    if (tg) {
+        cio_taskgroup_exit(tg, -ECANCELED);
+        cio_taskgroup_free(tg);
+    }
+    reap_tasks(c, 3);
+    reap_tasks(&t, 1);
+    return 0;
+}
+
+static void t_compositions_complete_when_asyncio_does(void)
+{
+    static const char *want[] = {
+        "t0 t1 child t2 t3 wait t4 t5",         "t0 t1 bad child t2 t3 first2 t4 t5",
+        "t0 t1 bad child t2 t3 exc2 t4 t5",     "t0 t1 t2 wait-done t3 t4 t5",
+        "t0 t1 child t2 t3 shield t4 t5",       "t0 t1 bad t2 t3 shield-err t4 t5",
+        "t0 t1 child t2 got got t3 t4 t5",      "t0 t1 child t2 t3 group t4 t5",
+        "t0 t1 child t2 wait_for t3 t4 t5",     "t0 child wait_for_call t1 t2 t3 t4 t5",
+    };
+    for (int which = 0; which < (int)(sizeof want / sizeof *want); which++) {
+        log_reset();
+        CHECK_RC(cio_run(m_compose_iterations, &which, NULL), 0);
+        CHECK_ORDER(want[which]);
+    }
+}
+
 /* Cancelling the gather future itself; twice in a row. */
 static int m_gather_future_cancel(void *arg, void **result)
 {
@@ -1066,6 +1185,7 @@ static const struct test_case cases[] = {
     TEST(t_gather_future_cancel),
     TEST(t_gather_outcomes_kept),
     TEST(t_gather_completes_when_asyncio_does),
+    TEST(t_compositions_complete_when_asyncio_does),
     TEST(t_wait_modes_and_timeout),
     TEST(t_wait_cancelled_cancels_nothing),
     TEST(t_wait_for),

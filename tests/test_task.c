@@ -709,6 +709,22 @@ static int m_cancel_after_wakeup(void *arg, void **result)
     CHECK_RC(cio_await(t, NULL), -ECANCELED);
     cio_unref(t);
     cio_unref(f);
+    /* The same with an error: the task is told of the cancel, yet the
+     * error was read by its wake-up (asyncio's __wakeup calls result()), so
+     * it is not reported as never retrieved. */
+    unretrieved = 0;
+    cio_loop_t *loop = NULL;
+    cio_get_running_loop(&loop);
+    cio_loop_set_exception_handler(loop, count_unretrieved, NULL);
+    f = cio_create_future();
+    t = cio_create_task(body_await_arg, f);
+    cio_sleep(0);
+    cio_future_set_exception(f, -EIO, NULL);
+    cio_task_cancel(t, NULL);
+    CHECK_RC(cio_await(t, NULL), -ECANCELED);
+    cio_unref(t);
+    cio_unref(f);
+    CHECK_INT(unretrieved, 0);
     return 0;
 }
 
