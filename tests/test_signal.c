@@ -562,11 +562,79 @@ static void report(char c)
     (void)k;
 }
 
+/* The same from a loop callback, after the task that asks has suspended,
+ * for a report the parent answers with a signal: the signal then finds the
+ * loop's own context.  Under TSan a signal that arrives while a task's
+ * fiber runs is held for that fiber until it next enters the runtime (here
+ * 30 s later, its sleep's end), so the run would not see it in time. */
+static int report_cb(void *arg)
+{
+    report((char)(intptr_t)arg);
+    return 0;
+}
+
+static void report_soon(char c)
+{
+    cio_loop_t *loop = NULL;
+    if (cio_get_running_loop(&loop) < 0 || cio_call_soon(loop, report_cb, (void *)(intptr_t)c, NULL) < 0)
+        report(c);
+}
+
+/* Waits up to 10 s for *flag, polled from loop callbacks rather than by the
+ * task, for the reason report_soon gives: a signal that sets the flag must
+ * not land in the task's fiber.  The task awaits a future the poll
+ * completes; it returns what the await returns (-ECANCELED if the task is
+ * cancelled meanwhile).  One at a time (the state is static: the poll may
+ * outlive a cancelled wait). */
+static struct {
+    volatile sig_atomic_t *flag;
+    volatile int *iflag;
+    cio_future_t *done;
+    cio_loop_t *loop;
+    double t0;
+} poll_st;
+
+static int poll_cb(void *arg)
+{
+    (void)arg;
+    int set = poll_st.flag ? *poll_st.flag != 0 : *poll_st.iflag != 0;
+    if (cio_future_done(poll_st.done) || set || now_s() - poll_st.t0 > 10.0) {
+        cio_future_set_result(poll_st.done, NULL); /* refused once cancelled: fine */
+        cio_unref(poll_st.done);
+        return 0;
+    }
+    if (cio_call_later(poll_st.loop, 0.01, poll_cb, NULL, NULL) < 0) {
+        cio_future_set_result(poll_st.done, NULL);
+        cio_unref(poll_st.done);
+    }
+    return 0;
+}
+
+static int wait_flag(volatile sig_atomic_t *flag, volatile int *iflag)
+{
+    poll_st.flag = flag;
+    poll_st.iflag = iflag;
+    poll_st.t0 = now_s();
+    int rc = cio_get_running_loop(&poll_st.loop);
+    if (rc < 0 || (rc = cio_loop_create_future(poll_st.loop, &poll_st.done)) < 0)
+        return rc;
+    cio_future_t *f = poll_st.done;
+    cio_ref(f); /* the poll's own reference, dropped when it stops */
+    if ((rc = cio_call_soon(poll_st.loop, poll_cb, NULL, NULL)) < 0) {
+        cio_unref(f);
+        cio_unref(f);
+        return rc;
+    }
+    rc = cio_await(f, NULL);
+    cio_unref(f);
+    return rc;
+}
+
 /* Sleeps 30 s; a cancel is reported, cleaned up after (awaiting), and the
  * task ends cancelled. */
 static int child_main_cancel(void *arg, void **result)
 {
-    report('R');
+    report_soon('R');
     int rc = cio_sleep(30);
     if (rc == -ECANCELED) {
         child_saw_cancel = 1;
@@ -579,7 +647,7 @@ static int child_main_cancel(void *arg, void **result)
 /* The cancel is swallowed: the task returns normally. */
 static int child_main_swallow(void *arg, void **result)
 {
-    report('R');
+    report_soon('R');
     int rc = cio_sleep(30);
     if (rc == -ECANCELED) {
         child_saw_cancel = 1;
@@ -592,12 +660,12 @@ static int child_main_swallow(void *arg, void **result)
 /* The first cancel is ignored: it sleeps on. */
 static int child_main_twice(void *arg, void **result)
 {
-    report('R');
+    report_soon('R');
     for (int i = 0; i < 2; i++) {
         int rc = cio_sleep(30);
         if (rc == -ECANCELED) {
             child_saw_cancel++;
-            report('C');
+            report_soon('C');
         }
     }
     return 0;
@@ -606,11 +674,9 @@ static int child_main_twice(void *arg, void **result)
 /* The program's own SIGINT handler: it must be the one that runs. */
 static int child_main_own(void *arg, void **result)
 {
-    report('R');
-    double t0 = now_s();
-    while (own_count == 0 && now_s() - t0 < 10.0)
-        if (cio_sleep(0.01) == -ECANCELED)
-            child_saw_cancel = 1;
+    report_soon('R');
+    if (wait_flag(&own_count, NULL) == -ECANCELED)
+        child_saw_cancel = 1;
     for (int i = 0; i < 10; i++)
         if (cio_sleep(0.01) == -ECANCELED)
             child_saw_cancel = 1;
@@ -638,17 +704,15 @@ static int child_main_usersig(void *arg, void **result)
     user_sigint_rc0 = cio_loop_remove_signal_handler(loop, SIGINT); /* only the Runner's: 0 */
     if (cio_loop_add_signal_handler(loop, SIGINT, user_sigint_cb, NULL) != 0)
         return -EPROTO;
-    report('R');
-    double t0 = now_s();
-    while (user_sigint == 0 && now_s() - t0 < 10.0)
-        if (cio_sleep(0.01) == -ECANCELED)
-            child_saw_cancel++;
+    report_soon('R');
+    if (wait_flag(NULL, &user_sigint) == -ECANCELED)
+        child_saw_cancel++;
     report('U');
     user_sigint_rc1 = cio_loop_remove_signal_handler(loop, SIGINT);
     user_sigint_dfl_after_remove = IS_DFL(SIGINT);
     if (user_sigint_dfl_after_remove)
         fprintf(stderr, "child usersig: after remove during the run SIGINT is SIG_DFL, not the Runner's\n");
-    report('X');
+    report_soon('X');
     int rc = cio_sleep(30);
     if (rc == -ECANCELED)
         report('C');
