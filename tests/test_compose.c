@@ -241,12 +241,14 @@ static void t_gather_cancel_cancels_children(void)
  * by call_soon), and the gather's completion wakes the awaiter through it
  * too, so a task yielding beside it sees two iterations pass.  The orders
  * are what python3 prints for the same program. */
+static int ticks = 6;
+
 static int ticker(void *arg, void **result)
 {
     (void)arg;
     (void)result;
-    for (int i = 0; i < 6; i++) {
-        char ev[8];
+    for (int i = 0; i < ticks; i++) {
+        char ev[16];
         snprintf(ev, sizeof ev, "t%d", i);
         log_event(ev);
         int rc = cio_sleep(0);
@@ -423,6 +425,134 @@ static void t_compositions_complete_when_asyncio_does(void)
         CHECK_RC(cio_run(m_compose_iterations, &which, NULL), 0);
         CHECK_ORDER(want[which]);
     }
+}
+
+/* Cancellation travelling down, in loop iterations beside the ticker, as
+ * python3 prints for the same programs: a task awaiting a gather, a task,
+ * a wait or a shield is cancelled; a TaskGroup child fails while the body
+ * sleeps. */
+static int sleeper_logs(void *arg, void **result)
+{
+    (void)result;
+    int rc = cio_sleep(10);
+    if (rc == -ECANCELED && arg) { /* NULL: a sleeper left alone, reaped quietly */
+        char ev[16];
+        snprintf(ev, sizeof ev, "%s-c", (const char *)arg);
+        log_event(ev);
+    }
+    return rc;
+}
+
+static int fails_after_a_step(void *arg, void **result)
+{
+    (void)arg;
+    (void)result;
+    int rc = cio_sleep(0);
+    log_event("fail");
+    return rc < 0 ? rc : -EIO;
+}
+
+static cio_task_t *shielded, *left_alone;
+
+static int awaits_in_way(void *arg, void **result)
+{
+    (void)result;
+    int which = *(int *)arg, rc = 0;
+    cio_task_t *c[2] = {NULL, NULL};
+    if (which == 0) {
+        c[0] = cio_create_task(sleeper_logs, "a");
+        c[1] = cio_create_task(sleeper_logs, "b");
+        rc = c[0] && c[1] ? cio_gather(c, 2, NULL, NULL, 0) : -ENOMEM;
+    } else if (which == 1) {
+        c[0] = cio_create_task(sleeper_logs, "a");
+        rc = c[0] ? cio_await(c[0], NULL) : -ENOMEM;
+    } else if (which == 2) {
+        c[0] = cio_create_task(sleeper_logs, NULL);
+        rc = c[0] ? cio_wait(c, 1, -1, CIO_ALL_COMPLETED, NULL, NULL, NULL, NULL) : -ENOMEM;
+    } else {
+        rc = cio_shield(shielded, NULL);
+    }
+    if (rc == -ECANCELED)
+        log_event("inner-c");
+    if (which == 2) { /* wait cancels nothing: it sleeps on, reaped at the end */
+        left_alone = c[0];
+        c[0] = NULL;
+    }
+    for (int i = 0; i < 2; i++)
+        if (c[i])
+            cio_unref(c[i]);
+    return rc;
+}
+
+static int m_cancel_orders(void *arg, void **result)
+{
+    (void)result;
+    int which = *(int *)arg;
+    cio_task_t *t = NULL, *x = NULL;
+    cio_taskgroup_t *tg = NULL;
+    REQ(t = cio_create_task(ticker, NULL));
+    REQ_OK(cio_sleep(0));
+    if (which == 4) {
+        REQ(tg = cio_taskgroup_new());
+        REQ(cio_taskgroup_create_task(tg, sleeper_logs, "a"));
+        REQ(cio_taskgroup_create_task(tg, fails_after_a_step, NULL));
+        int rc = sleeper_logs("body", NULL);
+        rc = cio_taskgroup_exit(tg, rc);
+        CHECK_RC(rc, CIO_ETASKGROUP);
+        if (rc == CIO_ETASKGROUP)
+            log_event("tg");
+    } else {
+        if (which == 3)
+            REQ(shielded = cio_create_task(sleeper_logs, "s"));
+        REQ(x = cio_create_task(awaits_in_way, arg));
+        REQ_OK(cio_sleep(0));
+        REQ_OK(cio_sleep(0));
+        CHECK_INT(cio_task_cancel(x, NULL), 1);
+        log_event("cancel");
+        CHECK_RC(cio_await(x, NULL), -ECANCELED);
+        log_event("outer");
+        if (which == 3) {
+            CHECK_INT(cio_future_done(shielded), 0); /* the shield kept it running */
+            cio_task_cancel(shielded, NULL);
+            CHECK_RC(cio_await(shielded, NULL), -ECANCELED);
+        }
+    }
+    CHECK_RC(cio_await(t, NULL), 0);
+out:
+    if (tg) {
+        cio_taskgroup_exit(tg, -ECANCELED);
+        cio_taskgroup_free(tg);
+    }
+    if (which == 3 && shielded) {
+        reap_tasks(&shielded, 1);
+        shielded = NULL;
+    }
+    if (left_alone) {
+        CHECK_INT(cio_future_done(left_alone), 0);
+        reap_tasks(&left_alone, 1);
+        left_alone = NULL;
+    }
+    reap_tasks(&x, 1);
+    reap_tasks(&t, 1);
+    return 0;
+}
+
+static void t_cancel_orders_as_asyncio(void)
+{
+    static const char *want[] = {
+        "t0 t1 t2 cancel t3 a-c b-c t4 t5 inner-c t6 outer t7 t8 t9",
+        "t0 t1 t2 cancel t3 a-c t4 inner-c t5 outer t6 t7 t8 t9",
+        "t0 t1 t2 cancel t3 inner-c t4 outer t5 t6 t7 t8 t9",
+        "t0 t1 t2 cancel t3 inner-c t4 outer t5 s-c t6 t7 t8 t9",
+        "t0 t1 t2 fail t3 t4 a-c body-c t5 t6 tg t7 t8 t9",
+    };
+    for (int which = 0; which < (int)(sizeof want / sizeof *want); which++) {
+        log_reset();
+        ticks = 10;
+        CHECK_RC(cio_run(m_cancel_orders, &which, NULL), 0);
+        CHECK_ORDER(want[which]);
+    }
+    ticks = 6;
 }
 
 /* Cancelling the gather future itself; twice in a row. */
@@ -1186,6 +1316,7 @@ static const struct test_case cases[] = {
     TEST(t_gather_outcomes_kept),
     TEST(t_gather_completes_when_asyncio_does),
     TEST(t_compositions_complete_when_asyncio_does),
+    TEST(t_cancel_orders_as_asyncio),
     TEST(t_wait_modes_and_timeout),
     TEST(t_wait_cancelled_cancels_nothing),
     TEST(t_wait_for),
