@@ -701,10 +701,12 @@ CIO_EXTERN int cio_shield(cio_future_t *f, void **result);
 
 /** @{ */
 /** as_completed: an iterator handing back the futures of fs in completion
- * order.  Each cio_as_completed_next returns 1 and *f (borrowed: the caller
- * owns fs), 0 once every future was handed back, -ETIMEDOUT for each
- * remaining one after timeout seconds (< 0 or INFINITY: none) — nothing is
- * cancelled — or -ECANCELED if the waiting task is cancelled. */
+ * order, each distinct future once (as asyncio takes their set).  Each
+ * cio_as_completed_next returns 1 and *f (borrowed: the caller owns fs), 0
+ * once every future was handed back, -ETIMEDOUT for each remaining one after
+ * timeout seconds (< 0 or INFINITY: none; one that ends after the timeout is
+ * not handed back) — nothing is cancelled — or -ECANCELED if the waiting
+ * task is cancelled. */
 typedef struct cio_as_completed_s cio_as_completed_t;
 CIO_EXTERN int cio_as_completed_new(cio_future_t *const *fs, size_t n, double timeout, cio_as_completed_t **out);
 CIO_EXTERN int cio_as_completed_next(cio_as_completed_t *it, cio_future_t **f);

@@ -849,6 +849,23 @@ static int m_as_completed(void *arg, void **result)
     it = NULL;
     cio_task_cancel(ts[2], NULL);
     cio_await(ts[2], NULL);
+
+    /* A future that ends after the timeout is not handed back: asyncio's
+     * iterator stops watching at the timeout. */
+    cio_loop_t *loop = NULL;
+    cio_get_running_loop(&loop);
+    cio_future_t *late = NULL;
+    REQ_OK(cio_loop_create_future(loop, &late));
+    if (cio_as_completed_new(&late, 1, 0.01, &it) < 0) {
+        cio_unref(late);
+        REQ(0);
+    }
+    cio_sleep(0.05);
+    cio_future_set_result(late, NULL);
+    cio_sleep(0);
+    CHECK_RC(cio_as_completed_next(it, &f), -ETIMEDOUT);
+    CHECK_RC(cio_as_completed_next(it, &f), 0);
+    cio_unref(late);
 out:
     if (it)
         cio_as_completed_free(it);
