@@ -427,6 +427,8 @@ void cio__future_add_reg(cio_future_t *f, struct cio__reg *r);
 void cio__future_del_reg(cio_future_t *f, struct cio__reg *r);
 /* The fcb a notify was given. */
 #define CIO__FCB(r) cio__container_of((r), struct cio__fcb, reg)
+/* The fcb whose queued callback this is. */
+#define CIO__FCB_OF_CB(c) cio__container_of((c), struct cio__fcb, cb)
 
 /* ------------------------------------------------------------------ tasks */
 typedef int cio__cancel_hook(struct cio__task *t);

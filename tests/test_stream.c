@@ -2013,6 +2013,47 @@ out:
 }
 static void t_many_clients(void) { RUN(m_many_clients); }
 
+/* A client task cancelled before its first step never runs the handler,
+ * which is what releases the connection: the server still closes it (the
+ * peer reads EOF), and its wait_closed returns, as when a handler ran. */
+static int m_client_task_never_runs(void *arg, void **result)
+{
+    (void)arg;
+    (void)result;
+    struct srv st = {0};
+    cio_server_t *sv = NULL;
+    cio_stream_t *c = NULL;
+    cio_loop_t *loop = NULL;
+    cio_get_running_loop(&loop);
+    REQ_OK(cio_start_server(h_echo, &st, "127.0.0.1", 0, NULL, &sv));
+    REQ_OK(cio_open_connection("127.0.0.1", cio_server_port(sv), &c));
+    /* The accept queues the client task's first step after this task's
+     * next one: it is seen here before it starts. */
+    cio_task_t *me = cio_current_task(), *all[8];
+    int cancelled = 0;
+    for (int i = 0; i < 2000 && !cancelled; i++) {
+        int n = cio_all_tasks(loop, all, 8);
+        for (int k = 0; k < n && k < 8; k++)
+            if (all[k] != me && cio_task_cancel(all[k], NULL) == 1)
+                cancelled++;
+        if (!cancelled)
+            REQ_OK(cio_sleep(0));
+    }
+    CHECK_INT(cancelled, 1);
+    char buf[8];
+    cio_timeout_t to;
+    REQ_OK(cio_timeout_enter(&to, 5.0));
+    ssize_t got = cio_stream_read(c, buf, sizeof buf);
+    CHECK_RC(cio_timeout_exit(&to, got < 0 ? (int)got : 0), 0);
+    CHECK_INT(got, 0); /* EOF: the server closed it */
+    CHECK_INT(st.accepted, 0); /* the handler never ran */
+out:
+    stream_finish(c);
+    server_finish(sv); /* wait_closed returns: the connection was let go */
+    return 0;
+}
+static void t_client_task_never_runs(void) { RUN(m_client_task_never_runs); }
+
 /* ------------------------------------------------------------ connect */
 
 static int m_connect_errors(void *arg, void **result)
@@ -2125,6 +2166,7 @@ static const struct test_case cases[] = {
     TEST(t_limit_options),
     TEST(t_unix_server),
     TEST(t_many_clients),
+    TEST(t_client_task_never_runs),
     TEST(t_connect_errors),
     TEST(t_stream_from_fd_tcp),
     TEST(t_invalid_args),

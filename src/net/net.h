@@ -40,6 +40,7 @@ struct cio_transport_s {
     uint8_t hup;         /* the peer's side is closed or in error: read to the end */
     uint8_t is_pipe;     /* a pipe (subprocess): read/writev, write_eof closes */
     uint8_t tls_closing; /* TLS close: 1 close_notify going out or the peer's awaited, 2 over */
+    uint8_t task_ran;    /* server side: the body of the task given this connection has begun */
     uint32_t pending;    /* events for evcb */
     int fd;
     int err;             /* the connection's error, sticky */
@@ -59,6 +60,7 @@ struct cio_transport_s {
     struct cio_server_s *server;
     struct cio_transport_s *sv_prev, *sv_next;
     struct cio__dgram *dq_head, **dq_tail; /* datagrams waiting to be sent */
+    struct cio__fcb task_watch; /* server side: the done watch on that task (src/net/server.c) */
 };
 
 struct cio_stream_s {

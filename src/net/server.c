@@ -129,11 +129,52 @@ static int server_check(cio_server_t *sv)
 
 /* ------------------------------------------------------------ clients */
 
+/* A task given an accepted connection may end without its body having run
+ * (cancelled before it started, or no memory for its stack), and the body
+ * is what releases the connection.  So the task is watched: a done callback,
+ * queued as any (at the latest when the loop closes), releases what the
+ * body would have.  The watch holds a reference to the connection, so it
+ * runs safely after a body that did run. */
+static void client_never_ran(struct cio__cb *cb)
+{
+    cio_transport_t *c = cio__container_of(CIO__FCB_OF_CB(cb), cio_transport_t, task_watch);
+    if (!c->task_ran) {
+        struct cio_stream_s *s = (struct cio_stream_s *)c;
+        cio_server_t *sv = s->owner;
+        s->owner = NULL;
+        cio__conn_close(c);
+        if (c->state == CIO__CLOSED)
+            cio__server_detach(c);
+        cio__conn_unref(c); /* the body's */
+        cio__server_unref(sv);
+    }
+    cio__conn_unref(c); /* the watch's */
+}
+
+static void handshake_never_ran(struct cio__cb *cb)
+{
+    cio_transport_t *c = cio__container_of(CIO__FCB_OF_CB(cb), cio_transport_t, task_watch);
+    if (!c->task_ran) {
+        cio__conn_abort(c);
+        cio__conn_unref(c); /* the body's */
+    }
+    cio__conn_unref(c); /* the watch's */
+}
+
+static void watch_task(cio_transport_t *c, cio_task_t *t, void (*never_ran)(struct cio__cb *))
+{
+    memset(&c->task_watch, 0, sizeof c->task_watch);
+    c->task_watch.cb.run = never_ran;
+    c->obj.refs++;
+    cio__future_add_reg(t, &c->task_watch.reg);
+}
+
 static int client_main(void *arg, void **result)
 {
     struct cio_stream_s *s = arg;
     cio_server_t *sv = s->owner;
     int rc;
+    s->t.task_ran = 1;
     if (sv->tls && (rc = cio__tls_start(&s->t, sv->tls, NULL, sv->hs_timeout, sv->shut_timeout)) < 0) {
         if (sv->loop->debug)
             cio__loop_report(sv->loop, "TLS handshake failed", rc, cio_tls_last_error(), NULL, NULL);
@@ -154,6 +195,7 @@ static int proto_handshake(void *arg, void **result)
 {
     cio_transport_t *c = arg;
     cio_server_t *sv = c->server;
+    c->task_ran = 1;
     int rc = sv ? cio__tls_start(c, sv->tls, NULL, sv->hs_timeout, sv->shut_timeout) : CIO_ECLOSED;
     if (rc == 0 && c->state == CIO__OPEN)
         cio__conn_start_proto(c);
@@ -186,6 +228,7 @@ static void accepted(cio_server_t *sv, int fd)
             cio__loop_report(sv->loop, "Error creating a client task", rc, NULL, NULL, NULL);
             return;
         }
+        watch_task(&s->t, t, client_never_ran);
         cio_unref(t);
         sv->obj.refs++; /* the client task's */
         attach(sv, &s->t);
@@ -205,6 +248,7 @@ static void accepted(cio_server_t *sv, int fd)
             cio__loop_report(sv->loop, "Error creating a TLS handshake task", rc, NULL, NULL, NULL);
             return;
         }
+        watch_task(c, t, handshake_never_ran);
         cio_unref(t);
         return; /* the task owns the creation reference */
     }
