@@ -125,6 +125,15 @@
 #   W3_WAVES=2       waves of W3_N sleepers run one after the other in one
 #                    process; the first wave gives the main fields, later
 #                    ones waveK_secs and waveK_overhead_ms
+#   PIN_CPU=<last CPU>
+#                    W7, W8 and W9 run pinned to this CPU (taskset), ours and
+#                    their Python versions alike, W8's reference W3 runs and
+#                    ref-c-pages row too, so both sides of each ratio see the
+#                    same core: on a VM whose vCPUs differ in speed (on ours
+#                    the first is ~1.4x slower for both sides, taking the
+#                    guest's interrupts) an unpinned median mixes them.
+#                    PIN_CPU=none: no pinning.  The other workloads, whose
+#                    peers come from the shared harness, are not pinned.
 #   BUILD_DIR=build-bench (relative to the project root)
 #   NO_BUILD=1       use the binaries already in BUILD_DIR
 #   QUIET_WAIT=20 QUIET_BUSY_PCT=15 QUIET_BUDGET=120
@@ -357,6 +366,18 @@ measure() {
 
 field() { sed -n "s/.*[ ^]$1=\([^ ]*\).*/\1/p" <<<" $2"; }
 
+# Pinning (PIN_CPU above): pin_for W sets PIN to the command prefix for W's
+# programs, empty when W is not pinned.
+PIN_CPU=${PIN_CPU:-$(($(nproc) - 1))}
+PIN=()
+pin_for() {
+    PIN=()
+    if [ "$PIN_CPU" != none ] && command -v taskset >/dev/null 2>&1; then
+        case $1 in W7 | W8 | W9) PIN=(taskset -c "$PIN_CPU") ;; esac
+    fi
+    return 0
+}
+
 # run_workload W TIMEOUT MEM_N program args... : REPS runs, then the median
 # line.  MEM_N > 0: the first argument is N; a baseline run with N=0 (same
 # other arguments) gives bytes_per_task.  The runs are labelled cio, or
@@ -368,13 +389,13 @@ run_workload() {
     note "$w: $label x $REPS reps: $(basename "$prog") $*"
     if [ "$memn" -gt 0 ]; then
         local rest=("${@:2}")
-        line=$(measure "$to" "$prog" 0 "${rest[@]}")
+        line=$(measure "$to" "${PIN[@]}" "$prog" 0 "${rest[@]}")
         rss0=$(field rss_kb "$line")
         echo "# $w $label baseline(N=0) $line" >>"$RAW"
     fi
     for rep in $(seq 1 "$REPS"); do
         quiet_gate
-        line=$(measure "$to" "$prog" "$@")
+        line=$(measure "$to" "${PIN[@]}" "$prog" "$@")
         if [ "$memn" -gt 0 ]; then
             rss=$(field rss_kb "$line")
             if [ -n "$rss" ] && [ -n "$rss0" ]; then
@@ -400,14 +421,14 @@ run_py_peers() {
     for i in 0 1; do
         rss0[$i]=""
         [ "$mem" = 1 ] || continue
-        line=$(measure "$to" "$PY" -B "$script" ${flags[$i]} 0)
+        line=$(measure "$to" "${PIN[@]}" "$PY" -B "$script" ${flags[$i]} 0)
         rss0[$i]=$(field rss_kb "$line")
         echo "# $w ${peers[$i]} baseline(N=0) $line" >>"$RAW"
     done
     for rep in $(seq 1 "$REPS"); do
         for i in 0 1; do
             quiet_gate
-            line=$(measure "$to" "$PY" -B "$script" ${flags[$i]} "$n" $extra)
+            line=$(measure "$to" "${PIN[@]}" "$PY" -B "$script" ${flags[$i]} "$n" $extra)
             rss=$(field rss_kb "$line")
             if [ -n "$rss" ] && [ -n "${rss0[$i]}" ]; then
                 line="$line bytes_per_task=$(( (rss - rss0[i]) * 1024 / n ))"
@@ -428,7 +449,7 @@ run_ref_pages() {
     note "$w: ref-c-pages x $REPS reps: ref_w3_pages $n"
     for rep in $(seq 1 "$REPS"); do
         quiet_gate
-        line=$(measure 120 "$B/peers/ref_w3_pages" "$n")
+        line=$(measure 120 "${PIN[@]}" "$B/peers/ref_w3_pages" "$n")
         echo "$w ref-c-pages rep=$rep $line" >>"$RAW"
         echo "  $w ref-c-pages rep=$rep $line" >&2
     done
@@ -630,7 +651,7 @@ run_w10_peers() {
 
 {
     echo "# stamp=$STAMP kernel=$(uname -r) cpus=$(nproc) cpu=\"$(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)\" gcc=$(gcc -dumpfullversion 2>/dev/null)"
-    echo "# cio $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?') build=$BUILD REPS=$REPS W1_N=$W1_N W2_N=$W2_N W3_N=$W3_N W3_WAVES=$W3_WAVES W5_N=$W5_N W6_N=$W6_N W7_N=$W7_N W8_N=$W8_N W8_WAVES=$W8_WAVES W9_N=$W9_N ECHO_SECS=$ECHO_SECS ECHO_CONNS=$ECHO_CONNS ECHO_MSG=$ECHO_MSG WARMUP_SECS=$WARMUP_SECS W10_IDLE=$W10_IDLE W10_ACTIVE=$W10_ACTIVE W10_SECS=$W10_SECS W11_N=$W11_N W11_CONC=$W11_CONC"
+    echo "# cio $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?') build=$BUILD REPS=$REPS W1_N=$W1_N W2_N=$W2_N W3_N=$W3_N W3_WAVES=$W3_WAVES W5_N=$W5_N W6_N=$W6_N W7_N=$W7_N W8_N=$W8_N W8_WAVES=$W8_WAVES W9_N=$W9_N ECHO_SECS=$ECHO_SECS ECHO_CONNS=$ECHO_CONNS ECHO_MSG=$ECHO_MSG WARMUP_SECS=$WARMUP_SECS W10_IDLE=$W10_IDLE W10_ACTIVE=$W10_ACTIVE W10_SECS=$W10_SECS W11_N=$W11_N W11_CONC=$W11_CONC PIN_CPU=$PIN_CPU (W7-W9)"
 } | tee "$RAW" >&2
 
 MAIN_W1=ns_per_switch MAIN_W2=ns_per_task MAIN_W3=overhead_ms MAIN_W5=ns_per_item MAIN_W6=total_s MAIN_W7=ns_per_task
@@ -642,9 +663,12 @@ MAIN2_W4="rps:higher srv_cpu_s_per_1k_rtt:lower" MAIN2_W10="bytes_per_conn:lower
 W8_REF=""
 if [[ " ${WS[*]} " == *" W8 "* ]]; then
     W8_REF="W3 cio-ref"
-    [[ " ${WS[*]} " == *" W3 "* ]] && [ "$W3_N" = "$W8_N" ] && [ "$W3_WAVES" = "$W8_WAVES" ] && W8_REF="W3 cio"
+    pin_for W8
+    [[ " ${WS[*]} " == *" W3 "* ]] && [ "$W3_N" = "$W8_N" ] && [ "$W3_WAVES" = "$W8_WAVES" ] && [ ${#PIN[@]} -eq 0 ] &&
+        W8_REF="W3 cio"
 fi
 for w in "${WS[@]}"; do
+    pin_for "$w"
     case $w in
     W1) run_workload W1 120 0 "$B/w1_switch" "$W1_N" ;;
     W2) run_workload W2 300 "$W2_N" "$B/w2_spawn" "$W2_N" ;;
@@ -683,6 +707,7 @@ if [ "$PEERS" = 1 ] && [ ${#SHARED_WS[@]} -gt 0 ]; then
 fi
 if [ "$PEERS" = 1 ]; then
     for w in "${LOCAL_WS[@]}"; do
+        pin_for "$w"
         case $w in
         W7) run_py_peers W7 $((120 + W7_N / 2000)) "$W7_N" w7_gather.py ;;
         W8) run_py_peers W8 $((120 + W8_N / 500 + 60 * W8_WAVES)) "$W8_N" w8_wait_for.py 1 "$W8_WAVES" ;;
@@ -691,8 +716,11 @@ if [ "$PEERS" = 1 ]; then
         W11) run_w11_peers $((120 + W11_N / 10)) ;;
         esac
     done
+    pin_for W3
     has_w W3 && run_ref_pages W3 "$W3_N"
+    pin_for W8
     has_w W8 && run_ref_pages W8 "$W8_N"
+    PIN=()
 fi
 
 # ---------------------------------------------------------------------- report
