@@ -154,10 +154,9 @@ int cio__gather_cancel(cio_future_t *f, const char *msg)
     struct cio__gather *g = gather_of(f);
     if (f->state != CIO__PENDING)
         return 0;
-    /* Set first, should a child's completion ever be reported at once (a
-     * child finishes here only if cancelled). */
-    int was = g->cancel_requested, ret = 0;
-    g->cancel_requested = 1;
+    /* The children's ends reach the gather through the ready queue, after
+     * this sets cancel_requested, even those the loop completes here. */
+    int ret = 0;
     for (size_t i = 0; i < g->n; i++) {
         cio_future_t *c = g->slots[i].taken ? NULL : g->slots[i].child;
         int rc = c ? cio_future_cancel(c, msg) : 0;
@@ -166,8 +165,8 @@ int cio__gather_cancel(cio_future_t *f, const char *msg)
         if (rc == 1)
             ret = 1;
     }
-    if (!ret)
-        g->cancel_requested = was;
+    if (ret)
+        g->cancel_requested = 1;
     return ret;
 }
 
@@ -515,20 +514,13 @@ int cio_shield(cio_future_t *f, void **result)
 {
     if (result)
         *result = NULL;
-    if (cio__future_check(f))
-        return -EINVAL;
-    struct cio__task *t = cio__tls.task;
-    if (!t)
-        return CIO_ENOTASK;
-    if (f->loop != t->fut.loop)
-        return CIO_EWRONGLOOP;
-    if (f == &t->fut)
-        return CIO_ESELFAWAIT;
+    int rc = cio__await_check(f);
+    if (rc < 0)
+        return rc;
     if (f->state != CIO__PENDING)
         return cio_future_result(f, result); /* an inner already done is returned directly */
     cio_future_t *outer;
-    int rc = cio_loop_create_future(f->loop, &outer);
-    if (rc < 0)
+    if ((rc = cio_loop_create_future(f->loop, &outer)) < 0)
         return rc;
     struct cio__fcb *r = cio__calloc(sizeof *r);
     if (!r) {
@@ -735,13 +727,12 @@ int cio_wait_for(cio_future_t *f, double timeout, void **result)
 {
     if (result)
         *result = NULL;
-    if (cio__future_check(f) || isnan(timeout))
+    if (isnan(timeout))
         return -EINVAL;
+    int rc = cio__await_check(f); /* before a timeout <= 0 cancels f: never the caller itself */
+    if (rc < 0)
+        return rc;
     struct cio__task *t = cio__tls.task;
-    if (!t)
-        return CIO_ENOTASK;
-    if (f->loop != t->fut.loop)
-        return CIO_EWRONGLOOP;
     if (isinf(timeout) && timeout > 0)
         return cio_await(f, result);
     if (timeout <= 0) {
@@ -751,7 +742,7 @@ int cio_wait_for(cio_future_t *f, double timeout, void **result)
          * never starts); a cancel of the caller meanwhile is its own. */
         int32_t before = t->num_cancels;
         cio_future_cancel(f, NULL);
-        int rc = cio_shield(f, result);
+        rc = cio_shield(f, result);
         /* Only the cancel of f becomes -ETIMEDOUT; a cancel of the caller
          * meanwhile stays -ECANCELED (asyncio raises CancelledError). */
         if (rc == -ECANCELED && f->state == CIO__CANCELLED && t->num_cancels == before)
@@ -759,8 +750,7 @@ int cio_wait_for(cio_future_t *f, double timeout, void **result)
         return rc;
     }
     cio_timeout_t to;
-    int rc = cio_timeout_enter(&to, timeout);
-    if (rc < 0)
+    if ((rc = cio_timeout_enter(&to, timeout)) < 0)
         return rc;
     rc = cio_await(f, result);
     return cio_timeout_exit(&to, rc);

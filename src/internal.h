@@ -476,7 +476,9 @@ void cio__batch_prefetch(struct cio__cb *n);
 #define CIO__START_PREFETCH 256
 /* cio_await with the given reaction to a cancel of the awaiting task
  * (its wait object is the registration, whose fut is f). */
-int cio__await_with(cio_future_t *f, void **result, cio__cancel_hook *on_cancel);
+/* What cio_await refuses: 0, or -EINVAL, CIO_ENOTASK, CIO_EWRONGLOOP,
+ * CIO_ESELFAWAIT (shared by the calls that await as it does). */
+int cio__await_check(cio_future_t *f);
 
 /* ------------------------------------------------------------- waiters */
 

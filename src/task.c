@@ -457,10 +457,8 @@ static int await_cancel(struct cio__task *t)
     return rc == 1;
 }
 
-int cio__await_with(cio_future_t *f, void **result, cio__cancel_hook *on_cancel)
+int cio__await_check(cio_future_t *f)
 {
-    if (result)
-        *result = NULL;
     if (cio__future_check(f))
         return -EINVAL;
     struct cio__task *t = cio__tls.task;
@@ -470,8 +468,19 @@ int cio__await_with(cio_future_t *f, void **result, cio__cancel_hook *on_cancel)
         return CIO_EWRONGLOOP;
     if (f == &t->fut)
         return CIO_ESELFAWAIT;
+    return 0;
+}
+
+int cio_await(cio_future_t *f, void **result)
+{
+    if (result)
+        *result = NULL;
+    int rc = cio__await_check(f);
+    if (rc < 0)
+        return rc;
     if (f->state != CIO__PENDING)
         return cio_future_result(f, result);
+    struct cio__task *t = cio__tls.task;
     struct cio__fcb w;
     memset(&w, 0, sizeof w);
     w.task = t;
@@ -479,18 +488,13 @@ int cio__await_with(cio_future_t *f, void **result, cio__cancel_hook *on_cancel)
     w.fut = f;
     cio__future_add_reg(f, &w.reg);
     f->obj.refs++;
-    int rc = cio__task_suspend(t, on_cancel, &w);
+    rc = cio__task_suspend(t, await_cancel, &w);
     if (f->state == CIO__PENDING)
         cio__future_del_reg(f, &w.reg);
     if (rc == 0)
         rc = cio_future_result(f, result);
     cio__future_unref(f);
     return rc;
-}
-
-int cio_await(cio_future_t *f, void **result)
-{
-    return cio__await_with(f, result, await_cancel);
 }
 
 /* ------------------------------------------------------------- sleep */

@@ -1305,6 +1305,13 @@ static int m_bad_in_task(void *arg, void **result)
     CHECK_RC(cio_wait_for(f, 1, NULL), CIO_EWRONGLOOP);
     CHECK_RC(cio_shield(f, NULL), CIO_EWRONGLOOP);
     CHECK_RC(cio_wait_for(mine, NAN, NULL), -EINVAL);
+    /* A task waiting on itself is refused, as cio_await refuses it, and a
+     * timeout <= 0 does not cancel it first. */
+    cio_task_t *self = cio_current_task();
+    CHECK_RC(cio_wait_for(self, 0, NULL), CIO_ESELFAWAIT);
+    CHECK_RC(cio_wait_for(self, 1, NULL), CIO_ESELFAWAIT);
+    CHECK_RC(cio_shield(self, NULL), CIO_ESELFAWAIT);
+    CHECK_INT(cio_task_cancelling(self), 0);
     cio_timeout_t to;
     CHECK_RC(cio_timeout_enter(&to, NAN), -EINVAL);
 out:
