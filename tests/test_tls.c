@@ -508,6 +508,59 @@ out:
 }
 static void t_transport(void) { RUN(m_transport); }
 
+/* A protocol server's TLS handshake task cancelled before its first step:
+ * the connection it was given is still released (the peer's read ends) and
+ * the server's wait_closed returns, as after a handshake that ran. */
+static int m_handshake_task_never_runs(void *arg, void **result)
+{
+    (void)arg;
+    (void)result;
+    cio_server_t *sv = NULL;
+    cio_stream_t *c = NULL;
+    cio_loop_t *loop = NULL;
+    cio_get_running_loop(&loop);
+    cio_tls_t *stls = server_ctx();
+    REQ(stls);
+    cio_server_opts_t so = {.tls = stls};
+    REQ(cio_create_server(&echo_proto, NULL, "127.0.0.1", 0, &so, &sv) == 0);
+    REQ(cio_open_connection("127.0.0.1", cio_server_port(sv), &c) == 0); /* plain TCP: no handshake from us */
+    /* The accept queues the handshake task's first step after this task's
+     * next one: it is seen here before it starts. */
+    cio_task_t *me = cio_current_task(), *all[8];
+    int cancelled = 0;
+    for (int i = 0; i < 2000 && !cancelled; i++) {
+        int n = cio_all_tasks(loop, all, 8);
+        for (int k = 0; k < n && k < 8; k++)
+            if (all[k] != me && cio_task_cancel(all[k], NULL) == 1)
+                cancelled++;
+        if (!cancelled)
+            cio_sleep(0);
+    }
+    CHECK_INT(cancelled, 1);
+    char buf[8];
+    cio_timeout_t to;
+    REQ(cio_timeout_enter(&to, 5.0) == 0);
+    ssize_t got = cio_stream_read(c, buf, sizeof buf);
+    int rc = cio_timeout_exit(&to, got < 0 ? (int)got : 0);
+    CHECK(rc != -ETIMEDOUT); /* EOF or a reset: the server let it go */
+    CHECK(got <= 0);
+out:
+    if (c) {
+        cio_stream_close(c);
+        cio_unref(c);
+    }
+    if (sv) {
+        cio_server_close(sv);
+        cio_timeout_t to2;
+        if (cio_timeout_enter(&to2, 5.0) == 0)
+            CHECK_RC(cio_timeout_exit(&to2, cio_server_wait_closed(sv)), 0);
+        cio_unref(sv);
+    }
+    cio_unref(stls);
+    return 0;
+}
+static void t_handshake_task_never_runs(void) { RUN(m_handshake_task_never_runs); }
+
 /* Bad input: missing or mismatched files, wrong kinds of contexts. */
 static int m_bad_input(void *arg, void **result)
 {
@@ -668,7 +721,8 @@ static void t_close_timeout_bad(void) { RUN(m_close_timeout_bad); }
 
 static const struct test_case cases[] = {
     TEST(t_echo), TEST(t_verify), TEST(t_handshake_timeout), TEST(t_start_tls),
-    TEST(t_bulk), TEST(t_transport), TEST(t_bad_input), TEST(t_close_waits_for_peer),
+    TEST(t_bulk), TEST(t_transport), TEST(t_handshake_task_never_runs),
+    TEST(t_bad_input), TEST(t_close_waits_for_peer),
     TEST(t_close_timeout), TEST(t_close_timeout_bad),
 };
 
