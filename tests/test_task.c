@@ -530,7 +530,7 @@ static int m_cancel_while_sleeping(void *arg, void **result)
     double t0 = now_s();
     CHECK_INT(cio_task_cancel(t, NULL), 1);
     CHECK_RC(cio_await(t, NULL), -ECANCELED);
-    CHECK(now_s() - t0 < 1.0);
+    CHECK(now_s() - t0 < 5.0); /* not the 10 s sleep */
     CHECK_INT(cio_future_cancelled(t), 1);
     cio_unref(t);
     return 0;
