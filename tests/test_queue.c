@@ -1533,8 +1533,93 @@ static void t_seed_producers_consumers(void)
     CHECK_INT(s.consumed, s.produced);
 }
 
+/* How many loop iterations each wake-up takes, against a ticker that logs
+ * t0..t5, one per iteration: the strings are what python3 (3.11) prints
+ * for the same programs (a put waiting on a full queue, join, and a getter
+ * cancelled after put chose it). */
+static int q_ticker(void *arg, void **result)
+{
+    (void)arg, (void)result;
+    for (int i = 0; i < 6; i++) {
+        char ev[8];
+        snprintf(ev, sizeof ev, "t%d", i);
+        log_event(ev);
+        int rc = cio_sleep(0);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int m_queue_iterations(void *arg, void **result)
+{
+    (void)result;
+    int which = *(int *)arg;
+    cio_queue_t q;
+    cio_task_t *t = NULL, *w[2] = {NULL, NULL};
+    struct qtask a = {&q, "a", "1", 0, 0}, b = {&q, "b", NULL, 0, 0};
+    void *item = NULL;
+    REQ_OK(cio_queue_init(&q, which == 0 ? 1 : 0));
+    REQ(t = cio_create_task(q_ticker, NULL));
+    REQ_OK(cio_sleep(0));
+    switch (which) {
+    case 0: /* a put waits on a full queue; get_nowait makes room */
+        REQ_OK(cio_queue_put_nowait(&q, "0"));
+        REQ(w[0] = cio_create_task(body_put, &a));
+        REQ_OK(cio_sleep(0));
+        REQ_OK(cio_queue_get_nowait(&q, &item));
+        log_event("get");
+        CHECK_RC(cio_await(w[0], NULL), 0);
+        CHECK_INT(cio_queue_qsize(&q), 1);
+        break;
+    case 1: /* join waits for the one item's task_done */
+        REQ_OK(cio_queue_put_nowait(&q, "0"));
+        REQ(w[0] = cio_create_task(body_join, &a));
+        REQ_OK(cio_sleep(0));
+        REQ_OK(cio_queue_get_nowait(&q, &item));
+        REQ_OK(cio_queue_task_done(&q));
+        log_event("done");
+        CHECK_RC(cio_await(w[0], NULL), 0);
+        break;
+    case 2: /* the getter put chose is cancelled: the item goes to the next */
+        REQ(w[0] = cio_create_task(body_get, &a));
+        REQ(w[1] = cio_create_task(body_get, &b));
+        REQ_OK(cio_sleep(0));
+        REQ_OK(cio_queue_put_nowait(&q, "1"));
+        CHECK_INT(cio_task_cancel(w[0], NULL), 1);
+        log_event("put");
+        CHECK_RC(cio_await(w[0], NULL), -ECANCELED);
+        CHECK_RC(cio_await(w[1], NULL), 0);
+        break;
+    }
+    log_event("end");
+    CHECK_RC(cio_await(t, NULL), 0);
+out:
+    reap_tasks(w, 2);
+    reap_tasks(&t, 1);
+    while (cio_queue_get_nowait(&q, &item) == 0)
+        ;
+    cio_queue_destroy(&q);
+    return 0;
+}
+
+static void t_queue_wakes_when_asyncio_does(void)
+{
+    static const char *want[] = {
+        "t0 t1 get t2 a-put t3 end t4 t5",
+        "t0 t1 done t2 a-joined t3 end t4 t5",
+        "t0 t1 put t2 a:ECANCELED t3 b=1 end t4 t5",
+    };
+    for (int which = 0; which < (int)(sizeof want / sizeof *want); which++) {
+        log_reset();
+        CHECK_RC(cio_run(m_queue_iterations, &which, NULL), 0);
+        CHECK_ORDER(want[which]);
+    }
+}
+
 static const struct test_case cases[] = {
     TEST(t_fifo_order),
+    TEST(t_queue_wakes_when_asyncio_does),
     TEST(t_lifo_order),
     TEST(t_priority_order),
     TEST(t_static_initializers),

@@ -1776,6 +1776,145 @@ static void t_stress_semaphore_random_cancel(void)
     run_stress(1, 5, 1, 99);
 }
 
+/* ------------------------------------------- iterations, beside a ticker */
+/* How many loop iterations each wake-up takes, against a ticker that logs
+ * t0..t5, one per iteration: the strings are what python3 (3.11) prints
+ * for the same programs. */
+static int iter_ticker(void *arg, void **result)
+{
+    (void)arg, (void)result;
+    for (int i = 0; i < 6; i++) {
+        logfmt("t%d", i);
+        int rc = cio_sleep(0);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+struct iter_prims {
+    cio_lock_t lock;
+    cio_event_t event;
+    cio_sem_t sem;
+    cio_cond_t cond;
+    cio_barrier_t barrier;
+};
+static struct iter_prims IP;
+static int iter_which;
+
+/* A waiter: names itself a or b, logs its name once through the primitive
+ * of the current program, or name-c when cancelled there. */
+static int iter_waiter(void *arg, void **result)
+{
+    (void)result;
+    const char *name = arg;
+    int rc = 0;
+    switch (iter_which) {
+    case 0:
+    case 1:
+        rc = cio_lock_acquire(&IP.lock);
+        break;
+    case 2:
+        rc = cio_event_wait(&IP.event);
+        break;
+    case 3:
+        rc = cio_sem_acquire(&IP.sem);
+        break;
+    case 4:
+        if ((rc = cio_cond_acquire(&IP.cond)) == 0) {
+            rc = cio_cond_wait(&IP.cond);
+            cio_cond_release(&IP.cond);
+        }
+        break;
+    case 5:
+        rc = cio_barrier_wait(&IP.barrier);
+        break;
+    }
+    if (rc < 0) {
+        logfmt("%s-c", name);
+        return rc;
+    }
+    if (iter_which == 5)
+        logfmt("%s%d", name, rc);
+    else
+        log_event(name);
+    if (iter_which <= 1)
+        cio_lock_release(&IP.lock);
+    return 0;
+}
+
+static int m_sync_iterations(void *arg, void **result)
+{
+    (void)arg, (void)result;
+    cio_task_t *t = NULL, *w[2] = {NULL, NULL};
+    memset(&IP, 0, sizeof IP);
+    REQ_OK(cio_lock_init(&IP.lock));
+    REQ_OK(cio_event_init(&IP.event));
+    REQ_OK(cio_sem_init(&IP.sem, 0));
+    REQ_OK(cio_cond_init(&IP.cond, NULL));
+    REQ_OK(cio_barrier_init(&IP.barrier, 3));
+    if (iter_which <= 1)
+        REQ_OK(cio_lock_acquire(&IP.lock));
+    REQ(t = spawn(iter_ticker, NULL));
+    REQ_OK(cio_sleep(0));
+    REQ(w[0] = spawn(iter_waiter, "a"));
+    REQ(w[1] = spawn(iter_waiter, "b"));
+    REQ_OK(cio_sleep(0));
+    switch (iter_which) {
+    case 0: /* Lock: release to two waiters */
+    case 1: /* ... and the chosen one is cancelled before it runs */
+        REQ_OK(cio_lock_release(&IP.lock));
+        if (iter_which == 1)
+            CHECK_INT(cio_task_cancel(w[0], NULL), 1);
+        log_event("rel");
+        break;
+    case 2: /* Event.set with two waiters */
+        REQ_OK(cio_event_set(&IP.event));
+        log_event("set");
+        break;
+    case 3: /* two Semaphore releases */
+        REQ_OK(cio_sem_release(&IP.sem));
+        REQ_OK(cio_sem_release(&IP.sem));
+        log_event("rel");
+        break;
+    case 4: /* Condition.notify_all */
+        REQ_OK(cio_cond_acquire(&IP.cond));
+        CHECK_INT(cio_cond_notify_all(&IP.cond), 2);
+        log_event("notified");
+        REQ_OK(cio_cond_release(&IP.cond));
+        break;
+    case 5: { /* the last of three parties arrives and does not wait */
+        log_event("main");
+        int rc = cio_barrier_wait(&IP.barrier);
+        REQ_RC(rc);
+        logfmt("m%d", rc);
+        break;
+    }
+    }
+    CHECK_RC(cio_await(w[0], NULL), iter_which == 1 ? -ECANCELED : 0);
+    CHECK_RC(cio_await(w[1], NULL), 0);
+    log_event("end");
+    CHECK_RC(cio_await(t, NULL), 0);
+out:
+    reap_tasks(w, 2);
+    reap_tasks(&t, 1);
+    return 0;
+}
+
+static void t_sync_wakes_when_asyncio_does(void)
+{
+    static const char *want[] = {
+        "t0 t1 rel t2 a t3 b end t4 t5",   "t0 t1 rel t2 a-c t3 b end t4 t5",
+        "t0 t1 set t2 a b t3 end t4 t5",   "t0 t1 rel t2 a b t3 end t4 t5",
+        "t0 t1 notified t2 a b t3 end t4 t5", "t0 t1 main m2 t2 a0 b1 t3 end t4 t5",
+    };
+    for (iter_which = 0; iter_which < (int)(sizeof want / sizeof *want); iter_which++) {
+        log_reset();
+        CHECK_RC(cio_run(m_sync_iterations, NULL, NULL), 0);
+        CHECK_ORDER(want[iter_which]);
+    }
+}
+
 static const struct test_case cases[] = {
     TEST(t_lock_basics),
     TEST(t_lock_fifo_no_barging),
@@ -1809,6 +1948,7 @@ static const struct test_case cases[] = {
     TEST(t_uninitialized_objects),
     TEST(t_wait_outside_task),
     TEST(t_waiters_of_another_loop),
+    TEST(t_sync_wakes_when_asyncio_does),
     TEST(t_stress_lock),
     TEST(t_stress_lock_random_cancel),
     TEST(t_stress_semaphore),
