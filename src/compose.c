@@ -563,6 +563,7 @@ struct cio__timeout {
     struct cio__timeout *outer; /* the next entered scope of the task */
     int64_t when;       /* INT64_MAX: no deadline */
     struct cio__timer timer;
+    cio_handle_t *soon; /* a deadline already past: call_soon'd, as asyncio */
 };
 _Static_assert(sizeof(struct cio__timeout) <= sizeof(cio_timeout_t), "cio_timeout_t too small");
 
@@ -573,13 +574,34 @@ static void timeout_fire(struct cio__timer *tm)
     cio_task_cancel(&to->task->fut, NULL);
 }
 
+static int timeout_soon(void *arg)
+{
+    struct cio__timeout *to = arg;
+    timeout_fire(&to->timer);
+    return 0;
+}
+
+static void timeout_disarm(struct cio__timeout *to)
+{
+    if (to->timer.idx != CIO__TIMER_NONE)
+        cio__heap_remove(&to->task->fut.loop->timers, &to->timer);
+    if (to->soon) {
+        cio_handle_cancel(to->soon);
+        cio_unref(to->soon);
+        to->soon = NULL;
+    }
+}
+
+/* A deadline already past is asyncio's call_soon(_on_timeout): it fires
+ * behind what is ready now, not behind the next timer phase's batch. */
 static int timeout_arm(struct cio__timeout *to)
 {
     cio_loop_t *loop = to->task->fut.loop;
-    if (to->timer.idx != CIO__TIMER_NONE)
-        cio__heap_remove(&loop->timers, &to->timer);
+    timeout_disarm(to);
     if (to->when == INT64_MAX)
         return 0;
+    if (to->when <= cio__now_ns())
+        return cio_call_soon(loop, timeout_soon, to, &to->soon);
     if (cio__heap_reserve(&loop->timers, 1) < 0)
         return -ENOMEM;
     set_timer(loop, &to->timer, to->when, timeout_fire);
@@ -681,8 +703,7 @@ int cio_timeout_exit(cio_timeout_t *opaque, int rc)
     struct cio__timeout *to = timeout_entered(opaque, true);
     if (!to)
         return CIO_EINVALSTATE; /* not entered, or by another task */
-    if (to->timer.idx != CIO__TIMER_NONE)
-        cio__heap_remove(&to->task->fut.loop->timers, &to->timer);
+    timeout_disarm(to);
     if (to->state == TO_EXPIRING) {
         to->state = TO_EXPIRED;
         if (cio_task_uncancel(&to->task->fut) <= to->cancelling && rc == -ECANCELED)

@@ -137,6 +137,17 @@ void cio__debug_run_cb(cio_loop_t *loop, struct cio__cb *cb)
         cio_log(CIO_LOG_WARNING, "Executing %s took %.3f seconds", what, (double)dt / 1e9);
 }
 
+/* A due timer's fire, in the ready phase: a call_later handle runs its
+ * callback there, so it is timed like one. */
+void cio__debug_run_timer(cio_loop_t *loop, struct cio__timer *t)
+{
+    int64_t t0 = cio__now_ns();
+    t->fire(t);
+    int64_t dt = cio__now_ns() - t0;
+    if (dt >= loop->slow_ns)
+        cio_log(CIO_LOG_WARNING, "Executing callback %p (timer) took %.3f seconds", (void *)t, (double)dt / 1e9);
+}
+
 int cio__debug_wrong_thread(cio_loop_t *loop, const char *what)
 {
     (void)loop;

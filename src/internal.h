@@ -91,11 +91,13 @@ static inline bool cio__queue_empty(const struct cio__queue *q)
 struct cio__timer {
     int64_t when;  /* deadline, ns on the monotonic clock */
     uint64_t seq;  /* insertion order, breaks ties */
-    uint32_t idx;  /* its slot in the heap's slot table, CIO__TIMER_NONE when not in the heap */
+    uint32_t idx;  /* its slot in the heap's slot table; CIO__TIMER_DUE | its
+                    * place in the due list; CIO__TIMER_NONE when neither */
     uint8_t spare[4]; /* the owner's: flags that would otherwise pad it */
     void (*fire)(struct cio__timer *t);
 };
 #define CIO__TIMER_NONE UINT32_MAX
+#define CIO__TIMER_DUE 0x80000000u
 
 struct cio__heap_ent {
     int64_t when;
@@ -105,12 +107,20 @@ struct cio__heap_ent {
 
 /* Timers often live far apart (on their tasks' stacks): sifting writes the
  * positions into a dense slot table instead of into the timers, so it
- * touches two arrays and no timer. */
+ * touches two arrays and no timer.
+ *
+ * A due timer leaves the heap for the due list, in deadline order, and
+ * fires later, in the ready phase, where asyncio runs a TimerHandle's
+ * callback (the loop's run_due).  Removing a timer takes it off either;
+ * the due list has room for every reserved timer, so popping never
+ * allocates. */
 struct cio__heap {
     struct cio__heap_ent *a;
     uint32_t *slots;    /* slot -> position; free slots link the free list */
+    struct cio__timer **due; /* popped, not yet fired (NULL: removed) */
     uint32_t len, cap;
     uint32_t nslots, free_slot;
+    uint32_t ndue;
     uint64_t seq;
 };
 
@@ -120,6 +130,7 @@ int cio__heap_reserve(struct cio__heap *h, uint32_t extra); /* -ENOMEM */
 void cio__heap_push(struct cio__heap *h, struct cio__timer *t); /* reserved */
 void cio__heap_remove(struct cio__heap *h, struct cio__timer *t);
 struct cio__timer *cio__heap_pop(struct cio__heap *h);
+void cio__heap_pop_due(struct cio__heap *h); /* the top, onto the due list */
 static inline struct cio__timer *cio__heap_top(const struct cio__heap *h)
 {
     return h->len ? h->a[0].t : NULL;
@@ -279,6 +290,8 @@ struct cio_loop_s {
     struct cio__obj obj;
     struct cio__queue ready;      /* callbacks for the next batch */
     struct cio__heap timers;
+    struct cio__cb due_cb;        /* queued behind the batch when timers fall due */
+    int due_queued;
     int64_t now;                  /* cached at each iteration */
     uint64_t iteration;
     uint32_t flags;
@@ -620,6 +633,7 @@ void cio__debug_stack_measure(struct cio__task *t);  /* how far the pattern was 
 struct cio__tdbg *cio__debug_site(const char *file, int line); /* NULL: -ENOMEM */
 struct cio__task *cio__cb_task(struct cio__cb *cb);           /* a task step's task, or NULL */
 void cio__debug_run_cb(cio_loop_t *loop, struct cio__cb *cb); /* run it, log it if slow */
+void cio__debug_run_timer(cio_loop_t *loop, struct cio__timer *t); /* fire it, log it if slow */
 int cio__debug_wrong_thread(cio_loop_t *loop, const char *what);
 /* Debug mode: a non-thread-safe call from a thread not running the loop. */
 static inline int cio__debug_thread_check(cio_loop_t *loop, const char *what)

@@ -111,6 +111,8 @@ void cio__loop_post_threadsafe(cio_loop_t *loop, struct cio__cb *cb)
 
 /* ----------------------------------------------------------- lifecycle */
 
+static void run_due(struct cio__cb *cb);
+
 int cio_loop_new(cio_loop_t **out)
 {
     if (!out)
@@ -127,6 +129,7 @@ int cio_loop_new(cio_loop_t **out)
     cio__queue_init(&loop->ready);
     cio__queue_init(&loop->ts_queue);
     cio__heap_init(&loop->timers);
+    loop->due_cb.run = run_due;
     cio__stack_pool_init(&loop->stacks, CIO__DEFAULT_STACK);
     cio__pool_init(&loop->task_pool, sizeof(struct cio__task));
     cio__pool_init(&loop->handle_pool, sizeof(struct cio_handle_s));
@@ -188,7 +191,7 @@ static void drop_pending(cio_loop_t *loop)
         }
         struct cio__timer *t;
         while ((t = cio__heap_pop(&loop->timers)))
-            t->fire(t); /* handle timers queue themselves: run again */
+            t->fire(t); /* what they wake or queue runs in the next round */
         if (cio__queue_empty(&loop->ready) && !atomic_load(&loop->ts_pending))
             break;
     }
@@ -334,22 +337,53 @@ static void phase_poll(cio_loop_t *loop, int64_t timeout)
     loop->backend->poll(loop, timeout);
 }
 
+/* Due timers move to the due list, in deadline order (ties in insertion
+ * order), and one entry behind everything already ready runs them: asyncio
+ * appends due TimerHandles to _ready, and their callbacks run in this
+ * iteration's batch.  So a call_later callback runs in this batch, and a
+ * sleeping task, woken by its timer's fire, in the next, as asyncio's task
+ * is woken by the future its timer handle completes. */
 static void phase_timers(cio_loop_t *loop)
 {
     struct cio__heap *h = &loop->timers;
     if (!h->len)
         return;
     loop->now = cio__now_ns();
-    /* Due-ness is read from the heap's copy of each deadline, and the
-     * candidates for the next top are asked for while this one fires:
-     * timers often live on task stacks untouched since they were armed. */
+    /* Due-ness is read from the heap's copy of each deadline; the timers
+     * themselves, often on task stacks untouched since they were armed, are
+     * asked for now and read when they fire. */
+    uint32_t before = h->ndue;
     while (h->len && cio__heap_top_when(h) <= loop->now) {
-        /* The next top is one of the root's children. */
-        for (uint32_t k = 1; k <= 4 && k < h->len; k++)
-            __builtin_prefetch(h->a[k].t, 1);
-        struct cio__timer *t = cio__heap_pop(h);
-        t->fire(t);
+        __builtin_prefetch(h->a[0].t, 1);
+        cio__heap_pop_due(h);
     }
+    if (h->ndue > before && !loop->due_queued) {
+        loop->due_queued = 1;
+        cio__loop_schedule(loop, &loop->due_cb);
+    }
+}
+
+static void run_due(struct cio__cb *cb)
+{
+    cio_loop_t *loop = cio__container_of(cb, cio_loop_t, due_cb);
+    struct cio__heap *h = &loop->timers;
+    loop->due_queued = 0;
+    /* A fire may take later entries off (NULL) or arm new timers (into the
+     * heap; the list is read through h, as arming may move it). */
+    for (uint32_t i = 0; i < h->ndue; i++) {
+        struct cio__timer *t = h->due[i];
+        if (!t)
+            continue;
+        if (i + 2 < h->ndue && h->due[i + 2])
+            __builtin_prefetch(h->due[i + 2], 1);
+        h->due[i] = NULL;
+        t->idx = CIO__TIMER_NONE;
+        if (__builtin_expect(loop->debug, 0))
+            cio__debug_run_timer(loop, t);
+        else
+            t->fire(t);
+    }
+    h->ndue = 0;
 }
 
 /* The batch lives in the loop so that a suspending task can hand the CPU
@@ -362,7 +396,10 @@ static void phase_run_ready(cio_loop_t *loop)
     if (__builtin_expect(loop->debug, 0)) {
         while ((cb = loop->batch)) {
             loop->batch = cb->next;
-            cio__debug_run_cb(loop, cb);
+            if (cb == &loop->due_cb)
+                cb->run(cb); /* times each timer it fires */
+            else
+                cio__debug_run_cb(loop, cb);
         }
         return;
     }
@@ -482,7 +519,7 @@ static void handle_run(struct cio__cb *cb)
 static void handle_fire(struct cio__timer *t)
 {
     cio_handle_t *h = cio__container_of(t, cio_handle_t, timer);
-    cio__loop_schedule(h->loop, &h->cb);
+    handle_run(&h->cb); /* its place in the batch is the due list's */
 }
 
 /* pooled: only from the loop's own thread. */

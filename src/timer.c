@@ -11,6 +11,8 @@ void cio__heap_init(struct cio__heap *h)
 {
     h->a = NULL;
     h->slots = NULL;
+    h->due = NULL;
+    h->ndue = 0;
     h->len = h->cap = 0;
     h->nslots = 0;
     h->free_slot = CIO__TIMER_NONE;
@@ -21,20 +23,29 @@ void cio__heap_free(struct cio__heap *h)
 {
     cio__free(h->a);
     cio__free(h->slots);
+    cio__free(h->due);
     cio__heap_init(h);
 }
 
 int cio__heap_reserve(struct cio__heap *h, uint32_t extra)
 {
-    if (h->len + extra <= h->cap)
+    /* Every reserved timer is in the heap or on the due list. */
+    uint64_t need = (uint64_t)h->len + h->ndue + extra;
+    if (need <= h->cap)
         return 0;
+    if (need > CIO__TIMER_DUE - 1)
+        return -ENOMEM;
     uint32_t cap = h->cap ? h->cap : 64;
-    while (cap < h->len + extra)
+    while (cap < need)
         cap *= 2;
     uint32_t *slots = cio__realloc(h->slots, (size_t)cap * sizeof *slots);
     if (!slots)
         return -ENOMEM;
     h->slots = slots;
+    struct cio__timer **due = cio__realloc(h->due, (size_t)cap * sizeof *due);
+    if (!due)
+        return -ENOMEM; /* the larger tables are kept: harmless */
+    h->due = due;
     struct cio__heap_ent *a = cio__realloc(h->a, (size_t)cap * sizeof *a);
     if (!a)
         return -ENOMEM; /* the larger slot table is kept: harmless */
@@ -122,7 +133,10 @@ void cio__heap_remove(struct cio__heap *h, struct cio__timer *t)
     if (s == CIO__TIMER_NONE)
         return;
     t->idx = CIO__TIMER_NONE;
-    remove_at(h, h->slots[s], s);
+    if (s & CIO__TIMER_DUE)
+        h->due[s & ~CIO__TIMER_DUE] = NULL; /* due, not yet fired: it never will */
+    else
+        remove_at(h, h->slots[s], s);
 }
 
 struct cio__timer *cio__heap_pop(struct cio__heap *h)
@@ -136,3 +150,12 @@ struct cio__timer *cio__heap_pop(struct cio__heap *h)
     top.t->idx = CIO__TIMER_NONE;
     return top.t;
 }
+
+void cio__heap_pop_due(struct cio__heap *h)
+{
+    struct cio__heap_ent top = h->a[0];
+    remove_at(h, 0, top.slot);
+    top.t->idx = CIO__TIMER_DUE | h->ndue;
+    h->due[h->ndue++] = top.t;
+}
+

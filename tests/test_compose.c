@@ -150,7 +150,7 @@ static void t_gather_first_error_does_not_cancel_siblings(void)
 
 static int m_gather_return_exc(void *arg, void **result)
 {
-    struct job a = {0.01, "a", -EIO, 0}, b = {1, "b", 0, 0}, c = {0.02, "c", 0, 0};
+    struct job a = {0.05, "a", -EIO, 0}, b = {1, "b", 0, 0}, c = {0.1, "c", 0, 0};
     cio_task_t *ts[3] = {spawn(&a), spawn(&b), spawn(&c)};
     cio_future_t *g = NULL;
     REQ(all_made(ts, 3));
@@ -553,6 +553,111 @@ static void t_cancel_orders_as_asyncio(void)
         CHECK_ORDER(want[which]);
     }
     ticks = 6;
+}
+
+/* Timers due in the same iteration as a call_later handle that queues a
+ * call_soon: a sleep, wait's and as_completed's timeouts, a timeout scope
+ * and wait_for resume their task in the next iteration, as asyncio's timer
+ * callbacks complete a future that then wakes the task.  The strings are
+ * what python3 prints for the same programs (wait_for as 3.12's, a timeout
+ * scope).  The main task blocks the thread past both deadlines, so both
+ * timers are due in one timer phase, in deadline order. */
+static cio_loop_t *tw_loop;
+static int tw_which;
+
+static int tw_soon(void *arg)
+{
+    (void)arg;
+    log_event("soon");
+    return 0;
+}
+
+static int tw_cb(void *arg)
+{
+    (void)arg;
+    log_event("cb");
+    return cio_call_soon(tw_loop, tw_soon, NULL, NULL);
+}
+
+static int tw_sleep10(void *arg, void **result)
+{
+    (void)arg, (void)result;
+    return cio_sleep(10);
+}
+
+static int tw_body(void *arg, void **result)
+{
+    (void)result;
+    cio_task_t *never = arg;
+    cio_as_completed_t *it = NULL;
+    cio_timeout_t to;
+    cio_future_t *f;
+    size_t np = 0;
+    int rc = 0;
+    switch (tw_which / 2) {
+    case 0:
+        if ((rc = cio_sleep(0.02)) == 0)
+            log_event("slept");
+        break;
+    case 1:
+        if ((rc = cio_wait(&never, 1, 0.02, CIO_ALL_COMPLETED, NULL, NULL, NULL, &np)) == 0 && np == 1)
+            log_event("waited1");
+        break;
+    case 2:
+        if ((rc = cio_timeout_enter(&to, 0.02)) < 0)
+            break;
+        if ((rc = cio_timeout_exit(&to, cio_sleep(10))) == -ETIMEDOUT)
+            log_event("timedout");
+        break;
+    case 3:
+        if ((rc = cio_as_completed_new(&never, 1, 0.02, &it)) < 0)
+            break;
+        if ((rc = cio_as_completed_next(it, &f)) == -ETIMEDOUT)
+            log_event("asc-timeout");
+        cio_as_completed_free(it);
+        break;
+    case 4:
+        if ((rc = cio_wait_for_call(tw_sleep10, NULL, 0.02, NULL)) == -ETIMEDOUT)
+            log_event("wf-timeout");
+        break;
+    }
+    return rc == -ETIMEDOUT ? 0 : rc;
+}
+
+static int m_timer_wakes(void *arg, void **result)
+{
+    (void)arg, (void)result;
+    cio_task_t *never = NULL, *t = NULL;
+    cio_get_running_loop(&tw_loop);
+    int cb_first = tw_which % 2 == 0;
+    REQ(never = cio_create_task(tw_sleep10, NULL));
+    if (cb_first)
+        REQ_OK(cio_call_later(tw_loop, 0.01, tw_cb, NULL, NULL));
+    REQ(t = cio_create_task(tw_body, never));
+    REQ_OK(cio_sleep(0)); /* the body's timer is now at +0.02 */
+    if (!cb_first)
+        REQ_OK(cio_call_later(tw_loop, 0.03, tw_cb, NULL, NULL));
+    usleep(50000); /* both overdue at the next timer phase */
+    REQ_OK(cio_sleep(0.05));
+    CHECK_RC(cio_await(t, NULL), 0);
+out:
+    reap_tasks(&t, 1);
+    reap_tasks(&never, 1);
+    return 0;
+}
+
+static void t_timers_wake_when_asyncio_does(void)
+{
+    static const char *want[] = {
+        "cb soon slept",       "cb slept soon",       "cb soon waited1",    "cb waited1 soon",
+        "cb soon timedout",    "cb timedout soon",    "cb soon asc-timeout", "cb asc-timeout soon",
+        "cb soon wf-timeout",  "cb wf-timeout soon",
+    };
+    for (tw_which = 0; tw_which < (int)(sizeof want / sizeof *want); tw_which++) {
+        log_reset();
+        CHECK_RC(cio_run(m_timer_wakes, NULL, NULL), 0);
+        CHECK_ORDER(want[tw_which]);
+    }
 }
 
 /* Cancelling the gather future itself; twice in a row. */
@@ -1341,6 +1446,7 @@ static const struct test_case cases[] = {
     TEST(t_gather_completes_when_asyncio_does),
     TEST(t_compositions_complete_when_asyncio_does),
     TEST(t_cancel_orders_as_asyncio),
+    TEST(t_timers_wake_when_asyncio_does),
     TEST(t_wait_modes_and_timeout),
     TEST(t_wait_cancelled_cancels_nothing),
     TEST(t_wait_for),

@@ -1212,6 +1212,101 @@ static void t_stack_overflow_reported(void)
         fprintf(stderr, "child said: %s\n", buf);
 }
 
+/* Timers taken off while due.  Two timers fall due in one iteration (the
+ * main task blocks the thread past both deadlines); the first one's
+ * callback cancels what the second would fire: a call_later handle, a
+ * sleeping task, a task waiting for an fd with a timeout.  The second must
+ * not run, the tasks end cancelled (asyncio's sleep future is cancelled
+ * before its timer handle runs), and a task that resumes and reuses its
+ * stack leaves nothing behind for the timer phase to fire. */
+static cio_handle_t *rd_h2;
+static cio_task_t *rd_victim;
+
+static int rd_second(void *arg)
+{
+    (void)arg;
+    log_event("second-ran");
+    return 0;
+}
+
+static int rd_first(void *arg)
+{
+    (void)arg;
+    log_event("first");
+    if (rd_h2)
+        cio_handle_cancel(rd_h2);
+    if (rd_victim)
+        cio_task_cancel(rd_victim, NULL);
+    return 0;
+}
+
+static __attribute__((noinline)) void rd_scribble(void)
+{
+    volatile unsigned char junk[16384];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = 0xa5;
+}
+
+static int rd_victim_fn(void *arg, void **result)
+{
+    (void)result;
+    int *fd = arg;
+    int rc = fd ? cio_wait_readable(*fd, 0.02) : cio_sleep(0.02);
+    log_event(rc == -ECANCELED ? "victim-cancelled" : rc == 0 ? "victim-woke" : "victim-other");
+    rd_scribble(); /* the frame that held the timer is reused */
+    return rc;
+}
+
+static int m_removed_while_due(void *arg, void **result)
+{
+    (void)result;
+    int which = *(int *)arg;
+    cio_loop_t *loop = NULL;
+    int sv[2] = {-1, -1};
+    cio_handle_t *h1 = NULL;
+    rd_h2 = NULL;
+    rd_victim = NULL;
+    cio_get_running_loop(&loop);
+    REQ_OK(cio_call_later(loop, 0.01, rd_first, NULL, &h1));
+    if (which == 0) {
+        REQ_OK(cio_call_later(loop, 0.02, rd_second, NULL, &rd_h2));
+    } else {
+        if (which == 2)
+            REQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
+        REQ(rd_victim = cio_create_task(rd_victim_fn, which == 2 ? &sv[0] : NULL));
+        REQ_OK(cio_sleep(0)); /* the victim's timer is armed: +0.02 */
+    }
+    usleep(50000); /* both due in the next timer phase */
+    REQ_OK(cio_sleep(0.05));
+    if (rd_victim)
+        CHECK_RC(cio_await(rd_victim, NULL), -ECANCELED);
+    if (rd_h2)
+        CHECK_INT(cio_handle_cancelled(rd_h2), 1);
+    log_event("end");
+out:
+    reap_tasks(&rd_victim, 1);
+    if (h1)
+        cio_unref(h1);
+    if (rd_h2)
+        cio_unref(rd_h2);
+    rd_h2 = NULL;
+    if (sv[0] >= 0) {
+        close(sv[0]);
+        close(sv[1]);
+    }
+    return 0;
+}
+
+static void t_timers_removed_while_due(void)
+{
+    static const char *want[] = {"first end", "first victim-cancelled end", "first victim-cancelled end"};
+    for (int which = 0; which < 3; which++) {
+        log_reset();
+        CHECK_RC(cio_run(m_removed_while_due, &which, NULL), 0);
+        CHECK_ORDER(want[which]);
+    }
+}
+
 static const struct test_case cases[] = {
     TEST(t_first_step_runs_later),
     TEST(t_await_error_and_result),
@@ -1223,6 +1318,7 @@ static const struct test_case cases[] = {
     TEST(t_batch_starts_on_the_ended_stack),
     TEST(t_cancel_before_start),
     TEST(t_cancel_while_sleeping),
+    TEST(t_timers_removed_while_due),
     TEST(t_catch_cancel_and_go_on),
     TEST(t_self_cancel),
     TEST(t_cancel_propagates_to_awaited),
