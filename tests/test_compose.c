@@ -1138,7 +1138,7 @@ static void t_timeout_foreign_cancel_passes(void)
 
 static int m_tg_ok(void *arg, void **result)
 {
-    struct job a = {0.02, "a", 0, 0}, b = {0.01, "b", 0, 0};
+    struct job a = {0.1, "a", 0, 0}, b = {0.01, "b", 0, 0}; /* apart even when the first steps are not */
     cio_taskgroup_t *tg = cio_taskgroup_new();
     if (!tg)
         return -ENOMEM;
