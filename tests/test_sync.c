@@ -1603,11 +1603,7 @@ out:
 
 /* ================================================================ stress */
 
-#ifdef CIO_TEST_TSAN
-#define STRESS_N 1000 /* a fiber switch costs TSan tens of microseconds */
-#else
-#define STRESS_N 10000
-#endif
+#define STRESS_N TEST_CROWD(10000)
 
 static struct stress {
     cio_lock_t lock;
