@@ -1526,6 +1526,61 @@ CIO_EXTERN int cio_open_unix_connection(const char *path, const cio_conn_opts_t 
  * failure the fd stays the caller's, except that a failed TLS handshake
  * closes it. */
 CIO_EXTERN int cio_stream_from_fd(int fd, const cio_conn_opts_t *opts, cio_stream_t **out);
+/** @name Pipes
+ * @{ */
+/** cio_stream_from_read_pipe: the read end of a pipe as a stream, with the
+ * readline/readuntil limit (0: CIO_STREAM_LIMIT); cio_stream_from_write_pipe:
+ * the write end.  Both return 0, or an error below.
+ *
+ * A pipe end, FIFO, character device (a terminal) or socket as a stream of
+ * one direction (asyncio: a StreamReader over connect_read_pipe, a
+ * StreamWriter over connect_write_pipe), e.g. stdin and stdout.  The fd is
+ * made non-blocking (shared with whoever else holds its open file: a
+ * terminal, a parent shell), its close-on-exec flag left as it is (a child
+ * may still inherit stdout), and becomes the stream's, closed with it; on
+ * failure it stays the caller's, unchanged.  Anything else (a regular
+ * file, a directory): -EINVAL; a negative or closed fd, or the wrong end
+ * (a write-only fd to read from, a read-only one to write to): -EBADF;
+ * a character device that epoll cannot watch (/dev/null): -EPERM.  No loop
+ * running: CIO_ENOLOOP.
+ *
+ * A read pipe stream reads as any stream (read, readline, readexactly,
+ * readuntil, read_all); EOF when every writer has closed.  Its writing
+ * calls (write, writev, drain, write_eof, set_write_buffer_limits) return
+ * -ENOTSUP and can_write_eof 0.  A write pipe stream writes, drains and
+ * closes as any stream; write_eof closes it (a pipe's EOF is its close);
+ * its reading calls return -ENOTSUP.  Once the reader is gone a write or
+ * a drain returns -EPIPE (SIGPIPE is ignored, as for subprocess pipes, if
+ * its disposition was the default).  cio_stream_start_tls: -ENOTSUP.
+ *
+ * @code{.c}
+ * static int cat(void *arg, void **result)      // stdin to stdout
+ * {
+ *     cio_stream_t *in, *out;
+ *     int rc = cio_stream_from_read_pipe(0, 0, &in);
+ *     if (rc < 0)
+ *         return rc;
+ *     if ((rc = cio_stream_from_write_pipe(1, &out)) < 0) {
+ *         cio_unref(in);
+ *         return rc;
+ *     }
+ *     char buf[4096];
+ *     ssize_t n;
+ *     while ((n = cio_stream_read(in, buf, sizeof buf)) > 0)
+ *         if ((rc = cio_stream_write(out, buf, (size_t)n)) < 0 || (rc = cio_stream_drain(out)) < 0)
+ *             break;
+ *     if (n < 0)
+ *         rc = (int)n;
+ *     cio_stream_close(out);
+ *     int wc = cio_stream_wait_closed(out);   // the last bytes written out
+ *     cio_unref(in);
+ *     cio_unref(out);
+ *     return rc < 0 ? rc : wc;
+ * }
+ * @endcode */
+CIO_EXTERN int cio_stream_from_read_pipe(int fd, size_t limit, cio_stream_t **out);
+CIO_EXTERN int cio_stream_from_write_pipe(int fd, cio_stream_t **out);
+/** @} */
 
 /** @defgroup stream_reading Reading
  * @ingroup streams
@@ -1827,6 +1882,41 @@ CIO_EXTERN int cio_create_unix_connection(const cio_protocol_t *p, void *ud, con
  * the fd stays the caller's, except that a failed TLS handshake closes it. */
 CIO_EXTERN int cio_connect_accepted_socket(const cio_protocol_t *p, void *ud, int fd, const cio_conn_opts_t *opts,
                                            cio_transport_t **out);
+/** @name Pipes
+ * @{ */
+/** asyncio's connect_read_pipe and connect_write_pipe: a pipe end, FIFO,
+ * character device (a terminal) or socket as a transport of one direction.
+ * connection_made has run when the call returns (from any code of the
+ * loop's thread, a task not needed); *out gets a reference, and the loop
+ * keeps its own until connection_lost has run.  The fd is made non-blocking
+ * (shared with whoever else holds its open file), its close-on-exec flag
+ * left as it is, and becomes the transport's, closed with it; on failure
+ * it stays the caller's, unchanged.
+ * A NULL p or out: -EINVAL.  Anything but a pipe, socket or character
+ * device (a regular file, a directory): -EINVAL.  A negative or closed fd,
+ * or the wrong end (write-only to read, read-only to write): -EBADF.  A
+ * character device epoll cannot watch (/dev/null): -EPERM.  No loop
+ * running: CIO_ENOLOOP.
+ *
+ * A read pipe transport delivers data_received (or get_buffer and
+ * buffer_updated); when every writer has closed, eof_received and then
+ * connection_lost(0) (the transport closes whatever eof_received returns,
+ * as asyncio's).  pause_reading, resume_reading, is_reading, close, abort
+ * work; write, writev, write_eof and set_write_buffer_limits return
+ * -ENOTSUP, can_write_eof 0.
+ *
+ * A write pipe transport has write, writev, get_write_buffer_size,
+ * set_write_buffer_limits (pause_writing and resume_writing at the water
+ * marks), close (flush, then close), abort, and write_eof, which is its
+ * close (can_write_eof 1).  When the reader goes away: connection_lost(0)
+ * with nothing buffered, connection_lost(-EPIPE) with bytes buffered or for
+ * a write that fails (which returns -EPIPE); SIGPIPE is ignored, as for
+ * subprocess pipes, if its disposition was the default.  pause_reading and
+ * resume_reading return -ENOTSUP, is_reading 0.  On either kind peername
+ * and sockname fail unless the fd is a socket. */
+CIO_EXTERN int cio_connect_read_pipe(const cio_protocol_t *p, void *ud, int fd, cio_transport_t **out);
+CIO_EXTERN int cio_connect_write_pipe(const cio_protocol_t *p, void *ud, int fd, cio_transport_t **out);
+/** @} */
 /** @{ */
 /** Serve the protocol: each connection gets a transport whose ud starts as ud.
  * A connection counts for wait_closed until its connection_lost. */

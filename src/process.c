@@ -328,7 +328,7 @@ int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_
             close(parent[i]);
             rc = src;
         } else {
-            s->t.is_pipe = 1;
+            s->t.is_pipe = i == 0 ? CIO__PIPE_WRITE : CIO__PIPE_READ;
             p->pipes[i] = s;
         }
         parent[i] = -1;

@@ -14,6 +14,7 @@
 #include "net/net.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -124,7 +125,39 @@ int cio_stream_from_fd(int fd, const cio_conn_opts_t *opts, cio_stream_t **out)
         return -errno;
     if (type != SOCK_STREAM)
         return -EINVAL;
+    (void)fcntl(fd, F_SETFD, FD_CLOEXEC); /* the library's now: not inherited */
     return wrap(fd, opts, opts ? opts->server_hostname : NULL, 0, out);
+}
+
+/* A pipe end in one direction; the fd stays the caller's on failure. */
+static int from_pipe(int fd, size_t limit, int dir, cio_stream_t **out)
+{
+    if (!out)
+        return -EINVAL;
+    *out = NULL;
+    if (!cio__tls.running)
+        return CIO_ENOLOOP;
+    int rc = cio__pipe_check(fd, dir);
+    if (rc < 0)
+        return rc;
+    if (dir == CIO__PIPE_WRITE)
+        cio__ignore_sigpipe(); /* a gone reader is -EPIPE, not the end of the process */
+    stream_t *s = cio__stream_new(cio__tls.running, fd, limit, &rc);
+    if (!s)
+        return rc;
+    s->t.is_pipe = (uint8_t)dir;
+    *out = s;
+    return 0;
+}
+
+int cio_stream_from_read_pipe(int fd, size_t limit, cio_stream_t **out)
+{
+    return from_pipe(fd, limit, CIO__PIPE_READ, out);
+}
+
+int cio_stream_from_write_pipe(int fd, cio_stream_t **out)
+{
+    return from_pipe(fd, 0, CIO__PIPE_WRITE, out);
 }
 
 /* ------------------------------------------------------------- reading */
@@ -136,6 +169,8 @@ static int rd_begin(stream_t *s)
         return rc;
     if ((rc = stream_in_task()) < 0)
         return rc;
+    if (s->t.is_pipe == CIO__PIPE_WRITE)
+        return -ENOTSUP; /* a pipe's write end has nothing to read */
     if (s->reading)
         return CIO_EINVALSTATE; /* asyncio: "another coroutine is already waiting" */
     if (s->t.user_closed)
@@ -583,9 +618,18 @@ int cio_stream_set_limit(cio_stream_t *s, size_t limit)
 
 /* ------------------------------------------------------------- writing */
 
-int cio_stream_write(cio_stream_t *s, const void *buf, size_t n)
+/* A stream that can be written: not a pipe's read end. */
+static int stream_wr_check(cio_stream_t *s)
 {
     int rc = stream_check(s);
+    if (rc < 0)
+        return rc;
+    return s->t.is_pipe == CIO__PIPE_READ ? -ENOTSUP : 0;
+}
+
+int cio_stream_write(cio_stream_t *s, const void *buf, size_t n)
+{
+    int rc = stream_wr_check(s);
     if (rc < 0)
         return rc;
     if (!buf && n)
@@ -596,7 +640,7 @@ int cio_stream_write(cio_stream_t *s, const void *buf, size_t n)
 
 int cio_stream_writev(cio_stream_t *s, const struct iovec *iov, int iovcnt)
 {
-    int rc = stream_check(s);
+    int rc = stream_wr_check(s);
     if (rc < 0)
         return rc;
     return cio__conn_write(&s->t, iov, iovcnt);
@@ -604,7 +648,7 @@ int cio_stream_writev(cio_stream_t *s, const struct iovec *iov, int iovcnt)
 
 int cio_stream_drain(cio_stream_t *s)
 {
-    int rc = stream_check(s);
+    int rc = stream_wr_check(s);
     if (rc < 0)
         return rc;
     if ((rc = stream_in_task()) < 0)
@@ -626,7 +670,7 @@ int cio_stream_drain(cio_stream_t *s)
 
 int cio_stream_set_write_buffer_limits(cio_stream_t *s, size_t high, size_t low)
 {
-    int rc = stream_check(s);
+    int rc = stream_wr_check(s);
     return rc < 0 ? rc : cio__conn_set_limits(&s->t, high, low);
 }
 
@@ -637,14 +681,14 @@ size_t cio_stream_write_buffer_size(cio_stream_t *s)
 
 int cio_stream_write_eof(cio_stream_t *s)
 {
-    int rc = stream_check(s);
+    int rc = stream_wr_check(s);
     return rc < 0 ? rc : cio__conn_write_eof(&s->t);
 }
 
 int cio_stream_can_write_eof(cio_stream_t *s)
 {
     int rc = stream_check(s);
-    return rc < 0 ? rc : !s->t.ssl;
+    return rc < 0 ? rc : (!s->t.ssl && s->t.is_pipe != CIO__PIPE_READ);
 }
 
 /* ----------------------------------------------------------- lifecycle */
@@ -713,6 +757,8 @@ int cio_stream_start_tls(cio_stream_t *s, cio_tls_t *tls, const char *server_hos
         return rc;
     if (!tls)
         return -EINVAL;
+    if (s->t.is_pipe)
+        return -ENOTSUP; /* one direction only */
     if (s->t.user_closed || s->t.state != CIO__OPEN)
         return s->t.err ? s->t.err : CIO_ECLOSED;
     if (s->t.ssl || s->reading || s->rlen || s->t.wlen)

@@ -12,7 +12,8 @@
  *
  * Everything runs on loopback (127.0.0.1 and Unix sockets in a mkdtemp
  * directory).  Raw writes use MSG_NOSIGNAL; cio's own sends must never raise
- * SIGPIPE, so SIGPIPE keeps its default action here. */
+ * SIGPIPE, so SIGPIPE keeps its default action here, until the pipe cases
+ * (last) make cio ignore it. */
 #include "harness.h"
 
 #include <arpa/inet.h>
@@ -2136,6 +2137,271 @@ out:
 }
 static void t_stream_from_fd_tcp(void) { RUN(m_from_fd_tcp); }
 
+/* ------------------------------------------------------------ pipes */
+
+/* These cases come last: a write pipe makes cio ignore SIGPIPE for the rest
+ * of the process (as subprocess pipes do), and the cases above check that
+ * cio's socket sends never raise it. */
+
+/* A pipe, both ends close-on-exec and blocking. */
+static int mk_pipe(int p[2])
+{
+    if (pipe2(p, O_CLOEXEC) == 0)
+        return 0;
+    FAILF("pipe2: %s", strerror(errno));
+    p[0] = p[1] = -1;
+    return -1;
+}
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+/* Open, and still blocking: as the caller left it. */
+static int fd_untouched(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    return fl >= 0 && !(fl & O_NONBLOCK);
+}
+
+/* A task writing through a write pipe stream: head, then len bytes of data
+ * in 64 KiB writes, each drained, then close and wait_closed.  On an error
+ * it aborts, so that the reader sees the end. */
+struct pw {
+    cio_stream_t *s;
+    const char *head;
+    const char *data;
+    size_t len;
+    size_t maxbuf; /* the most the stream held at once */
+    int rc;
+};
+
+static int pipe_writer(void *arg, void **result)
+{
+    struct pw *w = arg;
+    int rc = cio_stream_write(w->s, w->head, strlen(w->head));
+    for (size_t off = 0; off < w->len && rc == 0; off += 64 * 1024) {
+        size_t k = w->len - off < 64 * 1024 ? w->len - off : 64 * 1024;
+        rc = cio_stream_write(w->s, w->data + off, k);
+        if (cio_stream_write_buffer_size(w->s) > w->maxbuf)
+            w->maxbuf = cio_stream_write_buffer_size(w->s);
+        if (rc == 0)
+            rc = cio_stream_drain(w->s);
+    }
+    if (rc == 0)
+        rc = cio_stream_close(w->s);
+    if (rc == 0)
+        rc = cio_stream_wait_closed(w->s);
+    if (rc < 0)
+        cio_stream_abort(w->s);
+    w->rc = rc;
+    return rc;
+}
+
+/* A pipe's two ends as streams: what a task writes (a head, then 1 MiB in
+ * drained 64 KiB writes; the pipe holds 64 KiB, the rest waits in the
+ * stream) is read back exactly with readline, readuntil, readexactly and
+ * read, then EOF when the writer closes (read 0, at_eof).  The writing
+ * calls are refused on the read end, the reading ones on the write end; the
+ * fds are the streams'.  On a second pipe write_eof is the close: the
+ * reader gets the bytes, then EOF. */
+static int m_pipe_streams(void *arg, void **result)
+{
+    int p[2] = {-1, -1}, q[2] = {-1, -1}, rfd = -1, wfd = -1;
+    cio_stream_t *r = NULL, *w = NULL, *r2 = NULL, *w2 = NULL;
+    cio_task_t *t = NULL;
+    const size_t len = 1024 * 1024;
+    char *data = malloc(len), *got = malloc(len + 1), buf[64];
+    REQ(data && got);
+    fill_pattern(data, len, 0, 7);
+    REQ(mk_pipe(p) == 0);
+    REQ_OK(cio_stream_from_read_pipe(p[0], 0, &r));
+    rfd = p[0];
+    p[0] = -1;
+    REQ_OK(cio_stream_from_write_pipe(p[1], &w));
+    wfd = p[1];
+    p[1] = -1;
+    CHECK_INT(cio_stream_fd(r), rfd);
+    CHECK_INT(cio_stream_fd(w), wfd);
+    CHECK(fcntl(rfd, F_GETFL) & O_NONBLOCK);
+    CHECK_INT(cio_stream_can_write_eof(r), 0);
+    CHECK_INT(cio_stream_can_write_eof(w), 1);
+    CHECK_RC(cio_stream_write(r, "x", 1), -ENOTSUP);
+    struct iovec v = {"x", 1};
+    CHECK_RC(cio_stream_writev(r, &v, 1), -ENOTSUP);
+    CHECK_RC(cio_stream_drain(r), -ENOTSUP);
+    CHECK_RC(cio_stream_write_eof(r), -ENOTSUP);
+    CHECK_RC(cio_stream_set_write_buffer_limits(r, 0, 0), -ENOTSUP);
+    CHECK_RC(cio_stream_read(w, buf, sizeof buf), -ENOTSUP);
+    CHECK_RC(cio_stream_readline(w, buf, sizeof buf), -ENOTSUP);
+
+    struct pw pw = {.s = w, .head = "line one\nfield|rest", .data = data, .len = len};
+    t = spawn(pipe_writer, &pw);
+    REQ(t);
+    CHECK_BYTES(buf, cio_stream_readline(r, buf, sizeof buf), "line one\n");
+    CHECK_BYTES(buf, cio_stream_readuntil(r, "|", 1, buf, sizeof buf), "field|");
+    CHECK_BYTES(buf, cio_stream_readexactly(r, buf, 4), "rest");
+    size_t n = 0;
+    ssize_t k;
+    while ((k = cio_stream_read(r, got + n, len + 1 - n)) > 0)
+        n += (size_t)k;
+    CHECK_INT(k, 0);
+    REQ(k == 0);
+    CHECK_INT(n, len);
+    CHECK_INT(check_pattern(got, n, 0, 7), 0);
+    CHECK_INT(cio_stream_read(r, buf, sizeof buf), 0);
+    CHECK_INT(cio_stream_at_eof(r), 1);
+    CHECK_RC(cio_await(t, NULL), 0);
+    CHECK_RC(pw.rc, 0);
+    CHECK(pw.maxbuf > 0); /* the pipe was full: the stream kept the rest */
+    CHECK_RC(cio_stream_close(r), 0);
+    CHECK_RC(cio_stream_wait_closed(r), 0);
+    cio_unref(r);
+    r = NULL;
+    errno = 0;
+    CHECK(fcntl(rfd, F_GETFD) < 0 && errno == EBADF); /* closed with the streams */
+    errno = 0;
+    CHECK(fcntl(wfd, F_GETFD) < 0 && errno == EBADF);
+
+    REQ(mk_pipe(q) == 0);
+    REQ_OK(cio_stream_from_read_pipe(q[0], 0, &r2));
+    q[0] = -1;
+    REQ_OK(cio_stream_from_write_pipe(q[1], &w2));
+    q[1] = -1;
+    CHECK_RC(cio_stream_write(w2, "abc", 3), 0);
+    CHECK_RC(cio_stream_write_eof(w2), 0);
+    CHECK_RC(cio_stream_write(w2, "d", 1), CIO_ECLOSED);
+    CHECK_BYTES(buf, cio_stream_read(r2, buf, sizeof buf), "abc");
+    CHECK_INT(cio_stream_read(r2, buf, sizeof buf), 0);
+    CHECK_RC(cio_stream_wait_closed(w2), 0);
+out:
+    task_finish(t);
+    stream_finish(r);
+    stream_finish(w);
+    stream_finish(r2);
+    stream_finish(w2);
+    close_fd(&p[0]);
+    close_fd(&p[1]);
+    close_fd(&q[0]);
+    close_fd(&q[1]);
+    free(data);
+    free(got);
+    return 0;
+}
+static void t_pipe_streams(void) { RUN(m_pipe_streams); }
+
+/* A write pipe stream whose reader goes away: a write that meets the closed
+ * pipe returns -EPIPE (SIGPIPE ignored: the process lives on), and so do
+ * the writes, drains and wait_closed after it; a drain waiting with 1 MiB
+ * buffered returns -EPIPE when the reader closes, at once. */
+static int m_pipe_stream_reader_gone(void *arg, void **result)
+{
+    int p[2] = {-1, -1}, q[2] = {-1, -1};
+    cio_stream_t *w = NULL, *w2 = NULL;
+    cio_task_t *t = NULL;
+    const size_t len = 1024 * 1024;
+    char *data = calloc(1, len);
+    REQ(data);
+    REQ(mk_pipe(p) == 0);
+    REQ_OK(cio_stream_from_write_pipe(p[1], &w));
+    p[1] = -1;
+    close_fd(&p[0]);
+    CHECK_RC(cio_stream_write(w, "x", 1), -EPIPE);
+    CHECK_RC(cio_stream_write(w, "x", 1), -EPIPE);
+    CHECK_RC(cio_stream_drain(w), -EPIPE);
+    CHECK_INT(cio_stream_is_closing(w), 1);
+    CHECK_RC(cio_stream_wait_closed(w), -EPIPE);
+
+    REQ(mk_pipe(q) == 0);
+    REQ_OK(cio_stream_from_write_pipe(q[1], &w2));
+    q[1] = -1;
+    CHECK_RC(cio_stream_write(w2, data, len), 0);
+    CHECK(cio_stream_write_buffer_size(w2) > 0);
+    struct rd r = {.s = w2, .op = OP_DRAIN};
+    t = spawn(reader_task, &r);
+    REQ(t);
+    CHECK_RC(cio_sleep(0.05), 0);
+    CHECK_INT(r.done, 0); /* nobody reads: drain waits */
+    close_fd(&q[0]);
+    double t0 = now_s();
+    cio_await(t, NULL);
+    CHECK(now_s() - t0 < 2);
+    CHECK_RC(r.rc, -EPIPE);
+    CHECK_RC(cio_stream_write(w2, "x", 1), -EPIPE);
+out:
+    task_finish(t);
+    stream_finish(w);
+    stream_finish(w2);
+    close_fd(&p[0]);
+    close_fd(&p[1]);
+    close_fd(&q[0]);
+    close_fd(&q[1]);
+    free(data);
+    return 0;
+}
+static void t_pipe_stream_reader_gone(void) { RUN(m_pipe_stream_reader_gone); }
+
+/* What the pipe stream calls refuse, the fd left open and as it was: NULL
+ * out (-EINVAL), a negative or closed fd and the wrong end of a pipe
+ * (-EBADF), a regular file or a directory (-EINVAL, asyncio's ValueError),
+ * /dev/null, which epoll cannot watch (-EPERM, not left non-blocking); no
+ * loop: CIO_ENOLOOP. */
+static int m_pipe_stream_bad_args(void *arg, void **result)
+{
+    int p[2] = {-1, -1}, f = -1, d = -1, n = -1;
+    cio_stream_t *s = NULL;
+    REQ(mk_pipe(p) == 0);
+    CHECK_RC(cio_stream_from_read_pipe(p[0], 0, NULL), -EINVAL);
+    CHECK_RC(cio_stream_from_write_pipe(p[1], NULL), -EINVAL);
+    CHECK_RC(cio_stream_from_read_pipe(-1, 0, &s), -EBADF);
+    CHECK_RC(cio_stream_from_write_pipe(-1, &s), -EBADF);
+    CHECK_RC(cio_stream_from_read_pipe(p[1], 0, &s), -EBADF);
+    CHECK_RC(cio_stream_from_write_pipe(p[0], &s), -EBADF);
+    CHECK(fd_untouched(p[0]) && fd_untouched(p[1]));
+
+    char path[] = "/tmp/cio-pipe-XXXXXX";
+    f = mkostemp(path, O_CLOEXEC);
+    REQ(f >= 0);
+    unlink(path);
+    CHECK_RC(cio_stream_from_read_pipe(f, 0, &s), -EINVAL);
+    CHECK_RC(cio_stream_from_write_pipe(f, &s), -EINVAL);
+    CHECK(fd_untouched(f));
+    d = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    REQ(d >= 0);
+    CHECK_RC(cio_stream_from_read_pipe(d, 0, &s), -EINVAL);
+    CHECK(fd_untouched(d));
+    n = open("/dev/null", O_RDWR | O_CLOEXEC);
+    REQ(n >= 0);
+    CHECK_RC(cio_stream_from_read_pipe(n, 0, &s), -EPERM);
+    CHECK_RC(cio_stream_from_write_pipe(n, &s), -EPERM);
+    CHECK(fd_untouched(n));
+    int gone = p[0];
+    close_fd(&p[0]);
+    CHECK_RC(cio_stream_from_read_pipe(gone, 0, &s), -EBADF);
+out:
+    if (s) {
+        FAILF("a stream was handed out on failure");
+        stream_finish(s);
+    }
+    close_fd(&p[0]);
+    close_fd(&p[1]);
+    close_fd(&f);
+    close_fd(&d);
+    close_fd(&n);
+    return 0;
+}
+static void t_pipe_stream_bad_args(void)
+{
+    cio_stream_t *s = NULL;
+    CHECK_RC(cio_stream_from_read_pipe(0, 0, &s), CIO_ENOLOOP);
+    CHECK_RC(cio_stream_from_write_pipe(1, &s), CIO_ENOLOOP);
+    CHECK(s == NULL);
+    RUN(m_pipe_stream_bad_args);
+}
+
 static const struct test_case cases[] = {
     TEST(t_echo_tcp),
     TEST(t_read_returns_available),
@@ -2170,6 +2436,9 @@ static const struct test_case cases[] = {
     TEST(t_connect_errors),
     TEST(t_stream_from_fd_tcp),
     TEST(t_invalid_args),
+    TEST(t_pipe_streams),
+    TEST(t_pipe_stream_reader_gone),
+    TEST(t_pipe_stream_bad_args),
 };
 
 int main(int argc, char **argv) { return run_tests(argc, argv, cases, NCASES(cases)); }

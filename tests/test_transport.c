@@ -2607,7 +2607,325 @@ static void t_outside_task(void)
     if (rc != CIO_ENOLOOP && rc != CIO_ENOTASK)
         FAILF("create_datagram_endpoint without a loop == %d (%s), expected CIO_ENOLOOP or CIO_ENOTASK", rc,
               cio_err_name(rc));
+    CHECK_RC(cio_connect_read_pipe(&cli_proto, c, 0, &t), CIO_ENOLOOP);
+    CHECK_RC(cio_connect_write_pipe(&cli_proto, c, 1, &t), CIO_ENOLOOP);
     CHECK(t == NULL && server == NULL);
+}
+
+/* ================================================================ pipes */
+
+/* A pipe, both ends close-on-exec and blocking (the transport makes its own
+ * end non-blocking). */
+static int mk_pipe(int p[2])
+{
+    if (pipe2(p, O_CLOEXEC) == 0)
+        return 0;
+    FAILF("pipe2: %s", strerror(errno));
+    p[0] = p[1] = -1;
+    return -1;
+}
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+/* Open, and still blocking: as the caller left it. */
+static int fd_untouched(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    return fl >= 0 && !(fl & O_NONBLOCK);
+}
+
+/* Write s raw into a pipe whose read end is the transport t, while t is
+ * open: a pipe without a reader (t closed early, after a failed allocation
+ * in the sweep) would raise SIGPIPE, which a read pipe does not make cio
+ * ignore. */
+static void pipe_put(int fd, cio_transport_t *t, const char *s)
+{
+    ssize_t n = (ssize_t)strlen(s);
+    if (cio_transport_is_closing(t) != 0)
+        FAILF("the read pipe transport closed early");
+    else if (write(fd, s, (size_t)n) != n)
+        FAILF("write to the pipe: %s", strerror(errno));
+}
+
+/* connect_read_pipe: connection_made has run when it returns (asyncio's
+ * await); the fd is made non-blocking, its close-on-exec flag left alone
+ * (asyncio's neither); the bytes written raw on the other end arrive; pause_reading
+ * holds them back until resume_reading; the writer's close is eof_received
+ * and then connection_lost(0), the transport closing although eof_received
+ * asks to stay open (asyncio's read pipe transport ignores its result); the
+ * fd was the transport's.  The writing calls are refused. */
+static int m_read_pipe(void *arg, void **result)
+{
+    int p[2] = {-1, -1}, owned = -1;
+    REQ(mk_pipe(p) == 0);
+    CHECK(fcntl(p[0], F_SETFD, 0) == 0); /* inheritable, as a stdin would be */
+    struct side *r = new_side('R');
+    r->eof_keep = 1;
+    cio_transport_t *t = NULL;
+    CHECK_RC(cio_connect_read_pipe(&cli_proto, r, p[0], &t), 0);
+    REQ(t);
+    r->ref = t;
+    owned = p[0];
+    p[0] = -1;
+    CHECK_INT(r->made, 1);
+    CHECK(r->t == t);
+    CHECK_INT(cio_transport_fd(t), owned);
+    CHECK(fcntl(owned, F_GETFL) & O_NONBLOCK);
+    CHECK_INT(fcntl(owned, F_GETFD) & FD_CLOEXEC, 0); /* left as it was */
+    CHECK_INT(cio_transport_is_reading(t), 1);
+    CHECK_INT(cio_transport_is_closing(t), 0);
+    CHECK_INT(cio_transport_can_write_eof(t), 0);
+    CHECK_RC(cio_transport_write(t, "x", 1), -ENOTSUP);
+    struct iovec v = {"x", 1};
+    CHECK_RC(cio_transport_writev(t, &v, 1), -ENOTSUP);
+    CHECK_RC(cio_transport_write_eof(t), -ENOTSUP);
+    CHECK_RC(cio_transport_set_write_buffer_limits(t, 0, 0), -ENOTSUP);
+    CHECK_INT(cio_transport_get_write_buffer_size(t), 0);
+
+    pipe_put(p[1], t, "hello ");
+    WAIT_UNTIL(r->total == 6, 5.0);
+    CHECK_OK(cio_transport_pause_reading(t));
+    CHECK_INT(cio_transport_is_reading(t), 0);
+    pipe_put(p[1], t, "world");
+    cio_sleep(0.05);
+    CHECK_INT(r->total, 6); /* paused: nothing delivered */
+    CHECK_OK(cio_transport_resume_reading(t));
+    CHECK_INT(cio_transport_is_reading(t), 1);
+    WAIT_UNTIL(r->total == 11, 5.0);
+    CHECK_STR(r->text, "hello world");
+    CHECK_INT(r->eofs, 0);
+    close_fd(&p[1]);
+    WAIT_UNTIL(r->lost == 1, 5.0);
+    CHECK_STR(r->log, "made data eof lost");
+    CHECK_RC(r->lost_err, 0);
+    CHECK_INT(cio_transport_is_closing(t), 1);
+    CHECK_RC(cio_transport_fd(t), CIO_ECLOSED);
+    errno = 0;
+    CHECK(fcntl(owned, F_GETFD) < 0 && errno == EBADF); /* closed with the transport */
+out:
+    release_refs();
+    close_fd(&p[0]);
+    close_fd(&p[1]);
+    return 0;
+}
+
+static void t_read_pipe(void)
+{
+    run_case(m_read_pipe);
+}
+
+/* connect_write_pipe into connect_read_pipe on one pipe: 1 MiB written in
+ * 16 KiB chunks by a writer that stops at pause_writing and goes on at
+ * resume_writing arrives exactly (the pipe holds 64 KiB at most: the rest
+ * waits in the transport's buffer, none of it lost).  close flushes, then
+ * connection_lost(0); the reader gets the EOF.  The reading calls are
+ * refused on the write end.  On a second pipe write_eof is the close: the
+ * buffered bytes, then EOF. */
+static int m_write_pipe(void *arg, void **result)
+{
+    int p[2] = {-1, -1}, q[2] = {-1, -1};
+    REQ(mk_pipe(p) == 0);
+    struct side *r = new_side('R'), *w = new_side('W');
+    r->check_pat = 1;
+    cio_transport_t *rt = NULL, *wt = NULL;
+    CHECK_RC(cio_connect_read_pipe(&cli_proto, r, p[0], &rt), 0);
+    REQ(rt);
+    r->ref = rt;
+    p[0] = -1;
+    CHECK_RC(cio_connect_write_pipe(&cli_proto, w, p[1], &wt), 0);
+    REQ(wt);
+    w->ref = wt;
+    p[1] = -1;
+    CHECK_INT(w->made, 1);
+    CHECK_INT(cio_transport_can_write_eof(wt), 1);
+    CHECK_INT(cio_transport_is_reading(wt), 0);
+    CHECK_RC(cio_transport_pause_reading(wt), -ENOTSUP);
+    CHECK_RC(cio_transport_resume_reading(wt), -ENOTSUP);
+
+    const size_t total = MB, chunk = 16 * KB;
+    size_t maxbuf = 0;
+    for (size_t off = 0; off < total;) {
+        if (w->pauses > w->resumes) { /* the protocol's side of flow control */
+            if (!WAIT_UNTIL(w->pauses == w->resumes || w->lost, 10.0) || w->lost)
+                break;
+            continue;
+        }
+        int rc = cio_transport_write(wt, patbuf + off, chunk);
+        if (rc < 0) {
+            CHECK_RC(rc, 0);
+            break;
+        }
+        off += chunk;
+        size_t sz = cio_transport_get_write_buffer_size(wt);
+        if (sz > maxbuf)
+            maxbuf = sz;
+    }
+    CHECK(maxbuf > 64 * KB); /* the pipe was full and the high-water mark crossed */
+    CHECK(w->pauses >= 1);
+    CHECK_OK(cio_transport_close(wt));
+    CHECK_INT(cio_transport_is_closing(wt), 1);
+    WAIT_UNTIL(w->lost == 1, 10.0);
+    CHECK_RC(w->lost_err, 0);
+    CHECK_STR(w->log, "made lost");
+    WAIT_UNTIL(r->lost == 1, 10.0);
+    CHECK_INT(r->total, total);
+    CHECK_INT(r->bad_at, -1);
+    CHECK_STR(r->log, "made data eof lost");
+    CHECK_RC(r->lost_err, 0);
+
+    REQ(mk_pipe(q) == 0);
+    struct side *r2 = new_side('r'), *w2 = new_side('w');
+    cio_transport_t *t = NULL;
+    REQ_OK(cio_connect_read_pipe(&cli_proto, r2, q[0], &t));
+    r2->ref = t;
+    q[0] = -1;
+    t = NULL;
+    REQ_OK(cio_connect_write_pipe(&cli_proto, w2, q[1], &t));
+    w2->ref = t;
+    q[1] = -1;
+    CHECK_RC(cio_transport_write(t, "abc", 3), 0);
+    CHECK_RC(cio_transport_write_eof(t), 0);
+    CHECK_RC(cio_transport_write(t, "d", 1), CIO_ECLOSED);
+    WAIT_UNTIL(w2->lost == 1 && r2->lost == 1, 5.0);
+    CHECK_RC(w2->lost_err, 0);
+    CHECK_STR(r2->text, "abc");
+    CHECK_STR(r2->log, "made data eof lost");
+out:
+    release_refs();
+    close_fd(&p[0]);
+    close_fd(&p[1]);
+    close_fd(&q[0]);
+    close_fd(&q[1]);
+    return 0;
+}
+
+static void t_write_pipe(void)
+{
+    run_case(m_write_pipe);
+}
+
+/* The reader of a write pipe goes away; the write end reports an error
+ * (asyncio's "reader trick").  Nothing buffered: connection_lost(0) with
+ * no write.  Bytes buffered: connection_lost(-EPIPE).  A write that meets
+ * the closed pipe itself returns -EPIPE, connection_lost(-EPIPE) follows,
+ * and SIGPIPE does not end the process (cio ignores it, as for subprocess
+ * pipes). */
+static int m_write_pipe_reader_gone(void *arg, void **result)
+{
+    int p[2] = {-1, -1}, q[2] = {-1, -1}, u[2] = {-1, -1};
+    cio_transport_t *t = NULL;
+    REQ(mk_pipe(p) == 0);
+    struct side *a = new_side('A');
+    REQ_OK(cio_connect_write_pipe(&cli_proto, a, p[1], &t));
+    a->ref = t;
+    p[1] = -1;
+    close_fd(&p[0]);
+    WAIT_UNTIL(a->lost == 1, 5.0);
+    CHECK_RC(a->lost_err, 0);
+    CHECK_STR(a->log, "made lost");
+    CHECK_INT(cio_transport_is_closing(t), 1);
+    CHECK_RC(cio_transport_write(t, "x", 1), CIO_ECLOSED);
+
+    REQ(mk_pipe(q) == 0);
+    struct side *b = new_side('B');
+    t = NULL;
+    REQ_OK(cio_connect_write_pipe(&cli_proto, b, q[1], &t));
+    b->ref = t;
+    q[1] = -1;
+    CHECK_RC(write_pat(t, 0, 256 * KB, 16 * KB), 0);
+    CHECK(cio_transport_get_write_buffer_size(t) > 0);
+    close_fd(&q[0]);
+    WAIT_UNTIL(b->lost == 1, 5.0);
+    CHECK_RC(b->lost_err, -EPIPE);
+    CHECK_INT(cio_transport_get_write_buffer_size(t), 0);
+    CHECK_RC(cio_transport_write(t, "x", 1), -EPIPE);
+
+    REQ(mk_pipe(u) == 0);
+    struct side *c = new_side('C');
+    t = NULL;
+    REQ_OK(cio_connect_write_pipe(&cli_proto, c, u[1], &t));
+    c->ref = t;
+    u[1] = -1;
+    close_fd(&u[0]);
+    CHECK_RC(cio_transport_write(t, "x", 1), -EPIPE); /* the loop has not seen the error yet */
+    WAIT_UNTIL(c->lost == 1, 5.0);
+    CHECK_RC(c->lost_err, -EPIPE);
+    CHECK_STR(c->log, "made lost");
+out:
+    release_refs();
+    close_fd(&p[0]);
+    close_fd(&p[1]);
+    close_fd(&q[0]);
+    close_fd(&q[1]);
+    close_fd(&u[0]);
+    close_fd(&u[1]);
+    return 0;
+}
+
+static void t_write_pipe_reader_gone(void)
+{
+    run_case(m_write_pipe_reader_gone);
+}
+
+/* What the pipe calls refuse, the fd left open and as it was: NULL protocol
+ * or out (-EINVAL), a negative or closed fd and the wrong end of a pipe
+ * (-EBADF), a regular file or a directory (-EINVAL: asyncio's "Pipe
+ * transport is only for pipes, sockets and character devices"), /dev/null,
+ * which epoll cannot watch (-EPERM, not left non-blocking). */
+static int m_pipe_bad_args(void *arg, void **result)
+{
+    int p[2] = {-1, -1}, f = -1, d = -1, n = -1;
+    struct side *s = new_side('P');
+    cio_transport_t *t = NULL;
+    REQ(mk_pipe(p) == 0);
+    CHECK_RC(cio_connect_read_pipe(NULL, s, p[0], &t), -EINVAL);
+    CHECK_RC(cio_connect_read_pipe(&cli_proto, s, p[0], NULL), -EINVAL);
+    CHECK_RC(cio_connect_write_pipe(NULL, s, p[1], &t), -EINVAL);
+    CHECK_RC(cio_connect_write_pipe(&cli_proto, s, p[1], NULL), -EINVAL);
+    CHECK_RC(cio_connect_read_pipe(&cli_proto, s, -1, &t), -EBADF);
+    CHECK_RC(cio_connect_write_pipe(&cli_proto, s, -1, &t), -EBADF);
+    CHECK_RC(cio_connect_read_pipe(&cli_proto, s, p[1], &t), -EBADF);
+    CHECK_RC(cio_connect_write_pipe(&cli_proto, s, p[0], &t), -EBADF);
+    CHECK(fd_untouched(p[0]) && fd_untouched(p[1]));
+
+    char path[] = "/tmp/cio-pipe-XXXXXX";
+    f = mkostemp(path, O_CLOEXEC);
+    REQ(f >= 0);
+    unlink(path);
+    CHECK_RC(cio_connect_read_pipe(&cli_proto, s, f, &t), -EINVAL);
+    CHECK_RC(cio_connect_write_pipe(&cli_proto, s, f, &t), -EINVAL);
+    CHECK(fd_untouched(f));
+    d = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    REQ(d >= 0);
+    CHECK_RC(cio_connect_read_pipe(&cli_proto, s, d, &t), -EINVAL);
+    CHECK(fd_untouched(d));
+    n = open("/dev/null", O_RDWR | O_CLOEXEC);
+    REQ(n >= 0);
+    CHECK_RC(cio_connect_read_pipe(&cli_proto, s, n, &t), -EPERM);
+    CHECK_RC(cio_connect_write_pipe(&cli_proto, s, n, &t), -EPERM);
+    CHECK(fd_untouched(n));
+    int gone = p[0];
+    close_fd(&p[0]);
+    CHECK_RC(cio_connect_read_pipe(&cli_proto, s, gone, &t), -EBADF);
+    CHECK(t == NULL);
+    CHECK_INT(s->made, 0);
+out:
+    close_fd(&p[0]);
+    close_fd(&p[1]);
+    close_fd(&f);
+    close_fd(&d);
+    close_fd(&n);
+    return 0;
+}
+
+static void t_pipe_bad_arguments(void)
+{
+    run_case(m_pipe_bad_args);
 }
 
 /* ================================================================== main */
@@ -2642,6 +2960,10 @@ static const struct test_case cases[] = {
     TEST(t_connection_refused),
     TEST(t_bad_arguments),
     TEST(t_outside_task),
+    TEST(t_read_pipe),
+    TEST(t_write_pipe),
+    TEST(t_write_pipe_reader_gone),
+    TEST(t_pipe_bad_arguments),
 };
 
 int main(int argc, char **argv)

@@ -18,7 +18,11 @@
  *
  * Close flushes first (state CLOSING, the loop holding a reference), then
  * finish_close() drops the registration and the fd and wakes every waiter;
- * a protocol's connection_lost follows from the ready queue, exactly once. */
+ * a protocol's connection_lost follows from the ready queue, exactly once.
+ *
+ * A pipe end (is_pipe) has one direction: read(2) or writev(2) instead of
+ * recv and sendmsg, write_eof is its close, and on a write end an error or
+ * hang-up means the reader is gone. */
 #include "net.h"
 
 #include <errno.h>
@@ -29,6 +33,7 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -56,6 +61,7 @@ int cio__conn_check(const void *p, int kind)
     return 0;
 }
 
+/* The fd is made non-blocking; on failure it is left as it was. */
 cio_transport_t *cio__conn_new(cio_loop_t *loop, int fd, int kind, size_t size, int *rc)
 {
     int fl = fcntl(fd, F_GETFL);
@@ -63,20 +69,18 @@ cio_transport_t *cio__conn_new(cio_loop_t *loop, int fd, int kind, size_t size, 
         *rc = -errno;
         return NULL;
     }
-    if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-        *rc = -errno;
-        return NULL;
-    }
-    (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
     cio_transport_t *c = cio__calloc(size);
     if (!c) {
         *rc = -ENOMEM;
         return NULL;
     }
-    if ((*rc = cio__fd_claim(loop, fd)) < 0) {
+    if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        *rc = -errno;
         cio__free(c);
         return NULL;
     }
+    if ((*rc = cio__fd_claim(loop, fd)) < 0)
+        goto fail;
     c->obj.magic = kind == CIO__CONN_STREAM ? CIO__MAGIC_STREAM : CIO__MAGIC_TRANSPORT;
     c->obj.refs = 1;
     c->loop = loop;
@@ -93,12 +97,36 @@ cio_transport_t *cio__conn_new(cio_loop_t *loop, int fd, int kind, size_t size, 
     c->dq_tail = &c->dq_head;
     if ((*rc = cio__io_add(loop, &c->io)) < 0) {
         cio__fd_release(loop, fd);
-        cio__free(c);
-        return NULL;
+        goto fail;
     }
     c->registered = 1;
     loop->nobjs++;
     return c;
+fail:
+    if (!(fl & O_NONBLOCK))
+        (void)fcntl(fd, F_SETFL, fl);
+    cio__free(c);
+    return NULL;
+}
+
+int cio__pipe_check(int fd, int dir)
+{
+    if (fd < 0)
+        return -EBADF;
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return -errno;
+    /* asyncio's pipe transports take pipes, sockets and character devices
+     * only (a regular file is always "ready": epoll refuses it). */
+    if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) && !S_ISCHR(st.st_mode))
+        return -EINVAL;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0)
+        return -errno;
+    int acc = fl & O_ACCMODE;
+    if ((dir == CIO__PIPE_READ && acc == O_WRONLY) || (dir == CIO__PIPE_WRITE && acc == O_RDONLY))
+        return -EBADF; /* the other end of the pipe: read(2) or write(2) would say so */
+    return 0;
 }
 
 void cio__conn_free(cio_transport_t *c)
@@ -521,7 +549,7 @@ int cio__conn_abort(cio_transport_t *c)
     c->wlen = 0;
     if (c->state == CIO__CLOSED)
         return 0;
-    if (c->fd >= 0 && c->kind != CIO__CONN_DGRAM) {
+    if (c->fd >= 0 && c->kind != CIO__CONN_DGRAM && !c->is_pipe) {
         /* A reset, not a FIN, as asyncio's abort on a socket with linger 0 would be. */
         struct linger l = {1, 0};
         setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
@@ -609,8 +637,8 @@ static void proto_eof(cio_transport_t *c)
     int keep = 0;
     if (c->proto->eof_received)
         keep = c->proto->eof_received(c, c->ud);
-    if (c->ssl)
-        keep = 0;
+    if (c->ssl || c->is_pipe)
+        keep = 0; /* asyncio's read pipe transport closes at EOF whatever the protocol says */
     if (!keep && c->state == CIO__OPEN)
         cio__conn_close(c);
 }
@@ -677,6 +705,17 @@ static void proto_event(cio_transport_t *c, uint32_t ev)
         conn_flush(c);
         if (c->state == CIO__CLOSED)
             return;
+    }
+    if (c->is_pipe == CIO__PIPE_WRITE) {
+        /* Nothing to read: an error or hang-up on a write end means the
+         * reader is gone (asyncio's "reader trick").  With data still
+         * buffered it is a broken pipe; without, a clean close, as
+         * asyncio's. */
+        if (c->hup && c->wlen)
+            cio__conn_fail(c, -EPIPE);
+        else if (c->hup)
+            finish_close(c, 0);
+        return;
     }
     if (c->readable && !c->rpaused && !c->eof && c->state == CIO__OPEN)
         proto_read(c);

@@ -9,6 +9,8 @@
 
 enum { CIO__CONN_STREAM, CIO__CONN_PROTO, CIO__CONN_DGRAM };
 enum { CIO__OPEN, CIO__CLOSING, CIO__CLOSED };
+/* A pipe's one direction (is_pipe): read with read(2), write with writev(2). */
+enum { CIO__PIPE_NONE, CIO__PIPE_READ, CIO__PIPE_WRITE };
 /* Results of a TLS or socket transfer that must wait. */
 #define CIO__WANT_READ (-EAGAIN)
 #define CIO__WANT_WRITE (-EWOULDBLOCK - 10000)
@@ -38,7 +40,7 @@ struct cio_transport_s {
     uint8_t flushref;    /* the loop holds a reference while a close flushes */
     uint8_t registered;
     uint8_t hup;         /* the peer's side is closed or in error: read to the end */
-    uint8_t is_pipe;     /* a pipe (subprocess): read/writev, write_eof closes */
+    uint8_t is_pipe;     /* CIO__PIPE_READ/WRITE: one direction, read/writev, write_eof closes */
     uint8_t tls_closing; /* TLS close: 1 close_notify going out or the peer's awaited, 2 over */
     uint8_t task_ran;    /* server side: the body of the task given this connection has begun */
     uint32_t pending;    /* events for evcb */
@@ -96,6 +98,9 @@ void cio__conn_after_progress(cio_transport_t *c);
 int cio__connect_tcp(const char *host, int port, const cio_conn_opts_t *opts, int *fd);
 int cio__connect_unix(const char *path, int *fd);
 void cio__sock_setup(int fd, int tcp); /* TCP_NODELAY */
+/* An fd that a pipe transport or stream may take in direction dir: 0 or an
+ * error (-EBADF, -EINVAL for a regular file or a directory). */
+int cio__pipe_check(int fd, int dir);
 
 /* stream.c */
 struct cio_stream_s *cio__stream_new(cio_loop_t *loop, int fd, size_t limit, int *rc);

@@ -4,6 +4,7 @@
 #include "net.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -106,12 +107,73 @@ int cio_connect_accepted_socket(const cio_protocol_t *p, void *ud, int fd, const
         return -errno;
     if (type != SOCK_STREAM)
         return -EINVAL;
+    (void)fcntl(fd, F_SETFD, FD_CLOEXEC); /* the library's now: not inherited */
     return make(p, ud, fd, opts, opts ? opts->server_hostname : NULL, 0, 0, out);
+}
+
+/* asyncio's _UnixReadPipeTransport / _UnixWritePipeTransport: a connection
+ * with one direction (read(2) or writev(2) on the fd, see conn.c).  The fd
+ * stays the caller's on failure. */
+static int connect_pipe(const cio_protocol_t *p, void *ud, int fd, int dir, cio_transport_t **out)
+{
+    if (!out)
+        return -EINVAL;
+    *out = NULL;
+    if (!p)
+        return -EINVAL;
+    if (!cio__tls.running)
+        return CIO_ENOLOOP;
+    int rc = cio__pipe_check(fd, dir);
+    if (rc < 0)
+        return rc;
+    if (dir == CIO__PIPE_WRITE)
+        cio__ignore_sigpipe(); /* a gone reader is -EPIPE, not the end of the process */
+    cio_transport_t *c = cio__conn_new(cio__tls.running, fd, CIO__CONN_PROTO, sizeof *c, &rc);
+    if (!c)
+        return rc;
+    c->is_pipe = (uint8_t)dir;
+    c->proto = p;
+    c->ud = ud;
+    cio__conn_start_proto(c);
+    /* asyncio's connect_*_pipe returns once connection_made has run. */
+    c->made = 1;
+    if (p->connection_made)
+        p->connection_made(c, ud);
+    *out = c;
+    return 0;
+}
+
+int cio_connect_read_pipe(const cio_protocol_t *p, void *ud, int fd, cio_transport_t **out)
+{
+    return connect_pipe(p, ud, fd, CIO__PIPE_READ, out);
+}
+
+int cio_connect_write_pipe(const cio_protocol_t *p, void *ud, int fd, cio_transport_t **out)
+{
+    return connect_pipe(p, ud, fd, CIO__PIPE_WRITE, out);
+}
+
+/* The writing calls on a pipe's read end, and the reading ones on its write
+ * end: -ENOTSUP. */
+static int transport_wr_check(cio_transport_t *t)
+{
+    int rc = transport_check(t);
+    if (rc < 0)
+        return rc;
+    return t->is_pipe == CIO__PIPE_READ ? -ENOTSUP : 0;
+}
+
+static int transport_rd_check(cio_transport_t *t)
+{
+    int rc = transport_check(t);
+    if (rc < 0)
+        return rc;
+    return t->is_pipe == CIO__PIPE_WRITE ? -ENOTSUP : 0;
 }
 
 int cio_transport_write(cio_transport_t *t, const void *buf, size_t n)
 {
-    int rc = transport_check(t);
+    int rc = transport_wr_check(t);
     if (rc < 0)
         return rc;
     if (!buf && n)
@@ -124,7 +186,7 @@ int cio_transport_write(cio_transport_t *t, const void *buf, size_t n)
 
 int cio_transport_writev(cio_transport_t *t, const struct iovec *iov, int iovcnt)
 {
-    int rc = transport_check(t);
+    int rc = transport_wr_check(t);
     if (rc < 0)
         return rc;
     if (t->kind == CIO__CONN_DGRAM)
@@ -145,14 +207,14 @@ int cio_transport_sendto(cio_transport_t *t, const void *buf, size_t n, const st
 
 int cio_transport_write_eof(cio_transport_t *t)
 {
-    int rc = transport_check(t);
+    int rc = transport_wr_check(t);
     return rc < 0 ? rc : cio__conn_write_eof(t);
 }
 
 int cio_transport_can_write_eof(cio_transport_t *t)
 {
     int rc = transport_check(t);
-    return rc < 0 ? rc : (!t->ssl && t->kind != CIO__CONN_DGRAM);
+    return rc < 0 ? rc : (!t->ssl && t->kind != CIO__CONN_DGRAM && t->is_pipe != CIO__PIPE_READ);
 }
 
 int cio_transport_close(cio_transport_t *t)
@@ -175,25 +237,26 @@ int cio_transport_is_closing(cio_transport_t *t)
 
 int cio_transport_pause_reading(cio_transport_t *t)
 {
-    int rc = transport_check(t);
+    int rc = transport_rd_check(t);
     return rc < 0 ? rc : cio__conn_pause_reading(t);
 }
 
 int cio_transport_resume_reading(cio_transport_t *t)
 {
-    int rc = transport_check(t);
+    int rc = transport_rd_check(t);
     return rc < 0 ? rc : cio__conn_resume_reading(t);
 }
 
 int cio_transport_is_reading(cio_transport_t *t)
 {
     int rc = transport_check(t);
-    return rc < 0 ? rc : (t->state == CIO__OPEN && !t->user_closed && !t->rpaused);
+    return rc < 0 ? rc
+                  : (t->state == CIO__OPEN && !t->user_closed && !t->rpaused && t->is_pipe != CIO__PIPE_WRITE);
 }
 
 int cio_transport_set_write_buffer_limits(cio_transport_t *t, size_t high, size_t low)
 {
-    int rc = transport_check(t);
+    int rc = transport_wr_check(t);
     return rc < 0 ? rc : cio__conn_set_limits(t, high, low);
 }
 
