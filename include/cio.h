@@ -1461,6 +1461,15 @@ CIO_EXTERN int cio_tls_set_verify(cio_tls_t *tls, int verify);
 CIO_EXTERN int cio_tls_set_alpn(cio_tls_t *tls, const char *const *protocols, size_t n);
 /** The library's text for the last TLS failure of this thread ("" if none). */
 CIO_EXTERN const char *cio_tls_last_error(void);
+
+/** The cipher a TLS connection negotiated (asyncio's get_extra_info("cipher")
+ * tuple), filled by cio_stream_tls_cipher and cio_transport_tls_cipher.  The
+ * strings are OpenSSL's: valid while the stream or transport lives. */
+typedef struct cio_tls_cipher_s {
+    const char *name;    /**< the cipher suite, by OpenSSL's name ("TLS_AES_256_GCM_SHA384") */
+    const char *version; /**< the protocol version negotiated ("TLSv1.3", "TLSv1.2") */
+    int bits;            /**< the cipher's secret bits (256 for AES-256), > 0 */
+} cio_tls_cipher_t;
 /** @} */
 
 /* ----------------------------------------------------------------- streams */
@@ -1706,6 +1715,36 @@ CIO_EXTERN int cio_stream_start_tls(cio_stream_t *s, cio_tls_t *tls, const char 
                                     double handshake_timeout);
 /** The negotiated ALPN protocol, or NULL. */
 CIO_EXTERN const char *cio_stream_tls_alpn(cio_stream_t *s);
+/** get_extra_info("cipher"): the negotiated cipher into *out.  The TLS
+ * information (this call and the three below) is there once the handshake
+ * has completed and stays until the stream is freed (after close or abort
+ * too, as asyncio's extra info).  0; -ENOTSUP for a plain stream (asyncio's
+ * None; always, when cio is built without OpenSSL), *out zeroed; -EINVAL for
+ * a bad stream or a NULL out. */
+CIO_EXTERN int cio_stream_tls_cipher(cio_stream_t *s, cio_tls_cipher_t *out);
+/** get_extra_info("peercert") in binary form: the peer's certificate in DER
+ * (asyncio's getpeercert(binary_form=True)).  *len is the size of der on
+ * entry, the certificate's length on return.  0: copied.  -ENOBUFS: it does
+ * not fit, nothing is written and *len is the size needed (der may be NULL
+ * when *len is 0, to ask for it).  -ENODATA: the peer sent no certificate
+ * (a server that did not ask for one; asyncio's None), *len 0.  -ENOTSUP for
+ * a plain stream, *len 0.  -EINVAL for a bad stream, a NULL len, or a NULL
+ * der with *len > 0. */
+CIO_EXTERN int cio_stream_tls_peercert(cio_stream_t *s, void *der, size_t *len);
+/** The subject of the peer's certificate on one line, in RFC 2253's form
+ * ("CN=localhost,O=Example", most specific first, UTF-8 kept), NUL-terminated.
+ * *len is the size of buf on entry, the subject's length without the NUL on
+ * return.  0: copied.  -ENOBUFS: buf cannot hold it and its NUL, nothing is
+ * written and *len is the length (buf needs *len + 1; buf may be NULL when
+ * *len is 0).  -ENODATA, -ENOTSUP and -EINVAL as cio_stream_tls_peercert. */
+CIO_EXTERN int cio_stream_tls_peer_subject(cio_stream_t *s, char *buf, size_t *len);
+/** get_extra_info("ssl_object"): OpenSSL's `SSL *` of the connection, for
+ * what cio does not wrap (the compression, the session, the verified
+ * chain ...).  NULL for a plain stream or a bad argument.  Borrowed: valid
+ * while the stream lives (until its last cio_unref); cio reads and writes
+ * through it, so only query it: no SSL_read, SSL_write, SSL_shutdown or
+ * SSL_free. */
+CIO_EXTERN void *cio_stream_tls_ssl_object(cio_stream_t *s);
 
 /** Free memory the library handed to the caller (cio_stream_read_all). */
 CIO_EXTERN void cio_free(void *p);
@@ -1991,6 +2030,22 @@ CIO_EXTERN int cio_transport_fd(cio_transport_t *t);
 CIO_EXTERN int cio_transport_peername(cio_transport_t *t, struct sockaddr_storage *addr, socklen_t *len);
 CIO_EXTERN int cio_transport_sockname(cio_transport_t *t, struct sockaddr_storage *addr, socklen_t *len);
 /** @} */
+/** get_extra_info("cipher") of a TLS transport (made with
+ * cio_conn_opts_t.tls, or accepted by a TLS server), as
+ * cio_stream_tls_cipher: 0; -ENOTSUP for a plain transport or a datagram
+ * endpoint, *out zeroed; -EINVAL.  The TLS information stays until the
+ * transport is freed (after connection_lost too). */
+CIO_EXTERN int cio_transport_tls_cipher(cio_transport_t *t, cio_tls_cipher_t *out);
+/** get_extra_info("peercert"), the DER form, as cio_stream_tls_peercert: 0,
+ * -ENOBUFS (*len: the size needed), -ENODATA (no peer certificate),
+ * -ENOTSUP, -EINVAL. */
+CIO_EXTERN int cio_transport_tls_peercert(cio_transport_t *t, void *der, size_t *len);
+/** The peer certificate's subject on one line, as
+ * cio_stream_tls_peer_subject. */
+CIO_EXTERN int cio_transport_tls_peer_subject(cio_transport_t *t, char *buf, size_t *len);
+/** get_extra_info("ssl_object"): the transport's `SSL *`, borrowed (valid
+ * while the transport lives; query it only), NULL if not TLS. */
+CIO_EXTERN void *cio_transport_tls_ssl_object(cio_transport_t *t);
 /** The user data that the protocol's callbacks receive (NULL for a bad argument). */
 CIO_EXTERN void *cio_transport_get_ud(cio_transport_t *t);
 /** Replace the user data that the protocol's callbacks receive.  0, -EINVAL. */

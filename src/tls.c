@@ -300,6 +300,7 @@ int cio__tls_start(cio_transport_t *c, cio_tls_t *ctx, const char *hostname, dou
     if (rc < 0)
         return rc;
     c->readable = 1; /* records may already sit in the SSL object */
+    c->tls_up = 1;
     const unsigned char *p;
     unsigned len;
     SSL_get0_alpn_selected(ssl, &p, &len);
@@ -419,6 +420,66 @@ const char *cio_stream_tls_alpn(cio_stream_t *s)
     return s->t.alpn;
 }
 
+static int ssl_cipher(SSL *ssl, cio_tls_cipher_t *out)
+{
+    const SSL_CIPHER *ci = SSL_get_current_cipher(ssl);
+    if (!ci)
+        return -ENOTSUP;
+    out->name = SSL_CIPHER_get_name(ci);
+    out->version = SSL_get_version(ssl);
+    out->bits = SSL_CIPHER_get_bits(ci, NULL);
+    return 0;
+}
+
+/* The DER of the peer's certificate (what = 0) or its subject on one line
+ * (what = 1), NUL-terminated, into buf of *len bytes. */
+static int ssl_peer(SSL *ssl, int what, void *buf, size_t *len)
+{
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+    X509 *x = SSL_get0_peer_certificate(ssl);
+#else
+    X509 *x = SSL_get_peer_certificate(ssl);
+    X509_free(x); /* the SSL object keeps its own reference */
+#endif
+    if (!x) {
+        *len = 0;
+        return -ENODATA;
+    }
+    if (what == 0) {
+        int n = i2d_X509(x, NULL);
+        if (n <= 0)
+            return tls_error("cannot encode the peer's certificate");
+        if ((size_t)n > *len) {
+            *len = (size_t)n;
+            return -ENOBUFS;
+        }
+        unsigned char *p = buf;
+        if (i2d_X509(x, &p) != n)
+            return tls_error("cannot encode the peer's certificate");
+        *len = (size_t)n;
+        return 0;
+    }
+    BIO *b = BIO_new(BIO_s_mem());
+    if (!b)
+        return -ENOMEM;
+    int rc = 0;
+    char *text;
+    if (X509_NAME_print_ex(b, X509_get_subject_name(x), 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0) {
+        rc = tls_error("cannot print the peer's subject");
+    } else {
+        long n = BIO_get_mem_data(b, &text);
+        if (n < 0 || (size_t)n >= *len) {
+            rc = -ENOBUFS;
+        } else {
+            memcpy(buf, text, (size_t)n);
+            ((char *)buf)[n] = 0;
+        }
+        *len = n < 0 ? 0 : (size_t)n;
+    }
+    BIO_free(b);
+    return rc;
+}
+
 #else /* no OpenSSL */
 
 struct cio_tls_s {
@@ -501,5 +562,108 @@ const char *cio_stream_tls_alpn(cio_stream_t *s)
     (void)s;
     return NULL;
 }
+/* Never called: without OpenSSL no connection is TLS. */
+static int ssl_cipher(SSL *ssl, cio_tls_cipher_t *out)
+{
+    (void)ssl;
+    (void)out;
+    return -ENOTSUP;
+}
+static int ssl_peer(SSL *ssl, int what, void *buf, size_t *len)
+{
+    (void)ssl;
+    (void)what;
+    (void)buf;
+    *len = 0;
+    return -ENOTSUP;
+}
 
 #endif
+
+/* ------------------------------------------------ TLS extra info */
+
+/* The extra info needs a TLS connection whose handshake completed (never,
+ * without OpenSSL); the other calls get -ENOTSUP.  The SSL object stays
+ * until the connection is freed, so it outlives a close or an abort. */
+static int tls_ready(const cio_transport_t *c)
+{
+    return c->ssl && c->tls_up;
+}
+
+static int conn_cipher(void *p, int kind, cio_tls_cipher_t *out)
+{
+    cio_transport_t *c = p; /* a stream begins with its connection */
+    int rc = cio__conn_check(c, kind);
+    if (rc == 0 && !out)
+        rc = -EINVAL;
+    if (rc < 0)
+        return rc;
+    memset(out, 0, sizeof *out);
+    if (!tls_ready(c))
+        return -ENOTSUP;
+    rc = ssl_cipher(c->ssl, out);
+    if (rc < 0)
+        memset(out, 0, sizeof *out);
+    return rc;
+}
+
+static int conn_peer(void *p, int kind, int what, void *buf, size_t *len)
+{
+    cio_transport_t *c = p;
+    int rc = cio__conn_check(c, kind);
+    if (rc == 0 && (!len || (!buf && *len)))
+        rc = -EINVAL;
+    if (rc < 0)
+        return rc;
+    if (!tls_ready(c)) {
+        *len = 0;
+        return -ENOTSUP;
+    }
+    return ssl_peer(c->ssl, what, buf, len);
+}
+
+static void *conn_ssl(void *p, int kind)
+{
+    cio_transport_t *c = p;
+    return cio__conn_check(c, kind) == 0 && tls_ready(c) ? (void *)c->ssl : NULL;
+}
+
+int cio_stream_tls_cipher(cio_stream_t *s, cio_tls_cipher_t *out)
+{
+    return conn_cipher(s, CIO__CONN_STREAM, out);
+}
+
+int cio_stream_tls_peercert(cio_stream_t *s, void *der, size_t *len)
+{
+    return conn_peer(s, CIO__CONN_STREAM, 0, der, len);
+}
+
+int cio_stream_tls_peer_subject(cio_stream_t *s, char *buf, size_t *len)
+{
+    return conn_peer(s, CIO__CONN_STREAM, 1, buf, len);
+}
+
+void *cio_stream_tls_ssl_object(cio_stream_t *s)
+{
+    return conn_ssl(s, CIO__CONN_STREAM);
+}
+
+int cio_transport_tls_cipher(cio_transport_t *t, cio_tls_cipher_t *out)
+{
+    return conn_cipher(t, CIO__CONN_PROTO, out);
+}
+
+int cio_transport_tls_peercert(cio_transport_t *t, void *der, size_t *len)
+{
+    return conn_peer(t, CIO__CONN_PROTO, 0, der, len);
+}
+
+int cio_transport_tls_peer_subject(cio_transport_t *t, char *buf, size_t *len)
+{
+    return conn_peer(t, CIO__CONN_PROTO, 1, buf, len);
+}
+
+void *cio_transport_tls_ssl_object(cio_transport_t *t)
+{
+    return conn_ssl(t, CIO__CONN_PROTO);
+}

@@ -434,6 +434,11 @@ static int m_echo_tcp(void *arg, void **result)
     CHECK_INT(ss.ss_family, AF_INET);
     CHECK_INT(((struct sockaddr_in *)&ss)->sin_addr.s_addr, htonl(INADDR_LOOPBACK));
     CHECK(cio_stream_fd(c) >= 0);
+    cio_tls_cipher_t ci;
+    size_t clen = 0;
+    CHECK_RC(cio_stream_tls_cipher(c, &ci), -ENOTSUP); /* plain (every stream, built without TLS) */
+    CHECK_RC(cio_stream_tls_peercert(c, NULL, &clen), -ENOTSUP);
+    CHECK(cio_stream_tls_ssl_object(c) == NULL);
     CHECK_INT(cio_stream_can_write_eof(c), 1);
     CHECK_INT(cio_stream_is_closing(c), 0);
     CHECK_INT(cio_stream_at_eof(c), 0);

@@ -2,7 +2,8 @@
  * "localhost" and 127.0.0.1), then handshake and echo over streams and
  * transports, verification failures, host-name mismatch, the explicit
  * opt-out, ALPN, start_tls, a handshake timeout, a large transfer through
- * partial TLS writes, and bad input. */
+ * partial TLS writes, the TLS extra info (cipher, peer certificate, SSL
+ * object), and bad input. */
 #include "harness.h"
 
 #include <math.h>
@@ -10,6 +11,7 @@
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -366,8 +368,14 @@ static int m_start_tls(void *arg, void **result)
     CHECK_RC(cio_stream_write(c, "STARTTLS\n", 9), 0);
     ssize_t n = cio_stream_readline(c, line, sizeof line);
     CHECK_INT(n, 3);
+    cio_tls_cipher_t ci;
+    CHECK_RC(cio_stream_tls_cipher(c, &ci), -ENOTSUP); /* plain so far */
+    CHECK(cio_stream_tls_ssl_object(c) == NULL);
     CHECK_RC(cio_stream_start_tls(c, ctls, "localhost", 5.0), 0);
     CHECK_RC(cio_stream_start_tls(c, ctls, "localhost", 5.0), CIO_EINVALSTATE);
+    CHECK_RC(cio_stream_tls_cipher(c, &ci), 0);
+    CHECK(ci.bits > 0);
+    CHECK(cio_stream_tls_ssl_object(c) != NULL);
     CHECK_RC(echo_once(c, "secret 1\n"), 0);
     CHECK_RC(echo_once(c, "secret 2\n"), 0);
 out:
@@ -561,6 +569,332 @@ out:
 }
 static void t_handshake_task_never_runs(void) { RUN(m_handshake_task_never_runs); }
 
+/* ------------------------------------------- get_extra_info: the TLS keys */
+
+/* The DER of the certificate in a PEM file (what the server sends): its
+ * length, the bytes in *der (OPENSSL_free). */
+static int file_der(const char *path, unsigned char **der)
+{
+    FILE *f = fopen(path, "r");
+    X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+    if (f)
+        fclose(f);
+    *der = NULL;
+    int n = x ? i2d_X509(x, der) : -1;
+    X509_free(x);
+    return n;
+}
+
+/* What the server's end of a connection saw, through cio and through
+ * OpenSSL's own SSL object. */
+struct side {
+    struct srv srv;
+    int seen, cipher_rc, cert_rc, subject_rc;
+    size_t cert_len, subject_len;
+    char name[80], version[16];
+    int bits;
+    char ssl_name[80], ssl_version[16];
+};
+
+static void side_record(struct side *sd, int cipher_rc, const cio_tls_cipher_t *ci, SSL *ssl)
+{
+    sd->seen++;
+    sd->cipher_rc = cipher_rc;
+    snprintf(sd->name, sizeof sd->name, "%s", ci->name ? ci->name : "(null)");
+    snprintf(sd->version, sizeof sd->version, "%s", ci->version ? ci->version : "(null)");
+    sd->bits = ci->bits;
+    if (ssl) {
+        snprintf(sd->ssl_name, sizeof sd->ssl_name, "%s", SSL_CIPHER_get_name(SSL_get_current_cipher(ssl)));
+        snprintf(sd->ssl_version, sizeof sd->ssl_version, "%s", SSL_get_version(ssl));
+    }
+}
+
+static int h_info(cio_stream_t *s, void *arg)
+{
+    struct side *sd = arg;
+    cio_tls_cipher_t ci;
+    int rc = cio_stream_tls_cipher(s, &ci);
+    side_record(sd, rc, &ci, cio_stream_tls_ssl_object(s));
+    unsigned char der[16];
+    char subject[16];
+    sd->cert_len = sizeof der;
+    sd->cert_rc = cio_stream_tls_peercert(s, der, &sd->cert_len);
+    sd->subject_len = sizeof subject;
+    sd->subject_rc = cio_stream_tls_peer_subject(s, subject, &sd->subject_len);
+    return h_echo(s, &sd->srv);
+}
+
+/* The client's end agrees with the server's and with OpenSSL. */
+static void check_cipher_matches(const cio_tls_cipher_t *ci, SSL *ssl, const struct side *sd)
+{
+    REQUIRE(ci->name && ci->version && ssl);
+    CHECK(strlen(ci->name) > 0);
+    CHECK(strncmp(ci->version, "TLSv1.", 6) == 0);
+    CHECK(ci->bits > 0);
+    const SSL_CIPHER *own = SSL_get_current_cipher(ssl);
+    REQUIRE(own != NULL);
+    CHECK_STR(ci->name, SSL_CIPHER_get_name(own));
+    CHECK_STR(ci->version, SSL_get_version(ssl));
+    CHECK_INT(ci->bits, SSL_CIPHER_get_bits(own, NULL));
+    CHECK_INT(sd->seen, 1);
+    CHECK_RC(sd->cipher_rc, 0);
+    CHECK_STR(sd->name, ci->name);
+    CHECK_STR(sd->version, ci->version);
+    CHECK_INT(sd->bits, ci->bits);
+    CHECK_STR(sd->ssl_name, ci->name); /* what OpenSSL says at the other end */
+    CHECK_STR(sd->ssl_version, ci->version);
+    /* The server asked for no certificate: none, asyncio's None. */
+    CHECK_RC(sd->cert_rc, -ENODATA);
+    CHECK_INT(sd->cert_len, 0);
+    CHECK_RC(sd->subject_rc, -ENODATA);
+    CHECK_INT(sd->subject_len, 0);
+}
+
+typedef int peer_fn(void *conn, void *buf, size_t *len);
+static int stream_peercert(void *c, void *buf, size_t *len) { return cio_stream_tls_peercert(c, buf, len); }
+static int stream_subject(void *c, void *buf, size_t *len) { return cio_stream_tls_peer_subject(c, buf, len); }
+static int transport_peercert(void *c, void *buf, size_t *len) { return cio_transport_tls_peercert(c, buf, len); }
+static int transport_subject(void *c, void *buf, size_t *len) { return cio_transport_tls_peer_subject(c, buf, len); }
+
+/* The server's certificate as the client sees it: the file's DER, its
+ * subject; buffers too small leave them untouched and tell the size. */
+static void check_peer(void *conn, peer_fn *cert, peer_fn *subject)
+{
+    unsigned char *want = NULL, buf[4096];
+    int n = file_der(cert_pem, &want);
+    REQUIRE(n > 0 && (size_t)n < sizeof buf);
+    size_t len = 0;
+    CHECK_RC(cert(conn, NULL, &len), -ENOBUFS); /* how much? */
+    CHECK_INT(len, n);
+    memset(buf, 0xa5, sizeof buf);
+    len = (size_t)n - 1;
+    CHECK_RC(cert(conn, buf, &len), -ENOBUFS);
+    CHECK_INT(len, n);
+    size_t untouched = 0;
+    while (untouched < sizeof buf && buf[untouched] == 0xa5)
+        untouched++;
+    CHECK_INT(untouched, sizeof buf);
+    len = (size_t)n;
+    CHECK_RC(cert(conn, buf, &len), 0);
+    CHECK_INT(len, n);
+    CHECK(memcmp(buf, want, (size_t)n) == 0);
+    CHECK(buf[n] == 0xa5);
+    OPENSSL_free(want);
+
+    char text[64];
+    len = sizeof text;
+    CHECK_RC(subject(conn, text, &len), 0);
+    CHECK_STR(text, "CN=localhost");
+    CHECK_INT(len, strlen("CN=localhost"));
+    len = 0;
+    CHECK_RC(subject(conn, NULL, &len), -ENOBUFS);
+    CHECK_INT(len, 12);
+    memset(text, 'x', sizeof text);
+    len = 12; /* no room for the NUL */
+    CHECK_RC(subject(conn, text, &len), -ENOBUFS);
+    CHECK_INT(len, 12);
+    CHECK(text[0] == 'x' && text[12] == 'x');
+    len = 13;
+    CHECK_RC(subject(conn, text, &len), 0);
+    CHECK_STR(text, "CN=localhost");
+    /* NULL arguments. */
+    CHECK_RC(cert(conn, buf, NULL), -EINVAL);
+    len = 5;
+    CHECK_RC(cert(conn, NULL, &len), -EINVAL);
+    CHECK_RC(subject(conn, text, NULL), -EINVAL);
+    CHECK_RC(subject(conn, NULL, &len), -EINVAL);
+    len = sizeof buf;
+    CHECK_RC(cert(NULL, buf, &len), -EINVAL);
+    CHECK_RC(subject(NULL, text, &len), -EINVAL);
+}
+
+/* asyncio's get_extra_info("cipher"), ("peercert") and ("ssl_object") on
+ * streams: a TLS client, the TLS server's end (no client certificate), a
+ * plain stream; the information outlives an abort. */
+static int m_extra_info_stream(void *arg, void **result)
+{
+    struct side sd = {0};
+    struct srv pst = {0};
+    cio_server_t *sv = NULL, *psv = NULL;
+    cio_stream_t *c = NULL, *plain = NULL;
+    cio_tls_t *stls = server_ctx(), *ctls = client_ctx(1);
+    REQ(stls && ctls);
+    cio_server_opts_t so = {.tls = stls};
+    REQ_OK(cio_start_server(h_info, &sd, "127.0.0.1", 0, &so, &sv));
+    cio_conn_opts_t co = {.tls = ctls, .server_hostname = "localhost"};
+    REQ_OK(cio_open_connection_ex("127.0.0.1", cio_server_port(sv), &co, &c));
+    REQ_OK(echo_once(c, "info\n")); /* the server's end has looked by now */
+
+    cio_tls_cipher_t ci;
+    CHECK_RC(cio_stream_tls_cipher(c, &ci), 0);
+    SSL *ssl = cio_stream_tls_ssl_object(c);
+    CHECK(ssl != NULL);
+    check_cipher_matches(&ci, ssl, &sd);
+    check_peer(c, stream_peercert, stream_subject);
+    CHECK_RC(cio_stream_tls_cipher(NULL, &ci), -EINVAL);
+    CHECK_RC(cio_stream_tls_cipher(c, NULL), -EINVAL);
+    CHECK(cio_stream_tls_ssl_object(NULL) == NULL);
+    /* A stream is not a transport. */
+    CHECK_RC(cio_transport_tls_cipher((cio_transport_t *)c, &ci), -EINVAL);
+    CHECK(cio_transport_tls_ssl_object((cio_transport_t *)c) == NULL);
+
+    /* Aborted: the information stays until the stream is freed. */
+    CHECK_RC(cio_stream_abort(c), 0);
+    memset(&ci, 0, sizeof ci);
+    CHECK_RC(cio_stream_tls_cipher(c, &ci), 0);
+    CHECK(ci.bits > 0 && ci.name && *ci.name);
+    CHECK(cio_stream_tls_ssl_object(c) == ssl);
+    size_t len = 0;
+    CHECK_RC(cio_stream_tls_peercert(c, NULL, &len), -ENOBUFS);
+    CHECK(len > 0);
+
+    /* A plain stream: -ENOTSUP (asyncio's None) and nothing filled. */
+    REQ_OK(cio_start_server(h_echo, &pst, "127.0.0.1", 0, NULL, &psv));
+    REQ_OK(cio_open_connection("127.0.0.1", cio_server_port(psv), &plain));
+    REQ_OK(echo_once(plain, "plain\n"));
+    ci.name = "stale";
+    ci.version = "stale";
+    ci.bits = 7;
+    CHECK_RC(cio_stream_tls_cipher(plain, &ci), -ENOTSUP);
+    CHECK(ci.name == NULL && ci.version == NULL && ci.bits == 0);
+    unsigned char der[64];
+    len = sizeof der;
+    CHECK_RC(cio_stream_tls_peercert(plain, der, &len), -ENOTSUP);
+    CHECK_INT(len, 0);
+    char text[64];
+    len = sizeof text;
+    CHECK_RC(cio_stream_tls_peer_subject(plain, text, &len), -ENOTSUP);
+    CHECK_INT(len, 0);
+    CHECK(cio_stream_tls_ssl_object(plain) == NULL);
+    CHECK_RC(cio_stream_tls_cipher(plain, NULL), -EINVAL); /* a bad argument first */
+out:
+    stream_finish(c);
+    stream_finish(plain);
+    server_finish(sv);
+    server_finish(psv);
+    cio_unref(stls);
+    cio_unref(ctls);
+    return 0;
+}
+static void t_extra_info_stream(void) { RUN(m_extra_info_stream); }
+
+/* A TLS server's transport records what it sees when it is made. */
+static void p_info_made(cio_transport_t *t, void *ud)
+{
+    struct side *sd = ud;
+    cio_tls_cipher_t ci;
+    int rc = cio_transport_tls_cipher(t, &ci);
+    side_record(sd, rc, &ci, cio_transport_tls_ssl_object(t));
+    unsigned char der[16];
+    char subject[16];
+    sd->cert_len = sizeof der;
+    sd->cert_rc = cio_transport_tls_peercert(t, der, &sd->cert_len);
+    sd->subject_len = sizeof subject;
+    sd->subject_rc = cio_transport_tls_peer_subject(t, subject, &sd->subject_len);
+}
+static const cio_protocol_t info_proto = {.connection_made = p_info_made, .data_received = p_echo};
+
+static int wait_echo(cio_transport_t *t, struct pst *p, const char *msg)
+{
+    size_t n = strlen(msg), before = p->got;
+    int rc = cio_transport_write(t, msg, n);
+    for (int i = 0; rc == 0 && i < 1000 && p->got < before + n && !p->lost; i++)
+        rc = cio_sleep(0.005);
+    return rc < 0 ? rc : p->got == before + n ? 0 : -EIO;
+}
+
+/* The same for transports: a TLS client, a TLS server's transport, a plain
+ * one, a datagram endpoint; the information outlives connection_lost. */
+static int m_extra_info_transport(void *arg, void **result)
+{
+    struct side sd = {0};
+    struct pst p = {0}, pp = {0}, dp = {0};
+    cio_server_t *sv = NULL, *psv = NULL;
+    cio_transport_t *t = NULL, *plain = NULL, *dg = NULL;
+    cio_tls_t *stls = server_ctx(), *ctls = client_ctx(1);
+    REQ(stls && ctls);
+    cio_server_opts_t so = {.tls = stls};
+    REQ_OK(cio_create_server(&info_proto, &sd, "127.0.0.1", 0, &so, &sv));
+    cio_conn_opts_t co = {.tls = ctls, .server_hostname = "localhost"};
+    REQ_OK(cio_create_connection(&client_proto, &p, "127.0.0.1", cio_server_port(sv), &co, &t));
+    REQ_OK(wait_echo(t, &p, "ping")); /* the server's connection_made has run */
+
+    cio_tls_cipher_t ci;
+    CHECK_RC(cio_transport_tls_cipher(t, &ci), 0);
+    SSL *ssl = cio_transport_tls_ssl_object(t);
+    CHECK(ssl != NULL);
+    check_cipher_matches(&ci, ssl, &sd);
+    check_peer(t, transport_peercert, transport_subject);
+    CHECK_RC(cio_transport_tls_cipher(NULL, &ci), -EINVAL);
+    CHECK_RC(cio_transport_tls_cipher(t, NULL), -EINVAL);
+    CHECK(cio_transport_tls_ssl_object(NULL) == NULL);
+
+    /* Closed, connection_lost run: still there while we hold it. */
+    CHECK_RC(cio_transport_close(t), 0);
+    for (int i = 0; i < 1000 && !p.lost; i++)
+        cio_sleep(0.005);
+    CHECK_INT(p.lost, 1);
+    memset(&ci, 0, sizeof ci);
+    CHECK_RC(cio_transport_tls_cipher(t, &ci), 0);
+    CHECK(ci.bits > 0 && ci.name && *ci.name);
+    CHECK(cio_transport_tls_ssl_object(t) == ssl);
+
+    /* Plain TCP and a datagram endpoint: -ENOTSUP. */
+    REQ_OK(cio_create_server(&echo_proto, NULL, "127.0.0.1", 0, NULL, &psv));
+    REQ_OK(cio_create_connection(&client_proto, &pp, "127.0.0.1", cio_server_port(psv), NULL, &plain));
+    ci.name = "stale";
+    ci.bits = 7;
+    CHECK_RC(cio_transport_tls_cipher(plain, &ci), -ENOTSUP);
+    CHECK(ci.name == NULL && ci.bits == 0);
+    unsigned char der[64];
+    size_t len = sizeof der;
+    CHECK_RC(cio_transport_tls_peercert(plain, der, &len), -ENOTSUP);
+    CHECK_INT(len, 0);
+    char text[64];
+    len = sizeof text;
+    CHECK_RC(cio_transport_tls_peer_subject(plain, text, &len), -ENOTSUP);
+    CHECK_INT(len, 0);
+    CHECK(cio_transport_tls_ssl_object(plain) == NULL);
+    cio_dgram_opts_t dop = {.local_host = "127.0.0.1"};
+    REQ_OK(cio_create_datagram_endpoint(&client_proto, &dp, &dop, &dg));
+    CHECK_RC(cio_transport_tls_cipher(dg, &ci), -ENOTSUP);
+    CHECK(cio_transport_tls_ssl_object(dg) == NULL);
+out:
+    if (t) {
+        cio_transport_abort(t);
+        cio_unref(t);
+    }
+    if (plain) {
+        cio_transport_abort(plain);
+        cio_unref(plain);
+    }
+    if (dg) {
+        cio_transport_close(dg);
+        cio_unref(dg);
+    }
+    cio_sleep(0); /* connection_lost of the aborted ones */
+    if (sv) {
+        cio_server_close(sv);
+        cio_server_close_clients(sv);
+        cio_timeout_t to;
+        if (cio_timeout_enter(&to, 5.0) == 0)
+            CHECK_RC(cio_timeout_exit(&to, cio_server_wait_closed(sv)), 0);
+        cio_unref(sv);
+    }
+    if (psv) {
+        cio_server_close(psv);
+        cio_server_close_clients(psv);
+        cio_timeout_t to;
+        if (cio_timeout_enter(&to, 5.0) == 0)
+            CHECK_RC(cio_timeout_exit(&to, cio_server_wait_closed(psv)), 0);
+        cio_unref(psv);
+    }
+    cio_unref(stls);
+    cio_unref(ctls);
+    return 0;
+}
+static void t_extra_info_transport(void) { RUN(m_extra_info_transport); }
+
 /* Bad input: missing or mismatched files, wrong kinds of contexts. */
 static int m_bad_input(void *arg, void **result)
 {
@@ -723,7 +1057,8 @@ static const struct test_case cases[] = {
     TEST(t_echo), TEST(t_verify), TEST(t_handshake_timeout), TEST(t_start_tls),
     TEST(t_bulk), TEST(t_transport), TEST(t_handshake_task_never_runs),
     TEST(t_bad_input), TEST(t_close_waits_for_peer),
-    TEST(t_close_timeout), TEST(t_close_timeout_bad),
+    TEST(t_close_timeout), TEST(t_close_timeout_bad), TEST(t_extra_info_stream),
+    TEST(t_extra_info_transport),
 };
 
 int main(int argc, char **argv)

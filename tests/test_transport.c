@@ -1561,6 +1561,11 @@ static int m_addresses(void *arg, void **result)
     CHECK_RC(cio_transport_sockname(t, &cself, &l2), 0);
     CHECK_RC(cio_transport_peername(s->t, &speer, &l3), 0);
     CHECK_RC(cio_transport_sockname(s->t, &sself, &l4), 0);
+    cio_tls_cipher_t ci;
+    size_t clen = 0;
+    CHECK_RC(cio_transport_tls_cipher(t, &ci), -ENOTSUP); /* plain (every one, built without TLS) */
+    CHECK_RC(cio_transport_tls_peer_subject(s->t, NULL, &clen), -ENOTSUP);
+    CHECK(cio_transport_tls_ssl_object(t) == NULL);
     CHECK_INT(l1, sizeof(struct sockaddr_in));
     CHECK_INT(l2, sizeof(struct sockaddr_in));
     CHECK_INT(cpeer.ss_family, AF_INET);

@@ -463,7 +463,7 @@ static void finish_close(cio_transport_t *c, int err)
         return;
     if (err && !c->err)
         c->err = err;
-    if (c->ssl && !c->err && c->fd >= 0 && tls_close_begin(c))
+    if (c->ssl && !c->tls_quiet && !c->err && c->fd >= 0 && tls_close_begin(c))
         return;
     if (c->tls_closing == 1 && c->tls_timer.idx != CIO__TIMER_NONE)
         cio__heap_remove(&c->loop->timers, &c->tls_timer);
@@ -475,7 +475,7 @@ static void finish_close(cio_transport_t *c, int err)
     }
     if (c->fd >= 0) {
         cio__fd_release(c->loop, c->fd);
-        if (c->ssl && !c->err)
+        if (c->ssl && !c->tls_quiet && !c->err)
             cio__tls_shutdown(c);
         close(c->fd);
         c->fd = -1;
@@ -554,9 +554,9 @@ int cio__conn_abort(cio_transport_t *c)
         struct linger l = {1, 0};
         setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
     }
-    if (c->ssl) {
-        cio__tls_free_conn(c); /* no close_notify on abort */
-    }
+    /* No close_notify on abort.  The SSL object stays until the free: the
+     * TLS extra info outlives the connection, as asyncio's. */
+    c->tls_quiet = 1;
     finish_close(c, 0);
     return 0;
 }

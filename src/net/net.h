@@ -42,6 +42,8 @@ struct cio_transport_s {
     uint8_t hup;         /* the peer's side is closed or in error: read to the end */
     uint8_t is_pipe;     /* CIO__PIPE_READ/WRITE: one direction, read/writev, write_eof closes */
     uint8_t tls_closing; /* TLS close: 1 close_notify going out or the peer's awaited, 2 over */
+    uint8_t tls_up;      /* the TLS handshake completed: the TLS extra info is there */
+    uint8_t tls_quiet;   /* aborted: no close_notify (the SSL object stays until the free) */
     uint8_t task_ran;    /* server side: the body of the task given this connection has begun */
     uint32_t pending;    /* events for evcb */
     int fd;
