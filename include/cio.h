@@ -2046,6 +2046,9 @@ CIO_EXTERN int cio_transport_tls_peer_subject(cio_transport_t *t, char *buf, siz
 /** get_extra_info("ssl_object"): the transport's `SSL *`, borrowed (valid
  * while the transport lives; query it only), NULL if not TLS. */
 CIO_EXTERN void *cio_transport_tls_ssl_object(cio_transport_t *t);
+/** The ALPN protocol a TLS transport negotiated, or NULL (none, not TLS,
+ * or a bad argument), as cio_stream_tls_alpn. */
+CIO_EXTERN const char *cio_transport_tls_alpn(cio_transport_t *t);
 /** The user data that the protocol's callbacks receive (NULL for a bad argument). */
 CIO_EXTERN void *cio_transport_get_ud(cio_transport_t *t);
 /** Replace the user data that the protocol's callbacks receive.  0, -EINVAL. */

@@ -420,6 +420,13 @@ const char *cio_stream_tls_alpn(cio_stream_t *s)
     return s->t.alpn;
 }
 
+const char *cio_transport_tls_alpn(cio_transport_t *t)
+{
+    if (cio__conn_check(t, CIO__CONN_PROTO) < 0)
+        return NULL;
+    return t->alpn;
+}
+
 static int ssl_cipher(SSL *ssl, cio_tls_cipher_t *out)
 {
     const SSL_CIPHER *ci = SSL_get_current_cipher(ssl);
@@ -560,6 +567,11 @@ void cio__tls_free_conn(cio_transport_t *c) { (void)c; }
 const char *cio_stream_tls_alpn(cio_stream_t *s)
 {
     (void)s;
+    return NULL;
+}
+const char *cio_transport_tls_alpn(cio_transport_t *t)
+{
+    (void)t;
     return NULL;
 }
 /* Never called: without OpenSSL no connection is TLS. */

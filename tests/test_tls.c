@@ -813,6 +813,9 @@ static int m_extra_info_transport(void *arg, void **result)
     cio_transport_t *t = NULL, *plain = NULL, *dg = NULL;
     cio_tls_t *stls = server_ctx(), *ctls = client_ctx(1);
     REQ(stls && ctls);
+    const char *sp[] = {"h2", "http/1.1"}, *cp[] = {"http/1.1"};
+    REQ_OK(cio_tls_set_alpn(stls, sp, 2));
+    REQ_OK(cio_tls_set_alpn(ctls, cp, 1));
     cio_server_opts_t so = {.tls = stls};
     REQ_OK(cio_create_server(&info_proto, &sd, "127.0.0.1", 0, &so, &sv));
     cio_conn_opts_t co = {.tls = ctls, .server_hostname = "localhost"};
@@ -825,6 +828,9 @@ static int m_extra_info_transport(void *arg, void **result)
     CHECK(ssl != NULL);
     check_cipher_matches(&ci, ssl, &sd);
     check_peer(t, transport_peercert, transport_subject);
+    const char *alpn = cio_transport_tls_alpn(t);
+    CHECK_STR(alpn ? alpn : "(none)", "http/1.1");
+    CHECK(cio_transport_tls_alpn(NULL) == NULL);
     CHECK_RC(cio_transport_tls_cipher(NULL, &ci), -EINVAL);
     CHECK_RC(cio_transport_tls_cipher(t, NULL), -EINVAL);
     CHECK(cio_transport_tls_ssl_object(NULL) == NULL);
@@ -855,6 +861,7 @@ static int m_extra_info_transport(void *arg, void **result)
     CHECK_RC(cio_transport_tls_peer_subject(plain, text, &len), -ENOTSUP);
     CHECK_INT(len, 0);
     CHECK(cio_transport_tls_ssl_object(plain) == NULL);
+    CHECK(cio_transport_tls_alpn(plain) == NULL);
     cio_dgram_opts_t dop = {.local_host = "127.0.0.1"};
     REQ_OK(cio_create_datagram_endpoint(&client_proto, &dp, &dop, &dg));
     CHECK_RC(cio_transport_tls_cipher(dg, &ci), -ENOTSUP);
