@@ -248,10 +248,7 @@ static void do_shutdown(cio_transport_t *c)
 {
     if (c->shut_wr == 1 && !c->wlen && c->fd >= 0) {
         c->shut_wr = 2;
-        if (c->is_pipe) /* a pipe has one direction: its EOF is its close */
-            finish_close(c, 0);
-        else
-            shutdown(c->fd, SHUT_WR);
+        shutdown(c->fd, SHUT_WR);
     }
 }
 
@@ -569,6 +566,8 @@ int cio__conn_write_eof(cio_transport_t *c)
         return CIO_ECLOSED;
     if (c->ssl || c->kind == CIO__CONN_DGRAM)
         return -ENOTSUP;
+    if (c->is_pipe)
+        return cio__conn_close(c); /* a pipe's EOF is its close, closing at once, as asyncio's */
     if (c->shut_wr)
         return 0;
     c->shut_wr = 1;
