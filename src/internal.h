@@ -131,10 +131,6 @@ void cio__heap_push(struct cio__heap *h, struct cio__timer *t); /* reserved */
 void cio__heap_remove(struct cio__heap *h, struct cio__timer *t);
 struct cio__timer *cio__heap_pop(struct cio__heap *h);
 void cio__heap_pop_due(struct cio__heap *h); /* the top, onto the due list */
-static inline struct cio__timer *cio__heap_top(const struct cio__heap *h)
-{
-    return h->len ? h->a[0].t : NULL;
-}
 /* The earliest deadline (the heap must not be empty), read from the heap's
  * own copy: the timer itself may sit on a stack long out of the caches. */
 static inline int64_t cio__heap_top_when(const struct cio__heap *h)
