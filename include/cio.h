@@ -1498,6 +1498,11 @@ typedef struct cio_conn_opts_s {
      * sending its own, in seconds (default 30, asyncio's); past it the
      * connection fails with -ETIMEDOUT (connection_lost, wait_closed). */
     double tls_shutdown_timeout;
+    /** With has_sock: use this connected stream socket instead of connecting
+     * (asyncio's sock=); host NULL and port 0 (path NULL) then.  See
+     * cio_open_connection_ex. */
+    int sock;
+    int has_sock; /**< nonzero: sock is given (fd 0 is a valid socket) */
 } cio_conn_opts_t;
 
 /** @name Connecting
@@ -1528,12 +1533,25 @@ typedef struct cio_conn_opts_s {
  * }
  * @endcode */
 CIO_EXTERN int cio_open_connection(const char *host, int port, cio_stream_t **out);
+/** As cio_open_connection, with options.  With opts->has_sock the stream is
+ * made on the caller's connected socket opts->sock (asyncio's sock=): host
+ * must be NULL and port 0, and local_host, local_port and family unset, else
+ * -EINVAL; a socket that is not SOCK_STREAM: -EINVAL; a closed fd: -EBADF;
+ * an fd that is not a socket: -ENOTSOCK; one a stream, transport or server
+ * of the loop already has: CIO_EINVALSTATE.  A nonzero sock without
+ * has_sock: -EINVAL.  With TLS, server_hostname is required (the name to
+ * verify; "" verifies none), else -EINVAL.  The socket is made non-blocking
+ * and close-on-exec, and on success it is the stream's (closed with it); on
+ * failure it is still the caller's and open, a failed TLS handshake
+ * included. */
 CIO_EXTERN int cio_open_connection_ex(const char *host, int port, const cio_conn_opts_t *opts, cio_stream_t **out);
+/** Connect to a Unix socket at path; with opts->has_sock, path NULL and a
+ * connected AF_UNIX stream socket as in cio_open_connection_ex. */
 CIO_EXTERN int cio_open_unix_connection(const char *path, const cio_conn_opts_t *opts, cio_stream_t **out);
 /** @} */
 /** Wrap a connected socket (it becomes the stream's; closed with it).  On
- * failure the fd stays the caller's, except that a failed TLS handshake
- * closes it. */
+ * failure the fd stays the caller's, open (a failed TLS handshake
+ * included).  opts->has_sock as well: -EINVAL. */
 CIO_EXTERN int cio_stream_from_fd(int fd, const cio_conn_opts_t *opts, cio_stream_t **out);
 /** @name Pipes
  * @{ */
@@ -1778,6 +1796,11 @@ typedef struct cio_server_opts_s {
     double tls_handshake_timeout; /**< seconds, default 60 */
     size_t stack_size;         /**< streams: each client's task stack (0: the loop's) */
     double tls_shutdown_timeout; /**< TLS: as in cio_conn_opts_t (default 30) */
+    /** With has_sock: listen on this bound stream socket instead of making
+     * one (asyncio's sock=; systemd socket activation, a parent's socket).
+     * See cio_start_server. */
+    int sock;
+    int has_sock; /**< nonzero: sock is given (fd 0 is a valid socket) */
 } cio_server_opts_t;
 
 /** A client handler of start_server: runs as a task per connection.  When it
@@ -1792,6 +1815,17 @@ typedef int cio_client_fn(cio_stream_t *s, void *arg);
 /** Listen on host:port (host NULL: every interface; port 0: a free port,
  * cio_server_port tells which) and run fn(stream, arg) for each connection.
  * From the loop's thread; *out gets the server (cio_unref after close).
+ *
+ * With opts->has_sock the server listens on the caller's socket opts->sock
+ * (asyncio's sock=): a bound SOCK_STREAM socket (TCP or Unix), made
+ * non-blocking and close-on-exec here, and listen() is called on it with
+ * the backlog.  host must be NULL, port 0, and hosts, family, reuse_port and
+ * no_reuse_address unset, else -EINVAL; another socket type: -EINVAL; a
+ * closed fd: -EBADF; not a socket: -ENOTSOCK; an fd the loop already has in
+ * a stream, transport or server: CIO_EINVALSTATE; listen()'s error.  A
+ * nonzero sock without has_sock: -EINVAL.  On success the socket is the
+ * server's (closed by cio_server_close); on failure it is still the
+ * caller's and open.
  *
  * @code{.c}
  * #include <cio.h>
@@ -1841,7 +1875,10 @@ typedef int cio_client_fn(cio_stream_t *s, void *arg);
 CIO_EXTERN int cio_start_server(cio_client_fn *fn, void *arg, const char *host, int port,
                                 const cio_server_opts_t *opts, cio_server_t **out);
 /** Unix socket: a stale socket file at path is removed before bind, and the
- * file is removed at close (unless no_cleanup_socket). */
+ * file is removed at close (unless no_cleanup_socket).  With opts->has_sock,
+ * path NULL and an AF_UNIX socket, else as cio_start_server; the file it is
+ * bound to is removed at close too (unless no_cleanup_socket), as in
+ * asyncio 3.13. */
 CIO_EXTERN int cio_start_unix_server(cio_client_fn *fn, void *arg, const char *path, const cio_server_opts_t *opts,
                                      cio_server_t **out);
 /** Start accepting connections (after delay_start); 0 if already serving,
@@ -1911,14 +1948,18 @@ typedef struct cio_protocol_s {
  * @{ */
 /** From a task: connect (as cio_open_connection_ex) and start the protocol;
  * connection_made has run when it returns; *out gets a reference to the
- * transport.  The loop keeps its own until connection_lost has run. */
+ * transport.  The loop keeps its own until connection_lost has run.
+ * opts->has_sock adopts a connected socket with cio_open_connection_ex's
+ * rules (host NULL, port 0; path NULL and AF_UNIX for the Unix call); the
+ * transport then closes it. */
 CIO_EXTERN int cio_create_connection(const cio_protocol_t *p, void *ud, const char *host, int port,
                                      const cio_conn_opts_t *opts, cio_transport_t **out);
 CIO_EXTERN int cio_create_unix_connection(const cio_protocol_t *p, void *ud, const char *path,
                                           const cio_conn_opts_t *opts, cio_transport_t **out);
 /** @} */
 /** Wrap a connected socket; connection_made runs from the loop.  On failure
- * the fd stays the caller's, except that a failed TLS handshake closes it. */
+ * the fd stays the caller's, open (a failed TLS handshake included).
+ * opts->has_sock as well: -EINVAL. */
 CIO_EXTERN int cio_connect_accepted_socket(const cio_protocol_t *p, void *ud, int fd, const cio_conn_opts_t *opts,
                                            cio_transport_t **out);
 /** @name Pipes
@@ -1958,7 +1999,8 @@ CIO_EXTERN int cio_connect_write_pipe(const cio_protocol_t *p, void *ud, int fd,
 /** @} */
 /** @{ */
 /** Serve the protocol: each connection gets a transport whose ud starts as ud.
- * A connection counts for wait_closed until its connection_lost. */
+ * A connection counts for wait_closed until its connection_lost.
+ * opts->has_sock serves on the caller's socket, as cio_start_server. */
 CIO_EXTERN int cio_create_server(const cio_protocol_t *p, void *ud, const char *host, int port,
                                  const cio_server_opts_t *opts, cio_server_t **out);
 CIO_EXTERN int cio_create_unix_server(const cio_protocol_t *p, void *ud, const char *path,
@@ -1969,7 +2011,16 @@ CIO_EXTERN int cio_create_unix_server(const cio_protocol_t *p, void *ud, const c
 /** Datagram endpoint options (UDP, or AF_UNIX datagrams with the paths: a
  * local_path or remote_path means AF_UNIX, and a stale socket file at
  * local_path is removed before bind).  connection_made has run when
- * cio_create_datagram_endpoint returns. */
+ * cio_create_datagram_endpoint returns.
+ *
+ * With has_sock the endpoint is made on the caller's SOCK_DGRAM socket sock
+ * (asyncio's sock=), bound or connected as the caller left it, made
+ * non-blocking and close-on-exec.  Every other field must then be unset
+ * (asyncio: no socket modifier with sock), else -EINVAL; another socket
+ * type: -EINVAL; a closed fd: -EBADF; not a socket: -ENOTSOCK; an fd the
+ * loop already has: CIO_EINVALSTATE.  A nonzero sock without has_sock:
+ * -EINVAL.  On success the socket is the endpoint's (closed with it); on
+ * failure it is still the caller's and open. */
 typedef struct cio_dgram_opts_s {
     const char *local_host;  /**< bind: host */
     int local_port;          /**< bind: port */
@@ -1980,6 +2031,8 @@ typedef struct cio_dgram_opts_s {
     int family;              /**< AF_INET, AF_INET6 or 0 for either */
     int reuse_port;          /**< SO_REUSEPORT */
     int allow_broadcast;     /**< SO_BROADCAST */
+    int sock;                /**< with has_sock: the caller's datagram socket */
+    int has_sock;            /**< nonzero: sock is given (fd 0 is a valid socket) */
 } cio_dgram_opts_t;
 CIO_EXTERN int cio_create_datagram_endpoint(const cio_protocol_t *p, void *ud, const cio_dgram_opts_t *opts,
                                             cio_transport_t **out);

@@ -53,7 +53,7 @@ stream_t *cio__stream_new(cio_loop_t *loop, int fd, size_t limit, int *rc)
 }
 
 /* Wrap a connected fd.  On failure an fd of our own (close_fd) is closed;
- * the caller's stays open unless a failed handshake closed the stream. */
+ * the caller's stays open, a failed handshake included (keep_fd). */
 static int wrap(int fd, const cio_conn_opts_t *opts, const char *hostname, int close_fd, cio_stream_t **out)
 {
     int rc;
@@ -64,12 +64,14 @@ static int wrap(int fd, const cio_conn_opts_t *opts, const char *hostname, int c
         return rc;
     }
     if (opts && opts->tls) {
+        s->t.keep_fd = !close_fd;
         rc = cio__tls_start(&s->t, opts->tls, hostname, opts->tls_handshake_timeout, opts->tls_shutdown_timeout);
         if (rc < 0) {
             cio__conn_abort(&s->t);
             cio__conn_unref(&s->t);
             return rc;
         }
+        s->t.keep_fd = 0;
     }
     *out = s;
     return 0;
@@ -83,10 +85,12 @@ int cio_open_connection_ex(const char *host, int port, const cio_conn_opts_t *op
     int rc = stream_in_task();
     if (rc < 0)
         return rc;
-    int fd;
-    if ((rc = cio__connect_tcp(host, port, opts, &fd)) < 0)
+    int fd, given = cio__conn_sock(opts, host || port, 0, &fd);
+    if (given < 0)
+        return given;
+    if (!given && (rc = cio__connect_tcp(host, port, opts, &fd)) < 0)
         return rc;
-    return wrap(fd, opts, opts && opts->server_hostname ? opts->server_hostname : host, 1, out);
+    return wrap(fd, opts, opts && opts->server_hostname ? opts->server_hostname : host, !given, out);
 }
 
 int cio_open_connection(const char *host, int port, cio_stream_t **out)
@@ -102,10 +106,12 @@ int cio_open_unix_connection(const char *path, const cio_conn_opts_t *opts, cio_
     int rc = stream_in_task();
     if (rc < 0)
         return rc;
-    int fd;
-    if ((rc = cio__connect_unix(path, &fd)) < 0)
+    int fd, given = cio__conn_sock(opts, path != NULL, 1, &fd);
+    if (given < 0)
+        return given;
+    if (!given && (rc = cio__connect_unix(path, &fd)) < 0)
         return rc;
-    return wrap(fd, opts, opts ? opts->server_hostname : NULL, 1, out);
+    return wrap(fd, opts, opts ? opts->server_hostname : NULL, !given, out);
 }
 
 int cio_stream_from_fd(int fd, const cio_conn_opts_t *opts, cio_stream_t **out)
@@ -117,14 +123,11 @@ int cio_stream_from_fd(int fd, const cio_conn_opts_t *opts, cio_stream_t **out)
         return CIO_ENOLOOP;
     if (opts && opts->tls && !cio__tls.task)
         return CIO_ENOTASK;
-    if (fd < 0)
-        return -EBADF;
-    int type;
-    socklen_t len = sizeof type;
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
-        return -errno;
-    if (type != SOCK_STREAM)
-        return -EINVAL;
+    if (opts && (opts->has_sock || opts->sock))
+        return -EINVAL; /* a second socket */
+    int rc = cio__sock_check(fd, SOCK_STREAM, 0);
+    if (rc < 0)
+        return rc;
     (void)fcntl(fd, F_SETFD, FD_CLOEXEC); /* the library's now: not inherited */
     return wrap(fd, opts, opts ? opts->server_hostname : NULL, 0, out);
 }

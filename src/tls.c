@@ -291,6 +291,8 @@ int cio__tls_start(cio_transport_t *c, cio_tls_t *ctx, const char *hostname, dou
             rc = cio__conn_wait(c, 1);
         else
             rc = handshake_error(ssl, r);
+        if (rc == 0 && (c->state == CIO__CLOSED || c->ssl != ssl))
+            rc = c->err ? c->err : CIO_ECLOSED; /* closed or aborted (ssl freed) while it waited */
         if (rc < 0)
             break;
     }

@@ -2142,6 +2142,314 @@ out:
 }
 static void t_stream_from_fd_tcp(void) { RUN(m_from_fd_tcp); }
 
+/* ------------------------------------------------------------ sock= */
+
+/* A blocking TCP socket bound to 127.0.0.1:0, listening if asked; *port
+ * gets its port. */
+static int bound_tcp(int *port, int do_listen)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || (do_listen && listen(fd, 16) < 0) ||
+        getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
+        int e = -errno;
+        close(fd);
+        return e;
+    }
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* A blocking TCP socket connected to 127.0.0.1:port (the kernel completes
+ * the handshake from the listener's backlog). */
+static int connected_tcp(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+        int e = -errno;
+        close(fd);
+        return e;
+    }
+    return fd;
+}
+
+static int fd_is_open(int fd)
+{
+    return fcntl(fd, F_GETFD) >= 0;
+}
+
+static int fd_is_nonblocking(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    return fl >= 0 && (fl & O_NONBLOCK);
+}
+
+/* asyncio's sock=: start_server on a socket the test bound and listened
+ * (the server reports its port and fd, made it non-blocking) echoes to an
+ * open_connection_ex on a TCP socket the test connected itself; then
+ * open_unix_connection adopts one end of a socketpair.  Bytes both ways,
+ * and each fd is closed with the object that took it. */
+static int m_sock_adopt(void *arg, void **result)
+{
+    struct srv st = {0};
+    cio_server_t *sv = NULL;
+    cio_stream_t *c = NULL;
+    int lfd = -1, cfd = -1, pair[2] = {-1, -1}, port = 0, err = 1;
+    char buf[64];
+    lfd = bound_tcp(&port, 1);
+    REQ(lfd >= 0);
+    cio_server_opts_t so = {.has_sock = 1, .sock = lfd};
+    int rc = cio_start_server(h_echo, &st, NULL, 0, &so, &sv);
+    CHECK_RC(rc, 0);
+    REQ(rc == 0);
+    int lowned = lfd;
+    lfd = -1;
+    CHECK_INT(cio_server_port(sv), port);
+    int fds[2] = {-1, -1};
+    CHECK_INT(cio_server_sockets(sv, fds, 2), 1);
+    CHECK_INT(fds[0], lowned);
+    REQ(fd_is_nonblocking(lowned)); /* else accepting would block the loop */
+    CHECK_INT(cio_server_is_serving(sv), 1);
+
+    cfd = connected_tcp(port);
+    REQ(cfd >= 0);
+    cio_conn_opts_t co = {.has_sock = 1, .sock = cfd};
+    rc = cio_open_connection_ex(NULL, 0, &co, &c);
+    CHECK_RC(rc, 0);
+    REQ(rc == 0);
+    int cowned = cfd;
+    cfd = -1;
+    CHECK_INT(cio_stream_fd(c), cowned);
+    REQ(fd_is_nonblocking(cowned));
+    CHECK_RC(echo_once(c, "over adopted sockets\n"), 0);
+    CHECK_RC(echo_once(c, "and once more\n"), 0);
+    stream_finish(c);
+    c = NULL;
+    CHECK(!fd_is_open(cowned));
+
+    REQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0);
+    set_nonblock(pair[1]);
+    co.sock = pair[0];
+    rc = cio_open_unix_connection(NULL, &co, &c);
+    CHECK_RC(rc, 0);
+    REQ(rc == 0);
+    int powned = pair[0];
+    pair[0] = -1;
+    RAW_SEND(pair[1], "to the stream\n");
+    CHECK_BYTES(buf, cio_stream_readline(c, buf, sizeof buf), "to the stream\n");
+    CHECK_RC(cio_stream_write(c, "to the raw end", 14), 0);
+    CHECK_RC(cio_stream_drain(c), 0);
+    CHECK_RC(cio_stream_close(c), 0);
+    size_t n = raw_recv_all(pair[1], buf, sizeof buf, &err);
+    CHECK_BYTES(buf, n, "to the raw end");
+    CHECK_INT(err, 0);
+    stream_finish(c);
+    c = NULL;
+    CHECK(!fd_is_open(powned));
+
+    server_finish(sv);
+    sv = NULL;
+    CHECK(!fd_is_open(lowned));
+    CHECK_INT(st.accepted, 1);
+    CHECK_INT(st.finished, 1);
+    CHECK_INT(st.last_rc, 0);
+out:
+    stream_finish(c);
+    server_finish(sv);
+    if (lfd >= 0)
+        close(lfd);
+    if (cfd >= 0)
+        close(cfd);
+    if (pair[0] >= 0)
+        close(pair[0]);
+    if (pair[1] >= 0)
+        close(pair[1]);
+    return 0;
+}
+static void t_sock_adopt(void) { RUN(m_sock_adopt); }
+
+/* start_unix_server on a Unix socket the test only bound: cio listens on
+ * it, serves, and removes its file at close (asyncio 3.13's cleanup of the
+ * given socket's path). */
+static int m_sock_unix_server(void *arg, void **result)
+{
+    struct srv st = {0};
+    cio_server_t *sv = NULL;
+    cio_stream_t *c = NULL;
+    char dir[] = "/tmp/cio-test-stream-XXXXXX";
+    char path[128];
+    struct stat sb;
+    int have_dir = mkdtemp(dir) != NULL, fd = -1;
+    REQ(have_dir);
+    snprintf(path, sizeof path, "%s/adopted.sock", dir);
+    REQ(strlen(path) < sizeof ((struct sockaddr_un *)0)->sun_path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQ(fd >= 0);
+    struct sockaddr_un ua = {.sun_family = AF_UNIX};
+    memcpy(ua.sun_path, path, strlen(path) + 1); /* short: checked above */
+    REQ(bind(fd, (struct sockaddr *)&ua, sizeof ua) == 0);
+    cio_server_opts_t so = {.has_sock = 1, .sock = fd};
+    int rc = cio_start_unix_server(h_echo, &st, NULL, &so, &sv);
+    CHECK_RC(rc, 0);
+    REQ(rc == 0);
+    int owned = fd;
+    fd = -1;
+    CHECK_INT(cio_server_port(sv), 0);
+    REQ_OK(cio_open_unix_connection(path, NULL, &c));
+    CHECK_RC(echo_once(c, "over an adopted unix listener\n"), 0);
+    stream_finish(c);
+    c = NULL;
+    CHECK(stat(path, &sb) == 0 && S_ISSOCK(sb.st_mode));
+    server_finish(sv);
+    sv = NULL;
+    CHECK(!fd_is_open(owned));
+    errno = 0;
+    CHECK(stat(path, &sb) < 0 && errno == ENOENT);
+    CHECK_INT(st.finished, 1);
+out:
+    stream_finish(c);
+    server_finish(sv);
+    if (fd >= 0)
+        close(fd);
+    if (have_dir) {
+        unlink(path);
+        rmdir(dir);
+    }
+    return 0;
+}
+static void t_sock_unix_server(void) { RUN(m_sock_unix_server); }
+
+/* Refused sockets, each left open and the caller's: a host, port or path
+ * with it, a sock without has_sock, the wrong type or family, a closed fd,
+ * a pipe, a socket the server cannot listen on, one the loop already has.
+ * REFUSED lets go of what a call made by mistake, so the case still ends. */
+#define REFUSED(call, want)                 \
+    do {                                    \
+        CHECK_RC(call, want);               \
+        if (c) {                            \
+            cio_stream_abort(c);            \
+            cio_unref(c);                   \
+            c = NULL;                       \
+        }                                   \
+        if (sv) {                           \
+            cio_server_close(sv);           \
+            cio_unref(sv);                  \
+            sv = NULL;                      \
+        }                                   \
+    } while (0)
+
+static int never_called(void *arg)
+{
+    FAILF("a reader callback ran");
+    return 0;
+}
+
+static int m_sock_refused(void *arg, void **result)
+{
+    struct srv st = {0};
+    cio_server_t *sv = NULL, *other = NULL;
+    cio_stream_t *c = NULL;
+    cio_loop_t *loop = NULL;
+    int lfd = -1, cfd = -1, ufd = -1, pfd[2] = {-1, -1}, port = 0;
+    REQ_OK(cio_get_running_loop(&loop));
+    lfd = bound_tcp(&port, 1);
+    cfd = connected_tcp(port);
+    ufd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    REQ(lfd >= 0 && cfd >= 0 && ufd >= 0);
+    REQ(pipe2(pfd, O_CLOEXEC) == 0);
+
+    cio_server_opts_t so = {.has_sock = 1, .sock = lfd};
+    REFUSED(cio_start_server(h_echo, &st, "127.0.0.1", 0, &so, &sv), -EINVAL);
+    REFUSED(cio_start_server(h_echo, &st, NULL, port, &so, &sv), -EINVAL);
+    REFUSED(cio_start_unix_server(h_echo, &st, "/tmp/x.sock", &so, &sv), -EINVAL);
+    REFUSED(cio_start_unix_server(h_echo, &st, NULL, &so, &sv), -EINVAL); /* not AF_UNIX */
+    const char *hosts[] = {"127.0.0.1", NULL};
+    so.hosts = hosts;
+    REFUSED(cio_start_server(h_echo, &st, NULL, 0, &so, &sv), -EINVAL);
+    so.hosts = NULL;
+    so.reuse_port = 1;
+    REFUSED(cio_start_server(h_echo, &st, NULL, 0, &so, &sv), -EINVAL);
+    so = (cio_server_opts_t){.sock = lfd}; /* has_sock forgotten: not taken for "no socket" */
+    REFUSED(cio_start_server(h_echo, &st, "127.0.0.1", 0, &so, &sv), -EINVAL);
+    so = (cio_server_opts_t){.has_sock = 1, .sock = ufd};
+    REFUSED(cio_start_server(h_echo, &st, NULL, 0, &so, &sv), -EINVAL);
+    so.sock = cfd; /* connected: listen() refuses */
+    REFUSED(cio_start_server(h_echo, &st, NULL, 0, &so, &sv), -EINVAL);
+    so.sock = pfd[0];
+    REFUSED(cio_start_server(h_echo, &st, NULL, 0, &so, &sv), -ENOTSOCK);
+    so.sock = -1;
+    REFUSED(cio_start_server(h_echo, &st, NULL, 0, &so, &sv), -EBADF);
+
+    cio_conn_opts_t co = {.has_sock = 1, .sock = cfd};
+    REFUSED(cio_open_connection_ex("127.0.0.1", 0, &co, &c), -EINVAL);
+    REFUSED(cio_open_connection_ex(NULL, port, &co, &c), -EINVAL);
+    REFUSED(cio_open_unix_connection("/tmp/x.sock", &co, &c), -EINVAL);
+    REFUSED(cio_open_unix_connection(NULL, &co, &c), -EINVAL); /* not AF_UNIX */
+    REFUSED(cio_stream_from_fd(cfd, &co, &c), -EINVAL);       /* two sockets */
+    co.local_port = 1;
+    REFUSED(cio_open_connection_ex(NULL, 0, &co, &c), -EINVAL);
+    co = (cio_conn_opts_t){.sock = cfd}; /* has_sock forgotten */
+    REFUSED(cio_open_connection_ex("127.0.0.1", port, &co, &c), -EINVAL);
+    co = (cio_conn_opts_t){.has_sock = 1, .sock = ufd};
+    REFUSED(cio_open_connection_ex(NULL, 0, &co, &c), -EINVAL);
+    co.sock = pfd[1];
+    REFUSED(cio_open_connection_ex(NULL, 0, &co, &c), -ENOTSOCK);
+    co.sock = -1;
+    REFUSED(cio_open_connection_ex(NULL, 0, &co, &c), -EBADF);
+
+    /* A socket the user watches with add_reader is not the stream's to take. */
+    REQ_OK(cio_loop_add_reader(loop, cfd, never_called, NULL));
+    co.sock = cfd;
+    REFUSED(cio_open_connection_ex(NULL, 0, &co, &c), CIO_EINVALSTATE);
+    CHECK_INT(cio_loop_remove_reader(loop, cfd), 1);
+
+    /* Every refused fd is still open, and still blocking. */
+    CHECK(fd_is_open(lfd) && fd_is_open(cfd) && fd_is_open(ufd) && fd_is_open(pfd[0]) && fd_is_open(pfd[1]));
+    CHECK(!fd_is_nonblocking(lfd));
+    CHECK(!fd_is_nonblocking(cfd));
+    CHECK(!fd_is_nonblocking(ufd));
+
+    /* A closed fd: an error, not a crash. */
+    int dead = dup(ufd);
+    REQ(dead >= 0);
+    close(dead);
+    so = (cio_server_opts_t){.has_sock = 1, .sock = dead};
+    REFUSED(cio_start_server(h_echo, &st, NULL, 0, &so, &sv), -EBADF);
+    co = (cio_conn_opts_t){.has_sock = 1, .sock = dead};
+    REFUSED(cio_open_connection_ex(NULL, 0, &co, &c), -EBADF);
+
+    /* A socket a server of this loop already has. */
+    so = (cio_server_opts_t){.has_sock = 1, .sock = lfd};
+    REQ_OK(cio_start_server(h_echo, &st, NULL, 0, &so, &other));
+    int owned = lfd;
+    lfd = -1;
+    REFUSED(cio_start_server(h_echo, &st, NULL, 0, &so, &sv), CIO_EINVALSTATE);
+    co.sock = owned;
+    REFUSED(cio_open_connection_ex(NULL, 0, &co, &c), CIO_EINVALSTATE);
+    CHECK(fd_is_open(owned));
+    CHECK_INT(cio_server_is_serving(other), 1);
+out:
+    if (loop && cfd >= 0)
+        cio_loop_remove_reader(loop, cfd);
+    stream_finish(c);
+    server_finish(sv);
+    server_finish(other);
+    int fds[] = {lfd, cfd, ufd, pfd[0], pfd[1]};
+    for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    return 0;
+}
+#undef REFUSED
+static void t_sock_refused(void) { RUN(m_sock_refused); }
 /* ------------------------------------------------------------ pipes */
 
 /* These cases come last: a write pipe makes cio ignore SIGPIPE for the rest
@@ -2454,6 +2762,9 @@ static const struct test_case cases[] = {
     TEST(t_client_task_never_runs),
     TEST(t_connect_errors),
     TEST(t_stream_from_fd_tcp),
+    TEST(t_sock_adopt),
+    TEST(t_sock_unix_server),
+    TEST(t_sock_refused),
     TEST(t_invalid_args),
     TEST(t_pipe_streams),
     TEST(t_pipe_stream_reader_gone),

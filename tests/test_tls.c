@@ -6,6 +6,7 @@
  * object), and bad input. */
 #include "harness.h"
 
+#include <fcntl.h>
 #include <math.h>
 
 #include <netinet/in.h>
@@ -515,6 +516,147 @@ out:
     return 0;
 }
 static void t_transport(void) { RUN(m_transport); }
+
+/* A blocking TCP socket connected to 127.0.0.1:port. */
+static int connected_tcp(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* asyncio's sock= with ssl=: a TLS server on a listener the test made, a
+ * TLS stream and a TLS transport on sockets the test connected.  Without
+ * server_hostname there is no name to verify: -EINVAL.  A failed handshake
+ * leaves the socket open and the caller's. */
+static int m_sock(void *arg, void **result)
+{
+    struct srv st = {0};
+    struct pst p = {0};
+    cio_server_t *sv = NULL, *sv_self = NULL;
+    cio_stream_t *c = NULL;
+    cio_transport_t *t = NULL;
+    cio_tls_t *stls = server_ctx(), *ctls = client_ctx(1), *self = NULL;
+    int lfd = -1, cfd = -1, port = 0;
+    REQ(stls && ctls);
+    REQ(cio_tls_server_new(self_pem, self_key_pem, &self) == 0);
+    lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    REQ(lfd >= 0 && bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(lfd, 8) == 0);
+    REQ(getsockname(lfd, (struct sockaddr *)&a, &len) == 0);
+    port = ntohs(a.sin_port);
+    cio_server_opts_t so = {.tls = stls, .has_sock = 1, .sock = lfd};
+    REQ_OK(cio_start_server(h_echo, &st, NULL, 0, &so, &sv));
+    lfd = -1;
+
+    cfd = connected_tcp(port);
+    REQ(cfd >= 0);
+    cio_conn_opts_t co = {.tls = ctls, .has_sock = 1, .sock = cfd};
+    CHECK_RC(cio_open_connection_ex(NULL, 0, &co, &c), -EINVAL); /* no server_hostname */
+    co.server_hostname = "localhost";
+    int rc = cio_open_connection_ex(NULL, 0, &co, &c);
+    CHECK_RC(rc, 0);
+    REQ(rc == 0);
+    cfd = -1;
+    CHECK_RC(echo_once(c, "TLS over an adopted socket\n"), 0);
+    stream_finish(c);
+    c = NULL;
+
+    cfd = connected_tcp(port);
+    REQ(cfd >= 0);
+    co.sock = cfd;
+    rc = cio_create_connection(&client_proto, &p, NULL, 0, &co, &t);
+    CHECK_RC(rc, 0);
+    REQ(rc == 0);
+    cfd = -1;
+    CHECK_INT(p.made, 1);
+    CHECK_RC(cio_transport_write(t, "tls ping\n", 9), 0);
+    for (int i = 0; i < 500 && p.got < 9 && !p.lost; i++)
+        cio_sleep(0.005);
+    CHECK_INT(p.got, 9);
+    CHECK(memcmp(p.buf, "tls ping\n", 9) == 0);
+    CHECK_RC(cio_transport_close(t), 0);
+    for (int i = 0; i < 200 && !p.lost; i++)
+        cio_sleep(0.005);
+    CHECK_INT(p.lost, 1);
+    CHECK_RC(p.lost_err, 0);
+
+    /* A certificate nobody trusts: the handshake fails, the fd stays ours. */
+    cio_server_opts_t so2 = {.tls = self};
+    REQ_OK(cio_start_server(h_echo, &st, "127.0.0.1", 0, &so2, &sv_self));
+    cfd = connected_tcp(cio_server_port(sv_self));
+    REQ(cfd >= 0);
+    co.sock = cfd;
+    CHECK_RC(cio_open_connection_ex(NULL, 0, &co, &c), CIO_ETLSVERIFY);
+    CHECK(c == NULL);
+    CHECK(fcntl(cfd, F_GETFD) >= 0);
+    close(cfd);
+    cfd = connected_tcp(cio_server_port(sv_self));
+    REQ(cfd >= 0);
+    co.sock = cfd;
+    cio_transport_t *t2 = NULL;
+    struct pst p2 = {0};
+    CHECK_RC(cio_create_connection(&client_proto, &p2, NULL, 0, &co, &t2), CIO_ETLSVERIFY);
+    CHECK(t2 == NULL);
+    CHECK_INT(p2.made, 0);
+    CHECK(fcntl(cfd, F_GETFD) >= 0);
+out:
+    stream_finish(c);
+    cio_unref(t);
+    server_finish(sv);
+    if (sv_self) {
+        cio_server_close(sv_self);
+        cio_server_abort_clients(sv_self);
+        server_finish(sv_self);
+    }
+    if (lfd >= 0)
+        close(lfd);
+    if (cfd >= 0)
+        close(cfd);
+    cio_unref(stls);
+    cio_unref(ctls);
+    cio_unref(self);
+    return 0;
+}
+static void t_sock(void) { RUN(m_sock); }
+
+/* A server's clients aborted while one of them is in its TLS handshake (a
+ * plain TCP client that never sends a ClientHello): the handshake ends
+ * with an error instead of going on with the freed TLS state, the handler
+ * never runs, the client sees the end and the server closes. */
+static int m_abort_in_handshake(void *arg, void **result)
+{
+    struct srv st = {0};
+    cio_server_t *sv = NULL;
+    cio_stream_t *c = NULL;
+    cio_tls_t *stls = server_ctx();
+    REQ(stls);
+    cio_server_opts_t so = {.tls = stls};
+    REQ_OK(cio_start_server(h_echo, &st, "127.0.0.1", 0, &so, &sv));
+    REQ_OK(cio_open_connection("127.0.0.1", cio_server_port(sv), &c));
+    for (int i = 0; i < 20; i++) /* the server accepts and waits in its handshake */
+        cio_sleep(0.005);
+    CHECK_RC(cio_server_abort_clients(sv), 0);
+    char buf[8];
+    cio_timeout_t to;
+    REQ_OK(cio_timeout_enter(&to, 5.0));
+    ssize_t got = cio_stream_read(c, buf, sizeof buf);
+    CHECK(cio_timeout_exit(&to, got < 0 ? (int)got : 0) != -ETIMEDOUT); /* EOF or a reset */
+    CHECK(got <= 0);
+    CHECK_INT(st.accepted, 0);
+out:
+    stream_finish(c);
+    server_finish(sv);
+    cio_unref(stls);
+    return 0;
+}
+static void t_abort_in_handshake(void) { RUN(m_abort_in_handshake); }
 
 /* A protocol server's TLS handshake task cancelled before its first step:
  * the connection it was given is still released (the peer's read ends) and
@@ -1066,6 +1208,8 @@ static const struct test_case cases[] = {
     TEST(t_bad_input), TEST(t_close_waits_for_peer),
     TEST(t_close_timeout), TEST(t_close_timeout_bad), TEST(t_extra_info_stream),
     TEST(t_extra_info_transport),
+    TEST(t_close_timeout), TEST(t_close_timeout_bad), TEST(t_sock),
+    TEST(t_abort_in_handshake),
 };
 
 int main(int argc, char **argv)

@@ -2385,6 +2385,344 @@ static void t_datagram_unix(void)
     run_case(m_dgram_unix);
 }
 
+/* ============================================================ sock= */
+
+static int fd_is_open(int fd)
+{
+    return fcntl(fd, F_GETFD) >= 0;
+}
+
+static int fd_is_nonblocking(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    return fl >= 0 && (fl & O_NONBLOCK);
+}
+
+/* A blocking socket of this type bound to 127.0.0.1:0; *port gets its port. */
+static int bound_inet(int type, int *port)
+{
+    int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
+        FAILF("bound_inet: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* asyncio's sock=: create_server on a TCP socket the test bound and
+ * listened, create_connection on a socket the test connected to it.
+ * connection_made has run when create_connection returns; the pattern goes
+ * out and comes back exactly; each fd is made non-blocking and is closed
+ * with its owner. */
+static int m_sock_server_connection(void *arg, void **result)
+{
+    struct srv *sv = new_srv();
+    sv->tmpl.echo = 1;
+    cio_server_t *server = NULL;
+    int port = 0, cfd = -1, lfd = bound_inet(SOCK_STREAM, &port);
+    if (lfd < 0)
+        return 0;
+    REQ(listen(lfd, 8) == 0);
+    cio_server_opts_t so = {.has_sock = 1, .sock = lfd};
+    int rc = cio_create_server(&srv_proto, sv, NULL, 0, &so, &server);
+    CHECK_RC(rc, 0);
+    REQ(rc == 0);
+    int lowned = lfd;
+    lfd = -1;
+    CHECK_INT(cio_server_port(server), port);
+    int fds[2] = {-1, -1};
+    CHECK_INT(cio_server_sockets(server, fds, 2), 1);
+    CHECK_INT(fds[0], lowned);
+    REQ(fd_is_nonblocking(lowned)); /* else accepting would block the loop */
+
+    cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQ(cfd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    REQ(connect(cfd, (struct sockaddr *)&a, sizeof a) == 0); /* completes from the backlog */
+    struct side *c = new_side('C');
+    c->check_pat = 1;
+    cio_transport_t *t = NULL;
+    cio_conn_opts_t co = {.has_sock = 1, .sock = cfd};
+    rc = cio_create_connection(&cli_proto, c, NULL, 0, &co, &t);
+    CHECK_RC(rc, 0);
+    REQ(rc == 0 && t);
+    c->ref = t;
+    int cowned = cfd;
+    cfd = -1;
+    CHECK_INT(c->made, 1); /* asyncio: made before create_connection returns */
+    CHECK(c->t == t);
+    CHECK_INT(cio_transport_fd(t), cowned);
+    REQ(fd_is_nonblocking(cowned));
+    CHECK_INT(getsockopt_int(cowned, IPPROTO_TCP, TCP_NODELAY), 1);
+
+    CHECK_RC(cio_transport_write(t, patbuf, 64 * KB), 0);
+    WAIT_UNTIL(c->total >= 64 * KB, 5.0);
+    CHECK_INT(c->total, 64 * KB);
+    CHECK_INT(c->bad_at, -1);
+    REQ(WAIT_UNTIL(sv->n == 1, 5.0));
+    struct side *s = sv->conns[0];
+    CHECK_INT(s->total, 64 * KB);
+
+    close_and_wait(c);
+    WAIT_UNTIL(s->lost == 1, 5.0);
+    CHECK_STR(c->log, "made data lost");
+    CHECK_STR(s->log, "made data eof lost");
+    release_refs();
+    CHECK(!fd_is_open(cowned));
+    stop_srv(server);
+    server = NULL;
+    CHECK(!fd_is_open(lowned));
+out:
+    release_refs();
+    stop_srv(server);
+    if (lfd >= 0)
+        close(lfd);
+    if (cfd >= 0)
+        close(cfd);
+    return 0;
+}
+
+static void t_sock_server_and_connection(void)
+{
+    run_case(m_sock_server_connection);
+}
+
+/* create_unix_server on a Unix socket the test only bound (cio listens on
+ * it and removes its file at close), create_unix_connection on a socket
+ * the test connected to it. */
+static int m_sock_unix(void *arg, void **result)
+{
+    if (make_tmpdir() < 0)
+        return 0;
+    char path[128];
+    tmppath(path, sizeof path, "adopted.sock");
+    struct srv *sv = new_srv();
+    sv->tmpl.echo = 1;
+    cio_server_t *server = NULL;
+    struct sockaddr_un ua = {.sun_family = AF_UNIX};
+    memcpy(ua.sun_path, path, strlen(path) + 1); /* a mkdtemp path: short */
+    int cfd = -1, lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQ(lfd >= 0);
+    REQ(bind(lfd, (struct sockaddr *)&ua, sizeof ua) == 0);
+    cio_server_opts_t so = {.has_sock = 1, .sock = lfd};
+    int rc = cio_create_unix_server(&srv_proto, sv, NULL, &so, &server);
+    CHECK_RC(rc, 0);
+    REQ(rc == 0);
+    int lowned = lfd;
+    lfd = -1;
+
+    cfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQ(cfd >= 0);
+    REQ(connect(cfd, (struct sockaddr *)&ua, sizeof ua) == 0);
+    struct side *c = new_side('C');
+    cio_transport_t *t = NULL;
+    cio_conn_opts_t co = {.has_sock = 1, .sock = cfd};
+    rc = cio_create_unix_connection(&cli_proto, c, NULL, &co, &t);
+    CHECK_RC(rc, 0);
+    REQ(rc == 0 && t);
+    c->ref = t;
+    cfd = -1;
+    CHECK_INT(c->made, 1);
+    CHECK_RC(cio_transport_write(t, "unix ping", 9), 0);
+    WAIT_UNTIL(c->total >= 9, 5.0);
+    CHECK_STR(c->text, "unix ping");
+    close_and_wait(c);
+    release_refs();
+    CHECK(file_exists(path));
+    stop_srv(server);
+    server = NULL;
+    CHECK(!fd_is_open(lowned));
+    CHECK(!file_exists(path)); /* asyncio 3.13: the given socket's file goes too */
+out:
+    release_refs();
+    stop_srv(server);
+    if (lfd >= 0)
+        close(lfd);
+    if (cfd >= 0)
+        close(cfd);
+    unlink(path);
+    rmdir(tmpdir);
+    return 0;
+}
+
+static void t_sock_unix_server_and_connection(void)
+{
+    run_case(m_sock_unix);
+}
+
+/* A datagram endpoint on a UDP socket the test bound: it receives a raw
+ * peer's datagram (from the peer's address) and echoes it, and sendto
+ * reaches the peer; the fd is the endpoint's. */
+static int m_sock_dgram(void *arg, void **result)
+{
+    struct side *A = new_side('D');
+    A->dgram_echo = 1;
+    cio_transport_t *ta = NULL;
+    int port = 0, pport = 0, peer = -1, ufd = bound_inet(SOCK_DGRAM, &port);
+    if (ufd < 0)
+        return 0;
+    peer = bound_inet(SOCK_DGRAM, &pport);
+    REQ(peer >= 0);
+    fcntl(peer, F_SETFL, fcntl(peer, F_GETFL) | O_NONBLOCK);
+    cio_dgram_opts_t o = {.has_sock = 1, .sock = ufd};
+    ta = dgram_endpoint(A, &o);
+    REQ(ta);
+    int owned = ufd;
+    ufd = -1;
+    CHECK_INT(cio_transport_fd(ta), owned);
+    REQ(fd_is_nonblocking(owned));
+    struct sockaddr_storage aa;
+    socklen_t la = sizeof aa;
+    CHECK_RC(cio_transport_sockname(ta, &aa, &la), 0);
+    CHECK_INT(sa_port(&aa), port);
+
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    CHECK(sendto(peer, "ping", 4, 0, (struct sockaddr *)&to, sizeof to) == 4);
+    REQ(WAIT_UNTIL(A->dgrams == 1, 5.0)); /* not when reading found no memory (connection_lost) */
+    CHECK_STR(A->text, "ping");
+    CHECK(A->fromlen > 0 && sa_port(&A->from) == pport);
+    char buf[16];
+    int eof = 0;
+    CHECK_INT(raw_read(peer, buf, sizeof buf, 4, &eof, 5.0), 4); /* the echo */
+    CHECK(memcmp(buf, "ping", 4) == 0);
+    struct sockaddr_in pa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)pport),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    REQ_OK(cio_transport_sendto(ta, "hello", 5, (struct sockaddr *)&pa, sizeof pa));
+    CHECK_INT(raw_read(peer, buf, sizeof buf, 5, &eof, 5.0), 5);
+    CHECK(memcmp(buf, "hello", 5) == 0);
+    CHECK_INT(A->errs, 0);
+    CHECK_OK(cio_transport_close(ta));
+    WAIT_UNTIL(A->lost == 1, 5.0);
+    CHECK_STR(A->log, "made dgram:4 lost");
+    release_refs();
+    ta = NULL;
+    CHECK(!fd_is_open(owned));
+out:
+    if (ta) {
+        cio_transport_abort(ta);
+        WAIT_UNTIL(A->lost == 1, 5.0);
+    }
+    release_refs();
+    if (ufd >= 0)
+        close(ufd);
+    if (peer >= 0)
+        close(peer);
+    return 0;
+}
+
+static void t_sock_datagram(void)
+{
+    run_case(m_sock_dgram);
+}
+
+/* Refused sockets stay open and the caller's, and nothing is called: a
+ * host, port, path or socket option with the socket, a sock without
+ * has_sock, the wrong type or family, a closed fd, a pipe.  REFUSED lets
+ * go of what a call made by mistake, so the case still ends. */
+#define REFUSED(call, want)                 \
+    do {                                    \
+        CHECK_RC(call, want);               \
+        if (t) {                            \
+            cio_transport_abort(t);         \
+            cio_unref(t);                   \
+            t = NULL;                       \
+        }                                   \
+        if (server) {                       \
+            cio_server_close(server);       \
+            cio_unref(server);              \
+            server = NULL;                  \
+        }                                   \
+    } while (0)
+
+static int m_sock_refused(void *arg, void **result)
+{
+    struct srv *sv = new_srv();
+    struct side *c = new_side('C'), *d = new_side('D');
+    cio_server_t *server = NULL;
+    cio_transport_t *t = NULL;
+    int port = 0, uport = 0, pfd[2] = {-1, -1};
+    int lfd = bound_inet(SOCK_STREAM, &port), ufd = bound_inet(SOCK_DGRAM, &uport);
+    REQ(lfd >= 0 && ufd >= 0);
+    REQ(listen(lfd, 8) == 0);
+    REQ(pipe2(pfd, O_CLOEXEC) == 0);
+
+    cio_server_opts_t so = {.has_sock = 1, .sock = lfd};
+    REFUSED(cio_create_server(&srv_proto, sv, "127.0.0.1", 0, &so, &server), -EINVAL);
+    REFUSED(cio_create_server(&srv_proto, sv, NULL, port, &so, &server), -EINVAL);
+    REFUSED(cio_create_unix_server(&srv_proto, sv, "/tmp/x.sock", &so, &server), -EINVAL);
+    REFUSED(cio_create_unix_server(&srv_proto, sv, NULL, &so, &server), -EINVAL); /* AF_INET */
+    so.family = AF_INET;
+    REFUSED(cio_create_server(&srv_proto, sv, NULL, 0, &so, &server), -EINVAL);
+    so = (cio_server_opts_t){.has_sock = 1, .sock = ufd};
+    REFUSED(cio_create_server(&srv_proto, sv, NULL, 0, &so, &server), -EINVAL); /* SOCK_DGRAM */
+    so.sock = pfd[0];
+    REFUSED(cio_create_server(&srv_proto, sv, NULL, 0, &so, &server), -ENOTSOCK);
+
+    cio_conn_opts_t co = {.has_sock = 1, .sock = ufd};
+    REFUSED(cio_create_connection(&cli_proto, c, NULL, 0, &co, &t), -EINVAL); /* SOCK_DGRAM */
+    co.sock = lfd;
+    REFUSED(cio_create_connection(&cli_proto, c, "127.0.0.1", port, &co, &t), -EINVAL);
+    REFUSED(cio_create_unix_connection(&cli_proto, c, NULL, &co, &t), -EINVAL); /* AF_INET */
+    REFUSED(cio_connect_accepted_socket(&cli_proto, c, lfd, &co, &t), -EINVAL); /* two sockets */
+    co.local_host = "127.0.0.1";
+    REFUSED(cio_create_connection(&cli_proto, c, NULL, 0, &co, &t), -EINVAL);
+    co = (cio_conn_opts_t){.sock = lfd}; /* has_sock forgotten: not taken for "no socket" */
+    REFUSED(cio_create_connection(&cli_proto, c, "127.0.0.1", port, &co, &t), -EINVAL);
+    co = (cio_conn_opts_t){.has_sock = 1, .sock = -1};
+    REFUSED(cio_create_connection(&cli_proto, c, NULL, 0, &co, &t), -EBADF);
+    CHECK_INT(c->made, 0);
+
+    cio_dgram_opts_t o = {.has_sock = 1, .sock = ufd, .local_port = uport};
+    REFUSED(cio_create_datagram_endpoint(&dgram_proto, d, &o, &t), -EINVAL);
+    o = (cio_dgram_opts_t){.has_sock = 1, .sock = ufd, .remote_host = "127.0.0.1", .remote_port = port};
+    REFUSED(cio_create_datagram_endpoint(&dgram_proto, d, &o, &t), -EINVAL);
+    o = (cio_dgram_opts_t){.has_sock = 1, .sock = ufd, .allow_broadcast = 1};
+    REFUSED(cio_create_datagram_endpoint(&dgram_proto, d, &o, &t), -EINVAL);
+    o = (cio_dgram_opts_t){.has_sock = 1, .sock = ufd, .local_path = "/tmp/x.sock"};
+    REFUSED(cio_create_datagram_endpoint(&dgram_proto, d, &o, &t), -EINVAL);
+    o = (cio_dgram_opts_t){.sock = ufd, .local_host = "127.0.0.1"}; /* has_sock forgotten */
+    REFUSED(cio_create_datagram_endpoint(&dgram_proto, d, &o, &t), -EINVAL);
+    o = (cio_dgram_opts_t){.has_sock = 1, .sock = lfd}; /* SOCK_STREAM */
+    REFUSED(cio_create_datagram_endpoint(&dgram_proto, d, &o, &t), -EINVAL);
+    o.sock = pfd[1];
+    REFUSED(cio_create_datagram_endpoint(&dgram_proto, d, &o, &t), -ENOTSOCK);
+    int dead = dup(ufd);
+    REQ(dead >= 0);
+    close(dead);
+    o.sock = dead;
+    REFUSED(cio_create_datagram_endpoint(&dgram_proto, d, &o, &t), -EBADF);
+    so = (cio_server_opts_t){.has_sock = 1, .sock = dead};
+    REFUSED(cio_create_server(&srv_proto, sv, NULL, 0, &so, &server), -EBADF);
+    CHECK_INT(d->made, 0);
+
+    CHECK(fd_is_open(lfd) && fd_is_open(ufd) && fd_is_open(pfd[0]) && fd_is_open(pfd[1]));
+    CHECK(!fd_is_nonblocking(lfd));
+    CHECK(!fd_is_nonblocking(ufd));
+out:
+    if (lfd >= 0)
+        close(lfd);
+    if (ufd >= 0)
+        close(ufd);
+    if (pfd[0] >= 0)
+        close(pfd[0]);
+    if (pfd[1] >= 0)
+        close(pfd[1]);
+    return 0;
+}
+#undef REFUSED
+
+static void t_sock_refused(void)
+{
+    run_case(m_sock_refused);
+}
+
 /* ============================================================ many clients */
 
 #define NCLIENTS 100
@@ -2961,6 +3299,10 @@ static const struct test_case cases[] = {
     TEST(t_datagram_udp_echo),
     TEST(t_datagram_connected_refused),
     TEST(t_datagram_unix),
+    TEST(t_sock_server_and_connection),
+    TEST(t_sock_unix_server_and_connection),
+    TEST(t_sock_datagram),
+    TEST(t_sock_refused),
     TEST(t_many_concurrent_clients),
     TEST(t_connection_refused),
     TEST(t_bad_arguments),

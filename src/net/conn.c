@@ -61,7 +61,9 @@ int cio__conn_check(const void *p, int kind)
     return 0;
 }
 
-/* The fd is made non-blocking; on failure it is left as it was. */
+/* The fd is made non-blocking, last: on failure it is left as it was (its
+ * close-on-exec flag is the caller's business: a pipe such as stdout may be
+ * meant for children). */
 cio_transport_t *cio__conn_new(cio_loop_t *loop, int fd, int kind, size_t size, int *rc)
 {
     int fl = fcntl(fd, F_GETFL);
@@ -74,13 +76,10 @@ cio_transport_t *cio__conn_new(cio_loop_t *loop, int fd, int kind, size_t size, 
         *rc = -ENOMEM;
         return NULL;
     }
-    if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-        *rc = -errno;
+    if ((*rc = cio__fd_claim(loop, fd)) < 0) {
         cio__free(c);
         return NULL;
     }
-    if ((*rc = cio__fd_claim(loop, fd)) < 0)
-        goto fail;
     c->obj.magic = kind == CIO__CONN_STREAM ? CIO__MAGIC_STREAM : CIO__MAGIC_TRANSPORT;
     c->obj.refs = 1;
     c->loop = loop;
@@ -97,16 +96,19 @@ cio_transport_t *cio__conn_new(cio_loop_t *loop, int fd, int kind, size_t size, 
     c->dq_tail = &c->dq_head;
     if ((*rc = cio__io_add(loop, &c->io)) < 0) {
         cio__fd_release(loop, fd);
-        goto fail;
+        cio__free(c);
+        return NULL;
+    }
+    if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        *rc = -errno;
+        cio__io_del(loop, &c->io);
+        cio__fd_release(loop, fd);
+        cio__free(c);
+        return NULL;
     }
     c->registered = 1;
     loop->nobjs++;
     return c;
-fail:
-    if (!(fl & O_NONBLOCK))
-        (void)fcntl(fd, F_SETFL, fl);
-    cio__free(c);
-    return NULL;
 }
 
 int cio__pipe_check(int fd, int dir)
@@ -474,7 +476,8 @@ static void finish_close(cio_transport_t *c, int err)
         cio__fd_release(c->loop, c->fd);
         if (c->ssl && !c->tls_quiet && !c->err)
             cio__tls_shutdown(c);
-        close(c->fd);
+        if (!c->keep_fd)
+            close(c->fd);
         c->fd = -1;
     }
     cio__free(c->wbuf);
@@ -767,6 +770,40 @@ void cio__sock_setup(int fd, int tcp)
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
+}
+
+int cio__sock_check(int fd, int type, int unix_only)
+{
+    if (fd < 0)
+        return -EBADF;
+    int t, family;
+    socklen_t len = sizeof t;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &t, &len) < 0)
+        return -errno;
+    len = sizeof family;
+    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &len) < 0)
+        return -errno;
+    if (t != type || (unix_only && family != AF_UNIX))
+        return -EINVAL;
+    return family;
+}
+
+int cio__conn_sock(const cio_conn_opts_t *o, int given, int unix_only, int *fd)
+{
+    if (!o || (!o->has_sock && !o->sock))
+        return 0;
+    /* A sock without has_sock is taken for a forgotten flag, not ignored.
+     * TLS needs the name to verify, which no host supplies here ("" says
+     * none, as asyncio's server_hostname=''). */
+    if (!o->has_sock || given || o->local_host || o->local_port || o->family || (o->tls && !o->server_hostname))
+        return -EINVAL;
+    int family = cio__sock_check(o->sock, SOCK_STREAM, unix_only);
+    if (family < 0)
+        return family;
+    cio__sock_setup(o->sock, family == AF_INET || family == AF_INET6);
+    (void)fcntl(o->sock, F_SETFD, FD_CLOEXEC); /* the library's now: not inherited */
+    *fd = o->sock;
+    return 1;
 }
 
 static void describe(const struct sockaddr *sa, char *out, size_t cap)

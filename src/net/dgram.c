@@ -5,6 +5,7 @@
 #include "net.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
@@ -278,6 +279,21 @@ out:
     return rc;
 }
 
+/* The caller's socket (asyncio's sock=): a datagram socket, and nothing
+ * given that would shape a socket of our own (asyncio's "socket modifier
+ * keyword arguments can not be used when sock is specified"). */
+static int adopt(const cio_dgram_opts_t *o)
+{
+    if (!o->has_sock || o->local_host || o->local_port || o->remote_host || o->remote_port || o->local_path ||
+        o->remote_path || o->family || o->reuse_port || o->allow_broadcast)
+        return -EINVAL;
+    int rc = cio__sock_check(o->sock, SOCK_DGRAM, 0);
+    if (rc < 0)
+        return rc;
+    (void)fcntl(o->sock, F_SETFD, FD_CLOEXEC); /* the library's now: not inherited */
+    return 0;
+}
+
 int cio_create_datagram_endpoint(const cio_protocol_t *p, void *ud, const cio_dgram_opts_t *opts,
                                  cio_transport_t **out)
 {
@@ -290,15 +306,22 @@ int cio_create_datagram_endpoint(const cio_protocol_t *p, void *ud, const cio_dg
     cio_loop_t *loop = cio__running_loop(&rc);
     if (!loop)
         return rc;
-    int is_unix = opts->local_path || opts->remote_path || opts->family == AF_UNIX;
-    if (is_unix && (opts->local_host || opts->remote_host || opts->local_port || opts->remote_port))
-        return -EINVAL;
-    int fd;
-    if ((rc = is_unix ? open_unix(opts, &fd) : open_udp(opts, &fd)) < 0)
-        return rc;
+    int fd, given = opts->has_sock || opts->sock;
+    if (given) {
+        if ((rc = adopt(opts)) < 0)
+            return rc;
+        fd = opts->sock;
+    } else {
+        int is_unix = opts->local_path || opts->remote_path || opts->family == AF_UNIX;
+        if (is_unix && (opts->local_host || opts->remote_host || opts->local_port || opts->remote_port))
+            return -EINVAL;
+        if ((rc = is_unix ? open_unix(opts, &fd) : open_udp(opts, &fd)) < 0)
+            return rc;
+    }
     cio_transport_t *c = cio__conn_new(loop, fd, CIO__CONN_DGRAM, sizeof *c, &rc);
     if (!c) {
-        close(fd);
+        if (!given)
+            close(fd); /* the caller's stays open */
         return rc;
     }
     c->proto = p;

@@ -316,7 +316,7 @@ int cio_wait_writable(int fd, double timeout)
 int cio__fd_claim(cio_loop_t *loop, int fd)
 {
     struct cio__fdent *e = fd_entry(loop, fd, 0);
-    if (e && (e->fn[0] || e->fn[1] || e->task[0] || e->task[1]))
+    if (e && (e->owned || e->fn[0] || e->fn[1] || e->task[0] || e->task[1]))
         return CIO_EINVALSTATE;
     if (!e && !(e = fd_entry(loop, fd, 1)))
         return -ENOMEM;

@@ -45,6 +45,7 @@ struct cio_transport_s {
     uint8_t tls_up;      /* the TLS handshake completed: the TLS extra info is there */
     uint8_t tls_quiet;   /* aborted: no close_notify (the SSL object stays until the free) */
     uint8_t task_ran;    /* server side: the body of the task given this connection has begun */
+    uint8_t keep_fd;     /* the caller's socket still being set up: a close leaves the fd open */
     uint32_t pending;    /* events for evcb */
     int fd;
     int err;             /* the connection's error, sticky */
@@ -103,6 +104,14 @@ void cio__sock_setup(int fd, int tcp); /* TCP_NODELAY */
 /* An fd that a pipe transport or stream may take in direction dir: 0 or an
  * error (-EBADF, -EINVAL for a regular file or a directory). */
 int cio__pipe_check(int fd, int dir);
+/* A socket the caller hands over (asyncio's sock=): its family if fd is an
+ * open socket of this type (and AF_UNIX when unix_only); -EBADF, -ENOTSOCK,
+ * -EINVAL for another type or family. */
+int cio__sock_check(int fd, int type, int unix_only);
+/* The socket of opts (has_sock): 0 if none is given, 1 with *fd set, or
+ * -EINVAL when a host, port or path is given too (given), or anything that
+ * only shapes a socket cio makes. */
+int cio__conn_sock(const cio_conn_opts_t *opts, int given, int unix_only, int *fd);
 
 /* stream.c */
 struct cio_stream_s *cio__stream_new(cio_loop_t *loop, int fd, size_t limit, int *rc);

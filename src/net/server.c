@@ -13,8 +13,10 @@
 #include "net.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -332,6 +334,8 @@ static void listener_arm(struct listener *l)
 
 /* ------------------------------------------------------------ creating */
 
+static int add_listener(cio_server_t *sv, int fd);
+
 static int listen_on(cio_server_t *sv, const struct sockaddr *sa, socklen_t len, int type, const cio_server_opts_t *o)
 {
     int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -355,15 +359,22 @@ static int listen_on(cio_server_t *sv, const struct sockaddr *sa, socklen_t len,
         close(fd);
         return e;
     }
-    int rc = cio__fd_claim(sv->loop, fd);
-    if (rc < 0) {
+    int rc = add_listener(sv, fd);
+    if (rc < 0)
         close(fd);
+    return rc;
+}
+
+/* fd listens: the server takes it (it closes it from now on).  On failure
+ * it is still the caller's, open. */
+static int add_listener(cio_server_t *sv, int fd)
+{
+    int rc = cio__fd_claim(sv->loop, fd);
+    if (rc < 0)
         return rc;
-    }
     struct listener *ls = cio__realloc(sv->ls, (size_t)(sv->nls + 1) * sizeof *ls);
     if (!ls) {
         cio__fd_release(sv->loop, fd);
-        close(fd);
         return -ENOMEM;
     }
     sv->ls = ls;
@@ -430,6 +441,12 @@ static cio_server_t *server_alloc(const cio_server_opts_t *o, int *rc)
 
 static int finish(cio_server_t *sv, const cio_server_opts_t *o, cio_server_t **out)
 {
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(sv->ls[0].fd, (struct sockaddr *)&ss, &len) == 0 &&
+        (ss.ss_family == AF_INET || ss.ss_family == AF_INET6))
+        sv->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                  : ((struct sockaddr_in *)&ss)->sin_port);
     if (!o->delay_start)
         cio_server_start_serving(sv);
     *out = sv;
@@ -474,11 +491,6 @@ static int tcp_server(cio_server_t *sv, const char *host, int port, const cio_se
     }
     if (!sv->nls)
         return fail(sv, CIO_ENONAME);
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    if (getsockname(sv->ls[0].fd, (struct sockaddr *)&ss, &len) == 0)
-        sv->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                                  : ((struct sockaddr_in *)&ss)->sin_port);
     return finish(sv, o, out);
 }
 
@@ -507,6 +519,55 @@ static int unix_server(cio_server_t *sv, const char *path, const cio_server_opts
     return finish(sv, o, out);
 }
 
+/* Serve on the caller's socket (asyncio's sock=): a stream socket, bound,
+ * listening here (listen() again on a listening one only sets the backlog)
+ * and made non-blocking once nothing can fail.  Options that shape a socket
+ * of our own are refused.  A Unix server removes the socket's file at close
+ * unless no_cleanup_socket (asyncio 3.13).  On failure the fd is still the
+ * caller's: nothing here closes it. */
+static int sock_server(cio_server_t *sv, int given, int is_unix, const cio_server_opts_t *o, cio_server_t **out)
+{
+    int fd = o->sock;
+    if (!o->has_sock || given || o->hosts || o->family || o->reuse_port || o->no_reuse_address)
+        return fail(sv, -EINVAL);
+    int family = cio__sock_check(fd, SOCK_STREAM, is_unix);
+    if (family < 0)
+        return fail(sv, family);
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || listen(fd, o->backlog > 0 ? o->backlog : DEFAULT_BACKLOG) < 0)
+        return fail(sv, -errno);
+    sv->is_unix = family == AF_UNIX;
+    struct sockaddr_un sa;
+    socklen_t len = sizeof sa;
+    char path[sizeof sa.sun_path + 1] = ""; /* stays "" for an abstract name or none */
+    struct stat st;
+    if (is_unix && !o->no_cleanup_socket && getsockname(fd, (struct sockaddr *)&sa, &len) == 0 &&
+        len > offsetof(struct sockaddr_un, sun_path)) {
+        if (len > sizeof sa)
+            len = sizeof sa;
+        memcpy(path, sa.sun_path, len - offsetof(struct sockaddr_un, sun_path));
+        if (*path && stat(path, &st) == 0) {
+            sv->cleanup = 1;
+            sv->dev = st.st_dev;
+            sv->ino = st.st_ino;
+            if (!(sv->path = cio__strdup(path)))
+                return fail(sv, -ENOMEM);
+        }
+    }
+    int rc = add_listener(sv, fd);
+    if (rc < 0)
+        return fail(sv, rc);
+    /* The flags last: a socket refused above is left as it was. */
+    if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        rc = -errno;
+        cio__fd_release(sv->loop, fd);
+        sv->nls--; /* not ours after all: fail() must not close it */
+        return fail(sv, rc);
+    }
+    (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+    return finish(sv, o, out);
+}
+
 static const cio_server_opts_t server_no_opts;
 
 /* The four ways to make a server: a client function (streams) or a protocol,
@@ -528,6 +589,8 @@ static int new_server(cio_client_fn *fn, void *arg, const cio_protocol_t *p, voi
     sv->arg = arg;
     sv->proto = p;
     sv->ud = ud;
+    if (o->has_sock || o->sock)
+        return sock_server(sv, host || port || path, is_unix, o, out);
     return is_unix ? unix_server(sv, path, o, out) : tcp_server(sv, host, port, o, out);
 }
 

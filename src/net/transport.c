@@ -13,9 +13,9 @@ static int transport_check(cio_transport_t *t)
     return cio__conn_check(t, CIO__CONN_PROTO);
 }
 
-/* Wrap a connected fd as a protocol transport; TLS first when asked. */
-/* On failure an fd of our own (own) is closed; the caller's stays open
- * unless a failed handshake closed the connection. */
+/* Wrap a connected fd as a protocol transport; TLS first when asked.  On
+ * failure an fd of our own (own) is closed; the caller's stays open, a
+ * failed handshake included (keep_fd). */
 static int make(const cio_protocol_t *p, void *ud, int fd, const cio_conn_opts_t *opts, const char *hostname,
                 int sync_made, int own, cio_transport_t **out)
 {
@@ -29,12 +29,14 @@ static int make(const cio_protocol_t *p, void *ud, int fd, const cio_conn_opts_t
     c->proto = p;
     c->ud = ud;
     if (opts && opts->tls) {
+        c->keep_fd = !own;
         rc = cio__tls_start(c, opts->tls, hostname, opts->tls_handshake_timeout, opts->tls_shutdown_timeout);
         if (rc < 0) {
             cio__conn_abort(c);
             cio__conn_unref(c);
             return rc;
         }
+        c->keep_fd = 0;
     }
     cio__conn_start_proto(c);
     if (sync_made) {
@@ -64,10 +66,12 @@ int cio_create_connection(const cio_protocol_t *p, void *ud, const char *host, i
     int rc = transport_in_task();
     if (rc < 0)
         return rc;
-    int fd;
-    if ((rc = cio__connect_tcp(host, port, opts, &fd)) < 0)
+    int fd, given = cio__conn_sock(opts, host || port, 0, &fd);
+    if (given < 0)
+        return given;
+    if (!given && (rc = cio__connect_tcp(host, port, opts, &fd)) < 0)
         return rc;
-    return make(p, ud, fd, opts, opts && opts->server_hostname ? opts->server_hostname : host, 1, 1, out);
+    return make(p, ud, fd, opts, opts && opts->server_hostname ? opts->server_hostname : host, 1, !given, out);
 }
 
 int cio_create_unix_connection(const cio_protocol_t *p, void *ud, const char *path, const cio_conn_opts_t *opts,
@@ -81,10 +85,12 @@ int cio_create_unix_connection(const cio_protocol_t *p, void *ud, const char *pa
     int rc = transport_in_task();
     if (rc < 0)
         return rc;
-    int fd;
-    if ((rc = cio__connect_unix(path, &fd)) < 0)
+    int fd, given = cio__conn_sock(opts, path != NULL, 1, &fd);
+    if (given < 0)
+        return given;
+    if (!given && (rc = cio__connect_unix(path, &fd)) < 0)
         return rc;
-    return make(p, ud, fd, opts, opts ? opts->server_hostname : NULL, 1, 1, out);
+    return make(p, ud, fd, opts, opts ? opts->server_hostname : NULL, 1, !given, out);
 }
 
 int cio_connect_accepted_socket(const cio_protocol_t *p, void *ud, int fd, const cio_conn_opts_t *opts,
@@ -99,14 +105,11 @@ int cio_connect_accepted_socket(const cio_protocol_t *p, void *ud, int fd, const
         return CIO_ENOLOOP;
     if (opts && opts->tls && !cio__tls.task)
         return CIO_ENOTASK;
-    if (fd < 0)
-        return -EBADF;
-    int type;
-    socklen_t len = sizeof type;
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
-        return -errno;
-    if (type != SOCK_STREAM)
-        return -EINVAL;
+    if (opts && (opts->has_sock || opts->sock))
+        return -EINVAL; /* a second socket */
+    int rc = cio__sock_check(fd, SOCK_STREAM, 0);
+    if (rc < 0)
+        return rc;
     (void)fcntl(fd, F_SETFD, FD_CLOEXEC); /* the library's now: not inherited */
     return make(p, ud, fd, opts, opts ? opts->server_hostname : NULL, 0, 0, out);
 }
