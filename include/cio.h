@@ -525,6 +525,10 @@ CIO_EXTERN int cio_task_cancelling(cio_task_t *t);
 CIO_EXTERN int cio_task_uncancel(cio_task_t *t);
 /** The name, valid until it is changed or the task freed. */
 CIO_EXTERN const char *cio_task_get_name(cio_task_t *t);
+/** Task.get_coro(): the function and argument the task was created with,
+ * into *fn and *arg (arg may be NULL), before, during and after its run.
+ * 0; -EINVAL for a NULL fn or anything but a task. */
+CIO_EXTERN int cio_task_get_coro(cio_task_t *t, cio_coro_fn **fn, void **arg);
 /** Rename the task (name is copied).  0, -EINVAL, -ENOMEM. */
 CIO_EXTERN int cio_task_set_name(cio_task_t *t, const char *name);
 
@@ -1698,6 +1702,10 @@ CIO_EXTERN int cio_stream_drain(cio_stream_t *s);
 /** Water marks of the write buffer (asyncio: high 64 KiB, low high/4);
  * 0 for either means its default. */
 CIO_EXTERN int cio_stream_set_write_buffer_limits(cio_stream_t *s, size_t high, size_t low);
+/** The water marks in force into *high and *low (the transport's
+ * get_write_buffer_limits).  0; -EINVAL (a NULL argument); -ENOTSUP on a
+ * read pipe. */
+CIO_EXTERN int cio_stream_get_write_buffer_limits(cio_stream_t *s, size_t *high, size_t *low);
 /** The bytes buffered for sending (0 for a bad argument). */
 CIO_EXTERN size_t cio_stream_write_buffer_size(cio_stream_t *s);
 /** Half-close after the buffered data (shutdown(SHUT_WR)); -ENOTSUP on TLS. */
@@ -1895,6 +1903,9 @@ CIO_EXTERN int cio_server_is_serving(cio_server_t *sv);
 CIO_EXTERN int cio_server_sockets(cio_server_t *sv, int *fds, int cap);
 /** The port of the first listening socket (useful after port 0). */
 CIO_EXTERN int cio_server_port(cio_server_t *sv);
+/** Server.get_loop(): the loop the server belongs to, from any thread;
+ * NULL for a bad argument. */
+CIO_EXTERN cio_loop_t *cio_server_get_loop(cio_server_t *sv);
 /** Stop listening (a Unix server's socket file is removed, unless
  * no_cleanup_socket); existing connections go on. */
 CIO_EXTERN int cio_server_close(cio_server_t *sv);
@@ -2074,6 +2085,9 @@ CIO_EXTERN int cio_transport_is_reading(cio_transport_t *t);
  * (high 64 KiB, low high/4 by default; 0 for either means its default).
  * -EINVAL if low > high. */
 CIO_EXTERN int cio_transport_set_write_buffer_limits(cio_transport_t *t, size_t high, size_t low);
+/** get_write_buffer_limits(): the water marks in force into *high and *low.
+ * 0; -EINVAL (a NULL argument); -ENOTSUP on a read pipe. */
+CIO_EXTERN int cio_transport_get_write_buffer_limits(cio_transport_t *t, size_t *high, size_t *low);
 /** The bytes buffered for sending (0 for a bad argument). */
 CIO_EXTERN size_t cio_transport_get_write_buffer_size(cio_transport_t *t);
 /** @{ */

@@ -677,6 +677,18 @@ int cio_stream_set_write_buffer_limits(cio_stream_t *s, size_t high, size_t low)
     return rc < 0 ? rc : cio__conn_set_limits(&s->t, high, low);
 }
 
+int cio_stream_get_write_buffer_limits(cio_stream_t *s, size_t *high, size_t *low)
+{
+    int rc = stream_wr_check(s);
+    if (rc < 0)
+        return rc;
+    if (!high || !low)
+        return -EINVAL;
+    *high = s->t.high;
+    *low = s->t.low;
+    return 0;
+}
+
 size_t cio_stream_write_buffer_size(cio_stream_t *s)
 {
     return stream_check(s) < 0 ? 0 : s->t.wlen;

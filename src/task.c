@@ -420,6 +420,17 @@ int cio_task_cancel(cio_task_t *f, const char *msg)
     return 1;
 }
 
+int cio_task_get_coro(cio_task_t *f, cio_coro_fn **fn, void **arg)
+{
+    if (task_check(f) || !fn)
+        return -EINVAL;
+    struct cio__task *t = cio__task_of(f);
+    *fn = t->fn;
+    if (arg)
+        *arg = t->arg;
+    return 0;
+}
+
 int cio_task_cancelling(cio_task_t *f)
 {
     return task_check(f) ? -EINVAL : cio__task_of(f)->num_cancels;

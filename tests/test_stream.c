@@ -416,6 +416,10 @@ static int m_echo_tcp(void *arg, void **result)
     int port = cio_server_port(sv);
     REQ(port > 0 && port < 65536);
     CHECK_INT(cio_server_is_serving(sv), 1);
+    cio_loop_t *my_loop = NULL;
+    cio_get_running_loop(&my_loop);
+    CHECK(cio_server_get_loop(sv) == my_loop && my_loop != NULL);
+    CHECK(cio_server_get_loop(NULL) == NULL);
     int fds[4] = {-1, -1, -1, -1};
     CHECK_INT(cio_server_sockets(sv, fds, 4), 1);
     CHECK(fds[0] >= 0);
@@ -1060,6 +1064,17 @@ static int m_invalid_args(void *arg, void **result)
     CHECK_RC(cio_stream_write(NULL, "a", 1), -EINVAL);
     /* asyncio: ValueError when low > high. */
     CHECK_RC(cio_stream_set_write_buffer_limits(s, 100, 200), -EINVAL);
+    size_t hi = 0, lo = 0;
+    CHECK_RC(cio_stream_get_write_buffer_limits(s, &hi, &lo), 0);
+    CHECK_INT(hi, 64 * 1024); /* asyncio's defaults, the refused pair not taken */
+    CHECK_INT(lo, 16 * 1024);
+    CHECK_RC(cio_stream_set_write_buffer_limits(s, 300, 0), 0);
+    CHECK_RC(cio_stream_get_write_buffer_limits(s, &hi, &lo), 0);
+    CHECK_INT(hi, 300);
+    CHECK_INT(lo, 75); /* low defaults to high / 4 */
+    CHECK_RC(cio_stream_set_write_buffer_limits(s, 0, 0), 0);
+    CHECK_RC(cio_stream_get_write_buffer_limits(s, NULL, &lo), -EINVAL);
+    CHECK_RC(cio_stream_get_write_buffer_limits(NULL, &hi, &lo), -EINVAL);
     CHECK_INT(cio_stream_write_buffer_size(s), 0);
     CHECK_RC(cio_stream_write(s, "", 0), 0); /* an empty write is fine */
     CHECK_INT(cio_stream_write_buffer_size(s), 0);

@@ -776,6 +776,18 @@ static int m_names(void *arg, void **result)
     CHECK_RC(cio_loop_create_task(loop, body_names, NULL, &o, &c), 0);
     const char *an = cio_task_get_name(a);
     CHECK(an && strncmp(an, "Task-", 5) == 0);
+    cio_coro_fn *fn = NULL;
+    void *farg = &fn;
+    CHECK_RC(cio_task_get_coro(b, &fn, &farg), 0);
+    CHECK(fn == body_names && farg == NULL);
+    CHECK_RC(cio_task_get_coro(b, &fn, NULL), 0);
+    CHECK_RC(cio_task_get_coro(b, NULL, &farg), -EINVAL);
+    CHECK_RC(cio_task_get_coro(NULL, &fn, &farg), -EINVAL);
+    cio_future_t *plain = NULL;
+    if (cio_loop_create_future(loop, &plain) == 0) {
+        CHECK_RC(cio_task_get_coro(plain, &fn, &farg), -EINVAL);
+        cio_unref(plain);
+    }
     CHECK_STR(cio_task_get_name(b), "fetcher");
     CHECK_RC(cio_task_set_name(b, "renamed"), 0);
     CHECK_STR(cio_task_get_name(b), "renamed");
@@ -788,6 +800,9 @@ static int m_names(void *arg, void **result)
     void *v;
     cio_await(a, &v);
     CHECK_STR(v, an);
+    fn = NULL;
+    CHECK_RC(cio_task_get_coro(a, &fn, NULL), 0); /* after the run too */
+    CHECK(fn == body_names);
     cio_await(b, &v);
     CHECK_STR(v, "renamed");
     cio_await(c, &v);

@@ -1075,8 +1075,18 @@ static int m_limits(void *arg, void **result)
     REQ(WAIT_UNTIL(sv->n == 1, 5.0));
     struct side *s = sv->conns[0];
 
+    size_t hi = 0, lo = 0;
+    CHECK_OK(cio_transport_get_write_buffer_limits(t, &hi, &lo));
+    CHECK_INT(hi, 64 * KB); /* asyncio's defaults */
+    CHECK_INT(lo, 16 * KB);
     CHECK_OK(cio_transport_set_write_buffer_limits(t, 4096, 1024));
     CHECK_RC(cio_transport_set_write_buffer_limits(t, 1000, 2000), -EINVAL);
+    CHECK_OK(cio_transport_get_write_buffer_limits(t, &hi, &lo));
+    CHECK_INT(hi, 4096); /* the refused pair changed nothing */
+    CHECK_INT(lo, 1024);
+    CHECK_RC(cio_transport_get_write_buffer_limits(t, NULL, &lo), -EINVAL);
+    CHECK_RC(cio_transport_get_write_buffer_limits(t, &hi, NULL), -EINVAL);
+    CHECK_RC(cio_transport_get_write_buffer_limits(NULL, &hi, &lo), -EINVAL);
     size_t off = 0;
     int crossed = 0;
     while (c->pauses == 0 && off + KB <= 64 * MB && off + KB <= PATBUF_SIZE) {
@@ -3028,6 +3038,8 @@ static int m_read_pipe(void *arg, void **result)
     CHECK_RC(cio_transport_writev(t, &v, 1), -ENOTSUP);
     CHECK_RC(cio_transport_write_eof(t), -ENOTSUP);
     CHECK_RC(cio_transport_set_write_buffer_limits(t, 0, 0), -ENOTSUP);
+    size_t hi, lo;
+    CHECK_RC(cio_transport_get_write_buffer_limits(t, &hi, &lo), -ENOTSUP);
     CHECK_INT(cio_transport_get_write_buffer_size(t), 0);
 
     pipe_put(p[1], t, "hello ");

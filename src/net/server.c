@@ -706,6 +706,11 @@ int cio_server_port(cio_server_t *sv)
     return rc < 0 ? rc : sv->port;
 }
 
+cio_loop_t *cio_server_get_loop(cio_server_t *sv)
+{
+    return sv && sv->obj.magic == CIO__MAGIC_SERVER && sv->obj.refs ? sv->loop : NULL;
+}
+
 int cio_server_close(cio_server_t *sv)
 {
     if (!sv || sv->obj.magic != CIO__MAGIC_SERVER)

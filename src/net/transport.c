@@ -263,6 +263,18 @@ int cio_transport_set_write_buffer_limits(cio_transport_t *t, size_t high, size_
     return rc < 0 ? rc : cio__conn_set_limits(t, high, low);
 }
 
+int cio_transport_get_write_buffer_limits(cio_transport_t *t, size_t *high, size_t *low)
+{
+    int rc = transport_wr_check(t);
+    if (rc < 0)
+        return rc;
+    if (!high || !low)
+        return -EINVAL;
+    *high = t->high;
+    *low = t->low;
+    return 0;
+}
+
 size_t cio_transport_get_write_buffer_size(cio_transport_t *t)
 {
     return transport_check(t) < 0 ? 0 : t->wlen;
