@@ -1918,6 +1918,21 @@ CIO_EXTERN int cio_server_abort_clients(cio_server_t *sv);
 /** From a task: wait until the server is closed and every connection is gone
  * (asyncio 3.12.1+). */
 CIO_EXTERN int cio_server_wait_closed(cio_server_t *sv);
+/** Graceful shutdown in one call, from a task: stop accepting (as
+ * cio_server_close), give the connections up to @p timeout seconds to end on
+ * their own (a streams handler returning, a protocol closing its transport),
+ * then abort the connections still open (unsent data dropped, the peer
+ * reset) and cancel their handler tasks, and wait until every connection is
+ * gone.  A handler must therefore let cancellation end it, as asyncio's
+ * handlers must.  This is the way out of the trap of
+ * cio_server_wait_closed, which waits for connected clients without limit.
+ *
+ * @return the number of connections that were still open at the deadline
+ * (0: every one ended by itself), -EINVAL for a negative or NaN timeout,
+ * CIO_ENOTASK outside a task, -ECANCELED if the calling task is cancelled
+ * (the connections left are aborted and their tasks cancelled at once, not
+ * waited for). */
+CIO_EXTERN int cio_server_shutdown(cio_server_t *sv, double timeout);
 /** @} */
 
 /* -------------------------------------------------- transports, protocols */

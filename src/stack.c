@@ -253,17 +253,14 @@ void cio__stack_put(struct cio__stack_pool *p, struct cio__stack *s)
     munmap(s->lo - ps, s->size + ps);
 }
 
-/* A free stack's pages go back to the kernel; its guard page (and the
- * guard budget) too, to be taken again when it is carved anew.  Under
- * valgrind, whose registration lives in the header, nothing is given back. */
+/* A free stack's pages go back to the kernel, its header included (it
+ * reads as zeros until the stack is carved anew); its guard page and guard
+ * budget and its valgrind registration too, taken again by carve(). */
 size_t cio__stack_pool_trim(struct cio__stack_pool *p, size_t keep)
 {
     size_t ps = page_size();
     size_t stride = p->stack_size + ps;
     size_t upto = p->low > keep ? p->low - keep : 0;
-#if defined(CIO_VALGRIND)
-    upto = 0;
-#endif
     for (size_t i = p->ntrimmed; i < upto; i++) {
         struct cio__stack *s = p->free[i];
         if ((uintptr_t)s & 1)
@@ -276,6 +273,9 @@ size_t cio__stack_pool_trim(struct cio__stack_pool *p, size_t keep)
         }
 #if defined(CIO__TSAN)
         cio__tsan_stack_gone(s);
+#endif
+#if defined(CIO_VALGRIND)
+        VALGRIND_STACK_DEREGISTER(s->vg_id);
 #endif
         madvise(region, stride, MADV_DONTNEED);
         p->free[i] = (struct cio__stack *)((uintptr_t)region | 1);
@@ -296,6 +296,8 @@ void cio__stack_pool_destroy(struct cio__stack_pool *p)
             char *region = sl->base + sl->stride * i;
             struct cio__stack *s =
                 (struct cio__stack *)(((uintptr_t)(region + sl->stride) - sizeof(struct cio__stack)) & ~(uintptr_t)63);
+            if (!s->lo)
+                continue; /* its pages were given back (cio__stack_pool_trim): nothing held */
             if (s->guarded)
                 give_guard();
 #if defined(CIO_VALGRIND)

@@ -88,6 +88,7 @@ struct cio_stream_s {
     size_t partial;
     uint8_t reading; /* a task is inside a read call */
     struct cio_server_s *owner; /* start_server: the server whose client task runs it */
+    cio_task_t *task;           /* ... and that task, while it runs (no reference) */
 };
 
 /* conn.c */
