@@ -378,6 +378,125 @@ out:
 
 static void t_tiny_buffers_order_and_content(void) { CHECK_RC(run_limited(m_tiny_buffers, NULL, NULL), 0); }
 
+/* ------------------------------------------------------------ bad clients */
+
+struct bad_stats {
+    size_t max_buffered;
+    int ended;
+    ssize_t last;
+};
+
+static int watched_echo(cio_stream_t *s, void *arg)
+{
+    struct bad_stats *st = arg;
+    const char *line;
+    ssize_t n;
+    int rc = 0;
+    while ((n = cio_stream_readline_ref(s, &line)) > 0) {
+        if ((rc = cio_stream_write(s, line, (size_t)n)) < 0)
+            break;
+        size_t b = cio_stream_write_buffer_size(s);
+        if (b > st->max_buffered)
+            st->max_buffered = b;
+        if ((rc = cio_stream_drain(s)) < 0)
+            break;
+    }
+    st->last = rc < 0 ? rc : n;
+    st->ended++;
+    return 0;
+}
+
+struct sender {
+    int port;
+    double secs;
+    size_t sent;
+    atomic_int done;
+};
+
+/* Sends lines for secs seconds and never reads. */
+static void *never_reads(void *arg)
+{
+    struct sender *x = arg;
+    int fd = connect_to(x->port);
+    char line[1024];
+    memset(line, 'n', sizeof line - 1);
+    line[sizeof line - 1] = '\n';
+    if (fd >= 0) {
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        double end = now_s() + x->secs;
+        while (now_s() < end) {
+            ssize_t n = send(fd, line, sizeof line, MSG_NOSIGNAL);
+            if (n > 0) {
+                x->sent += (size_t)n;
+                continue;
+            }
+            struct pollfd p = {fd, POLLOUT, 0};
+            poll(&p, 1, 20);
+        }
+        struct linger l = {1, 0}; /* then a reset, mid-reply */
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+        close(fd);
+    }
+    atomic_store(&x->done, 1);
+    return NULL;
+}
+
+/* A client that sends forever and never reads: the handler stops at its
+ * drain (the buffer it holds stays near the high-water mark), the client's
+ * sends stop when the kernel buffers are full, other clients are served
+ * meanwhile, and the reset at the end ends the handler with the error. */
+static int m_never_reads(void *arg, void **result)
+{
+    (void)arg;
+    (void)result;
+    struct bad_stats st = {0};
+    struct sender x = {.secs = 1.0};
+    cio_server_t *sv = NULL;
+    cio_stream_t *probe = NULL;
+    pthread_t th;
+    REQ_OK(cio_start_server(watched_echo, &st, "127.0.0.1", 0, NULL, &sv));
+    x.port = cio_server_port(sv);
+    REQ(pthread_create(&th, NULL, never_reads, &x) == 0);
+    CHECK_RC(cio_open_connection("127.0.0.1", x.port, &probe), 0);
+    char line[64];
+    int trips = 0;
+    while (probe && !atomic_load(&x.done)) {
+        double t0 = now_s();
+        if (cio_stream_write(probe, "ping\n", 5) < 0 || cio_stream_readline(probe, line, sizeof line) != 5)
+            break;
+        if (now_s() - t0 > PROBE_BOUND)
+            FAILF("a probe round trip took %.1f ms", (now_s() - t0) * 1e3);
+        trips++;
+        if (cio_sleep(0.01) < 0)
+            break;
+    }
+    while (!atomic_load(&x.done))
+        cio_sleep(0.01);
+    pthread_join(th, NULL);
+    CHECK(trips >= 20);
+    /* The client wrote far more than the server holds for it. */
+    CHECK(x.sent > 256 * 1024);
+    CHECK(st.max_buffered <= 64 * 1024 + 1024);
+    double until = now_s() + 5;
+    while (st.ended < 1 && now_s() < until)
+        cio_sleep(0.01);
+    CHECK_INT(st.ended, 1);
+    CHECK(st.last == -ECONNRESET || st.last == -EPIPE);
+    fprintf(stderr, "  never-reading client: %zu kB sent, at most %zu kB held for it, ended with %s\n",
+            x.sent / 1024, st.max_buffered / 1024, cio_err_name((int)st.last));
+out:
+    if (probe)
+        cio_unref(probe);
+    if (sv) {
+        cio_server_close(sv);
+        cio_server_close_clients(sv);
+        cio_unref(sv);
+    }
+    return 0;
+}
+
+static void t_never_reading_client(void) { CHECK_RC(run_limited(m_never_reads, NULL, NULL), 0); }
+
 /* ------------------------------------------------------ graceful shutdown */
 
 static int quick_or_stuck(cio_stream_t *s, void *arg)
@@ -628,6 +747,7 @@ static const struct test_case cases[] = {
     TEST(t_fair_protocol_server),
     TEST(t_pipelined_replies_gathered),
     TEST(t_tiny_buffers_order_and_content),
+    TEST(t_never_reading_client),
     TEST(t_server_shutdown_deadline),
     TEST(t_ctrl_c_with_client_connected),
     TEST(t_memory_back_after_spike),
