@@ -369,8 +369,10 @@ static int m_tiny_buffers(void *arg, void **result)
         FAILF("a byte near %zu is damaged", seen);
     CHECK_INT(seen, total);
 out:
-    if (s)
+    if (s) {
+        cio_stream_abort(s); /* after a failure: nothing left waiting for the reader */
         cio_unref(s);
+    }
     if (sv[1] >= 0)
         close(sv[1]);
     return 0;

@@ -450,8 +450,13 @@ int cio__conn_write(cio_transport_t *c, const struct iovec *iov, int iovcnt)
     }
     if (done < total) {
         int rc = wbuf_append(c, iov, iovcnt, done, total);
-        if (rc < 0)
+        if (rc < 0) {
+            /* Part of this write already left: the stream would have a
+             * hole, so the connection fails, as a lost read fails it. */
+            if (done)
+                cio__conn_fail(c, rc);
             return rc;
+        }
     }
     if (!c->wblocked)
         queue_flush(c);
