@@ -170,8 +170,9 @@
 #   W10_IDLE=10000 W10_ACTIVE=100 W10_SECS=3
 #   W11_N=1000 W11_CONC=50   (the W11 peers run with the same values)
 #   W12_N=200000 W12_C=50 W12_P="1 16" W12_TESTS=ping,set,get,incr,lpush,lpop
-#   W12_TO=120       W12: redis-benchmark's -n, -c, the -P values, -t, and
-#                    the timeout of each of its runs (s)
+#   W12_TO=120       W12: redis-benchmark's -n, -c, the -P values, -t (one
+#                    redis-benchmark run per test), and the timeout of each
+#                    run (s)
 #   W13_SECS=10      W13's probing time
 #   W_SRV_CPU=0 W_CLI_CPU=1
 #                    W12 and W13: the CPUs of the servers and of the load
@@ -785,7 +786,7 @@ w12_check() {
 # w12_one PORT P -> "p=P rps=.. rps_<test>=.. send_per_req=.. srv_cpu_pct=..
 # srv_cpu_us_per_req=.." for one redis-benchmark run against server SPID.
 w12_one() {
-    local port=$1 p=$2 pf csv rc c0 c1 w0 w1 t0 t1 sends reqs ppid="" out
+    local port=$1 p=$2 pf csv="" rc=0 r t c0 c1 w0 w1 t0 t1 sends reqs ppid="" out
     pf=$(mktemp)
     if [ "$W12_SENDS" = perf ]; then
         perf stat -x, -e "$W12_SEND_EVENTS" -p "$SPID" -o "$pf" 2>>"$LOG" &
@@ -793,9 +794,13 @@ w12_one() {
         sleep 0.5 # attached
     fi
     w0=$(syscw_of "$SPID"); c0=$(proc_cpu "$SPID"); t0=$(now_s)
-    csv=$(timeout -k 5 "$W12_TO" "${TASK_CLI[@]}" redis-benchmark -h 127.0.0.1 -p "$port" -c "$W12_C" -n "$W12_N" \
-        -t "$W12_TESTS" -P "$p" --csv 2>>"$LOG" </dev/null)
-    rc=$?
+    # one redis-benchmark run per test, each under its own timeout
+    for t in ${W12_TESTS//,/ }; do
+        csv+=$'\n'$(timeout -k 5 "$W12_TO" "${TASK_CLI[@]}" redis-benchmark -h 127.0.0.1 -p "$port" -c "$W12_C" \
+            -n "$W12_N" -t "$t" -P "$p" --csv 2>>"$LOG" </dev/null)
+        r=$?
+        [ $r -ne 0 ] && rc=$r
+    done
     t1=$(now_s); c1=$(proc_cpu "$SPID"); w1=$(syscw_of "$SPID")
     if [ -n "$ppid" ]; then
         kill -INT "$ppid" 2>/dev/null
@@ -805,7 +810,7 @@ w12_one() {
         sends=$((w1 - w0))
     fi
     rm -f "$pf"
-    out=$(awk -F'","' -v p="$p" -v n="$W12_N" 'NR > 1 && NF >= 2 {
+    out=$(awk -F'","' -v p="$p" -v n="$W12_N" '$1 != "\"test" && NF >= 2 {
             t = tolower($1); gsub(/"/, "", t); r = $2 + 0
             if (r <= 0) next
             k++; tot += n; secs += n / r; f = f sprintf(" rps_%s=%.0f", t, r)
