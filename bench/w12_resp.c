@@ -492,6 +492,8 @@ static int serve(cio_stream_t *s, void *arg)
         }
         if ((rc = execute(c)) < 0)
             break;
+        if (c->reply.n == 0) /* an empty request (`*0`, a blank line): no reply, as redis */
+            continue;
         if ((rc = cio_stream_write(s, c->reply.p, c->reply.n)) < 0)
             break;
         if ((rc = cio_stream_drain(s)) < 0)
