@@ -912,9 +912,9 @@ run_w13() {
 # w1213_ratio W ROW OURS_LINE PEER_LINE FIELD:DIR... [TAG]: ratio lines
 # "W ratio ROW/PEER [TAG] FIELD cio=.. peer=.. ratio=.. better=DIR"
 w1213_ratio() {
-    local w=$1 row=$2 ol=$3 pl=$4 specs=$5 tag=${6:-} m f dir peer
+    local w=$1 row=$2 ol=$3 pl=$4 fields=$5 tag=${6:-} m f dir peer
     peer=$(awk '{print $2}' <<<"$pl")
-    for m in $specs; do
+    for m in $fields; do
         f=${m%%:*} dir=${m#*:}
         awk -v w="$w" -v o="$row" -v p="$peer" -v t="${tag:+$tag }" -v f="$f" -v a="$(field "$f" "$ol")" \
             -v b="$(field "$f" "$pl")" -v d="$dir" 'BEGIN{
