@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Run the conformance pairs of tests/conformance: asyncio is the oracle.
+
+Each pair is NAME.py (a short asyncio program, ported from CPython's
+Lib/test/test_asyncio) and NAME.c (its twin on cio), in one folder per
+module (tasks/, locks/, ...).  Both print a trace, one event per line; the
+pair passes when the traces are equal, lines starting "info:" left out
+(unspecified behaviour).  The C twins of a module are linked into one
+program, conformance_<module>, that runs the twin named by its argument.
+
+Headers, in the first lines of either file (comment lines):
+  requires: 3.12   the Python side needs that version; skipped (with a
+                   message) when the interpreter is older.
+  xfail: REASON    a known deviation of cio from asyncio: reported, never a
+                   failure; a pair that passes is reported as XPASS (flip it).
+
+The interpreter (the oracle), by this rule: $CIO_CONFORMANCE_PYTHON if set;
+else the newest $PYENV_ROOT/versions/3.*/bin/python3 (PYENV_ROOT defaults to
+~/.pyenv); else `python3` on PATH.
+
+Usage: run.py --bin PROGRAM --dir MODULE_DIR [--python PY] [-k SUBSTR] [-v]
+Exit 0 when every pair that is not xfail or skipped passes, 1 otherwise.
+"""
+
+import argparse
+import concurrent.futures
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+TIMEOUT = 30
+
+
+def pick_python():
+    env = os.environ.get("CIO_CONFORMANCE_PYTHON")
+    if env:
+        return env
+    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    best = None
+    for exe in glob.glob(os.path.join(root, "versions", "3.*", "bin", "python3")):
+        m = re.search(r"versions/3\.(\d+)\.(\d+)/", exe)
+        if not m or not os.access(exe, os.X_OK):
+            continue
+        key = (int(m.group(1)), int(m.group(2)))
+        if best is None or key > best[0]:
+            best = (key, exe)
+    if best:
+        return best[1]
+    return shutil.which("python3") or sys.executable
+
+
+def py_version(py):
+    out = subprocess.run([py, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                         capture_output=True, text=True, check=True).stdout
+    return tuple(int(x) for x in out.split("."))
+
+
+def headers(path):
+    h = {}
+    with open(path, encoding="utf-8") as f:
+        for _, line in zip(range(12), f):
+            m = re.search(r"\b(requires|xfail):\s*(.*?)\s*(?:\*/)?$", line)
+            if m:
+                h[m.group(1)] = m.group(2)
+    return h
+
+
+def trace(text):
+    return [l for l in text.splitlines() if not l.startswith("info:")]
+
+
+def run(cmd, cwd):
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, cwd=cwd,
+                           stdin=subprocess.DEVNULL)
+        return p.returncode, p.stdout, p.stderr
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+        return "timeout", out, ""
+
+
+def check(name, pydir, binary, py, pyver):
+    pyfile = os.path.join(pydir, name + ".py")
+    cfile = os.path.join(pydir, name + ".c")
+    h = headers(pyfile)
+    h.update(headers(cfile))
+    if "requires" in h:
+        need = tuple(int(x) for x in h["requires"].split("."))
+        if pyver < need:
+            return "SKIP", name, "needs Python %s, the interpreter is %d.%d" % (h["requires"], *pyver)
+    prc, pout, perr = run([py, pyfile], pydir)
+    crc, cout, cerr = run([binary, name], pydir)
+    problems = []
+    if prc != 0:
+        problems.append("python exited %s: %s" % (prc, perr.strip()[-500:]))
+    if crc != 0:
+        problems.append("C twin exited %s: %s" % (crc, cerr.strip()[-500:]))
+    a, b = trace(pout), trace(cout)
+    if a != b:
+        import difflib
+        diff = "\n".join(difflib.unified_diff(a, b, "python", "c", lineterm=""))
+        problems.append("traces differ:\n" + diff)
+    if "xfail" in h:
+        if problems:
+            return "XFAIL", name, h["xfail"]
+        return "XPASS", name, "passes now: remove its xfail header (%s)" % h["xfail"]
+    if problems:
+        return "FAIL", name, "\n".join(problems)
+    return "PASS", name, ""
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("--python")
+    ap.add_argument("-k", default="")
+    ap.add_argument("-j", type=int, default=3)
+    ap.add_argument("-v", action="store_true")
+    args = ap.parse_args()
+    args.bin = os.path.abspath(args.bin)
+    args.dir = os.path.abspath(args.dir)
+    py = args.python or pick_python()
+    pyver = py_version(py)
+    names = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(args.dir, "*.py")))
+    names = [n for n in names if args.k in n]
+    print("oracle: %s (Python %d.%d), %d pairs in %s" % (py, *pyver, len(names), args.dir), flush=True)
+    counts = {}
+    failed = False
+    with concurrent.futures.ThreadPoolExecutor(args.j) as ex:
+        for status, name, detail in ex.map(lambda n: check(n, args.dir, args.bin, py, pyver), names):
+            counts[status] = counts.get(status, 0) + 1
+            if status == "FAIL":
+                failed = True
+            if status != "PASS" or args.v:
+                print("%-5s %s%s" % (status, name, (": " + detail) if detail else ""))
+    print(", ".join("%d %s" % (v, k.lower()) for k, v in sorted(counts.items())))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
