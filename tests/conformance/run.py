@@ -77,6 +77,8 @@ def run(cmd, cwd):
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, cwd=cwd,
                            stdin=subprocess.DEVNULL)
         return p.returncode, p.stdout, p.stderr
+    except OSError as e:
+        return "error", "", str(e)
     except subprocess.TimeoutExpired as e:
         out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
         return "timeout", out, ""
