@@ -1,0 +1,10 @@
+# from: test_subprocess.py::SubprocessMixin::test_create_subprocess_exec_with_path / a missing program: FileNotFoundError at creation
+import asyncio
+
+async def main():
+    try:
+        await asyncio.create_subprocess_exec("/nonexistent/program-xyz")
+    except FileNotFoundError:
+        print("FileNotFoundError")
+
+asyncio.run(main())
