@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define P(...) (printf(__VA_ARGS__), putchar('\n'), fflush(stdout))
 
@@ -65,5 +67,29 @@ static inline const char *RTE(int rc)
 /* A pointer-sized integer as a value (result=42). */
 #define IV(x) ((void *)(intptr_t)(x))
 #define VI(p) ((int)(intptr_t)(p))
+
+/* A stream on one end of a socketpair, the raw peer fd on the other (the
+ * Python side: socket.socketpair() and open_connection(sock=a, limit=...)). */
+static inline int conf_pair(size_t limit, cio_stream_t **s, int *peer)
+{
+    int sv[2];
+    *peer = -1;
+    *s = NULL;
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+        return -errno;
+    cio_conn_opts_t o = {.limit = limit};
+    int rc = cio_stream_from_fd(sv[0], &o, s);
+    if (rc < 0) {
+        close(sv[0]);
+        close(sv[1]);
+        return rc;
+    }
+    *peer = sv[1];
+    return 0;
+}
+
+/* The peer writes (blocking; small data) and may shut its side. */
+static inline void conf_send(int peer, const char *data) { (void)!write(peer, data, strlen(data)); }
+static inline void conf_eof(int peer) { shutdown(peer, SHUT_WR); }
 
 #endif
