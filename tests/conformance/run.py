@@ -85,15 +85,23 @@ def run(cmd, cwd):
 
 
 def check(name, pydir, binary, py, pyver):
+    try:
+        return check1(name, pydir, binary, py, pyver)
+    except Exception as e:  # a broken pair is a failure, not a crash of the runner
+        return "FAIL", name, "runner error: %r" % e
+
+
+def check1(name, pydir, binary, py, pyver):
     pyfile = os.path.join(pydir, name + ".py")
     cfile = os.path.join(pydir, name + ".c")
     h = headers(pyfile)
     h.update(headers(cfile))
     if "requires" in h:
-        need = tuple(int(x) for x in h["requires"].split("."))
+        m = re.match(r"(\d+)\.(\d+)", h["requires"])
+        need = (int(m.group(1)), int(m.group(2))) if m else (99, 0)
         if pyver < need:
             return "SKIP", name, "needs Python %s, the interpreter is %d.%d" % (h["requires"], *pyver)
-    prc, pout, perr = run([py, pyfile], pydir)
+    prc, pout, perr = run([py, "-S", pyfile], pydir)
     crc, cout, cerr = run([binary, name], pydir)
     problems = []
     if prc != 0:

@@ -1,12 +1,15 @@
 /* from: test_base_events.py::test_shutdown_asyncgens (suspended generators are closed) */
 #include "conf.h"
 
+static int nclosed;
+
 static int gen(void *arg, void **result)
 {
     int rc = cio_gen_yield(IV(1), NULL);
     if (rc == 0)
         rc = cio_gen_yield(IV(2), NULL);
-    P("%s closed", (char *)arg);
+    P("info: %s closed (the order is unspecified)", (char *)arg);
+    nclosed++;
     return rc;
 }
 
@@ -18,7 +21,7 @@ static int amain(void *arg, void **result)
     for (int i = 0; i < 2; i++)
         cio_gen_next(gs[i], NULL);
     int n = cio_loop_shutdown_asyncgens();
-    P("after shutdown_asyncgens");
+    P("after shutdown_asyncgens, closed: %s", nclosed == 2 ? "['g1', 'g2']" : "?");
     P("info: %d closed", n);
     for (int i = 0; i < 2; i++)
         cio_gen_free(gs[i]);

@@ -1,12 +1,15 @@
 # from: test_base_events.py::test_shutdown_asyncgens / test_async_gen_aclose... (suspended generators are closed)
 import asyncio
 
+closed = []
+
 async def gen(name):
     try:
         yield 1
         yield 2
     finally:
-        print(name, "closed")
+        print("info:", name, "closed (the order is unspecified)")
+        closed.append(name)
 
 async def main():
     loop = asyncio.get_running_loop()
@@ -14,6 +17,6 @@ async def main():
     for g in gs:
         await g.__anext__()
     await loop.shutdown_asyncgens()
-    print("after shutdown_asyncgens")
+    print("after shutdown_asyncgens, closed:", sorted(closed))
 
 asyncio.run(main())

@@ -1,11 +1,14 @@
 # from: test_runners.py::RunTests::test_asyncio_run_cancels_hanging_tasks / test_asyncio_run_closes_gens_after_hanging_tasks_errors
 import asyncio
 
+cancelled = []
+
 async def leftover(i):
     try:
         await asyncio.sleep(10)
     except asyncio.CancelledError:
-        print("leftover", i, "cancelled at shutdown")
+        print("info: leftover", i, "cancelled at shutdown (the order is all_tasks' set's)")
+        cancelled.append(i)
         raise
 
 async def main():
@@ -16,3 +19,4 @@ async def main():
     return "main"
 
 print("run returned", asyncio.run(main()))
+print("cancelled at shutdown:", sorted(cancelled))

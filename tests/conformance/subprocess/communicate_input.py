@@ -1,4 +1,4 @@
-# from: test_subprocess.py::SubprocessMixin::test_communicate / test_communicate_none_input
+# from: test_subprocess.py::SubprocessMixin::test_communicate
 import asyncio
 
 async def main():
@@ -6,8 +6,5 @@ async def main():
                                              stdout=asyncio.subprocess.PIPE)
     out, err = await p.communicate(b"shout this\n")
     print("out:", out, "err:", err, "returncode:", p.returncode)
-    p = await asyncio.create_subprocess_exec("cat", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
-    out, err = await p.communicate()
-    print("no input:", out, p.returncode)
 
 asyncio.run(main())

@@ -5,8 +5,11 @@ async def slow(i):
     try:
         await asyncio.sleep(10)
     except asyncio.CancelledError:
-        print("child", i, "cancelled")
+        print("info: child", i, "cancelled (the order is a set's)")
+        cancelled.append(i)
         raise
+
+cancelled = []
 
 async def runner():
     async with asyncio.TaskGroup() as tg:
@@ -21,6 +24,6 @@ async def main():
     try:
         await t
     except asyncio.CancelledError:
-        print("runner: CancelledError")
+        print("runner: CancelledError; children cancelled:", sorted(cancelled))
 
 asyncio.run(main())

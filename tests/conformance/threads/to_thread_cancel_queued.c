@@ -12,6 +12,7 @@ static int blocker(void *arg, void **result)
         usleep(1000);
     return 0;
 }
+static int fence(void *arg, void **result) { return 0; }
 static int job(void *arg, void **result) { atomic_store(&ran, 1); return 0; }
 
 static int amain(void *arg, void **result)
@@ -26,7 +27,7 @@ static int amain(void *arg, void **result)
     cio_future_cancel(q, NULL);
     atomic_store(&gate, 1);
     cio_await(b, NULL);
-    cio_sleep(0.05);
+    cio_to_thread(fence, NULL, NULL); /* one worker, FIFO: the queued job would have run by now */
     P("queued job ran: %s", B(atomic_load(&ran)));
     cio_unref(b);
     cio_unref(q);

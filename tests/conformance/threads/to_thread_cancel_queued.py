@@ -13,7 +13,7 @@ async def main():
     queued.cancel()
     gate.set()
     await blocker
-    await asyncio.sleep(0.05)
+    await loop.run_in_executor(None, lambda: None)  # one worker, FIFO: the queued job would have run by now
     print("queued job ran:", bool(ran))
 
 asyncio.run(main())
