@@ -18,7 +18,8 @@ The interpreter (the oracle), by this rule: $CIO_CONFORMANCE_PYTHON if set;
 else the newest $PYENV_ROOT/versions/3.*/bin/python3 (PYENV_ROOT defaults to
 ~/.pyenv); else `python3` on PATH.
 
-Usage: run.py --bin PROGRAM --dir MODULE_DIR [--python PY] [-k SUBSTR] [-v]
+Usage: run.py --bin PROGRAM --dir MODULE_DIR [--python PY] [-k SUBSTR] [-j N] [-v]
+              [--emulator 'qemu-aarch64|-L|/usr/aarch64-linux-gnu']
 Exit 0 when every pair that is not xfail or skipped passes, 1 otherwise.
 """
 
@@ -32,6 +33,7 @@ import subprocess
 import sys
 
 TIMEOUT = 30
+EMULATOR = []  # a cross build's runner of the C twins (--emulator)
 
 
 def pick_python():
@@ -102,7 +104,7 @@ def check1(name, pydir, binary, py, pyver):
         if pyver < need:
             return "SKIP", name, "needs Python %s, the interpreter is %d.%d" % (h["requires"], *pyver)
     prc, pout, perr = run([py, "-S", pyfile], pydir)
-    crc, cout, cerr = run([binary, name], pydir)
+    crc, cout, cerr = run(EMULATOR + [binary, name], pydir)
     problems = []
     if prc != 0:
         problems.append("python exited %s: %s" % (prc, perr.strip()[-500:]))
@@ -130,7 +132,10 @@ def main():
     ap.add_argument("-k", default="")
     ap.add_argument("-j", type=int, default=3)
     ap.add_argument("-v", action="store_true")
+    ap.add_argument("--emulator", default="", help="run the C twins through this command (words separated by '|')")
     args = ap.parse_args()
+    global EMULATOR
+    EMULATOR = [w for w in args.emulator.split("|") if w]
     args.bin = os.path.abspath(args.bin)
     args.dir = os.path.abspath(args.dir)
     py = args.python or pick_python()
