@@ -11,6 +11,9 @@ program, conformance_<module>, that runs the twin named by its argument.
 Headers, in the first lines of either file (comment lines):
   requires: 3.12   the Python side needs that version; skipped (with a
                    message) when the interpreter is older.
+A C twin that exits with status 77 is skipped (a feature the build lacks,
+such as TLS); it says why on stderr.
+
   xfail: REASON    a known deviation of cio from asyncio: reported, never a
                    failure; a pair that passes is reported as XPASS (flip it).
 
@@ -105,6 +108,8 @@ def check1(name, pydir, binary, py, pyver):
             return "SKIP", name, "needs Python %s, the interpreter is %d.%d" % (h["requires"], *pyver)
     prc, pout, perr = run([py, "-S", pyfile], pydir)
     crc, cout, cerr = run(EMULATOR + [binary, name], pydir)
+    if crc == 77:
+        return "SKIP", name, "the C twin skipped: " + (cerr.strip().splitlines() or ["a feature not built"])[-1]
     problems = []
     if prc != 0:
         problems.append("python exited %s: %s" % (prc, perr.strip()[-500:]))
