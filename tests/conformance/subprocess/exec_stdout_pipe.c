@@ -3,7 +3,7 @@
 
 static int amain(void *arg, void **result)
 {
-    const char *const argv[] = {"sh", "-c", "sleep 0.2; echo hello world", NULL};
+    const char *const argv[] = {"sh", "-c", "sleep 0.5; echo hello world", NULL};
     cio_process_opts_t o = {.stdout_mode = CIO_STDIO_PIPE};
     cio_process_t *p;
     int rc = cio_create_subprocess_exec(argv, &o, &p);

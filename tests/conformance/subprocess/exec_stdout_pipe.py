@@ -2,7 +2,7 @@
 import asyncio
 
 async def main():
-    p = await asyncio.create_subprocess_exec("sh", "-c", "sleep 0.2; echo hello world", stdout=asyncio.subprocess.PIPE)
+    p = await asyncio.create_subprocess_exec("sh", "-c", "sleep 0.5; echo hello world", stdout=asyncio.subprocess.PIPE)
     print("pid positive:", p.pid > 0, "returncode before:", p.returncode)
     line = await p.stdout.readline()
     print("line:", line)

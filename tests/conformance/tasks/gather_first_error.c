@@ -5,7 +5,7 @@ static int fail(void *arg, void **result) { cio_sleep(0.01); return EMYERR; }
 
 static int slow(void *arg, void **result)
 {
-    cio_sleep(0.05);
+    cio_sleep(0.3);
     P("slow finished");
     *result = "slow";
     return 0;

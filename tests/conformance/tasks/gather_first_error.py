@@ -9,7 +9,7 @@ async def fail():
     raise MyErr()
 
 async def slow():
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
     print("slow finished")
     return "slow"
 

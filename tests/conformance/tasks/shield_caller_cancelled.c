@@ -3,7 +3,7 @@
 
 static int inner(void *arg, void **result)
 {
-    cio_sleep(0.05);
+    cio_sleep(0.3);
     P("inner finished");
     *result = IV(7);
     return 0;
