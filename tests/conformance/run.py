@@ -73,6 +73,83 @@ def headers(path):
     return h
 
 
+# The Python sides run in one interpreter that imports asyncio once and forks
+# a child per pair (a fresh interpreter per pair costs most of the run): the
+# child runs the file as __main__ with its output in files, under an alarm.
+HOST = r"""
+import os, runpy, signal, sys, traceback
+import asyncio
+outdir, timeout, jobs, files = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+running = {}
+
+def child(path, name):
+    code = 1
+    try:
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        for fd, ext in ((1, ".out"), (2, ".err")):
+            f = os.open(os.path.join(outdir, name + ext), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.dup2(f, fd)
+        os.chdir(os.path.dirname(path))
+        signal.alarm(timeout)
+        sys.argv = [path]
+        try:
+            runpy.run_path(path, run_name="__main__")
+            code = 0
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        except BaseException:
+            traceback.print_exc()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(code)
+
+def reap():
+    pid, status = os.wait()
+    name = running.pop(pid)
+    with open(os.path.join(outdir, name + ".rc"), "w") as f:
+        f.write(str(os.waitstatus_to_exitcode(status)))
+
+for path in files:
+    while len(running) >= jobs:
+        reap()
+    name = os.path.basename(path)[:-3]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        child(path, name)
+    running[pid] = name
+while running:
+    reap()
+"""
+
+
+def run_python_sides(py, pyfiles, jobs):
+    """{name: (rc, stdout, stderr)} of every Python side, run by HOST."""
+    import tempfile
+    res = {}
+    with tempfile.TemporaryDirectory(prefix="cio-conformance-") as out:
+        host = subprocess.run([py, "-S", "-c", HOST, out, str(TIMEOUT), str(jobs)] + pyfiles,
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=TIMEOUT * len(pyfiles) + 60)
+        for path in pyfiles:
+            name = os.path.basename(path)[:-3]
+            try:
+                with open(os.path.join(out, name + ".rc")) as f:
+                    rc = int(f.read())
+                with open(os.path.join(out, name + ".out"), encoding="utf-8", errors="replace") as f:
+                    o = f.read()
+                with open(os.path.join(out, name + ".err"), encoding="utf-8", errors="replace") as f:
+                    e = f.read()
+            except (OSError, ValueError):
+                rc, o, e = "missing", "", host.stderr[-500:]
+            if rc == -14:
+                rc = "timeout"
+            res[name] = (rc, o, e)
+    return res
+
+
 def trace(text):
     return [l for l in text.splitlines() if not l.startswith("info:")]
 
@@ -89,25 +166,33 @@ def run(cmd, cwd):
         return "timeout", out, ""
 
 
-def check(name, pydir, binary, py, pyver):
-    try:
-        return check1(name, pydir, binary, py, pyver)
-    except Exception as e:  # a broken pair is a failure, not a crash of the runner
-        return "FAIL", name, "runner error: %r" % e
-
-
-def check1(name, pydir, binary, py, pyver):
-    pyfile = os.path.join(pydir, name + ".py")
-    cfile = os.path.join(pydir, name + ".c")
-    h = headers(pyfile)
-    h.update(headers(cfile))
+def skipped(name, pydir, pyver):
+    """The reason a pair is skipped on this interpreter, or None."""
+    h = headers(os.path.join(pydir, name + ".py"))
+    h.update(headers(os.path.join(pydir, name + ".c")))
     if "requires" in h:
         m = re.match(r"(\d+)\.(\d+)", h["requires"])
         need = (int(m.group(1)), int(m.group(2))) if m else (99, 0)
         if pyver < need:
-            return "SKIP", name, "needs Python %s, the interpreter is %d.%d" % (h["requires"], *pyver)
-    prc, pout, perr = run([py, "-S", pyfile], pydir)
+            return "needs Python %s, the interpreter is %d.%d" % (h["requires"], *pyver)
+    return None
+
+
+def check(name, pydir, binary, pyres, pyver):
+    try:
+        return check1(name, pydir, binary, pyres, pyver)
+    except Exception as e:  # a broken pair is a failure, not a crash of the runner
+        return "FAIL", name, "runner error: %r" % e
+
+
+def check1(name, pydir, binary, pyres, pyver):
+    h = headers(os.path.join(pydir, name + ".py"))
+    h.update(headers(os.path.join(pydir, name + ".c")))
+    why = skipped(name, pydir, pyver)
+    if why:
+        return "SKIP", name, why
     crc, cout, cerr = run(EMULATOR + [binary, name], pydir)
+    prc, pout, perr = pyres.result()[name]
     if crc == 77:
         return "SKIP", name, "the C twin skipped: " + (cerr.strip().splitlines() or ["a feature not built"])[-1]
     problems = []
@@ -150,8 +235,10 @@ def main():
     print("oracle: %s (Python %d.%d), %d pairs in %s" % (py, *pyver, len(names), args.dir), flush=True)
     counts = {}
     failed = False
-    with concurrent.futures.ThreadPoolExecutor(args.j) as ex:
-        for status, name, detail in ex.map(lambda n: check(n, args.dir, args.bin, py, pyver), names):
+    torun = [os.path.join(args.dir, n + ".py") for n in names if not skipped(n, args.dir, pyver)]
+    with concurrent.futures.ThreadPoolExecutor(args.j + 1) as ex:
+        pyres = ex.submit(run_python_sides, py, torun, args.j)
+        for status, name, detail in ex.map(lambda n: check(n, args.dir, args.bin, pyres, pyver), names):
             counts[status] = counts.get(status, 0) + 1
             if status == "FAIL":
                 failed = True
