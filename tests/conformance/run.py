@@ -11,6 +11,9 @@ program, conformance_<module>, that runs the twin named by its argument.
 Headers, in the first lines of either file (comment lines):
   requires: 3.12   the Python side needs that version; skipped (with a
                    message) when the interpreter is older.
+  noemu: REASON    skipped when the C twins run under an emulator (--emulator,
+                   a cross build's qemu-user), for the reason given.
+
 A C twin that exits with status 77 is skipped (a feature the build lacks,
 such as TLS); it says why on stderr.
 
@@ -67,7 +70,7 @@ def headers(path):
     h = {}
     with open(path, encoding="utf-8") as f:
         for _, line in zip(range(12), f):
-            m = re.search(r"\b(requires|xfail):\s*(.*?)\s*(?:\*/)?$", line)
+            m = re.search(r"\b(requires|xfail|noemu):\s*(.*?)\s*(?:\*/)?$", line)
             if m:
                 h[m.group(1)] = m.group(2)
     return h
@@ -175,6 +178,8 @@ def skipped(name, pydir, pyver):
         need = (int(m.group(1)), int(m.group(2))) if m else (99, 0)
         if pyver < need:
             return "needs Python %s, the interpreter is %d.%d" % (h["requires"], *pyver)
+    if EMULATOR and "noemu" in h:
+        return "not run under an emulator: " + h["noemu"]
     return None
 
 
