@@ -24,7 +24,7 @@ static int amain(void *arg, void **result)
         return rc;
     cio_stream_t *s;
     cio_open_connection("127.0.0.1", cio_server_port(sv), &s);
-    cio_sleep(0.02);
+    cio_sleep(0.2);
     cio_server_close(sv);
     cio_server_close_clients(sv);
     char *all;

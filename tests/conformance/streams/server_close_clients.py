@@ -14,7 +14,7 @@ async def main():
     srv = await asyncio.start_server(handle, "127.0.0.1", 0)
     port = srv.sockets[0].getsockname()[1]
     r, w = await asyncio.open_connection("127.0.0.1", port)
-    await asyncio.sleep(0.02)
+    await asyncio.sleep(0.2)
     srv.close()
     srv.close_clients()
     print("client sees EOF:", await r.read())

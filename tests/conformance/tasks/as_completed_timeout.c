@@ -14,7 +14,7 @@ static int amain(void *arg, void **result)
     struct v va = {0.01, "a"}, vb = {10, "b"};
     cio_task_t *ts[2] = {cio_create_task(val, &va), cio_create_task(val, &vb)};
     cio_as_completed_t *it;
-    cio_as_completed_new(ts, 2, 0.1, &it);
+    cio_as_completed_new(ts, 2, 1.0, &it);
     cio_future_t *f;
     int n = 0, rc;
     while ((rc = cio_as_completed_next(it, &f)) == 1) {

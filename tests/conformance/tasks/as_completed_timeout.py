@@ -6,7 +6,7 @@ async def main():
     b = asyncio.create_task(asyncio.sleep(10, "b"))
     n = 0
     try:
-        for c in asyncio.as_completed([a, b], timeout=0.1):
+        for c in asyncio.as_completed([a, b], timeout=1.0):
             print("got", await c)
             n += 1
     except asyncio.TimeoutError:

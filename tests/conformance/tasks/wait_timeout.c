@@ -9,7 +9,7 @@ static int amain(void *arg, void **result)
     cio_task_t *a = cio_create_task(sl, &da), *b = cio_create_task(sl, &db);
     cio_future_t *fs[2] = {a, b}, *d[2], *p[2];
     size_t nd, np;
-    cio_wait(fs, 2, 0.1, CIO_ALL_COMPLETED, d, &nd, p, &np);
+    cio_wait(fs, 2, 1.0, CIO_ALL_COMPLETED, d, &nd, p, &np);
     P("done %zu pending %zu b cancelled %s", nd, np, B(cio_future_cancelled(b)));
     cio_task_cancel(b, NULL);
     int rc = cio_wait(fs, 0, INFINITY, CIO_ALL_COMPLETED, d, &nd, p, &np);

@@ -4,7 +4,7 @@ import asyncio
 async def main():
     a = asyncio.create_task(asyncio.sleep(0.01))
     b = asyncio.create_task(asyncio.sleep(10))
-    done, pending = await asyncio.wait([a, b], timeout=0.1)
+    done, pending = await asyncio.wait([a, b], timeout=1.0)
     print("done", len(done), "pending", len(pending), "b cancelled", b.cancelled())
     b.cancel()
     try:
