@@ -22,7 +22,8 @@ such as TLS); it says why on stderr.
 
 The interpreter (the oracle), by this rule: $CIO_CONFORMANCE_PYTHON if set;
 else the newest $PYENV_ROOT/versions/3.*/bin/python3 (PYENV_ROOT defaults to
-~/.pyenv); else `python3` on PATH.
+~/.pyenv); else `python3` on PATH.  It must be 3.11 or newer (TaskGroup, timeout,
+Runner, Barrier): with an older one every pair is skipped, with a message.
 
 Usage: run.py --bin PROGRAM --dir MODULE_DIR [--python PY] [-k SUBSTR] [-j N] [-v]
               [--emulator 'qemu-aarch64|-L|/usr/aarch64-linux-gnu']
@@ -112,7 +113,8 @@ def reap():
     pid, status = os.wait()
     name = running.pop(pid)
     with open(os.path.join(outdir, name + ".rc"), "w") as f:
-        f.write(str(os.waitstatus_to_exitcode(status)))
+        rc = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+        f.write(str(rc))
 
 for path in files:
     while len(running) >= jobs:
@@ -171,6 +173,8 @@ def run(cmd, cwd):
 
 def skipped(name, pydir, pyver):
     """The reason a pair is skipped on this interpreter, or None."""
+    if pyver < (3, 11):
+        return "the oracle needs Python 3.11 or newer (TaskGroup, timeout, Runner, Barrier); it is %d.%d" % pyver
     h = headers(os.path.join(pydir, name + ".py"))
     h.update(headers(os.path.join(pydir, name + ".c")))
     if "requires" in h:
