@@ -2362,12 +2362,13 @@ CIO_EXTERN int cio_file_fdatasync(cio_file_t *f); /**< fdatasync(2) */
 CIO_EXTERN int cio_file_fstat(cio_file_t *f, struct stat *st);
 
 /** @name By path
- * stat(2), unlink(2), rename(2), mkdir(2): 0 or -errno.
+ * stat(2), unlink(2), rename(2), mkdir(2), rmdir(2): 0 or -errno.
  * @{ */
 CIO_EXTERN int cio_file_stat(const char *path, struct stat *st);
 CIO_EXTERN int cio_file_unlink(const char *path);
 CIO_EXTERN int cio_file_rename(const char *oldpath, const char *newpath);
 CIO_EXTERN int cio_file_mkdir(const char *path, mode_t mode);
+CIO_EXTERN int cio_file_rmdir(const char *path);
 /** @} */
 /** The whole file into a new buffer, NUL-terminated, that the caller frees
  * with cio_free; returns its length.  *data is NULL on failure. */

@@ -52,7 +52,7 @@
 enum { BE_UNDECIDED = 0, BE_POOL = 1, BE_URING = 2 };
 
 enum { OP_OPEN, OP_CLOSE, OP_READ, OP_WRITE, OP_READV, OP_WRITEV, OP_FSYNC, OP_FDATASYNC,
-       OP_FSTAT, OP_STAT, OP_UNLINK, OP_RENAME, OP_MKDIR };
+       OP_FSTAT, OP_STAT, OP_UNLINK, OP_RENAME, OP_MKDIR, OP_RMDIR };
 
 struct fop {
     struct cio__job job;        /* the thread-pool path */
@@ -107,6 +107,7 @@ static ssize_t fop_syscall(struct fop *o)
         case OP_UNLINK: r = unlink(o->path); break;
         case OP_RENAME: r = rename(o->path, o->path2); break;
         case OP_MKDIR: r = mkdir(o->path, o->mode); break;
+        case OP_RMDIR: r = rmdir(o->path); break;
         default: return -EINVAL;
         }
     } while (r < 0 && errno == EINTR);
@@ -304,6 +305,7 @@ static int uring_prep(struct cio__fring *fr, struct fop *o)
     case OP_UNLINK: io_uring_prep_unlinkat(sqe, AT_FDCWD, o->path, 0); break;
     case OP_RENAME: io_uring_prep_renameat(sqe, AT_FDCWD, o->path, AT_FDCWD, o->path2, 0); break;
     case OP_MKDIR: io_uring_prep_mkdirat(sqe, AT_FDCWD, o->path, o->mode); break;
+    case OP_RMDIR: io_uring_prep_unlinkat(sqe, AT_FDCWD, o->path, AT_REMOVEDIR); break;
     }
     io_uring_sqe_set_data(sqe, o);
     fr->inflight++;
@@ -691,6 +693,14 @@ int cio_file_mkdir(const char *path, mode_t mode)
     if (!path)
         return -EINVAL;
     struct fop o = {.op = OP_MKDIR, .path = path, .mode = mode};
+    return (int)fop_run(&o);
+}
+
+int cio_file_rmdir(const char *path)
+{
+    if (!path)
+        return -EINVAL;
+    struct fop o = {.op = OP_RMDIR, .path = path};
     return (int)fop_run(&o);
 }
 

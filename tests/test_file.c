@@ -205,7 +205,8 @@ static int m_basic(void *arg, void **result)
     CHECK_INT(cio_file_mkdir(d, 0755), -EEXIST);
     CHECK_INT(cio_file_stat(d, &st), 0);
     CHECK(S_ISDIR(st.st_mode));
-    CHECK_INT(rmdir(d), 0);
+    CHECK_INT(cio_file_rmdir(d), 0);
+    CHECK_INT(cio_file_rmdir(d), -ENOENT);
     /* An empty file reads as an empty string. */
     MUST_OK(cio_file_write_all(p, NULL, 0));
     CHECK_INT(cio_file_read_all(p, &data), 0);
