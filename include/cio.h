@@ -2343,12 +2343,12 @@ CIO_EXTERN int cio_file_free(cio_file_t *f);
  * Bytes read ahead by readline are returned by cio_file_read first, and
  * given back (the position moved back) before a write at the position.
  * @{ */
-CIO_EXTERN ssize_t cio_file_read(cio_file_t *f, void *buf, size_t n);
-CIO_EXTERN ssize_t cio_file_write(cio_file_t *f, const void *buf, size_t n);
-CIO_EXTERN ssize_t cio_file_pread(cio_file_t *f, void *buf, size_t n, int64_t offset);
-CIO_EXTERN ssize_t cio_file_pwrite(cio_file_t *f, const void *buf, size_t n, int64_t offset);
-CIO_EXTERN ssize_t cio_file_readv(cio_file_t *f, const struct iovec *iov, int iovcnt, int64_t offset);
-CIO_EXTERN ssize_t cio_file_writev(cio_file_t *f, const struct iovec *iov, int iovcnt, int64_t offset);
+CIO_EXTERN ssize_t cio_file_read(cio_file_t *f, void *buf, size_t n); /**< read(2) at the position */
+CIO_EXTERN ssize_t cio_file_write(cio_file_t *f, const void *buf, size_t n); /**< write(2) at the position */
+CIO_EXTERN ssize_t cio_file_pread(cio_file_t *f, void *buf, size_t n, int64_t offset); /**< pread(2) */
+CIO_EXTERN ssize_t cio_file_pwrite(cio_file_t *f, const void *buf, size_t n, int64_t offset); /**< pwrite(2) */
+CIO_EXTERN ssize_t cio_file_readv(cio_file_t *f, const struct iovec *iov, int iovcnt, int64_t offset); /**< preadv(2); -1: readv(2) */
+CIO_EXTERN ssize_t cio_file_writev(cio_file_t *f, const struct iovec *iov, int iovcnt, int64_t offset); /**< pwritev(2); -1: writev(2) */
 /** @} */
 /** lseek(2) (no task needed: it does not block): the new position, or
  * -EINVAL (a bad whence, a negative result), -ESPIPE (a pipe);
@@ -2364,11 +2364,11 @@ CIO_EXTERN int cio_file_fstat(cio_file_t *f, struct stat *st);
 /** @name By path
  * stat(2), unlink(2), rename(2), mkdir(2), rmdir(2): 0 or -errno.
  * @{ */
-CIO_EXTERN int cio_file_stat(const char *path, struct stat *st);
-CIO_EXTERN int cio_file_unlink(const char *path);
-CIO_EXTERN int cio_file_rename(const char *oldpath, const char *newpath);
-CIO_EXTERN int cio_file_mkdir(const char *path, mode_t mode);
-CIO_EXTERN int cio_file_rmdir(const char *path);
+CIO_EXTERN int cio_file_stat(const char *path, struct stat *st); /**< stat(2) into *st */
+CIO_EXTERN int cio_file_unlink(const char *path); /**< unlink(2) */
+CIO_EXTERN int cio_file_rename(const char *oldpath, const char *newpath); /**< rename(2) */
+CIO_EXTERN int cio_file_mkdir(const char *path, mode_t mode); /**< mkdir(2) */
+CIO_EXTERN int cio_file_rmdir(const char *path); /**< rmdir(2) */
 /** @} */
 /** The whole file into a new buffer, NUL-terminated, that the caller frees
  * with cio_free; returns its length.  *data is NULL on failure. */
@@ -2387,9 +2387,9 @@ CIO_EXTERN int cio_file_write_all(const char *path, const void *data, size_t n);
  * another read of f is in flight.  At end of file the next call reads
  * again (a file may grow).
  * @{ */
-CIO_EXTERN ssize_t cio_file_readline(cio_file_t *f, char *buf, size_t cap);
-CIO_EXTERN ssize_t cio_file_readuntil(cio_file_t *f, const void *sep, size_t seplen, void *buf, size_t cap);
-CIO_EXTERN ssize_t cio_file_readexactly(cio_file_t *f, void *buf, size_t n);
+CIO_EXTERN ssize_t cio_file_readline(cio_file_t *f, char *buf, size_t cap); /**< cio_stream_readline over f */
+CIO_EXTERN ssize_t cio_file_readuntil(cio_file_t *f, const void *sep, size_t seplen, void *buf, size_t cap); /**< cio_stream_readuntil over f */
+CIO_EXTERN ssize_t cio_file_readexactly(cio_file_t *f, void *buf, size_t n); /**< cio_stream_readexactly over f */
 /** The count that goes with f's last CIO_EINCOMPLETE or CIO_ELIMITOVERRUN. */
 CIO_EXTERN size_t cio_file_partial(cio_file_t *f);
 /** The readline/readuntil limit (0: CIO_STREAM_LIMIT); CIO_EINVALSTATE
