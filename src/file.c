@@ -45,6 +45,12 @@
 #include <liburing.h>
 #include <sys/eventfd.h>
 #endif
+#if defined(CIO_VALGRIND) && defined(CIO_HAVE_LIBURING)
+#include <valgrind/memcheck.h>
+#define MEM_DEFINED(p, n) VALGRIND_MAKE_MEM_DEFINED((p), (n))
+#else
+#define MEM_DEFINED(p, n) ((void)(p), (void)(n))
+#endif
 
 #define FILE_MAGIC 0x46696c65u /* "File" */
 #define RW_MAX 0x7ffff000u     /* Linux moves at most this much per call */
@@ -153,20 +159,26 @@ struct cio__fring {
 
 static void fring_reap(struct cio__fring *fr)
 {
-    struct io_uring_cqe *cqe;
-    unsigned head, n = 0;
-    io_uring_for_each_cqe(&fr->ring, head, cqe)
-    {
-        n++;
-        struct fop *o = io_uring_cqe_get_data(cqe);
-        if (!o)
-            continue; /* an ASYNC_CANCEL's own completion */
-        o->res = cqe->res;
-        fr->inflight--;
-        cio__task_wake(o->task, 0);
+    for (;;) {
+        struct io_uring_cqe *cqe;
+        unsigned head, n = 0;
+        io_uring_for_each_cqe(&fr->ring, head, cqe)
+        {
+            n++;
+            struct fop *o = io_uring_cqe_get_data(cqe);
+            if (!o)
+                continue; /* an ASYNC_CANCEL's own completion */
+            o->res = cqe->res;
+            fr->inflight--;
+            cio__task_wake(o->task, 0);
+        }
+        if (n)
+            io_uring_cq_advance(&fr->ring, n);
+        /* Completions the full queue could not take wait in the kernel:
+         * ask for them (they are not signalled again) and reap those too. */
+        if (!io_uring_cq_has_overflow(&fr->ring) || io_uring_get_events(&fr->ring) < 0)
+            break;
     }
-    if (n)
-        io_uring_cq_advance(&fr->ring, n);
 }
 
 static void fring_flush(struct cio__cb *cb)
@@ -368,9 +380,21 @@ static ssize_t fop_run(struct fop *o)
         if ((rc = uring_prep(loop->fring, o)) < 0)
             return rc;
         rc = cio__task_suspend(t, uring_cancel, o);
-        if (o->op == OP_FSTAT || o->op == OP_STAT)
-            if (o->res >= 0)
+        if (o->res >= 0) {
+            /* What the kernel wrote, valgrind did not see written. */
+            if (o->op == OP_READ)
+                MEM_DEFINED(o->buf, (size_t)o->res);
+            if (o->op == OP_READV)
+                for (size_t i = 0, left = (size_t)o->res; i < (size_t)o->iovcnt && left; i++) {
+                    size_t k = o->iov[i].iov_len < left ? o->iov[i].iov_len : left;
+                    MEM_DEFINED(o->iov[i].iov_base, k);
+                    left -= k;
+                }
+            if (o->op == OP_FSTAT || o->op == OP_STAT) {
+                MEM_DEFINED(&o->stx, sizeof o->stx);
                 stat_from_statx(o->buf, &o->stx);
+            }
+        }
         goto done;
     }
 #else
