@@ -836,7 +836,7 @@ size_t cio_file_partial(cio_file_t *f)
 }
 
 /* Read more at the end of the buffer: the count, 0 at EOF, or an error. */
-static ssize_t fill(cio_file_t *f)
+static ssize_t ra_fill(cio_file_t *f)
 {
     if (!f->rbuf) {
         f->rcap = f->limit + 4096;
@@ -928,7 +928,7 @@ static ssize_t read_until(cio_file_t *f, const void *sep, size_t seplen, char *b
             }
             break;
         }
-        if ((r = fill(f)) < 0)
+        if ((r = ra_fill(f)) < 0)
             break;
     }
     f->reading = 0;
