@@ -801,11 +801,67 @@ static void t_loop_close(void)
     unsetenv("CIO_FILE_BACKEND");
 }
 
+/* cio_loop_close while a task waits in a file operation: -EBUSY, and
+ * nothing is torn down under it; once the operation completed and the
+ * task ended, the close succeeds (the ring with it). */
+static int busy_reader(void *arg, void **result)
+{
+    char b[4];
+    ssize_t n = cio_file_read(arg, b, sizeof b);
+    return n < 0 ? (int)n : 0;
+}
+
+static int stop_soon(void *arg)
+{
+    return cio_loop_stop(arg);
+}
+
+static void close_busy_under(const char *backend)
+{
+    setenv("CIO_FILE_BACKEND", backend, 1);
+    cio_loop_t *loop = new_loop();
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    cio_file_t *f = NULL;
+    cio_task_t *t = NULL;
+    int rc = cio_file_from_fd(fds[0], &f);
+    CHECK_RC(rc, 0);
+    if (rc == 0)
+        rc = cio_loop_create_task(loop, busy_reader, f, NULL, &t);
+    if (rc == 0 && (rc = cio_call_later(loop, 0.05, stop_soon, loop, NULL)) == 0) {
+        cio_loop_run_forever(loop); /* the read is in flight when it stops */
+        CHECK(!cio_future_done(t));
+        CHECK_RC(cio_loop_close(loop), -EBUSY);
+        CHECK_INT(write(fds[1], "x", 1), 1);
+        CHECK_RC(cio_loop_run_until_complete(loop, t, NULL), 0);
+    }
+    for (int i = 0; t && i < 100 && !cio_future_done(t); i++) {
+        cio_task_cancel(t, NULL);
+        if (write(fds[1], "x", 1) < 0) {
+        }
+        cio_loop_run_until_complete(loop, t, NULL);
+    }
+    cio_unref(t);
+    if (f)
+        cio_file_free(f);
+    else
+        close(fds[0]);
+    close(fds[1]);
+    free_loop(loop);
+    unsetenv("CIO_FILE_BACKEND");
+}
+
+static void t_loop_close_busy(void)
+{
+    close_busy_under("threadpool");
+    close_busy_under("io_uring");
+}
+
 static const struct test_case cases[] = {
     CASES(basic),       CASES(errors),       CASES(bad_input),     CASES(large_offsets),
     CASES(readline),    CASES(concurrent), CASES(many),   CASES(cancel_read),   CASES(cancel_write),
     CASES(cancel_before), CASES(write_stream), TEST(t_no_task),    TEST(t_fallback_when_refused),
-    TEST(t_loop_close),
+    TEST(t_loop_close), TEST(t_loop_close_busy),
 };
 
 int main(int argc, char **argv)
