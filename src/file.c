@@ -225,11 +225,14 @@ static struct io_uring_sqe *fring_sqe(struct cio__fring *fr)
     return sqe;
 }
 
+/* 0, 1 when our own memory ran short (worth another try), or the kernel's
+ * refusal (the thread pool for good: a kernel without io_uring, seccomp,
+ * io_uring_disabled, an old kernel's memlock limit). */
 static int fring_new(cio_loop_t *loop)
 {
     struct cio__fring *fr = cio__calloc(sizeof *fr);
     if (!fr)
-        return -ENOMEM;
+        return 1;
     struct io_uring_params p;
     memset(&p, 0, sizeof p);
     int rc = io_uring_queue_init_params(256, &fr->ring, &p);
@@ -354,7 +357,7 @@ static int backend_of(cio_loop_t *loop)
     int rc = fring_new(loop);
     if (rc == 0)
         loop->file_backend = BE_URING;
-    else if (rc == -ENOMEM)
+    else if (rc == 1)
         loop->file_backend = BE_UNDECIDED; /* try again at the next call */
 #endif
     return loop->file_backend == BE_URING ? BE_URING : BE_POOL;
