@@ -19,6 +19,7 @@ deps:
 	[ -f /usr/include/openssl/ssl.h ] || { missing="$$missing openssl"; pkgs="$$pkgs libssl-dev"; }; \
 	[ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || \
 	  [ -f /usr/include/aarch64-linux-gnu/curl/curl.h ] || { missing="$$missing libcurl"; pkgs="$$pkgs libcurl4-openssl-dev"; }; \
+	[ -f /usr/include/liburing.h ] || { missing="$$missing liburing"; pkgs="$$pkgs liburing-dev"; }; \
 	if [ -n "$$pkgs" ]; then \
 	  echo "installing build dependencies (missing:$$missing)"; \
 	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \

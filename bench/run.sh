@@ -5,6 +5,7 @@
 #   W1 cio reps=3 switches=1000000 ns_per_switch=... rss_kb=... cpu_s=... cpu_pct=... bg_cpu_pct=...
 #
 # usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W12 W13 ...]   (default: all)
+# usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W14 W15 ...]   (default: all)
 #   --peers   also run shared/peers/run.sh for the same workloads (one
 #             invocation, ONLY= and REPS passed on, and the ECHO_* knobs for
 #             W4; W7, W8 and W9, which the shared harness does not have, run
@@ -135,6 +136,23 @@
 #                   (probe_lost=1); secs is how long the probing took.
 #                   Ratios: each cio row against python-asyncio-streams on
 #                   probe_p99_ms, probe_max_ms and flood_mb_s.
+#   W14 w14_file_read  W14_TASKS (64) tasks each cio_file_pread 4 KiB at
+#                   random offsets of a W14_MB (256) MiB file (BUILD_DIR/
+#                   bench/w14.dat, made once, read through before each run so
+#                   it is in the page cache) for W14_SECS (5) s; two rows,
+#                   cio-uring and cio-threadpool (CIO_FILE_BACKEND)
+#                                                   main: ops_per_s (bigger is better)
+#   W15 w15_small_files  W15_N (10000) files in a fresh folder under
+#                   BUILD_DIR/bench, W15_CONC (64) at a time: open(O_CREAT),
+#                   write 4 KiB, fsync, close; rows cio-uring, cio-threadpool
+#                                                   main: files_per_s (bigger is better)
+#                   W14 and W15 --peers: bench/peers/w14_file_read_uv.c and
+#                   w15_small_files_uv.c (uv_fs_*, libuv's thread pool at its
+#                   default size) as libuv-c, w14_file_read.go and
+#                   w15_small_files.go as go-p1 (GOMAXPROCS=1), and
+#                   w14_file_read.py / w15_small_files.py (aiofiles, Debian's
+#                   python3-aiofiles) as python-aiofiles; ratio lines per cio
+#                   row and peer, better=higher
 #
 # W3 and W8 with --peers also get a floor row, ref-c-pages
 # (bench/peers/w3_pages_ref.c): one fresh 4 KiB page per task, spaced as
@@ -237,6 +255,8 @@ W12_P=${W12_P:-1 16}
 W12_TESTS=${W12_TESTS:-ping,set,get,incr,lpush,lpop}
 W12_TO=${W12_TO:-120}
 W13_SECS=${W13_SECS:-10}
+W14_SECS=${W14_SECS:-5} W14_TASKS=${W14_TASKS:-64} W14_MB=${W14_MB:-256}
+W15_N=${W15_N:-10000} W15_CONC=${W15_CONC:-64}
 BUILD_DIR=${BUILD_DIR:-build-bench}
 NO_BUILD=${NO_BUILD:-0}
 QUIET_WAIT=${QUIET_WAIT:-20}
@@ -269,6 +289,14 @@ done
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || die "REPS must be a positive integer"
 for v in W1_N W2_N W3_N W5_N W6_N W7_N W8_N W9_N ECHO_SECS ECHO_CONNS ECHO_MSG W10_IDLE W10_ACTIVE W10_SECS W11_N W11_CONC \
     W12_N W12_C W12_TO W13_SECS; do
+    W1 | W2 | W3 | W4 | W5 | W6 | W7 | W8 | W9 | W10 | W11 | W14 | W15) WS+=("$a") ;;
+    W0) die "$a: cio has no benchmark for it (bench/ has W1 .. W11)" ;;
+    *) die "unknown argument '$a' (usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11])" ;;
+    esac
+done
+[ ${#WS[@]} -eq 0 ] && WS=(W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W14 W15)
+[[ $REPS =~ ^[1-9][0-9]*$ ]] || die "REPS must be a positive integer"
+for v in W1_N W2_N W3_N W5_N W6_N W7_N W8_N W9_N ECHO_SECS ECHO_CONNS ECHO_MSG W10_IDLE W10_ACTIVE W10_SECS W11_N W11_CONC W14_SECS W14_TASKS W14_MB W15_N W15_CONC; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer"
 done
 [[ $W3_WAVES =~ ^[1-9][0-9]*$ ]] || die "W3_WAVES must be a positive integer"
@@ -282,6 +310,7 @@ done
 SHARED_WS=() LOCAL_WS=()
 for w in "${WS[@]}"; do
     case $w in W7 | W8 | W9 | W10 | W11 | W12 | W13) LOCAL_WS+=("$w") ;; *) SHARED_WS+=("$w") ;; esac
+    case $w in W7 | W8 | W9 | W10 | W11 | W14 | W15) LOCAL_WS+=("$w") ;; *) SHARED_WS+=("$w") ;; esac
 done
 has_w() { [[ " ${WS[*]} " == *" $1 "* ]]; }
 if [ "$PEERS" = 1 ] && [ ${#SHARED_WS[@]} -gt 0 ]; then
@@ -337,6 +366,11 @@ fi
 if has_w W12 || has_w W13; then
     command -v taskset >/dev/null || missing+=(util-linux)
     command -v ss >/dev/null || missing+=(iproute2)
+    if has_w W14 || has_w W15; then
+        command -v go >/dev/null || missing+=(golang-go)
+        [ -f /usr/include/uv.h ] || missing+=(libuv1-dev)
+        "$PY" -c 'import aiofiles' 2>/dev/null || missing+=(python3-aiofiles)
+    fi
 fi
 need_pkgs "${missing[@]}"
 SUMPY=$PY
@@ -345,6 +379,7 @@ SUMPY=$PY
 # ---------------------------------------------------------------------- build
 PROGS=(w1_switch w2_spawn w3_sleepers w4_echo w5_queue w6_timers w7_gather w8_wait_for w9_lock w10_idle w11_spawn
     w12_resp w13_fair)
+    w14_file_read w15_small_files)
 BENCH_TARGETS=("${PROGS[@]/#/bench_}")
 B=$BUILD/bench
 if [ "$NO_BUILD" != 1 ]; then
@@ -393,6 +428,16 @@ if [ "$PEERS" = 1 ] && has_w W11; then
         die "cannot build the W11 reference, see $LOG"
     go build -o "$B/peers/go_w11_spawn" "$HERE/peers/w11_spawn.go" >>"$LOG" 2>&1 ||
         die "cannot build the Go W11 peer, see $LOG"
+fi
+
+# W14's and W15's peers are ours (bench/peers/): libuv C and Go programs.
+if [ "$PEERS" = 1 ] && { has_w W14 || has_w W15; }; then
+    mkdir -p "$B/peers"
+    for w in w14_file_read w15_small_files; do
+        cc -O2 -o "$B/peers/c_${w}_uv" "$HERE/peers/${w}_uv.c" -luv >>"$LOG" 2>&1 ||
+            die "cannot build the libuv $w peer, see $LOG"
+        go build -o "$B/peers/go_$w" "$HERE/peers/$w.go" >>"$LOG" 2>&1 || die "cannot build the Go $w peer, see $LOG"
+    done
 fi
 
 # W3's and W8's floor for stackful tasks: bench/peers/w3_pages_ref.c (one
@@ -644,6 +689,32 @@ run_w4() {
             echo "W4 cio-$v rep=$rep $line" >>"$RAW"
             echo "  W4 cio-$v rep=$rep $line" >&2
         done
+    done
+}
+
+# W14/W15: the argument lists of ours and the peers'; run_file_peers W:
+# libuv, Go (p1) and aiofiles, REPS rounds over the three, measured as ours
+# are.  Appends the median lines to PEER_OUT.
+W14_ARGS=("$B/w14.dat" "$W14_SECS" "$W14_TASKS" "$W14_MB") W15_ARGS=("$B" "$W15_N" "$W15_CONC")
+run_file_peers() {
+    local w=$1 p specs=() s peer cmd rep line args
+    p=$([ "$w" = W14 ] && echo w14_file_read || echo w15_small_files)
+    args="${w}_ARGS[@]"
+    specs=("libuv-c|$B/peers/c_${p}_uv" "go-p1|env GOMAXPROCS=1 $B/peers/go_$p" "python-aiofiles|$PY -B $HERE/peers/$p.py")
+    note "$w: ${#specs[@]} peers x $REPS reps: $p ${!args}"
+    for rep in $(seq 1 "$REPS"); do
+        for s in "${specs[@]}"; do
+            IFS='|' read -r peer cmd <<<"$s"
+            read -ra argv <<<"$cmd"
+            quiet_gate
+            [ "$w" = W14 ] && cat "$B/w14.dat" >/dev/null # the page cache, as ours
+            line=$(measure 300 "${argv[@]}" "${!args}")
+            echo "$w $peer rep=$rep $line" >>"$RAW"
+            echo "  $w $peer rep=$rep $line" >&2
+        done
+    done
+    for s in "${specs[@]}"; do
+        PEER_OUT+=$'\n'$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^$w ${s%%|*} " "$RAW"))
     done
 }
 
@@ -954,6 +1025,7 @@ MAIN_W1=ns_per_switch MAIN_W2=ns_per_task MAIN_W3=overhead_ms MAIN_W5=ns_per_ite
 MAIN_W8=overhead_ms MAIN_W9=ns_per_acquire MAIN_W11=total_s
 # W4 and W10: two main fields each, with the direction that is better
 MAIN2_W4="rps:higher srv_cpu_s_per_1k_rtt:lower" MAIN2_W10="bytes_per_conn:lower rps:higher"
+MAIN2_W14="ops_per_s:higher" MAIN2_W15="files_per_s:higher"
 # W8's reference: this invocation's W3 if it is the same shape, else runs of
 # w3_sleepers made for it
 W8_REF=""
@@ -983,6 +1055,13 @@ for w in "${WS[@]}"; do
     W11) run_workload W11 $((120 + W11_N / 20)) 0 "$B/w11_spawn" "$W11_N" "$W11_CONC" ;;
     W12) run_w12 ;; # with --peers, the peers too (interleaved)
     W13) run_w13 ;;
+    W14 | W15)
+        for be in io_uring threadpool; do
+            a="${w}_ARGS[@]"
+            LABEL=cio-${be/io_/} run_workload "$w" 300 0 env CIO_FILE_BACKEND=$be \
+                "$B/$([ "$w" = W14 ] && echo w14_file_read || echo w15_small_files)" "${!a}"
+        done
+        ;;
     esac
 done
 
@@ -992,6 +1071,8 @@ for w in "${WS[@]}"; do
     [ "$w" = W12 ] && { OURS[$w]=$(w12_medians cio); continue; }
     # W4 and W13 have two rows, cio-streams and cio-protocol
     OURS[$w]=$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^$w cio(-streams|-protocol)? " "$RAW"))
+    # W4 has two rows, cio-streams and cio-protocol
+    OURS[$w]=$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^$w cio(-streams|-protocol|-uring|-threadpool)? " "$RAW"))
 done
 
 # ---------------------------------------------------------------------- peers
@@ -1016,6 +1097,7 @@ if [ "$PEERS" = 1 ]; then
         W11) run_w11_peers $((120 + W11_N / 10)) ;;
         W12) PEER_OUT+=$'\n'$(w12_medians redis-server python-asyncio python-uvloop) ;; # measured by run_w12
         W13) PEER_OUT+=$'\n'$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^W13 python-asyncio-streams " "$RAW")) ;;
+        W14 | W15) run_file_peers "$w" ;;
         esac
     done
     pin_for W3
@@ -1055,6 +1137,16 @@ for w in "${WS[@]}"; do
     fi
     echo "${OURS[$w]}"
     [ "$PEERS" = 1 ] || continue
+    if [ "$w" = W14 ] || [ "$w" = W15 ]; then
+        while IFS= read -r pl; do
+            [ -n "$pl" ] || continue
+            echo "$pl"
+            for row in cio-uring cio-threadpool; do
+                ratio2 "$w" "$row" "$(grep -E "^$w $row " <<<"${OURS[$w]}")" "$pl"
+            done
+        done < <(grep -E "^$w " <<<"$PEER_OUT")
+        continue
+    fi
     if [ "$w" = W4 ] || [ "$w" = W10 ]; then
         [ "$w" = W10 ] && [ -z "$PEER_OUT" ] && continue
         while IFS= read -r pl; do

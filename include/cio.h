@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 #ifdef __cplusplus
@@ -2280,6 +2281,155 @@ CIO_EXTERN int cio_process_communicate(cio_process_t *p, const void *input, size
 CIO_EXTERN int cio_process_send_signal(cio_process_t *p, int sig);
 CIO_EXTERN int cio_process_terminate(cio_process_t *p); /**< SIGTERM */
 CIO_EXTERN int cio_process_kill(cio_process_t *p);      /**< SIGKILL */
+/** @} */
+
+/* =================================================================== files */
+/** @defgroup files Files
+ *
+ * Asynchronous files, as aiofiles and libuv's uv_fs_* give them: each call
+ * is made from a task, which waits for the operation while the loop runs
+ * the others.  Two backends, chosen per loop at its first file operation:
+ * io_uring (built when liburing was found; one ring per loop, its
+ * operations submitted together once per loop iteration) and the loop's
+ * thread pool (cio_to_thread's, the fallback on a kernel or sandbox that
+ * refuses io_uring).  The CIO_FILE_BACKEND environment variable forces one
+ * (`threadpool` or `io_uring`; an io_uring that cannot be had still falls
+ * back).  The results are the same on both.
+ *
+ * Common to every call: from a task of a running loop (else CIO_ENOTASK, or
+ * CIO_ENOLOOP with no loop running); errors are -errno as the system call
+ * gives them (-ENOENT, -EACCES, -EISDIR, -ENOSPC, -EBADF ...), -EINVAL for a
+ * NULL argument, a negative offset or a size over SSIZE_MAX, CIO_ECLOSED for
+ * a file already closed.  A read or write moves at most 0x7ffff000 bytes,
+ * as Linux's read(2).
+ *
+ * Cancellation is asyncio's: the task gets -ECANCELED.  An operation not yet
+ * started never runs; one already running (in a pool thread or in the
+ * kernel, where cio asks io_uring to cancel it) is waited for, then the call
+ * returns -ECANCELED, so that nothing ever writes into the caller's buffer
+ * after the call returned.  Its effect may have happened (a write may have
+ * written); a cancelled open that did open closes the new fd.
+ *
+ * @code{.c}
+ * #include <cio.h>
+ * #include <fcntl.h>
+ * #include <stdio.h>
+ *
+ * static int amain(void *arg, void **result)
+ * {
+ *     int rc = cio_file_write_all("/tmp/cio-hello.txt", "one\ntwo\n", 8);
+ *     cio_file_t *f;
+ *     if (rc < 0 || (rc = cio_file_open("/tmp/cio-hello.txt", O_RDONLY, 0, &f)) < 0)
+ *         return rc;
+ *     char line[64];
+ *     ssize_t n;
+ *     while ((n = cio_file_readline(f, line, sizeof line)) > 0)   // "one\n", "two\n", 0
+ *         printf("%.*s", (int)n, line);
+ *     rc = cio_file_close(f);              // the fd's close error, if any
+ *     cio_file_free(f);
+ *     cio_file_unlink("/tmp/cio-hello.txt");
+ *     return n < 0 ? (int)n : rc;
+ * }
+ *
+ * int main(void) { return cio_run(amain, NULL, NULL) < 0; }
+ * @endcode
+ * @{ */
+
+/** An open file (aiofiles' file object): an fd, and the read-ahead buffer of
+ * readline/readuntil.  Not reference-counted: cio_file_free ends it. */
+typedef struct cio_file_s cio_file_t;
+
+/** The file backends (cio_file_backend). */
+enum { CIO_FILE_THREADPOOL = 1, /**< blocking calls in the loop's thread pool */
+       CIO_FILE_IO_URING = 2    /**< io_uring operations */ };
+
+/** The backend loop's file operations use (deciding it now if no operation
+ * has yet): CIO_FILE_IO_URING or CIO_FILE_THREADPOOL, and *name ("io_uring",
+ * "threadpool"; name may be NULL).  -EINVAL, CIO_ELOOPCLOSED. */
+CIO_EXTERN int cio_file_backend(cio_loop_t *loop, const char **name);
+
+/** open(2) with O_CLOEXEC added: *out gets the file (cio_file_free it).
+ * -ENOENT, -EACCES, -EISDIR (a directory opened for writing) ... */
+CIO_EXTERN int cio_file_open(const char *path, int flags, mode_t mode, cio_file_t **out);
+/** The fd as a file; it becomes the file's (closed by cio_file_close or
+ * cio_file_free).  -EBADF for a negative or closed fd, -ENOMEM.  No task
+ * needed. */
+CIO_EXTERN int cio_file_from_fd(int fd, cio_file_t **out);
+/** The file's fd (still the file's), CIO_ECLOSED, -EINVAL. */
+CIO_EXTERN int cio_file_fd(cio_file_t *f);
+/** Close the fd; f stays valid (every call but cio_file_free then returns
+ * CIO_ECLOSED).  0 or close(2)'s error (the fd is closed all the same);
+ * -EBUSY while another task has an operation on f in flight. */
+CIO_EXTERN int cio_file_close(cio_file_t *f);
+/** Free f, closing its fd at once (a blocking close(2)) if cio_file_close
+ * has not.  NULL is ignored.  -EBUSY while an operation is in flight,
+ * -EINVAL for a pointer that is not a file.  No task needed. */
+CIO_EXTERN int cio_file_free(cio_file_t *f);
+
+/** @name Reading and writing
+ * read/write/readv/writev at the file position (moving it; readv and writev
+ * take offset -1 for that), pread/pwrite/readv/writev at an offset (>= 0;
+ * beyond 4 GiB included).  The count, which may be short (0: end of file
+ * for reads); a read into a directory: -EISDIR; a full disk: -ENOSPC.
+ * Bytes read ahead by readline are returned by cio_file_read first, and
+ * given back (the position moved back) before a write at the position.
+ * @{ */
+CIO_EXTERN ssize_t cio_file_read(cio_file_t *f, void *buf, size_t n); /**< read(2) at the position */
+CIO_EXTERN ssize_t cio_file_write(cio_file_t *f, const void *buf, size_t n); /**< write(2) at the position */
+CIO_EXTERN ssize_t cio_file_pread(cio_file_t *f, void *buf, size_t n, int64_t offset); /**< pread(2) */
+CIO_EXTERN ssize_t cio_file_pwrite(cio_file_t *f, const void *buf, size_t n, int64_t offset); /**< pwrite(2) */
+CIO_EXTERN ssize_t cio_file_readv(cio_file_t *f, const struct iovec *iov, int iovcnt, int64_t offset); /**< preadv(2); -1: readv(2) */
+CIO_EXTERN ssize_t cio_file_writev(cio_file_t *f, const struct iovec *iov, int iovcnt, int64_t offset); /**< pwritev(2); -1: writev(2) */
+/** @} */
+/** lseek(2) (no task needed: it does not block): the new position, or
+ * -EINVAL (a bad whence, a negative result), -ESPIPE (a pipe);
+ * CIO_EINVALSTATE while an operation of f is in flight.  Drops what
+ * readline read ahead (SEEK_CUR counts from the caller's position). */
+CIO_EXTERN int64_t cio_file_seek(cio_file_t *f, int64_t offset, int whence);
+/** fsync(2) and fdatasync(2): 0 or the error (-EIO, -ENOSPC ...). */
+CIO_EXTERN int cio_file_fsync(cio_file_t *f);
+CIO_EXTERN int cio_file_fdatasync(cio_file_t *f); /**< fdatasync(2) */
+/** fstat(2) into *st. */
+CIO_EXTERN int cio_file_fstat(cio_file_t *f, struct stat *st);
+
+/** @name By path
+ * stat(2), unlink(2), rename(2), mkdir(2), rmdir(2): 0 or -errno.
+ * @{ */
+CIO_EXTERN int cio_file_stat(const char *path, struct stat *st); /**< stat(2) into *st */
+CIO_EXTERN int cio_file_unlink(const char *path); /**< unlink(2) */
+CIO_EXTERN int cio_file_rename(const char *oldpath, const char *newpath); /**< rename(2) */
+CIO_EXTERN int cio_file_mkdir(const char *path, mode_t mode); /**< mkdir(2) */
+CIO_EXTERN int cio_file_rmdir(const char *path); /**< rmdir(2) */
+/** @} */
+/** The whole file into a new buffer, NUL-terminated, that the caller frees
+ * with cio_free; returns its length.  *data is NULL on failure. */
+CIO_EXTERN ssize_t cio_file_read_all(const char *path, char **data);
+/** Create or truncate path (mode 0666 before the umask) and write the n
+ * bytes: 0 or the first error (-ENOSPC ...). */
+CIO_EXTERN int cio_file_write_all(const char *path, const void *data, size_t n);
+
+/** @name A file read as a stream
+ * asyncio's StreamReader calls over a file, with the same contracts as
+ * cio_stream_readline, cio_stream_readuntil and cio_stream_readexactly
+ * (CIO_ELIMITOVERRUN, CIO_EINCOMPLETE with cio_file_partial, -ENOBUFS for
+ * a cap too small, nothing consumed).  The file reads ahead into a buffer
+ * of the limit's size (CIO_STREAM_LIMIT unless cio_file_set_limit), made
+ * at the first call.  One buffered reader at a time: CIO_EINVALSTATE while
+ * another read of f is in flight.  At end of file the next call reads
+ * again (a file may grow).
+ * @{ */
+CIO_EXTERN ssize_t cio_file_readline(cio_file_t *f, char *buf, size_t cap); /**< cio_stream_readline over f */
+CIO_EXTERN ssize_t cio_file_readuntil(cio_file_t *f, const void *sep, size_t seplen, void *buf, size_t cap); /**< cio_stream_readuntil over f */
+CIO_EXTERN ssize_t cio_file_readexactly(cio_file_t *f, void *buf, size_t n); /**< cio_stream_readexactly over f */
+/** The count that goes with f's last CIO_EINCOMPLETE or CIO_ELIMITOVERRUN. */
+CIO_EXTERN size_t cio_file_partial(cio_file_t *f);
+/** The readline/readuntil limit (0: CIO_STREAM_LIMIT); CIO_EINVALSTATE
+ * while bytes are buffered. */
+CIO_EXTERN int cio_file_set_limit(cio_file_t *f, size_t limit);
+/** @} */
+/** Write everything s delivers, up to its EOF, at f's position: the byte
+ * count, or the first error of either side (what was written stays). */
+CIO_EXTERN int64_t cio_file_write_stream(cio_file_t *f, cio_stream_t *s);
 /** @} */
 
 #ifdef __cplusplus

@@ -3,7 +3,7 @@
 dist/cio.c (every source of the library in one translation unit, the
 internal headers inlined once, the context switch's assembly as a top-level
 asm block).  Build it with: cc -c cio.c (add -DCIO_HAVE_OPENSSL and link
--lssl -lcrypto for TLS).
+-lssl -lcrypto for TLS; -DCIO_HAVE_LIBURING and -luring for io_uring files).
 
 usage: scripts/amalgamate.py [OUTDIR]      (default: dist)"""
 import os

@@ -343,6 +343,8 @@ struct cio_loop_s {
     /* executor */
     struct cio__executor *executor;
     int executor_max;
+    struct cio__fring *fring;     /* files: io_uring ring (src/file.c), NULL until used */
+    int file_backend;             /* files: 0 undecided, 1 thread pool, 2 io_uring */
     pthread_t owner;              /* thread running it, while running */
 };
 
@@ -667,5 +669,22 @@ static inline int cio__debug_thread_check(cio_loop_t *loop, const char *what)
 
 /* ------------------------------------------------------------- executor */
 void cio__executor_shutdown(cio_loop_t *loop);
+/* A job of the loop's thread pool: fn(arg, &result) runs in a worker, then
+ * cb runs on the loop's thread (posted through its thread-safe queue). */
+struct cio__job {
+    struct cio__cb cb;   /* completion on the loop's thread */
+    struct cio__job *next;
+    cio_coro_fn *fn;
+    void *arg;
+    int rc;
+    void *result;
+    cio_future_t *fut;   /* run_in_executor's future (a reference), else NULL */
+};
+int cio__executor_submit(cio_loop_t *loop, struct cio__job *j);  /* 0, -ENOMEM, -EAGAIN */
+int cio__executor_unqueue(cio_loop_t *loop, struct cio__job *j); /* 1: taken back before it ran */
+
+/* ------------------------------------------------------------------ files */
+struct cio__fring;                           /* the loop's io_uring (src/file.c) */
+void cio__file_loop_close(cio_loop_t *loop); /* tear the ring down */
 
 #endif

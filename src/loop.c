@@ -226,6 +226,7 @@ int cio_loop_close(cio_loop_t *loop)
         return -EBUSY;
     }
     loop->closed = 2;
+    cio__file_loop_close(loop);
     cio__signal_loop_close(loop);
     cio__fdwatch_close(loop);
     loop->backend->del(loop, &loop->wake_io);

@@ -12,16 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-struct cio__job {
-    struct cio__cb cb;   /* completion on the loop's thread */
-    struct cio__job *next;
-    cio_coro_fn *fn;
-    void *arg;
-    int rc;
-    void *result;
-    cio_future_t *fut;   /* a reference */
-};
-
 struct cio__executor {
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -102,6 +92,54 @@ static struct cio__executor *executor_get(cio_loop_t *loop)
     return ex;
 }
 
+/* Queue j (its cb.run, fn and arg set; it stays the caller's until its cb
+ * has run), starting a worker when none is idle.  0, -ENOMEM, or the error
+ * of a failed pthread_create when there is no worker at all. */
+int cio__executor_submit(cio_loop_t *loop, struct cio__job *j)
+{
+    struct cio__executor *ex = executor_get(loop);
+    if (!ex)
+        return -ENOMEM;
+    j->next = NULL;
+    pthread_mutex_lock(&ex->lock);
+    if (ex->idle == 0 && ex->nthreads < ex->max) {
+        int e = pthread_create(&ex->threads[ex->nthreads], NULL, worker, ex);
+        if (e == 0)
+            ex->nthreads++;
+        else if (ex->nthreads == 0) {
+            pthread_mutex_unlock(&ex->lock);
+            return -e;
+        }
+    }
+    *ex->tailp = j;
+    ex->tailp = &j->next;
+    pthread_cond_signal(&ex->cond);
+    pthread_mutex_unlock(&ex->lock);
+    return 0;
+}
+
+/* Take j back if no worker has picked it yet: 1 if it was, 0 if it runs or
+ * ran (its cb will run). */
+int cio__executor_unqueue(cio_loop_t *loop, struct cio__job *j)
+{
+    struct cio__executor *ex = loop->executor;
+    if (!ex)
+        return 0;
+    int found = 0;
+    pthread_mutex_lock(&ex->lock);
+    for (struct cio__job **pp = &ex->head; *pp; pp = &(*pp)->next) {
+        if (*pp == j) {
+            *pp = j->next;
+            if (!*pp)
+                ex->tailp = pp;
+            found = 1;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&ex->lock);
+    return found;
+}
+
 int cio_loop_run_in_executor(cio_loop_t *loop, cio_coro_fn *fn, void *arg, cio_future_t **out)
 {
     if (out)
@@ -110,8 +148,7 @@ int cio_loop_run_in_executor(cio_loop_t *loop, cio_coro_fn *fn, void *arg, cio_f
         return -EINVAL;
     if (loop->closed)
         return CIO_ELOOPCLOSED;
-    struct cio__executor *ex = executor_get(loop);
-    if (!ex)
+    if (!executor_get(loop))
         return -ENOMEM;
     struct cio__job *j = cio__malloc(sizeof *j);
     if (!j)
@@ -123,27 +160,15 @@ int cio_loop_run_in_executor(cio_loop_t *loop, cio_coro_fn *fn, void *arg, cio_f
         return rc;
     }
     j->cb.run = job_done;
-    j->next = NULL;
     j->fn = fn;
     j->arg = arg;
     j->fut = cio_ref(f);
-    pthread_mutex_lock(&ex->lock);
-    if (ex->idle == 0 && ex->nthreads < ex->max) {
-        int e = pthread_create(&ex->threads[ex->nthreads], NULL, worker, ex);
-        if (e == 0)
-            ex->nthreads++;
-        else if (ex->nthreads == 0) {
-            pthread_mutex_unlock(&ex->lock);
-            cio_unref(f);
-            cio_unref(f);
-            cio__free(j);
-            return -e;
-        }
+    if ((rc = cio__executor_submit(loop, j)) < 0) {
+        cio_unref(f);
+        cio_unref(f);
+        cio__free(j);
+        return rc;
     }
-    *ex->tailp = j;
-    ex->tailp = &j->next;
-    pthread_cond_signal(&ex->cond);
-    pthread_mutex_unlock(&ex->lock);
     *out = f;
     return 0;
 }
