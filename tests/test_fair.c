@@ -200,7 +200,7 @@ static int m_fairness(void *argp, void **result)
     CHECK_INT(f.failed, 0);
     CHECK_INT(f.mismatch, 0);
     CHECK(during > 1024 * 1024); /* the flood was served meanwhile, too */
-    CHECK(trips >= 20);
+    CHECK(trips >= (SLOW_BUILD ? 3 : 20));
     if (max_rtt >= PROBE_BOUND || max_late >= PROBE_BOUND)
         FAILF("under the flood: probe round trip up to %.1f ms, timer late by up to %.1f ms (bound %.0f ms)",
               max_rtt * 1e3, max_late * 1e3, PROBE_BOUND * 1e3);
@@ -475,7 +475,7 @@ static int m_never_reads(void *arg, void **result)
     while (!atomic_load(&x.done))
         cio_sleep(0.01);
     pthread_join(th, NULL);
-    CHECK(trips >= 20);
+    CHECK(trips >= (SLOW_BUILD ? 3 : 20));
     /* The client wrote far more than the server holds for it. */
     CHECK(x.sent > 256 * 1024);
     CHECK(st.max_buffered <= 64 * 1024 + 1024);

@@ -1263,16 +1263,22 @@ static int tls_flood_main(void *arg, void **result)
     cio_task_t *w = cio_create_task(tls_flood_writer, f);
     uint64_t got = 0;
     const char *line;
-    ssize_t n;
-    while (w && (atomic_load(&f->writing) || got < f->sent) && (n = cio_stream_readline_ref(f->c, &line)) > 0) {
+    ssize_t n = 1;
+    cio_timeout_t to; /* never more than this, whatever goes wrong */
+    int rc = cio_timeout_enter(&to, f->secs + 20.0);
+    while (rc == 0 && w && (atomic_load(&f->writing) || got < f->sent) &&
+           (n = cio_stream_readline_ref(f->c, &line)) > 0) {
         for (ssize_t i = 0; i < n; i++)
             if (line[i] != tls_flood_byte(got + (uint64_t)i))
                 f->mismatch = 1;
         got += (uint64_t)n;
         atomic_store(&f->echoed, (long)got);
     }
+    if (rc == 0 && cio_timeout_exit(&to, n < 0 ? (int)n : 0) == -ETIMEDOUT)
+        f->failed = 6;
     if (!w || got != f->sent)
         f->failed = f->failed ? f->failed : 4;
+    cio_stream_abort(f->c); /* the writer, if still blocked, sees it */
     if (w) {
         cio_await(w, NULL);
         cio_unref(w);
