@@ -174,23 +174,24 @@ static int rd_begin(stream_t *s)
         return -ENOTSUP; /* a pipe's write end has nothing to read */
     if (s->reading)
         return CIO_EINVALSTATE; /* asyncio: "another coroutine is already waiting" */
-    if (s->t.user_closed)
-        return CIO_ECLOSED;
     if (s->t.err)
         return s->t.err;
     return 0;
 }
 
-/* Why no more data can come, or 0. */
+/* The error that ends reading (the connection's, sticky), or 0. */
 static int rd_status(stream_t *s)
 {
-    if (s->t.user_closed)
-        return CIO_ECLOSED;
-    if (s->t.err)
-        return s->t.err;
-    if (s->t.state == CIO__CLOSED && !s->t.eof)
-        return CIO_ECLOSED;
-    return 0;
+    return s->t.err;
+}
+
+/* No more data will come: the peer's EOF was read, or the connection was
+ * closed or aborted on our side (cio_stream_close, a server's
+ * close_clients): asyncio's connection_lost(None) feeds the reader EOF, and
+ * a read blocked then returns what is buffered and then the end. */
+static bool rd_eof(stream_t *s)
+{
+    return s->t.eof || s->t.user_closed || s->t.state == CIO__CLOSED;
 }
 
 static void consume(stream_t *s, size_t n)
@@ -279,7 +280,7 @@ static ssize_t fill(stream_t *s)
         int rc = rd_status(s);
         if (rc < 0)
             return rc;
-        if (c->eof)
+        if (rd_eof(s))
             return 0;
         char *scratch = cio__loop_scratch(c->loop);
         if (!scratch)
@@ -324,7 +325,7 @@ ssize_t cio_stream_read(cio_stream_t *s, void *buf, size_t n)
     for (;;) {
         if ((r = rd_status(s)) < 0)
             break;
-        if (s->t.eof) {
+        if (rd_eof(s)) {
             r = 0;
             break;
         }
@@ -429,7 +430,7 @@ ssize_t cio_stream_readexactly(cio_stream_t *s, void *buf, size_t n)
     while (got < n) {
         if ((r = rd_status(s)) < 0)
             break;
-        if (s->t.eof) {
+        if (rd_eof(s)) {
             s->partial = got;
             r = CIO_EINCOMPLETE;
             break;
@@ -496,7 +497,7 @@ static int scan(stream_t *s, const void *const *seps, const size_t *lens, size_t
                 return CIO_ELIMITOVERRUN;
             }
         }
-        if (s->t.eof) {
+        if (rd_eof(s)) {
             *end = buflen;
             return CIO_EINCOMPLETE;
         }
@@ -619,7 +620,7 @@ int cio_stream_at_eof(cio_stream_t *s)
     int rc = stream_check(s);
     if (rc < 0)
         return rc;
-    return s->t.eof && !s->rlen;
+    return rd_eof(s) && !s->rlen;
 }
 
 int cio_stream_set_limit(cio_stream_t *s, size_t limit)

@@ -723,12 +723,12 @@ static void check_outcome(struct conn *c, int wrc)
         break;
     case END_CABORT:
         /* Before the client's own reset the connection must have been fine;
-         * after it a blocked read gets CIO_ECLOSED.  After a half-close the
-         * server may have finished first: EOF, then nothing may be missing. */
+         * after it a blocked read sees the end of the stream (0), as
+         * asyncio's reader is fed EOF by connection_lost(None). */
         if (wrc)
             why = "a write, drain or write_eof failed before the reset";
-        else if (!(c->reader_rc == CIO_ECLOSED || (c->ca_mode == CA_HALF && c->reader_rc == 0 && lost == 0)))
-            why = "the reader did not end with CIO_ECLOSED";
+        else if (c->reader_rc != 0)
+            why = "the reader did not end with EOF";
         S.lost_client_reset += lost;
         break;
     case END_SABORT:
@@ -832,7 +832,7 @@ done:
     /* Close and wait: 0, or for a connection the server reset its error. */
     cio_stream_close(c.s);
     if (!reader || !cio_future_done(reader)) {
-        cio_stream_abort(c.s); /* wakes the reader with CIO_ECLOSED */
+        cio_stream_abort(c.s); /* wakes the reader: it sees the end (0) */
         if (reader)
             cio_await(reader, NULL);
     }

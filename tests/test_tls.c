@@ -1240,6 +1240,9 @@ static int tls_flood_writer(void *arg, void **result)
         if (f->sent - (uint64_t)atomic_load(&f->echoed) > 512 * 1024 && cio_sleep(0.0005) < 0)
             break;
     }
+    /* The last line tells the reader that nothing follows. */
+    if (cio_stream_write(f->c, "END\n", 4) < 0)
+        f->failed = 1;
     atomic_store(&f->writing, 0);
     return 0;
 }
@@ -1266,8 +1269,9 @@ static int tls_flood_main(void *arg, void **result)
     ssize_t n = 1;
     cio_timeout_t to; /* never more than this, whatever goes wrong */
     int rc = cio_timeout_enter(&to, f->secs + 20.0);
-    while (rc == 0 && w && (atomic_load(&f->writing) || got < f->sent) &&
-           (n = cio_stream_readline_ref(f->c, &line)) > 0) {
+    while (rc == 0 && w && (n = cio_stream_readline_ref(f->c, &line)) > 0) {
+        if (n == 4 && memcmp(line, "END\n", 4) == 0)
+            break;
         for (ssize_t i = 0; i < n; i++)
             if (line[i] != tls_flood_byte(got + (uint64_t)i))
                 f->mismatch = 1;
