@@ -1618,10 +1618,13 @@ CIO_EXTERN int cio_stream_from_write_pipe(int fd, cio_stream_t **out);
  * @ingroup streams
  *
  * Reading (from a task of the stream's loop; one reader at a time, a second
- * concurrent one gets CIO_EINVALSTATE).  After cio_stream_close every read
- * returns CIO_ECLOSED (a read blocked at the time included); after the
- * connection is lost every read returns its error (-ECONNRESET ...), data
- * still buffered included, as asyncio's reader raises its exception.  A size
+ * concurrent one gets CIO_EINVALSTATE).  After the stream is closed on our
+ * side (cio_stream_close, cio_stream_abort, a server's close_clients or
+ * abort_clients) reads see the end, as asyncio's reader is fed EOF: what is
+ * buffered, then 0 (readexactly: CIO_EINCOMPLETE), a read blocked at the
+ * time included; after the connection is lost every read returns its error
+ * (-ECONNRESET ...), data still buffered included, as asyncio's reader
+ * raises its exception.  A size
  * above SSIZE_MAX: -EINVAL.
  *
  * Fairness, as asyncio's: a read satisfied from bytes already buffered
@@ -1925,8 +1928,8 @@ CIO_EXTERN cio_loop_t *cio_server_get_loop(cio_server_t *sv);
  * no_cleanup_socket); existing connections go on. */
 CIO_EXTERN int cio_server_close(cio_server_t *sv);
 /** @{ */
-/** Close (flushing) or abort every connection of the server; a handler
- * blocked reading gets CIO_ECLOSED. */
+/** Close (flushing) or abort every connection of the server (asyncio 3.13);
+ * a handler blocked reading sees the end of its stream (0). */
 CIO_EXTERN int cio_server_close_clients(cio_server_t *sv);
 CIO_EXTERN int cio_server_abort_clients(cio_server_t *sv);
 /** @} */

@@ -727,7 +727,7 @@ static void check_outcome(struct conn *c, int wrc)
          * asyncio's reader is fed EOF by connection_lost(None). */
         if (wrc)
             why = "a write, drain or write_eof failed before the reset";
-        else if (c->reader_rc != 0)
+        else if (c->reader_rc != 0 && c->reader_rc != CIO_EINCOMPLETE) /* readexactly's EOF */
             why = "the reader did not end with EOF";
         S.lost_client_reset += lost;
         break;

@@ -103,7 +103,7 @@ cio_transport_t *cio__conn_new(cio_loop_t *loop, int fd, int kind, size_t size, 
     c->evcb.run = conn_evcb;
     c->lostcb.run = conn_lostcb;
     c->flushcb.run = conn_flushcb;
-    c->readable = 1;
+    c->readable = 0; /* until the first poll says so: a read goes through the loop first, as asyncio's */
     c->dq_tail = &c->dq_head;
     if ((*rc = cio__io_add(loop, &c->io)) < 0) {
         cio__fd_release(loop, fd);

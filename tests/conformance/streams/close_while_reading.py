@@ -1,5 +1,4 @@
 # from: test_streams.py / closing the writer while another task reads: the reader sees EOF
-# xfail: a read pending when the stream is closed (by close_clients or the stream's own close) returns CIO_ECLOSED; asyncio's reader sees EOF (b'') (a new finding)
 import asyncio, socket
 
 async def main():

@@ -1,6 +1,5 @@
 /* from: test_server.py::TestServer2::test_close_clients (3.13)
-   requires: 3.13
-   xfail: a read pending when the stream is closed (by close_clients or the stream's own close) returns CIO_ECLOSED; asyncio's reader sees EOF (b'') (a new finding) */
+   requires: 3.13 */
 #include "conf.h"
 
 static int handle(cio_stream_t *s, void *arg)

@@ -1,6 +1,5 @@
 # from: test_server.py::TestServer2::test_close_clients / test_abort_clients (3.13)
 # requires: 3.13
-# xfail: a read pending when the stream is closed (by close_clients or the stream's own close) returns CIO_ECLOSED; asyncio's reader sees EOF (b'') (a new finding)
 import asyncio
 
 async def handle(r, w):
