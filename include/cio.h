@@ -1612,6 +1612,64 @@ CIO_EXTERN int cio_stream_from_fd(int fd, const cio_conn_opts_t *opts, cio_strea
 CIO_EXTERN int cio_stream_from_read_pipe(int fd, size_t limit, cio_stream_t **out);
 CIO_EXTERN int cio_stream_from_write_pipe(int fd, cio_stream_t **out);
 /** @} */
+/** @name A stream fed by the caller
+ * @{ */
+/** cio_stream_new: a stream with no fd behind it, whose bytes the caller
+ * supplies (asyncio's StreamReader() fed by hand, e.g. to parse a protocol
+ * from any byte source with readline/readuntil/readexactly); limit as for a
+ * pipe (0: CIO_STREAM_LIMIT).  Returns 0, -ENOMEM, -EINVAL (out NULL) or
+ * CIO_ENOLOOP.  It belongs to the running loop; cio_unref frees it.  It
+ * reads as any stream; its writing calls return -ENOTSUP (as a read pipe's),
+ * cio_stream_fd -ENOTSUP.
+ *
+ * cio_stream_feed_data: append n bytes (copied) and wake the reader.
+ * Needs no task (a protocol callback may feed it).  0 (n == 0: nothing);
+ * after cio_stream_feed_eof CIO_EINVALSTATE (asyncio's assertion); -ENOMEM
+ * with nothing fed.  It may move the buffered bytes: a pointer from
+ * cio_stream_read_ref or cio_stream_readline_ref is valid only until then.
+ *
+ * cio_stream_feed_eof: no more data; reads return what is buffered, then EOF
+ * (0, CIO_EINCOMPLETE ...).  Idempotent.
+ *
+ * cio_stream_set_exception: every read from now on, a blocked one included,
+ * returns err (a negative code; else -EINVAL) and records message (copied,
+ * may be NULL) as the reading task's message (cio_fail), data still
+ * buffered or not, as asyncio's reader raises its exception.  A second call
+ * replaces the first.  -ENOMEM: nothing changed.
+ *
+ * All three: -ENOTSUP on a stream with an fd (its socket or pipe feeds it),
+ * CIO_ECLOSED after cio_stream_close or cio_stream_abort, -EINVAL for a bad
+ * stream, CIO_EWRONGLOOP from another loop's thread.
+ *
+ * @code{.c}
+ * static int parse(void *arg, void **result)    // "k: v\r\n" headers
+ * {
+ *     cio_stream_t *s;
+ *     int rc = cio_stream_new(0, &s);
+ *     if (rc < 0)
+ *         return rc;
+ *     static const char hdr[] = "a: 1\r\nb: 2\r\n\r\n";
+ *     cio_stream_feed_data(s, hdr, sizeof hdr - 1);
+ *     cio_stream_feed_eof(s);
+ *     char line[128];
+ *     ssize_t n;
+ *     while ((n = cio_stream_readuntil(s, "\r\n", 2, line, sizeof line)) > 2)
+ *         printf("header: %.*s\n", (int)n - 2, line);
+ *     cio_unref(s);
+ *     return n < 0 ? (int)n : 0;
+ * }
+ * @endcode */
+CIO_EXTERN int cio_stream_new(size_t limit, cio_stream_t **out);
+CIO_EXTERN int cio_stream_feed_data(cio_stream_t *s, const void *data, size_t n);
+CIO_EXTERN int cio_stream_feed_eof(cio_stream_t *s);
+CIO_EXTERN int cio_stream_set_exception(cio_stream_t *s, int err, const char *message);
+/** The stream's exception (asyncio's StreamReader.exception()): 0 if none,
+ * else the code every read returns (a fed stream's
+ * cio_stream_set_exception, or a lost connection's error), with its message
+ * in *message (NULL if none or not asked; valid while the stream lives and
+ * the exception is not replaced).  -EINVAL for a bad stream. */
+CIO_EXTERN int cio_stream_exception(cio_stream_t *s, const char **message);
+/** @} */
 
 /** @defgroup stream_reading Reading
  * @ingroup streams

@@ -2744,6 +2744,241 @@ static void t_pipe_stream_bad_args(void)
     RUN(m_pipe_stream_bad_args);
 }
 
+/* ------------------------------------------------------ a fed stream */
+
+/* cio_stream_new + feed_data/feed_eof/set_exception: the trace of CPython's
+ * StreamReader() fed by hand with the same calls (3.11 and 3.12 agree):
+ *   line b'hello\n' / exact b'world' / AssertionError feed_data after
+ *   feed_eof / at_eof False / read b'!!\ntail' True b'' / exc boom (a
+ *   blocked readline, data buffered) / exc2 boom boom / read3 b'xy' b''
+ *   (data and EOF fed before the reader resumed) / incomplete b'ab' /
+ *   limit "Separator is found, but chunk is longer than limit", then
+ *   b'xy\n' / readall b'12' / the exception wins over buffered data. */
+static int read_all_task(void *arg, void **result)
+{
+    char *data = NULL;
+    ssize_t n = cio_stream_read_all(arg, &data);
+    *result = data;
+    return n < 0 ? (int)n : 0;
+}
+
+static int m_fed(void *arg, void **result)
+{
+    cio_stream_t *s = NULL, *s2 = NULL;
+    cio_task_t *t = NULL;
+    char buf[64];
+    REQ_OK(cio_stream_new(10, &s));
+    REQ_OK(cio_stream_feed_data(s, "hello\nwor", 9));
+    CHECK_BYTES(buf, cio_stream_readline(s, buf, sizeof buf), "hello\n");
+    struct rd r = {.s = s, .op = OP_READEXACTLY, .n = 5};
+    t = spawn(reader_task, &r);
+    REQ(t);
+    REQ_OK(cio_sleep(0));
+    CHECK_INT(r.done, 0);
+    REQ_OK(cio_stream_feed_data(s, "ld", 2));
+    REQ_OK(cio_sleep(0));
+    CHECK_INT(r.done, 1);
+    CHECK_RC(cio_await(t, NULL), 0);
+    CHECK_BYTES(r.buf, r.rc, "world");
+    cio_unref(t);
+    t = NULL;
+    REQ_OK(cio_stream_feed_data(s, "!!\n", 3));
+    REQ_OK(cio_stream_feed_data(s, "tail", 4));
+    REQ_OK(cio_stream_feed_eof(s));
+    CHECK_RC(cio_stream_feed_data(s, "x", 1), CIO_EINVALSTATE);
+    CHECK_RC(cio_stream_feed_data(s, "", 0), CIO_EINVALSTATE);
+    CHECK_RC(cio_stream_feed_eof(s), 0);
+    CHECK_INT(cio_stream_at_eof(s), 0);
+    CHECK_BYTES(buf, cio_stream_read(s, buf, 100), "!!\ntail");
+    CHECK_INT(cio_stream_at_eof(s), 1);
+    CHECK_RC(cio_stream_read(s, buf, 100), 0);
+    CHECK_RC(cio_stream_exception(s, NULL), 0);
+    /* Writing is refused, as on a read pipe. */
+    CHECK_RC(cio_stream_write(s, "x", 1), -ENOTSUP);
+    CHECK_RC(cio_stream_drain(s), -ENOTSUP);
+    CHECK_RC(cio_stream_fd(s), -ENOTSUP);
+    CHECK_INT(cio_stream_can_write_eof(s), 0);
+    cio_unref(s);
+    s = NULL;
+
+    /* set_exception wakes a blocked reader; every later read fails too. */
+    REQ_OK(cio_stream_new(0, &s));
+    REQ_OK(cio_stream_feed_data(s, "abc", 3));
+    struct rd r2 = {.s = s, .op = OP_READLINE};
+    t = spawn(reader_task, &r2);
+    REQ(t);
+    REQ_OK(cio_sleep(0));
+    CHECK_INT(r2.done, 0);
+    REQ_OK(cio_stream_set_exception(s, -EPROTO, "boom"));
+    CHECK_RC(cio_await(t, NULL), -EPROTO);
+    CHECK_STR(cio_future_message(t), "boom");
+    cio_unref(t);
+    t = NULL;
+    CHECK_RC(cio_stream_read(s, buf, 1), -EPROTO);
+    const char *msg = NULL;
+    CHECK_RC(cio_stream_exception(s, &msg), -EPROTO);
+    CHECK_STR(msg, "boom");
+    REQ_OK(cio_stream_set_exception(s, -EIO, NULL));
+    CHECK_RC(cio_stream_exception(s, &msg), -EIO);
+    CHECK(msg == NULL);
+    CHECK_RC(cio_stream_readexactly(s, buf, 1), -EIO);
+    cio_unref(s);
+    s = NULL;
+
+    /* Data and EOF both fed before the blocked reader resumes. */
+    REQ_OK(cio_stream_new(0, &s));
+    struct rd r3 = {.s = s, .op = OP_READ, .n = 10};
+    t = spawn(reader_task, &r3);
+    REQ(t);
+    REQ_OK(cio_sleep(0));
+    REQ_OK(cio_stream_feed_data(s, "xy", 2));
+    REQ_OK(cio_stream_feed_eof(s));
+    CHECK_RC(cio_await(t, NULL), 0);
+    CHECK_BYTES(r3.buf, r3.rc, "xy");
+    CHECK_RC(cio_stream_read(s, buf, 10), 0);
+    cio_unref(t);
+    t = NULL;
+    cio_unref(s);
+    s = NULL;
+
+    REQ_OK(cio_stream_new(0, &s));
+    REQ_OK(cio_stream_feed_data(s, "ab", 2));
+    REQ_OK(cio_stream_feed_eof(s));
+    CHECK_RC(cio_stream_readexactly(s, buf, 3), CIO_EINCOMPLETE);
+    CHECK_INT(cio_stream_partial(s), 2);
+    CHECK(memcmp(buf, "ab", 2) == 0);
+    cio_unref(s);
+    s = NULL;
+
+    REQ_OK(cio_stream_new(4, &s));
+    REQ_OK(cio_stream_feed_data(s, "abcdefg\nxy\n", 11));
+    CHECK_RC(cio_stream_readline(s, buf, sizeof buf), CIO_ELIMITOVERRUN);
+    CHECK_BYTES(buf, cio_stream_readline(s, buf, sizeof buf), "xy\n");
+    cio_unref(s);
+    s = NULL;
+
+    /* read_all over several feeds; readuntil across feeds. */
+    REQ_OK(cio_stream_new(0, &s));
+    t = spawn(read_all_task, s);
+    REQ(t);
+    REQ_OK(cio_sleep(0));
+    REQ_OK(cio_stream_feed_data(s, "1", 1));
+    REQ_OK(cio_sleep(0));
+    REQ_OK(cio_stream_feed_data(s, "2", 1));
+    REQ_OK(cio_stream_feed_eof(s));
+    void *res = NULL;
+    CHECK_RC(cio_await(t, &res), 0);
+    CHECK_STR((char *)res, "12");
+    cio_free(res);
+    cio_unref(t);
+    t = NULL;
+
+    REQ_OK(cio_stream_new(0, &s2));
+    struct rd r4 = {.s = s2, .op = OP_READUNTIL, .sep = "\r\n"};
+    t = spawn(reader_task, &r4);
+    REQ(t);
+    for (const char *p = "GET / HTTP/1.1\r"; *p; p++) {
+        REQ_OK(cio_stream_feed_data(s2, p, 1));
+        REQ_OK(cio_sleep(0));
+    }
+    CHECK_INT(r4.done, 0);
+    REQ_OK(cio_stream_feed_data(s2, "\nHost", 5));
+    CHECK_RC(cio_await(t, NULL), 0);
+    CHECK_BYTES(r4.buf, r4.rc, "GET / HTTP/1.1\r\n");
+    cio_unref(t);
+    t = NULL;
+
+    /* The exception wins over buffered data. */
+    REQ_OK(cio_stream_set_exception(s2, -EIO, "x"));
+    CHECK_RC(cio_stream_read(s2, buf, 1), -EIO);
+
+    /* Close: a blocked reader gets CIO_ECLOSED; feeding is refused. */
+    cio_unref(s);
+    REQ_OK(cio_stream_new(0, &s));
+    struct rd r5 = {.s = s, .op = OP_READ};
+    t = spawn(reader_task, &r5);
+    REQ(t);
+    REQ_OK(cio_sleep(0));
+    REQ_OK(cio_stream_close(s));
+    CHECK_RC(cio_await(t, NULL), CIO_ECLOSED);
+    CHECK_RC(cio_stream_feed_data(s, "x", 1), CIO_ECLOSED);
+    CHECK_RC(cio_stream_feed_eof(s), CIO_ECLOSED);
+    CHECK_RC(cio_stream_set_exception(s, -EIO, NULL), CIO_ECLOSED);
+    CHECK_RC(cio_stream_wait_closed(s), 0);
+out:
+    task_finish(t);
+    cio_unref(s);
+    cio_unref(s2);
+    return 0;
+}
+static void t_fed_stream(void) { RUN(m_fed); }
+
+/* A cancelled blocked reader loses nothing; feeding from a plain callback. */
+static int feed_cb(void *arg) { return cio_stream_feed_data(arg, "cb\n", 3); }
+static int m_fed_cancel(void *arg, void **result)
+{
+    cio_stream_t *s = NULL;
+    cio_task_t *t = NULL;
+    char buf[64];
+    REQ_OK(cio_stream_new(0, &s));
+    REQ_OK(cio_stream_feed_data(s, "ab", 2));
+    struct rd r = {.s = s, .op = OP_READEXACTLY, .n = 4};
+    t = spawn(reader_task, &r);
+    REQ(t);
+    REQ_OK(cio_sleep(0));
+    CHECK_INT(cio_task_cancel(t, NULL), 1);
+    CHECK_RC(cio_await(t, NULL), -ECANCELED);
+    cio_unref(t);
+    t = NULL;
+    REQ_OK(cio_stream_feed_data(s, "cd", 2));
+    CHECK_BYTES(buf, cio_stream_readexactly(s, buf, 4), "abcd");
+    cio_loop_t *loop = NULL;
+    REQ_OK(cio_get_running_loop(&loop));
+    REQ_OK(cio_call_soon(loop, feed_cb, s, NULL));
+    CHECK_BYTES(buf, cio_stream_readline(s, buf, sizeof buf), "cb\n");
+out:
+    task_finish(t);
+    cio_unref(s);
+    return 0;
+}
+static void t_fed_stream_cancel(void) { RUN(m_fed_cancel); }
+
+static int m_fed_bad_args(void *arg, void **result)
+{
+    cio_stream_t *s = NULL, *p = NULL;
+    int raw = -1;
+    CHECK_RC(cio_stream_new(0, NULL), -EINVAL);
+    CHECK_RC(cio_stream_feed_data(NULL, "x", 1), -EINVAL);
+    CHECK_RC(cio_stream_feed_eof(NULL), -EINVAL);
+    CHECK_RC(cio_stream_set_exception(NULL, -EIO, NULL), -EINVAL);
+    CHECK_RC(cio_stream_exception(NULL, NULL), -EINVAL);
+    REQ_OK(cio_stream_new(0, &s));
+    CHECK_RC(cio_stream_feed_data(s, NULL, 1), -EINVAL);
+    CHECK_RC(cio_stream_feed_data(s, NULL, 0), 0);
+    CHECK_RC(cio_stream_set_exception(s, 0, NULL), -EINVAL);
+    CHECK_RC(cio_stream_set_exception(s, 5, NULL), -EINVAL);
+    CHECK_RC(cio_stream_exception(s, NULL), 0);
+    /* A stream with an fd is fed by it. */
+    REQ_OK(mk_pair(0, &p, &raw));
+    CHECK_RC(cio_stream_feed_data(p, "x", 1), -ENOTSUP);
+    CHECK_RC(cio_stream_feed_eof(p), -ENOTSUP);
+    CHECK_RC(cio_stream_set_exception(p, -EIO, NULL), -ENOTSUP);
+    CHECK_RC(cio_stream_exception(p, NULL), 0);
+out:
+    cio_unref(s);
+    stream_finish(p);
+    if (raw >= 0)
+        close(raw);
+    return 0;
+}
+static void t_fed_stream_bad_args(void)
+{
+    cio_stream_t *s = NULL;
+    CHECK_RC(cio_stream_new(0, &s), CIO_ENOLOOP);
+    CHECK(s == NULL);
+    RUN(m_fed_bad_args);
+}
+
 static const struct test_case cases[] = {
     TEST(t_echo_tcp),
     TEST(t_read_returns_available),
@@ -2784,6 +3019,9 @@ static const struct test_case cases[] = {
     TEST(t_pipe_streams),
     TEST(t_pipe_stream_reader_gone),
     TEST(t_pipe_stream_bad_args),
+    TEST(t_fed_stream),
+    TEST(t_fed_stream_cancel),
+    TEST(t_fed_stream_bad_args),
 };
 
 int main(int argc, char **argv) { return run_tests(argc, argv, cases, NCASES(cases)); }

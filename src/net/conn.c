@@ -136,8 +136,10 @@ void cio__conn_free(cio_transport_t *c)
     cio__tls_free_conn(c);
     if (c->kind == CIO__CONN_DGRAM)
         cio__dgram_free_queue(c);
-    if (c->kind == CIO__CONN_STREAM)
+    if (c->kind == CIO__CONN_STREAM) {
         cio__free(((struct cio_stream_s *)c)->rbuf);
+        cio__free(((struct cio_stream_s *)c)->exc_msg);
+    }
     cio__free(c->wbuf);
     c->loop->nobjs--;
     c->obj.magic = CIO__MAGIC_DEAD;

@@ -76,6 +76,8 @@ struct cio_stream_s {
     size_t partial;
     uint8_t reading; /* a task is inside a read call */
     struct cio_server_s *owner; /* start_server: the server whose client task runs it */
+    uint8_t fed;     /* cio_stream_new: no fd, the caller feeds it (feed_data/feed_eof) */
+    char *exc_msg;   /* cio_stream_set_exception's message (fed streams) */
 };
 
 /* conn.c */
