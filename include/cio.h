@@ -2307,6 +2307,64 @@ CIO_EXTERN int cio_process_communicate(cio_process_t *p, const void *input, size
 CIO_EXTERN int cio_process_send_signal(cio_process_t *p, int sig);
 CIO_EXTERN int cio_process_terminate(cio_process_t *p); /**< SIGTERM */
 CIO_EXTERN int cio_process_kill(cio_process_t *p);      /**< SIGKILL */
+
+/** @name The subprocess transport (loop.subprocess_exec / subprocess_shell)
+ * @{ */
+/** asyncio's SubprocessProtocol; ud is the one given to cio_subprocess_exec.
+ * Any callback may be NULL.  fd is the child's side: 0 stdin, 1 stdout,
+ * 2 stderr.  Order, as asyncio's: connection_made first (it has run when
+ * cio_subprocess_exec returns); then pipe_data_received, each pipe's
+ * pipe_connection_lost (once) and process_exited (once) as they happen;
+ * connection_lost last (err 0), only after the child has exited and every
+ * pipe is closed. */
+typedef struct cio_subprocess_protocol_s {
+    /** The child is running and its pipes are connected (once). */
+    void (*connection_made)(cio_process_t *p, void *ud);
+    /** n bytes from the child's stdout (fd 1) or stderr (fd 2). */
+    void (*pipe_data_received)(cio_process_t *p, int fd, const void *data, size_t n, void *ud);
+    /** Pipe fd is closed (EOF, or closed by us); err 0 or -EPIPE ... */
+    void (*pipe_connection_lost)(cio_process_t *p, int fd, int err, void *ud);
+    /** The child has exited: cio_process_returncode gives its status. */
+    void (*process_exited)(cio_process_t *p, void *ud);
+    /** The end (once): the child has exited and every pipe is closed. */
+    void (*connection_lost)(cio_process_t *p, int err, void *ud);
+    /** The stdin pipe's write buffer went above its high-water mark. */
+    void (*pause_writing)(cio_process_t *p, void *ud);
+    /** ... and is back at or below the low one. */
+    void (*resume_writing)(cio_process_t *p, void *ud);
+} cio_subprocess_protocol_t;
+
+/** Spawn argv (as cio_create_subprocess_exec) with its pipes as pipe
+ * transports (cio_connect_write_pipe for stdin, cio_connect_read_pipe for
+ * stdout and stderr) driving proto; no task needed.  opts NULL: all three
+ * are pipes (asyncio's defaults for subprocess_exec); with opts, each
+ * CIO_STDIO_PIPE there is one.  *out gets the transport, a cio_process_t:
+ * cio_process_pid, cio_process_returncode (asyncio's get_returncode),
+ * cio_process_send_signal/terminate/kill, cio_process_wait (which, as
+ * asyncio's transport, returns only after connection_lost), and the calls
+ * below.  The loop keeps its own reference until connection_lost has run;
+ * cio_unref drops the caller's (it does not kill the child: close does).
+ * Errors as cio_create_subprocess_exec; a NULL proto or out: -EINVAL. */
+CIO_EXTERN int cio_subprocess_exec(const cio_subprocess_protocol_t *proto, void *ud, const char *const argv[],
+                                   const cio_process_opts_t *opts, cio_process_t **out);
+/** /bin/sh -c cmd; a NULL cmd: -EINVAL. */
+CIO_EXTERN int cio_subprocess_shell(const cio_subprocess_protocol_t *proto, void *ud, const char *cmd,
+                                    const cio_process_opts_t *opts, cio_process_t **out);
+/** get_pipe_transport: the transport of the child's fd (0, 1 or 2; write
+ * to stdin with cio_transport_write, close it with cio_transport_close),
+ * borrowed, valid while p lives; NULL when that fd is not a pipe or p is
+ * not a subprocess transport.  Its ud belongs to cio: do not change it. */
+CIO_EXTERN cio_transport_t *cio_process_pipe_transport(cio_process_t *p, int fd);
+/** Close the transport: close every pipe (stdin after its buffered bytes)
+ * and, if the child still runs, kill it (SIGKILL), as asyncio.  The events
+ * that follow still arrive (pipe_connection_lost, process_exited,
+ * connection_lost).  Idempotent: 0.  -ENOTSUP on a process made by
+ * cio_create_subprocess_exec (close its streams instead), -EINVAL for a bad
+ * p, CIO_EWRONGLOOP/CIO_ENOLOOP off its loop's thread. */
+CIO_EXTERN int cio_process_close(cio_process_t *p);
+/** 1 once cio_process_close was called, else 0; errors as cio_process_close. */
+CIO_EXTERN int cio_process_is_closing(cio_process_t *p);
+/** @} */
 /** @} */
 
 #ifdef __cplusplus

@@ -34,6 +34,17 @@ struct cio_process_s {
     /* the waiting thread, without pidfd */
     struct cio__cb exit_cb;
     int status;
+    /* a subprocess transport (cio_subprocess_exec): the protocol, the pipe
+     * transports, and asyncio's order of events */
+    const cio_subprocess_protocol_t *proto;
+    void *ud;
+    cio_transport_t *tp[3];
+    uint8_t tp_lost[3];
+    uint8_t exit_seen; /* process_exited delivered */
+    uint8_t finished;  /* connection_lost scheduled or run */
+    uint8_t closed;    /* cio_process_close */
+    uint8_t life;      /* the loop's reference until connection_lost */
+    struct cio__cb proto_exit_cb, proto_lost_cb;
 };
 
 
@@ -49,6 +60,12 @@ static void process_free(cio_process_t *p)
     for (int i = 0; i < 3; i++)
         if (p->pipes[i])
             cio__conn_unref(&p->pipes[i]->t);
+    for (int i = 0; i < 3; i++)
+        if (p->tp[i]) {
+            p->tp[i]->proto = NULL; /* nothing calls back into p any more */
+            cio__conn_abort(p->tp[i]);
+            cio__conn_unref(p->tp[i]);
+        }
     if (p->registered)
         cio__io_del(p->loop, &p->io);
     if (p->pidfd >= 0)
@@ -65,6 +82,13 @@ static void exited(cio_process_t *p, int status)
     if (p->registered) {
         cio__io_del(p->loop, &p->io);
         p->registered = 0;
+    }
+    if (p->proto) {
+        /* process_exited from the ready queue; waiters wake at
+         * connection_lost, as asyncio's transport _wait. */
+        p->obj.refs++;
+        cio__loop_schedule(p->loop, &p->proto_exit_cb);
+        return;
     }
     while (cio__wlist_wake_first(&p->waitq))
         ;
@@ -138,6 +162,116 @@ static int watch(cio_process_t *p)
     return -rc;
 }
 
+/* ------------------------------------------------ the subprocess transport */
+
+/* asyncio's BaseSubprocessTransport: pipe events go to the protocol as
+ * they come; connection_lost only once the child has exited (and
+ * process_exited was delivered) and every pipe is closed. */
+static void try_finish(cio_process_t *p)
+{
+    if (!p->exit_seen || p->finished)
+        return;
+    for (int i = 0; i < 3; i++)
+        if (p->tp[i] && !p->tp_lost[i])
+            return;
+    p->finished = 1;
+    p->obj.refs++;
+    cio__loop_schedule(p->loop, &p->proto_lost_cb);
+}
+
+static void proto_exit(struct cio__cb *cb)
+{
+    cio_process_t *p = cio__container_of(cb, cio_process_t, proto_exit_cb);
+    p->exit_seen = 1;
+    if (p->proto->process_exited)
+        p->proto->process_exited(p, p->ud);
+    try_finish(p);
+    cio__process_unref(p);
+}
+
+static void proto_lost(struct cio__cb *cb)
+{
+    cio_process_t *p = cio__container_of(cb, cio_process_t, proto_lost_cb);
+    p->finished = 2;
+    if (p->proto->connection_lost)
+        p->proto->connection_lost(p, 0, p->ud);
+    while (cio__wlist_wake_first(&p->waitq))
+        ;
+    if (p->life) {
+        p->life = 0;
+        cio__process_unref(p);
+    }
+    cio__process_unref(p);
+}
+
+static int tp_index(cio_process_t *p, cio_transport_t *t)
+{
+    for (int i = 0; i < 3; i++)
+        if (p->tp[i] == t)
+            return i;
+    return -1;
+}
+
+static void tp_data(cio_transport_t *t, const void *data, size_t n, void *ud)
+{
+    cio_process_t *p = ud;
+    int i = tp_index(p, t);
+    if (i >= 0 && p->proto && p->proto->pipe_data_received)
+        p->proto->pipe_data_received(p, i, data, n, p->ud);
+}
+
+static int tp_eof(cio_transport_t *t, void *ud)
+{
+    (void)t, (void)ud;
+    return 0; /* the pipe closes: its connection_lost follows */
+}
+
+static void tp_lost(cio_transport_t *t, int err, void *ud)
+{
+    cio_process_t *p = ud;
+    int i = tp_index(p, t);
+    if (i < 0 || !p->proto)
+        return;
+    p->tp_lost[i] = 1;
+    if (p->proto->pipe_connection_lost)
+        p->proto->pipe_connection_lost(p, i, err, p->ud);
+    try_finish(p);
+}
+
+static void tp_pause(cio_transport_t *t, void *ud)
+{
+    (void)t;
+    cio_process_t *p = ud;
+    if (p->proto && p->proto->pause_writing)
+        p->proto->pause_writing(p, p->ud);
+}
+
+static void tp_resume(cio_transport_t *t, void *ud)
+{
+    (void)t;
+    cio_process_t *p = ud;
+    if (p->proto && p->proto->resume_writing)
+        p->proto->resume_writing(p, p->ud);
+}
+
+static const cio_protocol_t tp_proto = {
+    .data_received = tp_data,
+    .eof_received = tp_eof,
+    .connection_lost = tp_lost,
+    .pause_writing = tp_pause,
+    .resume_writing = tp_resume,
+};
+
+/* Pipe i of the child as a transport; fd is closed on failure. */
+static int tp_connect(cio_process_t *p, int i, int fd)
+{
+    int rc = i == 0 ? cio_connect_write_pipe(&tp_proto, p, fd, &p->tp[i])
+                    : cio_connect_read_pipe(&tp_proto, p, fd, &p->tp[i]);
+    if (rc < 0)
+        close(fd);
+    return rc;
+}
+
 /* ------------------------------------------------------------- spawning */
 
 static int check_opts(const cio_process_opts_t *o)
@@ -208,7 +342,15 @@ static int search_path(const char *prog, char *const *env, char **found)
     return rc;
 }
 
-int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_t *opts, cio_process_t **out)
+static const cio_process_opts_t proc_pipe_opts = {
+    .stdin_mode = CIO_STDIO_PIPE, .stdout_mode = CIO_STDIO_PIPE, .stderr_mode = CIO_STDIO_PIPE};
+
+static int tp_connect(cio_process_t *p, int i, int fd);
+
+/* Spawn argv; its pipes become streams, or with sp, pipe transports for the
+ * protocol sp. */
+static int start(const char *const argv[], const cio_process_opts_t *opts, const cio_subprocess_protocol_t *sp,
+                 void *ud, cio_process_t **out)
 {
     if (!out)
         return -EINVAL;
@@ -219,7 +361,7 @@ int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_
     cio_loop_t *loop = cio__running_loop(&rc);
     if (!loop)
         return rc;
-    const cio_process_opts_t *o = opts ? opts : &proc_no_opts;
+    const cio_process_opts_t *o = opts ? opts : sp ? &proc_pipe_opts : &proc_no_opts;
     if ((rc = check_opts(o)) < 0)
         return rc;
     int modes[3] = {o->stdin_mode, o->stdout_mode, o->stderr_mode};
@@ -322,6 +464,14 @@ int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_
     for (int i = 0; i < 3; i++) {
         if (parent[i] < 0)
             continue;
+        if (sp) {
+            if (rc == 0)
+                rc = tp_connect(p, i, parent[i]);
+            else
+                close(parent[i]);
+            parent[i] = -1;
+            continue;
+        }
         int src = rc;
         struct cio_stream_s *s = cio__stream_new(loop, parent[i], o->limit, &src);
         if (!s) {
@@ -345,6 +495,18 @@ int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_
         return rc;
     }
     *out = p;
+    if (sp) {
+        /* asyncio's subprocess_exec returns once connection_made has run;
+         * every other event comes from the loop, after it. */
+        p->proto = sp;
+        p->ud = ud;
+        p->life = 1;
+        p->obj.refs++;
+        p->proto_exit_cb.run = proto_exit;
+        p->proto_lost_cb.run = proto_lost;
+        if (sp->connection_made)
+            sp->connection_made(p, ud);
+    }
     return 0;
 fail:
     for (int i = 0; i < 3; i++)
@@ -352,6 +514,11 @@ fail:
             close(parent[i]);
     cio__free(p);
     return rc;
+}
+
+int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_t *opts, cio_process_t **out)
+{
+    return start(argv, opts, NULL, NULL, out);
 }
 
 int cio_create_subprocess_shell(const char *cmd, const cio_process_opts_t *opts, cio_process_t **out)
@@ -362,6 +529,28 @@ int cio_create_subprocess_shell(const char *cmd, const cio_process_opts_t *opts,
         return -EINVAL;
     const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
     return cio_create_subprocess_exec(argv, opts, out);
+}
+
+int cio_subprocess_exec(const cio_subprocess_protocol_t *proto, void *ud, const char *const argv[],
+                        const cio_process_opts_t *opts, cio_process_t **out)
+{
+    if (!proto) {
+        if (out)
+            *out = NULL;
+        return -EINVAL;
+    }
+    return start(argv, opts, proto, ud, out);
+}
+
+int cio_subprocess_shell(const cio_subprocess_protocol_t *proto, void *ud, const char *cmd,
+                         const cio_process_opts_t *opts, cio_process_t **out)
+{
+    if (out)
+        *out = NULL;
+    if (!cmd)
+        return -EINVAL;
+    const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+    return cio_subprocess_exec(proto, ud, argv, opts, out);
 }
 
 /* ------------------------------------------------------------ the object */
@@ -428,7 +617,7 @@ int cio_process_wait(cio_process_t *p, int *returncode)
     if (p->loop != t->fut.loop)
         return CIO_EWRONGLOOP;
     p->obj.refs++;
-    while (!p->exited) {
+    while (p->proto ? p->finished != 2 : !p->exited) {
         struct cio__waiter w;
         cio__wlist_push(&p->waitq, &w, t);
         if ((rc = cio__waiter_suspend(t, &w)) < 0)
@@ -548,4 +737,47 @@ int cio_process_communicate(cio_process_t *p, const void *input, size_t inlen, c
     cio__free(x[2].data);
     cio__process_unref(p);
     return rc;
+}
+
+/* ------------------------------------------------ transport-only calls */
+
+static int tr_check(cio_process_t *p)
+{
+    int rc = proc_check(p);
+    if (rc < 0)
+        return rc;
+    if (!p->proto)
+        return -ENOTSUP; /* a Process of streams: close its streams */
+    if (p->loop != cio__tls.running)
+        return cio__tls.running ? CIO_EWRONGLOOP : CIO_ENOLOOP;
+    return 0;
+}
+
+cio_transport_t *cio_process_pipe_transport(cio_process_t *p, int fd)
+{
+    if (proc_check(p) < 0 || fd < 0 || fd > 2)
+        return NULL;
+    return p->tp[fd];
+}
+
+int cio_process_close(cio_process_t *p)
+{
+    int rc = tr_check(p);
+    if (rc < 0)
+        return rc;
+    if (p->closed)
+        return 0;
+    p->closed = 1;
+    for (int i = 0; i < 3; i++)
+        if (p->tp[i])
+            cio__conn_close(p->tp[i]);
+    if (!p->exited)
+        kill(p->pid, SIGKILL); /* asyncio: a child still running is killed */
+    return 0;
+}
+
+int cio_process_is_closing(cio_process_t *p)
+{
+    int rc = tr_check(p);
+    return rc < 0 ? rc : p->closed;
 }
