@@ -2236,6 +2236,16 @@ typedef struct cio_process_opts_s {
     char *const *env;                         /**< "K=V" strings, NULL-terminated; NULL: the parent's */
     size_t limit;                             /**< the pipes' stream limit (0: CIO_STREAM_LIMIT) */
     int start_new_session;                    /**< setsid() in the child */
+    const int *pass_fds;                      /**< fds the child keeps, same numbers (the rest >= 3 closed) */
+    size_t npass_fds;                         /**< how many in pass_fds */
+    int set_process_group;                    /**< nonzero: setpgid(0, process_group) in the child */
+    pid_t process_group;                      /**< with set_process_group: 0 makes the child a group leader */
+    int set_user;                             /**< nonzero: setreuid(user, user) in the child */
+    uid_t user;                               /**< with set_user */
+    int set_group;                            /**< nonzero: setregid(group, group) in the child */
+    gid_t group;                              /**< with set_group */
+    int set_umask;                            /**< nonzero: umask(umask) in the child */
+    mode_t umask;                             /**< with set_umask */
 } cio_process_opts_t;
 
 /** From the loop's thread.  argv[0] is the program, looked up in PATH when
@@ -2243,7 +2253,14 @@ typedef struct cio_process_opts_s {
  * be NULL (everything inherited).  An exec failure is the call's error (-ENOENT, -EACCES,
  * -ENOEXEC), no child is left behind.  -EINVAL for an empty argv or a NULL
  * argv[0], -EBADF for a bad CIO_STDIO_FD, CIO_EINVALSTATE for
- * CIO_STDIO_STDOUT anywhere but stderr.  *out gets the process (cio_unref;
+ * CIO_STDIO_STDOUT anywhere but stderr.  Popen's options: pass_fds (each
+ * an open fd, else -EBADF; NULL with a count: -EINVAL), process_group
+ * (negative: -EINVAL), user, group, umask (-EINVAL outside 0..0777),
+ * cwd, env, start_new_session; a failure to apply one in the child is the
+ * call's error too (-EPERM for a user or group not allowed, -ENOENT for a
+ * cwd that does not exist).  user, group and umask make the child with
+ * fork(2) rather than posix_spawn (only async-signal-safe calls between
+ * the two).  *out gets the process (cio_unref;
  * a child still running when its last reference goes is killed and reaped
  * by the loop; cio_run's shutdown waits for that).
  *

@@ -10,9 +10,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -286,6 +290,188 @@ static int check_opts(const cio_process_opts_t *o)
         if (modes[i] == CIO_STDIO_FD && (fds[i] < 0 || fcntl(fds[i], F_GETFD) < 0))
             return -EBADF;
     }
+    if (o->npass_fds && !o->pass_fds)
+        return -EINVAL;
+    for (size_t i = 0; i < o->npass_fds; i++)
+        if (o->pass_fds[i] < 0 || fcntl(o->pass_fds[i], F_GETFD) < 0)
+            return -EBADF;
+    if ((o->set_process_group && o->process_group < 0) || (o->set_umask && (o->umask & ~(mode_t)0777)))
+        return -EINVAL;
+    return 0;
+}
+
+/* What the child does before exec, for the fork path (user, group, umask:
+ * posix_spawn has no action for them).  Everything is prepared in the
+ * parent; the child makes async-signal-safe calls only. */
+struct plan {
+    int dsrc[3], ddst[3], nd; /* the stdio dup2s, in order */
+    const cio_process_opts_t *o;
+    int *keep;                /* sorted fds >= 3 the child keeps: pass_fds, and errfd */
+    size_t nkeep;
+    int errfd;                /* the exec-failure pipe's write end */
+    long maxfd;               /* without close_range: close up to here */
+};
+
+static int add_dup(posix_spawn_file_actions_t *fa, struct plan *pl, int src, int dst)
+{
+    pl->dsrc[pl->nd] = src;
+    pl->ddst[pl->nd++] = dst;
+    return -posix_spawn_file_actions_adddup2(fa, src, dst);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* The fds >= 3 the child keeps (pass_fds, plus extra if >= 0), sorted. */
+static int keep_list(const cio_process_opts_t *o, int extra, int **out, size_t *n)
+{
+    int *k = cio__malloc((o->npass_fds + 1) * sizeof *k);
+    if (!k)
+        return -ENOMEM;
+    size_t m = 0;
+    for (size_t i = 0; i < o->npass_fds; i++)
+        if (o->pass_fds[i] >= 3)
+            k[m++] = o->pass_fds[i];
+    if (extra >= 0)
+        k[m++] = extra;
+    qsort(k, m, sizeof *k, cmp_int);
+    *out = k;
+    *n = m;
+    return 0;
+}
+
+/* pass_fds with posix_spawn: each kept fd dup2'ed onto itself (which
+ * clears its close-on-exec flag), every other open fd up to the last kept
+ * one closed, then everything above. */
+static int spawn_fd_actions(posix_spawn_file_actions_t *fa, const cio_process_opts_t *o)
+{
+    if (!o->npass_fds)
+        return -posix_spawn_file_actions_addclosefrom_np(fa, 3);
+    int *k;
+    size_t n;
+    int rc = keep_list(o, -1, &k, &n);
+    if (rc < 0)
+        return rc;
+    int next = 3;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        for (int fd = next; fd < k[i] && rc == 0; fd++)
+            if (fcntl(fd, F_GETFD) >= 0)
+                rc = -posix_spawn_file_actions_addclose(fa, fd);
+        if (rc == 0 && k[i] >= next)
+            rc = -posix_spawn_file_actions_adddup2(fa, k[i], k[i]);
+        next = k[i] + 1;
+    }
+    if (rc == 0)
+        rc = -posix_spawn_file_actions_addclosefrom_np(fa, next);
+    cio__free(k);
+    return rc;
+}
+
+static void close_from_to(int lo, int hi, long maxfd)
+{
+    if (lo > hi)
+        return;
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, (unsigned)lo, (unsigned)hi, 0) == 0)
+        return;
+#endif
+    for (long fd = lo; fd <= hi && fd <= maxfd; fd++)
+        close((int)fd);
+}
+
+static _Noreturn void child_fail(int errfd)
+{
+    int e = errno;
+    while (write(errfd, &e, sizeof e) < 0 && errno == EINTR)
+        ;
+    _exit(127);
+}
+
+static _Noreturn void child_exec(const struct plan *pl, const char *path, char *const argv[], char *const env[])
+{
+    const cio_process_opts_t *o = pl->o;
+    for (int i = 0; i < pl->nd; i++)
+        if (dup2(pl->dsrc[i], pl->ddst[i]) < 0)
+            child_fail(pl->errfd);
+    if (o->cwd && chdir(o->cwd) < 0)
+        child_fail(pl->errfd);
+    if (o->start_new_session && setsid() < 0)
+        child_fail(pl->errfd);
+    if (o->set_process_group && setpgid(0, o->process_group) < 0)
+        child_fail(pl->errfd);
+    if (o->set_group && setregid(o->group, o->group) < 0)
+        child_fail(pl->errfd);
+    if (o->set_user && setreuid(o->user, o->user) < 0)
+        child_fail(pl->errfd);
+    if (o->set_umask)
+        umask(o->umask);
+    int lo = 3;
+    for (size_t i = 0; i < pl->nkeep; i++) {
+        close_from_to(lo, pl->keep[i] - 1, pl->maxfd);
+        if (pl->keep[i] != pl->errfd && fcntl(pl->keep[i], F_SETFD, 0) < 0)
+            child_fail(pl->errfd);
+        lo = pl->keep[i] + 1;
+    }
+    close_from_to(lo, INT32_MAX, pl->maxfd);
+    /* posix_spawn's signal setup: handlers and SIGPIPE/SIGXFSZ back to the
+     * default, an empty mask. */
+    for (int sig = 1; sig < NSIG; sig++) {
+        struct sigaction sa;
+        if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL &&
+            (sa.sa_handler != SIG_IGN || sig == SIGPIPE || sig == SIGXFSZ))
+            signal(sig, SIG_DFL);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execve(path, argv, env);
+    child_fail(pl->errfd);
+}
+
+/* The fork path: the child's pid, or an error (the child reaped). */
+static int fork_spawn(struct plan *pl, const char *path, char *const argv[], char *const env[], pid_t *pid)
+{
+    int ep[2];
+    if (pipe2(ep, O_CLOEXEC) < 0)
+        return -errno;
+    int rc = keep_list(pl->o, ep[1], &pl->keep, &pl->nkeep);
+    if (rc < 0) {
+        close(ep[0]);
+        close(ep[1]);
+        return rc;
+    }
+    pl->errfd = ep[1];
+    pl->maxfd = sysconf(_SC_OPEN_MAX);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* no handler runs in the child */
+    pid_t k = fork();
+    if (k == 0)
+        child_exec(pl, path, argv, env);
+    int e = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(ep[1]);
+    cio__free(pl->keep);
+    pl->keep = NULL;
+    if (k < 0) {
+        close(ep[0]);
+        return -e;
+    }
+    int err = 0;
+    ssize_t r;
+    do
+        r = read(ep[0], &err, sizeof err);
+    while (r < 0 && errno == EINTR);
+    close(ep[0]);
+    if (r == (ssize_t)sizeof err) {
+        while (waitpid(k, NULL, 0) < 0 && errno == EINTR)
+            ;
+        return err > 0 ? -err : -ECHILD;
+    }
+    *pid = k;
     return 0;
 }
 
@@ -374,6 +560,8 @@ static int start(const char *const argv[], const cio_process_opts_t *opts, const
     p->pidfd = -1;
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t at;
+    struct plan pl = {.o = o};
+    int forked = o->set_user || o->set_group || o->set_umask;
     posix_spawn_file_actions_init(&fa);
     posix_spawnattr_init(&at);
     for (int i = 0; i < 3 && rc == 0; i++) {
@@ -387,7 +575,7 @@ static int start(const char *const argv[], const cio_process_opts_t *opts, const
             parent[i] = i == 0 ? pp[1] : pp[0];
             child[i] = i == 0 ? pp[0] : pp[1];
             int src = high_fd(child[i], &tmp[i]);
-            rc = src < 0 ? src : -posix_spawn_file_actions_adddup2(&fa, src, i);
+            rc = src < 0 ? src : add_dup(&fa, &pl, src, i);
             if (i == 0)
                 cio__ignore_sigpipe();
             break;
@@ -405,14 +593,14 @@ static int start(const char *const argv[], const cio_process_opts_t *opts, const
                     break;
                 }
             }
-            rc = -posix_spawn_file_actions_adddup2(&fa, devnull, i);
+            rc = add_dup(&fa, &pl, devnull, i);
             break;
         case CIO_STDIO_STDOUT:
-            rc = -posix_spawn_file_actions_adddup2(&fa, 1, 2);
+            rc = add_dup(&fa, &pl, 1, 2);
             break;
         case CIO_STDIO_FD: {
             int src = high_fd(ufds[i], &tmp[i]);
-            rc = src < 0 ? src : -posix_spawn_file_actions_adddup2(&fa, src, i);
+            rc = src < 0 ? src : add_dup(&fa, &pl, src, i);
             break;
         }
         default:
@@ -421,8 +609,8 @@ static int start(const char *const argv[], const cio_process_opts_t *opts, const
     }
     if (rc == 0 && o->cwd)
         rc = -posix_spawn_file_actions_addchdir_np(&fa, o->cwd);
-    if (rc == 0)
-        rc = -posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+    if (rc == 0 && !forked)
+        rc = spawn_fd_actions(&fa, o);
     sigset_t none, def;
     sigemptyset(&none);
     sigemptyset(&def);
@@ -431,6 +619,11 @@ static int start(const char *const argv[], const cio_process_opts_t *opts, const
     short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
     if (o->start_new_session)
         flags |= POSIX_SPAWN_SETSID;
+    if (o->set_process_group) {
+        flags |= POSIX_SPAWN_SETPGROUP;
+        if (rc == 0)
+            rc = -posix_spawnattr_setpgroup(&at, o->process_group);
+    }
     if (rc == 0)
         rc = -posix_spawnattr_setsigmask(&at, &none);
     if (rc == 0)
@@ -438,9 +631,11 @@ static int start(const char *const argv[], const cio_process_opts_t *opts, const
     if (rc == 0)
         rc = -posix_spawnattr_setflags(&at, flags);
     pid_t pid = -1;
-    if (rc == 0 && o->env && !strchr(argv[0], '/'))
-        rc = search_path(argv[0], o->env, &found); /* the child's PATH, as asyncio */
-    if (rc == 0)
+    if (rc == 0 && (o->env || forked) && !strchr(argv[0], '/'))
+        rc = search_path(argv[0], o->env ? o->env : environ, &found); /* the child's PATH, as asyncio */
+    if (rc == 0 && forked)
+        rc = fork_spawn(&pl, found ? found : argv[0], (char *const *)argv, o->env ? o->env : environ, &pid);
+    else if (rc == 0)
         rc = found ? -posix_spawn(&pid, found, &fa, &at, (char *const *)argv, o->env)
                    : -posix_spawnp(&pid, argv[0], &fa, &at, (char *const *)argv, o->env ? o->env : environ);
     cio__free(found);

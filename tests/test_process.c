@@ -2064,6 +2064,137 @@ static void t_subprocess_bad_args(void)
     RUN(m_subprocess_bad_args);
 }
 
+/* ------------------------------------------------------- Popen options */
+
+static void set_nonblock_fd(int fd)
+{
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+/* Run `sh -c script` with opts (stdout made a pipe), to its end: the exit
+ * code, or a negative error; its output in out. */
+static int sh_out(const char *script, cio_process_opts_t *o, char *out, size_t cap)
+{
+    cio_process_t *p = NULL;
+    o->stdout_mode = CIO_STDIO_PIPE;
+    out[0] = 0;
+    int rc = cio_create_subprocess_shell(script, o, &p);
+    if (rc < 0)
+        return rc;
+    char *data = NULL;
+    size_t n = 0;
+    rc = cio_process_communicate(p, NULL, 0, &data, &n, NULL, NULL);
+    int code = -1;
+    cio_process_returncode(p, &code);
+    if (data) {
+        snprintf(out, cap, "%.*s", (int)n, data);
+        cio_free(data);
+    }
+    cio_unref(p);
+    return rc < 0 ? rc : code;
+}
+
+/* Expectations from CPython 3.12's create_subprocess_exec with the same
+ * options (pass_fds=[w], umask=0o027, process_group=0, user/group=65534
+ * as root): "hi" through the passed fd, umask 0027, pgid == pid, id -u/-g
+ * 65534; an fd not passed is closed; cwd that does not exist with umask:
+ * FileNotFoundError. */
+static int m_popen_options(void *arg, void **result)
+{
+    char out[512], exp[512], script[512];
+    int pp[2] = {-1, -1}, other = -1;
+    REQ(pipe2(pp, O_CLOEXEC) == 0);
+    other = open("/dev/null", O_WRONLY); /* no close-on-exec: still closed in the child */
+    REQ(other >= 0);
+    set_nonblock_fd(pp[0]);
+    for (int forked = 0; forked < 2; forked++) {
+        cio_process_opts_t o = {.pass_fds = &pp[1], .npass_fds = 1, .set_process_group = 1,
+                                .set_umask = forked, .umask = 027};
+        snprintf(script, sizeof script,
+                 "echo hi >&%d; { echo x >&%d; } 2>/dev/null || echo closed; umask; "
+                 "cut -d' ' -f5 /proc/$$/stat; echo $$",
+                 pp[1], other);
+        CHECK_RC(sh_out(script, &o, out, sizeof out), 0);
+        int pgid = -1, pid = -2;
+        char um[16] = "";
+        if (sscanf(out, "closed\n%15s\n%d\n%d", um, &pgid, &pid) != 3)
+            FAILF("forked %d: output \"%s\"", forked, out);
+        CHECK(pgid == pid);
+        if (forked)
+            CHECK_STR(um, "0027");
+        char buf[16] = "";
+        ssize_t n = read(pp[0], buf, sizeof buf);
+        CHECK_BYTES(buf, n, "hi\n");
+    }
+    /* start_new_session on the fork path: the child leads a session. */
+    cio_process_opts_t o2 = {.start_new_session = 1, .set_umask = 1, .umask = 0};
+    CHECK_RC(sh_out("cut -d' ' -f6 /proc/$$/stat; echo $$; umask", &o2, out, sizeof out), 0);
+    int sid = -1, pid = -2;
+    char um[16] = "";
+    if (sscanf(out, "%d\n%d\n%15s", &sid, &pid, um) != 3)
+        FAILF("session: output \"%s\"", out);
+    CHECK(sid == pid);
+    CHECK_STR(um, "0000");
+    /* user and group: as root, nobody; else a uid not ours is refused. */
+    if (getuid() == 0) {
+        cio_process_opts_t o3 = {.set_user = 1, .user = 65534, .set_group = 1, .group = 65534};
+        CHECK_RC(sh_out("id -u; id -g", &o3, out, sizeof out), 0);
+        snprintf(exp, sizeof exp, "65534\n65534\n");
+        CHECK_STR(out, exp);
+    } else {
+        cio_process_opts_t o3 = {.set_user = 1, .user = getuid() + 1};
+        CHECK_RC(sh_out("true", &o3, out, sizeof out), -EPERM);
+    }
+    /* cwd on the fork path; failures there are the call's error. */
+    cio_process_opts_t o4 = {.cwd = "/", .set_umask = 1, .umask = 022};
+    CHECK_RC(sh_out("pwd", &o4, out, sizeof out), 0);
+    CHECK_STR(out, "/\n");
+    cio_process_opts_t o5 = {.cwd = "/nonexistent-dir", .set_umask = 1, .umask = 022};
+    CHECK_RC(sh_out("true", &o5, out, sizeof out), -ENOENT);
+    const char *const nope[] = {"no-such-program-here", NULL};
+    cio_process_opts_t o6 = {.set_umask = 1};
+    cio_process_t *p = NULL;
+    CHECK_RC(cio_create_subprocess_exec(nope, &o6, &p), -ENOENT);
+    /* Bad options. */
+    int bad = -1;
+    cio_process_opts_t b1 = {.pass_fds = &bad, .npass_fds = 1};
+    CHECK_RC(cio_create_subprocess_shell("true", &b1, &p), -EBADF);
+    cio_process_opts_t b2 = {.npass_fds = 1};
+    CHECK_RC(cio_create_subprocess_shell("true", &b2, &p), -EINVAL);
+    cio_process_opts_t b3 = {.set_umask = 1, .umask = 01000};
+    CHECK_RC(cio_create_subprocess_shell("true", &b3, &p), -EINVAL);
+    cio_process_opts_t b4 = {.set_process_group = 1, .process_group = -1};
+    CHECK_RC(cio_create_subprocess_shell("true", &b4, &p), -EINVAL);
+    CHECK_RC(cio_subprocess_shell(&sp_proto, NULL, "true", &b4, &p), -EINVAL);
+    CHECK(p == NULL);
+out:
+    for (int i = 0; i < 2; i++)
+        if (pp[i] >= 0)
+            close(pp[i]);
+    if (other >= 0)
+        close(other);
+    return 0;
+}
+static void t_popen_options(void) { RUN(m_popen_options); }
+
+/* The options on the transport call too. */
+static int m_subprocess_options(void *arg, void **result)
+{
+    struct sprec r = {.expect_pipes = 1};
+    cio_process_t *p = NULL;
+    r.done = cio_create_future();
+    REQ(r.done);
+    cio_process_opts_t o = {.stdout_mode = CIO_STDIO_PIPE, .set_umask = 1, .umask = 077, .cwd = "/"};
+    REQ_OK(cio_subprocess_shell(&sp_proto, &r, "umask; pwd", &o, &p));
+    CHECK_RC(sp_await_done(&r), 0);
+    CHECK_BYTES(r.out[1], (ssize_t)r.outlen[1], "0077\n/\n");
+out:
+    cio_unref(p);
+    cio_unref(r.done);
+    return 0;
+}
+static void t_subprocess_options(void) { RUN(m_subprocess_options); }
+
 static const struct test_case cases[] = {
     TEST(t_echo_cat),
     TEST(t_communicate_cat),
@@ -2102,6 +2233,8 @@ static const struct test_case cases[] = {
     TEST(t_subprocess_close_kills),
     TEST(t_subprocess_no_pipes),
     TEST(t_subprocess_bad_args),
+    TEST(t_popen_options),
+    TEST(t_subprocess_options),
 };
 
 int main(int argc, char **argv) { return run_tests(argc, argv, cases, NCASES(cases)); }
