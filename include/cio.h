@@ -1752,6 +1752,21 @@ CIO_EXTERN int cio_stream_set_limit(cio_stream_t *s, size_t limit);
  * once it is lost. */
 CIO_EXTERN int cio_stream_write(cio_stream_t *s, const void *buf, size_t n);
 CIO_EXTERN int cio_stream_writev(cio_stream_t *s, const struct iovec *iov, int iovcnt); /**< writelines */
+/** asyncio's loop.sendfile(transport, file, offset, count), from a task:
+ * send count bytes of the file fd from offset (count 0: to the end of the
+ * file, asyncio's None), after whatever is already buffered.  Returns the
+ * bytes sent (fewer than count when the file ends first; 0 for an offset at
+ * or past its end), or an error.  A plain socket uses sendfile(2) whenever
+ * the write buffer is empty, waiting for the socket as needed; TLS, and a
+ * file sendfile(2) refuses, go through the stream's own write path in
+ * 64 KiB chunks with drain's flow control.  Either way the file's position
+ * is left at offset + the bytes sent (error or cancel included), as
+ * asyncio's.  While it runs, cio_stream_write/writev return CIO_EINVALSTATE
+ * (asyncio: "sendfile is in progress"), and so does a second sendfile.
+ * Negative offset or count: -EINVAL; a bad file fd: -EBADF; a pipe stream
+ * or a fed one: -ENOTSUP; closed: CIO_ECLOSED, or the connection's error;
+ * a file that cannot be read at an offset (a pipe): -ESPIPE. */
+CIO_EXTERN int64_t cio_stream_sendfile(cio_stream_t *s, int file, int64_t offset, int64_t count);
 /** Flow control, as asyncio's drain: returns at once unless the buffer went
  * above the high-water mark, and then waits until it is back at or below the
  * low one.  After the connection is lost: its error (-EPIPE, -ECONNRESET);
@@ -2114,6 +2129,11 @@ CIO_EXTERN int cio_create_datagram_endpoint(const cio_protocol_t *p, void *ud, c
  * loop at the low one.  On a datagram endpoint write is sendto(NULL). */
 CIO_EXTERN int cio_transport_write(cio_transport_t *t, const void *buf, size_t n);
 CIO_EXTERN int cio_transport_writev(cio_transport_t *t, const struct iovec *iov, int iovcnt);
+/** loop.sendfile on a transport: as cio_stream_sendfile, from a task;
+ * while it runs the transport's write/writev return CIO_EINVALSTATE.  A
+ * datagram endpoint or a pipe transport: -ENOTSUP (asyncio: "not
+ * supported for transport"); TLS uses the fallback, as asyncio. */
+CIO_EXTERN int64_t cio_transport_sendfile(cio_transport_t *t, int file, int64_t offset, int64_t count);
 /** @} */
 /** Datagrams: addr NULL for a connected endpoint (else -EDESTADDRREQ; the
  * endpoint stays open).  An empty datagram is sent.  A send error goes to

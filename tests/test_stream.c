@@ -2979,6 +2979,185 @@ static void t_fed_stream_bad_args(void)
     RUN(m_fed_bad_args);
 }
 
+/* ----------------------------------------------------------- sendfile */
+
+/* A temporary file of n pattern bytes (seed 7), unlinked at once. */
+static int tmp_file(size_t n)
+{
+    char path[] = "/tmp/cio-sendfile-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -errno;
+    unlink(path);
+    char buf[4096];
+    for (size_t off = 0; off < n;) {
+        size_t k = n - off < sizeof buf ? n - off : sizeof buf;
+        fill_pattern(buf, k, off, 7);
+        if (write(fd, buf, k) != (ssize_t)k) {
+            close(fd);
+            return -EIO;
+        }
+        off += k;
+    }
+    return fd;
+}
+
+struct sf_call {
+    cio_stream_t *s;
+    cio_transport_t *t;
+    int file;
+    int64_t offset, count, rc;
+};
+static int sf_task(void *arg, void **result)
+{
+    struct sf_call *c = arg;
+    c->rc = c->s ? cio_stream_sendfile(c->s, c->file, c->offset, c->count)
+                 : cio_transport_sendfile(c->t, c->file, c->offset, c->count);
+    return c->rc < 0 ? (int)c->rc : 0;
+}
+
+/* Receive exactly n bytes on the raw socket (bounded wait). */
+static int raw_recv_n(int fd, char *buf, size_t n)
+{
+    int err = 0;
+    size_t got = 0;
+    double t0 = now_s();
+    while (got < n) {
+        size_t k = raw_recv_all(fd, buf + got, n - got, &err);
+        got += k;
+        if (err != 1 && got < n)
+            return err ? err : -EPIPE;
+        if (now_s() - t0 > 10)
+            return -ETIMEDOUT;
+    }
+    return 0;
+}
+
+#define SF_LEN (300 * 1000 + 11)
+
+/* loop.sendfile on a stream, with CPython 3.12's answers for the same
+ * calls: after a buffered write "HDR", sendfile(10, 1000) sends 1000 and
+ * leaves the file at 1010; an offset past the end sends 0 and leaves the
+ * position; sendfile(99990) of a 100000-byte file sends 10 (to the end);
+ * offset -1: ValueError; the connection's writes during a sendfile:
+ * RuntimeError. */
+static int m_sendfile(void *arg, void **result)
+{
+    cio_stream_t *s = NULL, *fed = NULL;
+    int raw = -1, file = -1, pp[2] = {-1, -1};
+    cio_task_t *t = NULL;
+    char *big = malloc(SF_LEN);
+    REQ(big);
+    REQ_OK(mk_pair(0, &s, &raw));
+    REQ((file = tmp_file(SF_LEN)) >= 0);
+    char buf[2048];
+    REQ_OK(cio_stream_write(s, "HDR", 3));
+    CHECK_RC(cio_stream_sendfile(s, file, 10, 1000), 1000);
+    CHECK_INT(lseek(file, 0, SEEK_CUR), 1010);
+    REQ_OK(raw_recv_n(raw, buf, 1003));
+    CHECK(memcmp(buf, "HDR", 3) == 0);
+    CHECK_INT(check_pattern(buf + 3, 1000, 10, 7), 0);
+    CHECK_RC(cio_stream_sendfile(s, file, SF_LEN + 5, 0), 0);
+    CHECK_INT(lseek(file, 0, SEEK_CUR), 1010);
+    CHECK_RC(cio_stream_sendfile(s, file, SF_LEN - 10, 100), 10);
+    CHECK_INT(lseek(file, 0, SEEK_CUR), SF_LEN);
+    REQ_OK(raw_recv_n(raw, buf, 10));
+    CHECK_INT(check_pattern(buf, 10, SF_LEN - 10, 7), 0);
+
+    /* The whole file through small socket buffers: the sendfile waits for
+     * the peer; meanwhile writes and a second sendfile are refused. */
+    set_bufsizes(cio_stream_fd(s), 4096, 0);
+    set_bufsizes(raw, 0, 4096);
+    struct sf_call c = {.s = s, .file = file};
+    t = spawn(sf_task, &c);
+    REQ(t);
+    REQ_OK(cio_sleep(0.01));
+    CHECK(!cio_future_done(t));
+    CHECK_RC(cio_stream_write(s, "x", 1), CIO_EINVALSTATE);
+    struct iovec v = {"x", 1};
+    CHECK_RC(cio_stream_writev(s, &v, 1), CIO_EINVALSTATE);
+    CHECK_RC(cio_stream_sendfile(s, file, 0, 0), CIO_EINVALSTATE);
+    REQ_OK(raw_recv_n(raw, big, SF_LEN));
+    CHECK_RC(cio_await(t, NULL), 0);
+    CHECK_INT(c.rc, SF_LEN);
+    CHECK_INT(check_pattern(big, SF_LEN, 0, 7), 0);
+    CHECK_INT(lseek(file, 0, SEEK_CUR), SF_LEN);
+    cio_unref(t);
+    t = NULL;
+    REQ_OK(cio_stream_write(s, "after", 5)); /* writes work again */
+    REQ_OK(raw_recv_n(raw, buf, 5));
+    CHECK(memcmp(buf, "after", 5) == 0);
+
+    /* A pipe as the file: sendfile(2) and pread refuse it. */
+    REQ(pipe2(pp, O_CLOEXEC) == 0);
+    REQ(write(pp[1], "abc", 3) == 3);
+    CHECK_RC(cio_stream_sendfile(s, pp[0], 0, 0), -ESPIPE);
+
+    /* Bad input. */
+    CHECK_RC(cio_stream_sendfile(s, file, -1, 0), -EINVAL);
+    CHECK_RC(cio_stream_sendfile(s, file, 0, -1), -EINVAL);
+    CHECK_RC(cio_stream_sendfile(s, -1, 0, 0), -EBADF);
+    CHECK_RC(cio_stream_sendfile(NULL, file, 0, 0), -EINVAL);
+    REQ_OK(cio_stream_new(0, &fed));
+    CHECK_RC(cio_stream_sendfile(fed, file, 0, 0), -ENOTSUP);
+    CHECK_RC(cio_transport_sendfile(NULL, file, 0, 0), -EINVAL);
+    cio_stream_close(s);
+    CHECK_RC(cio_stream_sendfile(s, file, 0, 0), CIO_ECLOSED);
+out:
+    task_finish(t);
+    stream_finish(s);
+    cio_unref(fed);
+    for (int i = 0; i < 2; i++)
+        if (pp[i] >= 0)
+            close(pp[i]);
+    if (raw >= 0)
+        close(raw);
+    if (file >= 0)
+        close(file);
+    free(big);
+    return 0;
+}
+static void t_sendfile_stream(void) { RUN(m_sendfile); }
+
+/* loop.sendfile on a protocol transport: bytes already buffered go first. */
+static void sfp_lost(cio_transport_t *t, int err, void *ud) { (void)t, (void)err, (void)ud; }
+static const cio_protocol_t sf_proto = {.connection_lost = sfp_lost};
+static int m_sendfile_transport(void *arg, void **result)
+{
+    cio_transport_t *t = NULL;
+    cio_task_t *k = NULL;
+    int sv[2] = {-1, -1}, file = -1;
+    char *big = malloc(SF_LEN + 3);
+    REQ(big);
+    REQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) == 0);
+    REQ_OK(cio_connect_accepted_socket(&sf_proto, NULL, sv[0], NULL, &t));
+    sv[0] = -1;
+    REQ((file = tmp_file(SF_LEN)) >= 0);
+    REQ_OK(cio_transport_write(t, "HDR", 3));
+    struct sf_call c = {.t = t, .file = file};
+    k = spawn(sf_task, &c);
+    REQ(k);
+    REQ_OK(raw_recv_n(sv[1], big, SF_LEN + 3));
+    CHECK_RC(cio_await(k, NULL), 0);
+    CHECK_INT(c.rc, SF_LEN);
+    CHECK(memcmp(big, "HDR", 3) == 0);
+    CHECK_INT(check_pattern(big + 3, SF_LEN, 0, 7), 0);
+out:
+    task_finish(k);
+    if (t) {
+        cio_transport_close(t);
+        cio_unref(t);
+    }
+    for (int i = 0; i < 2; i++)
+        if (sv[i] >= 0)
+            close(sv[i]);
+    if (file >= 0)
+        close(file);
+    free(big);
+    return 0;
+}
+static void t_sendfile_transport(void) { RUN(m_sendfile_transport); }
+
 static const struct test_case cases[] = {
     TEST(t_echo_tcp),
     TEST(t_read_returns_available),
@@ -3022,6 +3201,8 @@ static const struct test_case cases[] = {
     TEST(t_fed_stream),
     TEST(t_fed_stream_cancel),
     TEST(t_fed_stream_bad_args),
+    TEST(t_sendfile_stream),
+    TEST(t_sendfile_transport),
 };
 
 int main(int argc, char **argv) { return run_tests(argc, argv, cases, NCASES(cases)); }

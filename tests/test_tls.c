@@ -1202,6 +1202,66 @@ out:
 }
 static void t_close_timeout_bad(void) { RUN(m_close_timeout_bad); }
 
+/* loop.sendfile over TLS: asyncio's fallback (read + write through the
+ * TLS transport); the echo comes back byte for byte while it runs. */
+#define TSF_LEN (200 * 1000 + 3)
+struct tsf {
+    cio_stream_t *s;
+    int file;
+    int64_t rc;
+};
+static int tsf_task(void *arg, void **result)
+{
+    struct tsf *x = arg;
+    x->rc = cio_stream_sendfile(x->s, x->file, 0, 0);
+    return x->rc < 0 ? (int)x->rc : 0;
+}
+static int m_sendfile(void *arg, void **result)
+{
+    struct srv st = {0};
+    cio_server_t *sv = NULL;
+    cio_stream_t *c = NULL;
+    cio_task_t *t = NULL;
+    int file = -1;
+    char *src = malloc(TSF_LEN), *back = malloc(TSF_LEN);
+    cio_tls_t *stls = server_ctx(), *ctls = client_ctx(1);
+    REQ(stls && ctls && src && back);
+    for (size_t i = 0; i < TSF_LEN; i++)
+        src[i] = (char)(i * 7 + (i >> 8));
+    char path[] = "/tmp/cio-tls-sendfile-XXXXXX";
+    REQ((file = mkstemp(path)) >= 0);
+    unlink(path);
+    REQ(write(file, src, TSF_LEN) == TSF_LEN);
+    cio_server_opts_t so = {.tls = stls};
+    REQ(cio_start_server(h_echo, &st, "127.0.0.1", 0, &so, &sv) == 0);
+    cio_conn_opts_t co = {.tls = ctls, .server_hostname = "localhost"};
+    REQ_OK(cio_open_connection_ex("127.0.0.1", cio_server_port(sv), &co, &c));
+    struct tsf x = {.s = c, .file = file};
+    t = cio_create_task(tsf_task, &x);
+    REQ(t);
+    CHECK_RC(cio_stream_readexactly(c, back, TSF_LEN), TSF_LEN);
+    CHECK(memcmp(src, back, TSF_LEN) == 0);
+    CHECK_RC(cio_await(t, NULL), 0);
+    CHECK_INT(x.rc, TSF_LEN);
+    CHECK_INT(lseek(file, 0, SEEK_CUR), TSF_LEN);
+out:
+    if (t && !cio_future_done(t)) {
+        cio_task_cancel(t, NULL);
+        cio_await(t, NULL);
+    }
+    cio_unref(t);
+    stream_finish(c);
+    server_finish(sv);
+    cio_unref(stls);
+    cio_unref(ctls);
+    if (file >= 0)
+        close(file);
+    free(src);
+    free(back);
+    return 0;
+}
+static void t_sendfile_fallback(void) { RUN(m_sendfile); }
+
 static const struct test_case cases[] = {
     TEST(t_echo), TEST(t_verify), TEST(t_handshake_timeout), TEST(t_start_tls),
     TEST(t_bulk), TEST(t_transport), TEST(t_handshake_task_never_runs),
@@ -1210,6 +1270,7 @@ static const struct test_case cases[] = {
     TEST(t_extra_info_transport),
     TEST(t_close_timeout), TEST(t_close_timeout_bad), TEST(t_sock),
     TEST(t_abort_in_handshake),
+    TEST(t_sendfile_fallback),
 };
 
 int main(int argc, char **argv)

@@ -46,6 +46,7 @@ struct cio_transport_s {
     uint8_t tls_quiet;   /* aborted: no close_notify (the SSL object stays until the free) */
     uint8_t task_ran;    /* server side: the body of the task given this connection has begun */
     uint8_t keep_fd;     /* the caller's socket still being set up: a close leaves the fd open */
+    uint8_t sending_file; /* a sendfile runs (src/net/sendfile.c): the user's writes are refused */
     uint32_t pending;    /* events for evcb */
     int fd;
     int err;             /* the connection's error, sticky */
@@ -114,6 +115,9 @@ int cio__sock_check(int fd, int type, int unix_only);
  * -EINVAL when a host, port or path is given too (given), or anything that
  * only shapes a socket cio makes. */
 int cio__conn_sock(const cio_conn_opts_t *opts, int given, int unix_only, int *fd);
+
+/* sendfile.c: from a task; bytes sent or an error */
+int64_t cio__conn_sendfile(cio_transport_t *c, int file, int64_t offset, int64_t count);
 
 /* stream.c */
 struct cio_stream_s *cio__stream_new(cio_loop_t *loop, int fd, size_t limit, int *rc);
