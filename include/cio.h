@@ -2134,6 +2134,21 @@ CIO_EXTERN int cio_transport_writev(cio_transport_t *t, const struct iovec *iov,
  * datagram endpoint or a pipe transport: -ENOTSUP (asyncio: "not
  * supported for transport"); TLS uses the fallback, as asyncio. */
 CIO_EXTERN int64_t cio_transport_sendfile(cio_transport_t *t, int file, int64_t offset, int64_t count);
+/** asyncio's loop.start_tls(transport, protocol, ssl): from a task, upgrade
+ * an open plain transport to TLS in place (client side unless the context
+ * is a server's; server_hostname as cio_conn_opts_t's).  Returns when the
+ * handshake is done: 0, the transport now encrypts and its protocol (kept,
+ * no second connection_made) receives plaintext.  While it runs the
+ * protocol gets no data and cio_transport_write/writev return
+ * CIO_EINVALSTATE.  A failed handshake (CIO_ETLS, CIO_ETLSVERIFY,
+ * -ETIMEDOUT after handshake_timeout seconds, 0: 60; -ECANCELED) closes
+ * the transport, as asyncio's: connection_lost gets that code.
+ * CIO_EINVALSTATE while bytes are buffered (wait for
+ * cio_transport_get_write_buffer_size to be 0) or when it is TLS already;
+ * -ENOTSUP for pipes and datagram endpoints, or without OpenSSL;
+ * CIO_ECLOSED once closing; -EINVAL for a NULL tls. */
+CIO_EXTERN int cio_transport_start_tls(cio_transport_t *t, cio_tls_t *tls, const char *server_hostname,
+                                       double handshake_timeout);
 /** @} */
 /** Datagrams: addr NULL for a connected endpoint (else -EDESTADDRREQ; the
  * endpoint stays open).  An empty datagram is sent.  A send error goes to

@@ -785,7 +785,7 @@ int cio_stream_write(cio_stream_t *s, const void *buf, size_t n)
         return rc;
     if (!buf && n)
         return -EINVAL;
-    if (s->t.sending_file)
+    if (s->t.wr_busy)
         return CIO_EINVALSTATE; /* asyncio: "unable to write; sendfile is in progress" */
     struct iovec v = {(void *)buf, n};
     return cio__conn_write(&s->t, &v, 1);
@@ -796,7 +796,7 @@ int cio_stream_writev(cio_stream_t *s, const struct iovec *iov, int iovcnt)
     int rc = stream_wr_check(s);
     if (rc < 0)
         return rc;
-    if (s->t.sending_file)
+    if (s->t.wr_busy)
         return CIO_EINVALSTATE;
     return cio__conn_write(&s->t, iov, iovcnt);
 }

@@ -46,7 +46,7 @@ struct cio_transport_s {
     uint8_t tls_quiet;   /* aborted: no close_notify (the SSL object stays until the free) */
     uint8_t task_ran;    /* server side: the body of the task given this connection has begun */
     uint8_t keep_fd;     /* the caller's socket still being set up: a close leaves the fd open */
-    uint8_t sending_file; /* a sendfile runs (src/net/sendfile.c): the user's writes are refused */
+    uint8_t wr_busy;     /* a sendfile or a transport start_tls runs: the user's writes are refused */
     uint32_t pending;    /* events for evcb */
     int fd;
     int err;             /* the connection's error, sticky */

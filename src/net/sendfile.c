@@ -114,12 +114,12 @@ int64_t cio__conn_sendfile(cio_transport_t *c, int file, int64_t offset, int64_t
         return -EBADF;
     if (offset < 0 || count < 0)
         return -EINVAL;
-    if (c->sending_file)
+    if (c->wr_busy)
         return CIO_EINVALSTATE;
     int rc = conn_gone(c);
     if (rc < 0)
         return rc;
-    c->sending_file = 1;
+    c->wr_busy = 1;
     c->obj.refs++;
     int64_t sent = 0;
     int native_ok = !c->ssl; /* TLS: the fallback, as asyncio's */
@@ -139,7 +139,7 @@ int64_t cio__conn_sendfile(cio_transport_t *c, int file, int64_t offset, int64_t
             break;
     }
     cio__free(buf);
-    c->sending_file = 0;
+    c->wr_busy = 0;
     if (sent > 0)
         (void)lseek(file, (off_t)(offset + sent), SEEK_SET);
     cio__conn_unref(c);
