@@ -1507,6 +1507,24 @@ typedef struct cio_conn_opts_s {
      * cio_open_connection_ex. */
     int sock;
     int has_sock; /**< nonzero: sock is given (fd 0 is a valid socket) */
+    /** Happy Eyeballs (RFC 8305, asyncio's happy_eyeballs_delay): > 0
+     * starts the next address this many seconds after the previous one
+     * (or at once when it fails), the attempts running together; the first
+     * connected wins, the others are cancelled (0: one after the other,
+     * asyncio's None; asyncio suggests 0.25).  Negative, NaN or infinite:
+     * -EINVAL. */
+    double happy_eyeballs_delay;
+    /** Reorder the addresses by family (asyncio's interleave): interleave - 1
+     * of the first family, then one of each family in turn.  0: 1 with
+     * happy_eyeballs_delay, else the resolver's order.  Negative: -EINVAL. */
+    int interleave;
+    /** asyncio's all_errors: when every address fails (the call then returns
+     * the last attempt's error), each attempt's error in the order tried,
+     * at most all_errors_cap of them, and their count in *all_errors_count
+     * (0 on success; either pointer may be NULL). */
+    int *all_errors;
+    size_t all_errors_cap;      /**< capacity of all_errors */
+    size_t *all_errors_count;   /**< out: the attempts that failed (may be NULL) */
 } cio_conn_opts_t;
 
 /** @name Connecting

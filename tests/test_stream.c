@@ -19,6 +19,8 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -3158,6 +3160,219 @@ out:
 }
 static void t_sendfile_transport(void) { RUN(m_sendfile_transport); }
 
+/* ------------------------------------------- Happy Eyeballs, all_errors */
+
+/* The address logic under cio_open_connection_ex (src/net/connect.c), fed
+ * a list of addresses made here: getaddrinfo gives loopback one address. */
+struct addrinfo;
+int cio__connect_addrs(const struct addrinfo *res, const char *host, const cio_conn_opts_t *opts, int *fd);
+
+struct he_addr {
+    struct addrinfo ai;
+    struct sockaddr_storage ss;
+};
+static void he_set(struct he_addr *a, int family, const char *ip, int port, struct he_addr *next)
+{
+    memset(a, 0, sizeof *a);
+    a->ai.ai_family = family;
+    a->ai.ai_socktype = SOCK_STREAM;
+    a->ai.ai_protocol = IPPROTO_TCP;
+    a->ai.ai_addr = (struct sockaddr *)&a->ss;
+    if (family == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)&a->ss;
+        in->sin_family = AF_INET;
+        in->sin_port = htons((uint16_t)port);
+        inet_pton(AF_INET, ip, &in->sin_addr);
+        a->ai.ai_addrlen = sizeof *in;
+    } else {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&a->ss;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)port);
+        inet_pton(AF_INET6, ip, &in6->sin6_addr);
+        a->ai.ai_addrlen = sizeof *in6;
+    }
+    a->ai.ai_next = next ? &next->ai : NULL;
+}
+
+/* A listener on ip; *port gets its port.  hang: its accept queue is filled
+ * (backlog 0 and one connection nobody accepts, *filler), so that further
+ * connects stay pending. */
+static int he_listen(int family, const char *ip, int hang, int *port, int *filler)
+{
+    struct he_addr a;
+    he_set(&a, family, ip, 0, NULL);
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    socklen_t len = a.ai.ai_addrlen;
+    if (bind(fd, a.ai.ai_addr, len) < 0 || listen(fd, hang ? 0 : 16) < 0 ||
+        getsockname(fd, (struct sockaddr *)&a.ss, &len) < 0) {
+        int e = -errno;
+        close(fd);
+        return e;
+    }
+    *port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&a.ss)->sin_port
+                                    : ((struct sockaddr_in6 *)&a.ss)->sin6_port);
+    if (hang) {
+        *filler = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (*filler < 0 || connect(*filler, a.ai.ai_addr, a.ai.ai_addrlen) < 0) {
+            close(fd);
+            return -EIO;
+        }
+    }
+    return fd;
+}
+
+static int he_peer(int fd, int *family)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+        return -errno;
+    *family = ss.ss_family;
+    return ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+                                         : ((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+struct he_call {
+    struct addrinfo *list;
+    cio_conn_opts_t o;
+    int fd, rc;
+};
+static int he_task(void *arg, void **result)
+{
+    struct he_call *c = arg;
+    c->fd = -1;
+    c->rc = cio__connect_addrs(c->list, "test", &c->o, &c->fd);
+    return c->rc;
+}
+
+/* Checked against CPython 3.12's create_connection with a getaddrinfo
+ * giving the same lists: with happy_eyeballs_delay=0.05 a first address
+ * whose connect hangs is overtaken by the next one after the delay;
+ * interleave (1 by default with the delay) puts an IPv6 address second;
+ * interleave=2 keeps two IPv4 ones first; every address refused with
+ * all_errors: every attempt's ConnectionRefusedError. */
+static int m_happy_eyeballs(void *arg, void **result)
+{
+    int hang = -1, filler = -1, l4 = -1, l6 = -1, ph = 0, p4 = 0, p6 = 0, fd = -1, fam = 0;
+    cio_task_t *t = NULL;
+    REQ((hang = he_listen(AF_INET, "127.0.0.3", 1, &ph, &filler)) >= 0);
+    REQ((l4 = he_listen(AF_INET, "127.0.0.1", 0, &p4, NULL)) >= 0);
+    l6 = he_listen(AF_INET6, "::1", 0, &p6, NULL); /* no IPv6: its cases are skipped */
+    struct he_addr A, B, C, R1, R2;
+
+    /* The first address hangs: after the delay the second one wins. */
+    he_set(&A, AF_INET, "127.0.0.3", ph, &C);
+    he_set(&C, AF_INET, "127.0.0.1", p4, NULL);
+    cio_conn_opts_t o = {.happy_eyeballs_delay = 0.05};
+    double t0 = now_s();
+    REQ_OK(cio__connect_addrs(&A.ai, "test", &o, &fd));
+    double dt = now_s() - t0;
+    CHECK(dt >= 0.045 && dt < 5);
+    CHECK_INT(he_peer(fd, &fam), p4);
+    close(fd);
+    fd = -1;
+
+    if (l6 >= 0) {
+        /* interleave 1 (the default with the delay): v4, v6, v4. */
+        he_set(&A, AF_INET, "127.0.0.3", ph, &C);
+        he_set(&C, AF_INET, "127.0.0.1", p4, &B);
+        he_set(&B, AF_INET6, "::1", p6, NULL);
+        REQ_OK(cio__connect_addrs(&A.ai, "test", &o, &fd));
+        CHECK_INT(he_peer(fd, &fam), p6);
+        CHECK_INT(fam, AF_INET6);
+        close(fd);
+        fd = -1;
+        /* interleave 2: two of the first family first. */
+        he_set(&A, AF_INET, "127.0.0.3", ph, &C);
+        he_set(&C, AF_INET, "127.0.0.1", p4, &B);
+        cio_conn_opts_t o2 = {.happy_eyeballs_delay = 0.05, .interleave = 2};
+        REQ_OK(cio__connect_addrs(&A.ai, "test", &o2, &fd));
+        CHECK_INT(he_peer(fd, &fam), p4);
+        CHECK_INT(fam, AF_INET);
+        close(fd);
+        fd = -1;
+    } else {
+        printf("    (no IPv6 loopback: interleave cases skipped)\n");
+    }
+
+    /* Every address refused: all_errors has each attempt's error. */
+    int closed1 = -1, closed2 = -1, pc1 = 0, pc2 = 0;
+    closed1 = he_listen(AF_INET, "127.0.0.1", 0, &pc1, NULL);
+    closed2 = he_listen(AF_INET, "127.0.0.1", 0, &pc2, NULL);
+    if (closed1 >= 0)
+        close(closed1);
+    if (closed2 >= 0)
+        close(closed2);
+    he_set(&R1, AF_INET, "127.0.0.1", pc1, &R2);
+    he_set(&R2, AF_INET, "127.0.0.1", pc2, NULL);
+    int errs[4] = {0};
+    size_t nerr = 99;
+    for (int stag = 0; stag < 2; stag++) {
+        cio_conn_opts_t o3 = {.happy_eyeballs_delay = stag ? 0.05 : 0, .all_errors = errs, .all_errors_cap = 4,
+                              .all_errors_count = &nerr};
+        CHECK_RC(cio__connect_addrs(&R1.ai, "test", &o3, &fd), -ECONNREFUSED);
+        CHECK_INT(nerr, 2);
+        CHECK_RC(errs[0], -ECONNREFUSED);
+        CHECK_RC(errs[1], -ECONNREFUSED);
+        /* Refused then listening, one after the other: the second. */
+        he_set(&R2, AF_INET, "127.0.0.1", p4, NULL);
+        REQ_OK(cio__connect_addrs(&R1.ai, "test", &o3, &fd));
+        CHECK_INT(nerr, 0);
+        CHECK_INT(he_peer(fd, &fam), p4);
+        close(fd);
+        fd = -1;
+        he_set(&R2, AF_INET, "127.0.0.1", pc2, NULL);
+    }
+    /* The message names every attempt. */
+    struct he_call cm = {.list = &R1.ai, .o = {.happy_eyeballs_delay = 0.05}};
+    t = spawn(he_task, &cm);
+    REQ(t);
+    CHECK_RC(cio_await(t, NULL), -ECONNREFUSED);
+    const char *m = cio_future_message(t);
+    CHECK(m && strstr(m, "all 2 addresses of test failed"));
+    cio_unref(t);
+    t = NULL;
+    /* Through the public call: one address, all_errors of one. */
+    cio_conn_opts_t o4 = {.all_errors = errs, .all_errors_cap = 1, .all_errors_count = &nerr};
+    cio_stream_t *s = NULL;
+    CHECK_RC(cio_open_connection_ex("127.0.0.1", pc1, &o4, &s), -ECONNREFUSED);
+    CHECK_INT(nerr, 1);
+    CHECK_RC(errs[0], -ECONNREFUSED);
+    cio_conn_opts_t b1 = {.happy_eyeballs_delay = -1}, b2 = {.happy_eyeballs_delay = NAN},
+                    b3 = {.interleave = -1}, b4 = {.happy_eyeballs_delay = INFINITY};
+    CHECK_RC(cio_open_connection_ex("127.0.0.1", p4, &b1, &s), -EINVAL);
+    CHECK_RC(cio_open_connection_ex("127.0.0.1", p4, &b2, &s), -EINVAL);
+    CHECK_RC(cio_open_connection_ex("127.0.0.1", p4, &b3, &s), -EINVAL);
+    CHECK_RC(cio_open_connection_ex("127.0.0.1", p4, &b4, &s), -EINVAL);
+    cio_conn_opts_t ok = {.happy_eyeballs_delay = 0.25};
+    CHECK_RC(cio_open_connection_ex("127.0.0.1", p4, &ok, &s), 0);
+    stream_finish(s);
+
+    /* Cancelled while two attempts hang: both sockets are closed. */
+    struct he_addr H1, H2;
+    he_set(&H1, AF_INET, "127.0.0.3", ph, &H2);
+    he_set(&H2, AF_INET, "127.0.0.3", ph, NULL);
+    struct he_call c = {.list = &H1.ai, .o = {.happy_eyeballs_delay = 0.01}};
+    t = spawn(he_task, &c);
+    REQ(t);
+    REQ_OK(cio_sleep(0.05));
+    CHECK(!cio_future_done(t));
+    CHECK_INT(cio_task_cancel(t, NULL), 1);
+    CHECK_RC(cio_await(t, NULL), -ECANCELED);
+    CHECK_RC(c.rc, -ECANCELED);
+    CHECK_INT(c.fd, -1);
+out:
+    task_finish(t);
+    int fds[] = {hang, filler, l4, l6, fd};
+    for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    return 0;
+}
+static void t_happy_eyeballs(void) { RUN(m_happy_eyeballs); }
+
 static const struct test_case cases[] = {
     TEST(t_echo_tcp),
     TEST(t_read_returns_available),
@@ -3203,6 +3418,7 @@ static const struct test_case cases[] = {
     TEST(t_fed_stream_bad_args),
     TEST(t_sendfile_stream),
     TEST(t_sendfile_transport),
+    TEST(t_happy_eyeballs),
 };
 
 int main(int argc, char **argv) { return run_tests(argc, argv, cases, NCASES(cases)); }

@@ -102,6 +102,10 @@ int cio__conn_resume_reading(cio_transport_t *c);
 void cio__conn_after_progress(cio_transport_t *c);
 /* Connect a new socket to host:port or a Unix path, from a task. */
 int cio__connect_tcp(const char *host, int port, const cio_conn_opts_t *opts, int *fd);
+/* connect.c: connect to one of the resolved addresses res (opts not NULL;
+ * Happy Eyeballs, interleave, all_errors as cio_conn_opts_t says). */
+struct addrinfo;
+int cio__connect_addrs(const struct addrinfo *res, const char *host, const cio_conn_opts_t *opts, int *fd);
 int cio__connect_unix(const char *path, int *fd);
 void cio__sock_setup(int fd, int tcp); /* TCP_NODELAY */
 /* An fd that a pipe transport or stream may take in direction dir: 0 or an
