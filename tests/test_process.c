@@ -2111,7 +2111,7 @@ static int m_popen_options(void *arg, void **result)
         cio_process_opts_t o = {.pass_fds = &pp[1], .npass_fds = 1, .set_process_group = 1,
                                 .set_umask = forked, .umask = 027};
         snprintf(script, sizeof script,
-                 "echo hi >&%d; { echo x >&%d; } 2>/dev/null || echo closed; umask; "
+                 "echo hi > /proc/$$/fd/%d; [ -e /proc/$$/fd/%d ] || echo closed; umask; "
                  "cut -d' ' -f5 /proc/$$/stat; echo $$",
                  pp[1], other);
         CHECK_RC(sh_out(script, &o, out, sizeof out), 0);
