@@ -1,8 +1,10 @@
-/* Subprocesses (asyncio's create_subprocess_exec/shell and Process).
+/* Subprocesses (asyncio's create_subprocess_exec/shell and Process, and
+ * the subprocess transport of loop.subprocess_exec).
  *
  * posix_spawn starts the child (glibc's clone(CLONE_VFORK): nothing runs in
  * the child but the file actions and exec, and an exec failure comes back as
- * the call's error).  Pipes are cio streams over the parent's ends.  The
+ * the call's error); with user, group or umask, fork(2) and async-signal-safe
+ * calls only (fork_spawn).  Pipes are cio streams over the parent's ends.  The
  * child's exit is noticed through a pidfd on the loop; without pidfd (Linux
  * before 5.3) a thread per child waits in waitpid and posts the exit to the
  * loop.  Only our own children are ever reaped. */
