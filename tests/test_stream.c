@@ -3144,6 +3144,31 @@ static int m_sendfile_transport(void *arg, void **result)
     CHECK_INT(c.rc, SF_LEN);
     CHECK(memcmp(big, "HDR", 3) == 0);
     CHECK_INT(check_pattern(big + 3, SF_LEN, 0, 7), 0);
+    cio_unref(k);
+    k = NULL;
+
+    /* Bytes still buffered when it starts (the socket full): they go
+     * first, the file after them, nothing lost or reordered. */
+    set_bufsizes(cio_transport_fd(t), 4096, 0);
+    set_bufsizes(sv[1], 0, 4096);
+    static char head[100000];
+    fill_pattern(head, sizeof head, 0, 9);
+    REQ_OK(cio_transport_write(t, head, sizeof head));
+    CHECK(cio_transport_get_write_buffer_size(t) > 0);
+    c.offset = 5;
+    k = spawn(sf_task, &c);
+    REQ(k);
+    char *all = malloc(sizeof head + SF_LEN - 5);
+    REQ(all);
+    int rr = raw_recv_n(sv[1], all, sizeof head + SF_LEN - 5);
+    CHECK_RC(rr, 0);
+    if (rr == 0) {
+        CHECK_INT(check_pattern(all, sizeof head, 0, 9), 0);
+        CHECK_INT(check_pattern(all + sizeof head, SF_LEN - 5, 5, 7), 0);
+    }
+    free(all);
+    CHECK_RC(cio_await(k, NULL), 0);
+    CHECK_INT(c.rc, SF_LEN - 5);
 out:
     task_finish(k);
     if (t) {
