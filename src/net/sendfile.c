@@ -1,8 +1,8 @@
 /* loop.sendfile on transports and streams (asyncio's base_events.sendfile).
  *
  * A plain socket connection sends with sendfile(2) once its write buffer is
- * empty (nothing buffered may be overtaken), waiting for the socket's write
- * edge when it is full.  Anything sendfile(2) refuses, and TLS, goes the
+ * flushed (nothing buffered may be overtaken), waiting for the socket's
+ * write edge when it is full.  Anything sendfile(2) refuses, and TLS, goes the
  * fallback way: the file read with pread into a buffer and written through
  * the connection's own write path, with drain's flow control.  As asyncio,
  * the file's position is left at offset + the bytes sent, and the
@@ -124,11 +124,15 @@ int64_t cio__conn_sendfile(cio_transport_t *c, int file, int64_t offset, int64_t
     int64_t sent = 0;
     int native_ok = !c->ssl; /* TLS: the fallback, as asyncio's */
     char *buf = NULL;
-    while (!count || sent < count) {
+    /* asyncio's native path starts once the write buffer is empty. */
+    if (native_ok && c->wlen)
+        rc = cio__conn_flush_all(c);
+    while (rc == 0 && (!count || sent < count)) {
         if (native_ok && !c->wlen) {
             rc = native(c, file, offset, count, &sent);
             if (rc == 1) {
-                native_ok = 0;
+                native_ok = 0; /* sendfile(2) refuses this file */
+                rc = 0;
                 continue;
             }
             if (rc != 2)

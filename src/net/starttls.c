@@ -21,13 +21,15 @@ int cio_transport_start_tls(cio_transport_t *t, cio_tls_t *tls, const char *serv
         return -ENOTSUP;
     if (t->user_closed || t->state != CIO__OPEN)
         return t->err ? t->err : CIO_ECLOSED;
-    if (t->ssl || t->wlen || t->wr_busy)
-        return CIO_EINVALSTATE; /* already TLS, bytes still buffered, or a sendfile runs */
+    if (t->ssl || t->wr_busy)
+        return CIO_EINVALSTATE; /* already TLS, or a sendfile or start_tls runs */
     uint8_t paused = t->rpaused;
     t->rpaused = 1;
     t->wr_busy = 1;
     t->obj.refs++;
-    rc = cio__tls_start(t, tls, server_hostname, handshake_timeout, 0);
+    rc = cio__conn_flush_all(t); /* what was written in plain goes first */
+    if (rc == 0)
+        rc = cio__tls_start(t, tls, server_hostname, handshake_timeout, 0);
     t->wr_busy = 0;
     if (rc < 0) {
         if (t->state != CIO__CLOSED)
