@@ -36,6 +36,7 @@ examples=(
     "echo_server --selftest"  # asyncio docs: streams echo server, two clients against it, ~0 s
     udp_echo                  # asyncio docs: UDP echo server and three clients (protocols), ~0 s
     parallel_commands         # asyncio docs: 8 shell commands, 2 at a time (Semaphore), communicate, ~0.3 s
+    subprocess_protocol       # asyncio docs: subprocess_exec + SubprocessProtocol (date), then a protocol feeding a stream, ~0 s
     "kv_server --selftest"    # guide, Writing a server: pipelining, limits, a shutdown with a deadline, ~0.3 s
     file_ops                  # seed 002: file operations: 5 files written and read back by gather, readline, rename, ~0 s
     "graceful_shutdown --selftest"  # echo server stopped by its own SIGTERM (add_signal_handler), ~0 s

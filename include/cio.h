@@ -1508,6 +1508,24 @@ typedef struct cio_conn_opts_s {
      * cio_open_connection_ex. */
     int sock;
     int has_sock; /**< nonzero: sock is given (fd 0 is a valid socket) */
+    /** Happy Eyeballs (RFC 8305, asyncio's happy_eyeballs_delay): > 0
+     * starts the next address this many seconds after the previous one
+     * (or at once when it fails), the attempts running together; the first
+     * connected wins, the others are cancelled (0: one after the other,
+     * asyncio's None; asyncio suggests 0.25).  Negative, NaN or infinite:
+     * -EINVAL. */
+    double happy_eyeballs_delay;
+    /** Reorder the addresses by family (asyncio's interleave): interleave - 1
+     * of the first family, then one of each family in turn.  0: 1 with
+     * happy_eyeballs_delay, else the resolver's order.  Negative: -EINVAL. */
+    int interleave;
+    /** asyncio's all_errors: when every address fails (the call then returns
+     * the last attempt's error), each attempt's error in the order tried,
+     * at most all_errors_cap of them, and their count in *all_errors_count
+     * (0 on success; either pointer may be NULL). */
+    int *all_errors;
+    size_t all_errors_cap;      /**< capacity of all_errors */
+    size_t *all_errors_count;   /**< out: the attempts that failed (may be NULL) */
 } cio_conn_opts_t;
 
 /** @name Connecting
@@ -1613,6 +1631,64 @@ CIO_EXTERN int cio_stream_from_fd(int fd, const cio_conn_opts_t *opts, cio_strea
 CIO_EXTERN int cio_stream_from_read_pipe(int fd, size_t limit, cio_stream_t **out);
 CIO_EXTERN int cio_stream_from_write_pipe(int fd, cio_stream_t **out);
 /** @} */
+/** @name A stream fed by the caller
+ * @{ */
+/** cio_stream_new: a stream with no fd behind it, whose bytes the caller
+ * supplies (asyncio's StreamReader() fed by hand, e.g. to parse a protocol
+ * from any byte source with readline/readuntil/readexactly); limit as for a
+ * pipe (0: CIO_STREAM_LIMIT).  Returns 0, -ENOMEM, -EINVAL (out NULL) or
+ * CIO_ENOLOOP.  It belongs to the running loop; cio_unref frees it.  It
+ * reads as any stream; its writing calls return -ENOTSUP (as a read pipe's),
+ * cio_stream_fd -ENOTSUP.
+ *
+ * cio_stream_feed_data: append n bytes (copied) and wake the reader.
+ * Needs no task (a protocol callback may feed it).  0 (n == 0: nothing);
+ * after cio_stream_feed_eof CIO_EINVALSTATE (asyncio's assertion); -ENOMEM
+ * with nothing fed.  It may move the buffered bytes: a pointer from
+ * cio_stream_read_ref or cio_stream_readline_ref is valid only until then.
+ *
+ * cio_stream_feed_eof: no more data; reads return what is buffered, then EOF
+ * (0, CIO_EINCOMPLETE ...).  Idempotent.
+ *
+ * cio_stream_set_exception: every read from now on, a blocked one included,
+ * returns err (a negative code; else -EINVAL) and records message (copied,
+ * may be NULL) as the reading task's message (cio_fail), data still
+ * buffered or not, as asyncio's reader raises its exception.  A second call
+ * replaces the first.  -ENOMEM: nothing changed.
+ *
+ * All three: -ENOTSUP on a stream with an fd (its socket or pipe feeds it),
+ * CIO_ECLOSED after cio_stream_close or cio_stream_abort, -EINVAL for a bad
+ * stream, CIO_EWRONGLOOP from another loop's thread.
+ *
+ * @code{.c}
+ * static int parse(void *arg, void **result)    // "k: v\r\n" headers
+ * {
+ *     cio_stream_t *s;
+ *     int rc = cio_stream_new(0, &s);
+ *     if (rc < 0)
+ *         return rc;
+ *     static const char hdr[] = "a: 1\r\nb: 2\r\n\r\n";
+ *     cio_stream_feed_data(s, hdr, sizeof hdr - 1);
+ *     cio_stream_feed_eof(s);
+ *     char line[128];
+ *     ssize_t n;
+ *     while ((n = cio_stream_readuntil(s, "\r\n", 2, line, sizeof line)) > 2)
+ *         printf("header: %.*s\n", (int)n - 2, line);
+ *     cio_unref(s);
+ *     return n < 0 ? (int)n : 0;
+ * }
+ * @endcode */
+CIO_EXTERN int cio_stream_new(size_t limit, cio_stream_t **out);
+CIO_EXTERN int cio_stream_feed_data(cio_stream_t *s, const void *data, size_t n);
+CIO_EXTERN int cio_stream_feed_eof(cio_stream_t *s);
+CIO_EXTERN int cio_stream_set_exception(cio_stream_t *s, int err, const char *message);
+/** The stream's exception (asyncio's StreamReader.exception()): 0 if none,
+ * else the code every read returns (a fed stream's
+ * cio_stream_set_exception, or a lost connection's error), with its message
+ * in *message (NULL if none or not asked; valid while the stream lives and
+ * the exception is not replaced).  -EINVAL for a bad stream. */
+CIO_EXTERN int cio_stream_exception(cio_stream_t *s, const char **message);
+/** @} */
 
 /** @defgroup stream_reading Reading
  * @ingroup streams
@@ -1712,6 +1788,21 @@ CIO_EXTERN int cio_stream_set_limit(cio_stream_t *s, size_t limit);
  * StreamWriter reports it through drain). */
 CIO_EXTERN int cio_stream_write(cio_stream_t *s, const void *buf, size_t n);
 CIO_EXTERN int cio_stream_writev(cio_stream_t *s, const struct iovec *iov, int iovcnt); /**< writelines */
+/** asyncio's loop.sendfile(transport, file, offset, count), from a task:
+ * send count bytes of the file fd from offset (count 0: to the end of the
+ * file, asyncio's None), after whatever is already buffered.  Returns the
+ * bytes sent (fewer than count when the file ends first; 0 for an offset at
+ * or past its end), or an error.  A plain socket uses sendfile(2) whenever
+ * the write buffer is empty, waiting for the socket as needed; TLS, and a
+ * file sendfile(2) refuses, go through the stream's own write path in
+ * 64 KiB chunks with drain's flow control.  Either way the file's position
+ * is left at offset + the bytes sent (error or cancel included), as
+ * asyncio's.  While it runs, cio_stream_write/writev return CIO_EINVALSTATE
+ * (asyncio: "sendfile is in progress"), and so does a second sendfile.
+ * Negative offset or count: -EINVAL; a bad file fd: -EBADF; a pipe stream
+ * or a fed one: -ENOTSUP; closed: CIO_ECLOSED, or the connection's error;
+ * a file that cannot be read at an offset (a pipe): -ESPIPE. */
+CIO_EXTERN int64_t cio_stream_sendfile(cio_stream_t *s, int file, int64_t offset, int64_t count);
 /** Flow control, as asyncio's drain: returns at once unless the buffer went
  * above the high-water mark, and then waits until it is back at or below the
  * low one.  After the connection is lost: its error (-EPIPE, -ECONNRESET);
@@ -2091,6 +2182,26 @@ CIO_EXTERN int cio_create_datagram_endpoint(const cio_protocol_t *p, void *ud, c
  * loop at the low one.  On a datagram endpoint write is sendto(NULL). */
 CIO_EXTERN int cio_transport_write(cio_transport_t *t, const void *buf, size_t n);
 CIO_EXTERN int cio_transport_writev(cio_transport_t *t, const struct iovec *iov, int iovcnt);
+/** loop.sendfile on a transport: as cio_stream_sendfile, from a task;
+ * while it runs the transport's write/writev return CIO_EINVALSTATE.  A
+ * datagram endpoint or a pipe transport: -ENOTSUP (asyncio: "not
+ * supported for transport"); TLS uses the fallback, as asyncio. */
+CIO_EXTERN int64_t cio_transport_sendfile(cio_transport_t *t, int file, int64_t offset, int64_t count);
+/** asyncio's loop.start_tls(transport, protocol, ssl): from a task, upgrade
+ * an open plain transport to TLS in place (client side unless the context
+ * is a server's; server_hostname as cio_conn_opts_t's).  Returns when the
+ * handshake is done: 0, the transport now encrypts and its protocol (kept,
+ * no second connection_made) receives plaintext.  While it runs the
+ * protocol gets no data and cio_transport_write/writev return
+ * CIO_EINVALSTATE.  A failed handshake (CIO_ETLS, CIO_ETLSVERIFY,
+ * -ETIMEDOUT after handshake_timeout seconds, 0: 60; -ECANCELED) closes
+ * the transport, as asyncio's: connection_lost gets that code.  Bytes
+ * written before are sent first, in plain.  CIO_EINVALSTATE when it is TLS
+ * already or a sendfile runs;
+ * -ENOTSUP for pipes and datagram endpoints, or without OpenSSL;
+ * CIO_ECLOSED once closing; -EINVAL for a NULL tls. */
+CIO_EXTERN int cio_transport_start_tls(cio_transport_t *t, cio_tls_t *tls, const char *server_hostname,
+                                       double handshake_timeout);
 /** @} */
 /** Datagrams: addr NULL for a connected endpoint (else -EDESTADDRREQ; the
  * endpoint stays open).  An empty datagram is sent.  A send error goes to
@@ -2213,6 +2324,16 @@ typedef struct cio_process_opts_s {
     char *const *env;                         /**< "K=V" strings, NULL-terminated; NULL: the parent's */
     size_t limit;                             /**< the pipes' stream limit (0: CIO_STREAM_LIMIT) */
     int start_new_session;                    /**< setsid() in the child */
+    const int *pass_fds;                      /**< fds the child keeps, same numbers (the rest >= 3 closed) */
+    size_t npass_fds;                         /**< how many in pass_fds */
+    int set_process_group;                    /**< nonzero: setpgid(0, process_group) in the child */
+    pid_t process_group;                      /**< with set_process_group: 0 makes the child a group leader */
+    int set_user;                             /**< nonzero: setreuid(user, user) in the child */
+    uid_t user;                               /**< with set_user */
+    int set_group;                            /**< nonzero: setregid(group, group) in the child */
+    gid_t group;                              /**< with set_group */
+    int set_umask;                            /**< nonzero: umask(umask) in the child */
+    mode_t umask;                             /**< with set_umask */
 } cio_process_opts_t;
 
 /** From the loop's thread.  argv[0] is the program, looked up in PATH when
@@ -2220,7 +2341,14 @@ typedef struct cio_process_opts_s {
  * be NULL (everything inherited).  An exec failure is the call's error (-ENOENT, -EACCES,
  * -ENOEXEC), no child is left behind.  -EINVAL for an empty argv or a NULL
  * argv[0], -EBADF for a bad CIO_STDIO_FD, CIO_EINVALSTATE for
- * CIO_STDIO_STDOUT anywhere but stderr.  *out gets the process (cio_unref;
+ * CIO_STDIO_STDOUT anywhere but stderr.  Popen's options: pass_fds (each
+ * an open fd, else -EBADF; NULL with a count: -EINVAL), process_group
+ * (negative: -EINVAL), user, group, umask (-EINVAL outside 0..0777),
+ * cwd, env, start_new_session; a failure to apply one in the child is the
+ * call's error too (-EPERM for a user or group not allowed, -ENOENT for a
+ * cwd that does not exist).  user, group and umask make the child with
+ * fork(2) rather than posix_spawn (only async-signal-safe calls between
+ * the two).  *out gets the process (cio_unref;
  * a child still running when its last reference goes is killed and reaped
  * by the loop; cio_run's shutdown waits for that).
  *
@@ -2284,6 +2412,64 @@ CIO_EXTERN int cio_process_communicate(cio_process_t *p, const void *input, size
 CIO_EXTERN int cio_process_send_signal(cio_process_t *p, int sig);
 CIO_EXTERN int cio_process_terminate(cio_process_t *p); /**< SIGTERM */
 CIO_EXTERN int cio_process_kill(cio_process_t *p);      /**< SIGKILL */
+
+/** @name The subprocess transport (loop.subprocess_exec / subprocess_shell)
+ * @{ */
+/** asyncio's SubprocessProtocol; ud is the one given to cio_subprocess_exec.
+ * Any callback may be NULL.  fd is the child's side: 0 stdin, 1 stdout,
+ * 2 stderr.  Order, as asyncio's: connection_made first (it has run when
+ * cio_subprocess_exec returns); then pipe_data_received, each pipe's
+ * pipe_connection_lost (once) and process_exited (once) as they happen;
+ * connection_lost last (err 0), only after the child has exited and every
+ * pipe is closed. */
+typedef struct cio_subprocess_protocol_s {
+    /** The child is running and its pipes are connected (once). */
+    void (*connection_made)(cio_process_t *p, void *ud);
+    /** n bytes from the child's stdout (fd 1) or stderr (fd 2). */
+    void (*pipe_data_received)(cio_process_t *p, int fd, const void *data, size_t n, void *ud);
+    /** Pipe fd is closed (EOF, or closed by us); err 0 or -EPIPE ... */
+    void (*pipe_connection_lost)(cio_process_t *p, int fd, int err, void *ud);
+    /** The child has exited: cio_process_returncode gives its status. */
+    void (*process_exited)(cio_process_t *p, void *ud);
+    /** The end (once): the child has exited and every pipe is closed. */
+    void (*connection_lost)(cio_process_t *p, int err, void *ud);
+    /** The stdin pipe's write buffer went above its high-water mark. */
+    void (*pause_writing)(cio_process_t *p, void *ud);
+    /** ... and is back at or below the low one. */
+    void (*resume_writing)(cio_process_t *p, void *ud);
+} cio_subprocess_protocol_t;
+
+/** Spawn argv (as cio_create_subprocess_exec) with its pipes as pipe
+ * transports (cio_connect_write_pipe for stdin, cio_connect_read_pipe for
+ * stdout and stderr) driving proto; no task needed.  opts NULL: all three
+ * are pipes (asyncio's defaults for subprocess_exec); with opts, each
+ * CIO_STDIO_PIPE there is one.  *out gets the transport, a cio_process_t:
+ * cio_process_pid, cio_process_returncode (asyncio's get_returncode),
+ * cio_process_send_signal/terminate/kill, cio_process_wait (which, as
+ * asyncio's transport, returns only after connection_lost), and the calls
+ * below.  The loop keeps its own reference until connection_lost has run;
+ * cio_unref drops the caller's (it does not kill the child: close does).
+ * Errors as cio_create_subprocess_exec; a NULL proto or out: -EINVAL. */
+CIO_EXTERN int cio_subprocess_exec(const cio_subprocess_protocol_t *proto, void *ud, const char *const argv[],
+                                   const cio_process_opts_t *opts, cio_process_t **out);
+/** /bin/sh -c cmd; a NULL cmd: -EINVAL. */
+CIO_EXTERN int cio_subprocess_shell(const cio_subprocess_protocol_t *proto, void *ud, const char *cmd,
+                                    const cio_process_opts_t *opts, cio_process_t **out);
+/** get_pipe_transport: the transport of the child's fd (0, 1 or 2; write
+ * to stdin with cio_transport_write, close it with cio_transport_close),
+ * borrowed, valid while p lives; NULL when that fd is not a pipe or p is
+ * not a subprocess transport.  Its ud belongs to cio: do not change it. */
+CIO_EXTERN cio_transport_t *cio_process_pipe_transport(cio_process_t *p, int fd);
+/** Close the transport: close every pipe (stdin after its buffered bytes)
+ * and, if the child still runs, kill it (SIGKILL), as asyncio.  The events
+ * that follow still arrive (pipe_connection_lost, process_exited,
+ * connection_lost).  Idempotent: 0.  -ENOTSUP on a process made by
+ * cio_create_subprocess_exec (close its streams instead), -EINVAL for a bad
+ * p, CIO_EWRONGLOOP/CIO_ENOLOOP off its loop's thread. */
+CIO_EXTERN int cio_process_close(cio_process_t *p);
+/** 1 once cio_process_close was called, else 0; errors as cio_process_close. */
+CIO_EXTERN int cio_process_is_closing(cio_process_t *p);
+/** @} */
 /** @} */
 
 /* =================================================================== files */

@@ -1,8 +1,10 @@
-/* Subprocesses (asyncio's create_subprocess_exec/shell and Process).
+/* Subprocesses (asyncio's create_subprocess_exec/shell and Process, and
+ * the subprocess transport of loop.subprocess_exec).
  *
  * posix_spawn starts the child (glibc's clone(CLONE_VFORK): nothing runs in
  * the child but the file actions and exec, and an exec failure comes back as
- * the call's error).  Pipes are cio streams over the parent's ends.  The
+ * the call's error); with user, group or umask, fork(2) and async-signal-safe
+ * calls only (fork_spawn).  Pipes are cio streams over the parent's ends.  The
  * child's exit is noticed through a pidfd on the loop; without pidfd (Linux
  * before 5.3) a thread per child waits in waitpid and posts the exit to the
  * loop.  Only our own children are ever reaped. */
@@ -10,9 +12,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,6 +40,17 @@ struct cio_process_s {
     /* the waiting thread, without pidfd */
     struct cio__cb exit_cb;
     int status;
+    /* a subprocess transport (cio_subprocess_exec): the protocol, the pipe
+     * transports, and asyncio's order of events */
+    const cio_subprocess_protocol_t *proto;
+    void *ud;
+    cio_transport_t *tp[3];
+    uint8_t tp_lost[3];
+    uint8_t exit_seen; /* process_exited delivered */
+    uint8_t finished;  /* connection_lost scheduled or run */
+    uint8_t closed;    /* cio_process_close */
+    uint8_t life;      /* the loop's reference until connection_lost */
+    struct cio__cb proto_exit_cb, proto_lost_cb;
 };
 
 
@@ -49,6 +66,12 @@ static void process_free(cio_process_t *p)
     for (int i = 0; i < 3; i++)
         if (p->pipes[i])
             cio__conn_unref(&p->pipes[i]->t);
+    for (int i = 0; i < 3; i++)
+        if (p->tp[i]) {
+            p->tp[i]->proto = NULL; /* nothing calls back into p any more */
+            cio__conn_abort(p->tp[i]);
+            cio__conn_unref(p->tp[i]);
+        }
     if (p->registered)
         cio__io_del(p->loop, &p->io);
     if (p->pidfd >= 0)
@@ -65,6 +88,13 @@ static void exited(cio_process_t *p, int status)
     if (p->registered) {
         cio__io_del(p->loop, &p->io);
         p->registered = 0;
+    }
+    if (p->proto) {
+        /* process_exited from the ready queue; waiters wake at
+         * connection_lost, as asyncio's transport _wait. */
+        p->obj.refs++;
+        cio__loop_schedule(p->loop, &p->proto_exit_cb);
+        return;
     }
     while (cio__wlist_wake_first(&p->waitq))
         ;
@@ -138,6 +168,116 @@ static int watch(cio_process_t *p)
     return -rc;
 }
 
+/* ------------------------------------------------ the subprocess transport */
+
+/* asyncio's BaseSubprocessTransport: pipe events go to the protocol as
+ * they come; connection_lost only once the child has exited (and
+ * process_exited was delivered) and every pipe is closed. */
+static void try_finish(cio_process_t *p)
+{
+    if (!p->exit_seen || p->finished)
+        return;
+    for (int i = 0; i < 3; i++)
+        if (p->tp[i] && !p->tp_lost[i])
+            return;
+    p->finished = 1;
+    p->obj.refs++;
+    cio__loop_schedule(p->loop, &p->proto_lost_cb);
+}
+
+static void proto_exit(struct cio__cb *cb)
+{
+    cio_process_t *p = cio__container_of(cb, cio_process_t, proto_exit_cb);
+    p->exit_seen = 1;
+    if (p->proto->process_exited)
+        p->proto->process_exited(p, p->ud);
+    try_finish(p);
+    cio__process_unref(p);
+}
+
+static void proto_lost(struct cio__cb *cb)
+{
+    cio_process_t *p = cio__container_of(cb, cio_process_t, proto_lost_cb);
+    p->finished = 2;
+    if (p->proto->connection_lost)
+        p->proto->connection_lost(p, 0, p->ud);
+    while (cio__wlist_wake_first(&p->waitq))
+        ;
+    if (p->life) {
+        p->life = 0;
+        cio__process_unref(p);
+    }
+    cio__process_unref(p);
+}
+
+static int tp_index(cio_process_t *p, cio_transport_t *t)
+{
+    for (int i = 0; i < 3; i++)
+        if (p->tp[i] == t)
+            return i;
+    return -1;
+}
+
+static void tp_data(cio_transport_t *t, const void *data, size_t n, void *ud)
+{
+    cio_process_t *p = ud;
+    int i = tp_index(p, t);
+    if (i >= 0 && p->proto && p->proto->pipe_data_received)
+        p->proto->pipe_data_received(p, i, data, n, p->ud);
+}
+
+static int tp_eof(cio_transport_t *t, void *ud)
+{
+    (void)t, (void)ud;
+    return 0; /* the pipe closes: its connection_lost follows */
+}
+
+static void tp_lost(cio_transport_t *t, int err, void *ud)
+{
+    cio_process_t *p = ud;
+    int i = tp_index(p, t);
+    if (i < 0 || !p->proto)
+        return;
+    p->tp_lost[i] = 1;
+    if (p->proto->pipe_connection_lost)
+        p->proto->pipe_connection_lost(p, i, err, p->ud);
+    try_finish(p);
+}
+
+static void tp_pause(cio_transport_t *t, void *ud)
+{
+    (void)t;
+    cio_process_t *p = ud;
+    if (p->proto && p->proto->pause_writing)
+        p->proto->pause_writing(p, p->ud);
+}
+
+static void tp_resume(cio_transport_t *t, void *ud)
+{
+    (void)t;
+    cio_process_t *p = ud;
+    if (p->proto && p->proto->resume_writing)
+        p->proto->resume_writing(p, p->ud);
+}
+
+static const cio_protocol_t tp_proto = {
+    .data_received = tp_data,
+    .eof_received = tp_eof,
+    .connection_lost = tp_lost,
+    .pause_writing = tp_pause,
+    .resume_writing = tp_resume,
+};
+
+/* Pipe i of the child as a transport; fd is closed on failure. */
+static int tp_connect(cio_process_t *p, int i, int fd)
+{
+    int rc = i == 0 ? cio_connect_write_pipe(&tp_proto, p, fd, &p->tp[i])
+                    : cio_connect_read_pipe(&tp_proto, p, fd, &p->tp[i]);
+    if (rc < 0)
+        close(fd);
+    return rc;
+}
+
 /* ------------------------------------------------------------- spawning */
 
 static int check_opts(const cio_process_opts_t *o)
@@ -152,6 +292,188 @@ static int check_opts(const cio_process_opts_t *o)
         if (modes[i] == CIO_STDIO_FD && (fds[i] < 0 || fcntl(fds[i], F_GETFD) < 0))
             return -EBADF;
     }
+    if (o->npass_fds && !o->pass_fds)
+        return -EINVAL;
+    for (size_t i = 0; i < o->npass_fds; i++)
+        if (o->pass_fds[i] < 0 || fcntl(o->pass_fds[i], F_GETFD) < 0)
+            return -EBADF;
+    if ((o->set_process_group && o->process_group < 0) || (o->set_umask && (o->umask & ~(mode_t)0777)))
+        return -EINVAL;
+    return 0;
+}
+
+/* What the child does before exec, for the fork path (user, group, umask:
+ * posix_spawn has no action for them).  Everything is prepared in the
+ * parent; the child makes async-signal-safe calls only. */
+struct plan {
+    int dsrc[3], ddst[3], nd; /* the stdio dup2s, in order */
+    const cio_process_opts_t *o;
+    int *keep;                /* sorted fds >= 3 the child keeps: pass_fds, and errfd */
+    size_t nkeep;
+    int errfd;                /* the exec-failure pipe's write end */
+    long maxfd;               /* without close_range: close up to here */
+};
+
+static int add_dup(posix_spawn_file_actions_t *fa, struct plan *pl, int src, int dst)
+{
+    pl->dsrc[pl->nd] = src;
+    pl->ddst[pl->nd++] = dst;
+    return -posix_spawn_file_actions_adddup2(fa, src, dst);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* The fds >= 3 the child keeps (pass_fds, plus extra if >= 0), sorted. */
+static int keep_list(const cio_process_opts_t *o, int extra, int **out, size_t *n)
+{
+    int *k = cio__malloc((o->npass_fds + 1) * sizeof *k);
+    if (!k)
+        return -ENOMEM;
+    size_t m = 0;
+    for (size_t i = 0; i < o->npass_fds; i++)
+        if (o->pass_fds[i] >= 3)
+            k[m++] = o->pass_fds[i];
+    if (extra >= 0)
+        k[m++] = extra;
+    qsort(k, m, sizeof *k, cmp_int);
+    *out = k;
+    *n = m;
+    return 0;
+}
+
+/* pass_fds with posix_spawn: each kept fd dup2'ed onto itself (which
+ * clears its close-on-exec flag), every other open fd up to the last kept
+ * one closed, then everything above. */
+static int spawn_fd_actions(posix_spawn_file_actions_t *fa, const cio_process_opts_t *o)
+{
+    if (!o->npass_fds)
+        return -posix_spawn_file_actions_addclosefrom_np(fa, 3);
+    int *k;
+    size_t n;
+    int rc = keep_list(o, -1, &k, &n);
+    if (rc < 0)
+        return rc;
+    int next = 3;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        for (int fd = next; fd < k[i] && rc == 0; fd++)
+            if (fcntl(fd, F_GETFD) >= 0)
+                rc = -posix_spawn_file_actions_addclose(fa, fd);
+        if (rc == 0 && k[i] >= next)
+            rc = -posix_spawn_file_actions_adddup2(fa, k[i], k[i]);
+        next = k[i] + 1;
+    }
+    if (rc == 0)
+        rc = -posix_spawn_file_actions_addclosefrom_np(fa, next);
+    cio__free(k);
+    return rc;
+}
+
+static void close_from_to(int lo, int hi, long maxfd)
+{
+    if (lo > hi)
+        return;
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, (unsigned)lo, (unsigned)hi, 0) == 0)
+        return;
+#endif
+    for (long fd = lo; fd <= hi && fd <= maxfd; fd++)
+        close((int)fd);
+}
+
+static _Noreturn void child_fail(int errfd)
+{
+    int e = errno;
+    while (write(errfd, &e, sizeof e) < 0 && errno == EINTR)
+        ;
+    _exit(127);
+}
+
+static _Noreturn void child_exec(const struct plan *pl, const char *path, char *const argv[], char *const env[])
+{
+    const cio_process_opts_t *o = pl->o;
+    for (int i = 0; i < pl->nd; i++)
+        if (dup2(pl->dsrc[i], pl->ddst[i]) < 0)
+            child_fail(pl->errfd);
+    if (o->cwd && chdir(o->cwd) < 0)
+        child_fail(pl->errfd);
+    if (o->start_new_session && setsid() < 0)
+        child_fail(pl->errfd);
+    if (o->set_process_group && setpgid(0, o->process_group) < 0)
+        child_fail(pl->errfd);
+    if (o->set_group && setregid(o->group, o->group) < 0)
+        child_fail(pl->errfd);
+    if (o->set_user && setreuid(o->user, o->user) < 0)
+        child_fail(pl->errfd);
+    if (o->set_umask)
+        umask(o->umask);
+    int lo = 3;
+    for (size_t i = 0; i < pl->nkeep; i++) {
+        close_from_to(lo, pl->keep[i] - 1, pl->maxfd);
+        if (pl->keep[i] != pl->errfd && fcntl(pl->keep[i], F_SETFD, 0) < 0)
+            child_fail(pl->errfd);
+        lo = pl->keep[i] + 1;
+    }
+    close_from_to(lo, INT32_MAX, pl->maxfd);
+    /* posix_spawn's signal setup: handlers and SIGPIPE/SIGXFSZ back to the
+     * default, an empty mask. */
+    for (int sig = 1; sig < NSIG; sig++) {
+        struct sigaction sa;
+        if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL &&
+            (sa.sa_handler != SIG_IGN || sig == SIGPIPE || sig == SIGXFSZ))
+            signal(sig, SIG_DFL);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execve(path, argv, env);
+    child_fail(pl->errfd);
+}
+
+/* The fork path: the child's pid, or an error (the child reaped). */
+static int fork_spawn(struct plan *pl, const char *path, char *const argv[], char *const env[], pid_t *pid)
+{
+    int ep[2];
+    if (pipe2(ep, O_CLOEXEC) < 0)
+        return -errno;
+    int rc = keep_list(pl->o, ep[1], &pl->keep, &pl->nkeep);
+    if (rc < 0) {
+        close(ep[0]);
+        close(ep[1]);
+        return rc;
+    }
+    pl->errfd = ep[1];
+    pl->maxfd = sysconf(_SC_OPEN_MAX);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* no handler runs in the child */
+    pid_t k = fork();
+    if (k == 0)
+        child_exec(pl, path, argv, env);
+    int e = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(ep[1]);
+    cio__free(pl->keep);
+    pl->keep = NULL;
+    if (k < 0) {
+        close(ep[0]);
+        return -e;
+    }
+    int err = 0;
+    ssize_t r;
+    do
+        r = read(ep[0], &err, sizeof err);
+    while (r < 0 && errno == EINTR);
+    close(ep[0]);
+    if (r == (ssize_t)sizeof err) {
+        while (waitpid(k, NULL, 0) < 0 && errno == EINTR)
+            ;
+        return err > 0 ? -err : -ECHILD;
+    }
+    *pid = k;
     return 0;
 }
 
@@ -208,7 +530,15 @@ static int search_path(const char *prog, char *const *env, char **found)
     return rc;
 }
 
-int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_t *opts, cio_process_t **out)
+static const cio_process_opts_t proc_pipe_opts = {
+    .stdin_mode = CIO_STDIO_PIPE, .stdout_mode = CIO_STDIO_PIPE, .stderr_mode = CIO_STDIO_PIPE};
+
+static int tp_connect(cio_process_t *p, int i, int fd);
+
+/* Spawn argv; its pipes become streams, or with sp, pipe transports for the
+ * protocol sp. */
+static int start(const char *const argv[], const cio_process_opts_t *opts, const cio_subprocess_protocol_t *sp,
+                 void *ud, cio_process_t **out)
 {
     if (!out)
         return -EINVAL;
@@ -219,7 +549,7 @@ int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_
     cio_loop_t *loop = cio__running_loop(&rc);
     if (!loop)
         return rc;
-    const cio_process_opts_t *o = opts ? opts : &proc_no_opts;
+    const cio_process_opts_t *o = opts ? opts : sp ? &proc_pipe_opts : &proc_no_opts;
     if ((rc = check_opts(o)) < 0)
         return rc;
     int modes[3] = {o->stdin_mode, o->stdout_mode, o->stderr_mode};
@@ -232,6 +562,8 @@ int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_
     p->pidfd = -1;
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t at;
+    struct plan pl = {.o = o};
+    int forked = o->set_user || o->set_group || o->set_umask;
     posix_spawn_file_actions_init(&fa);
     posix_spawnattr_init(&at);
     for (int i = 0; i < 3 && rc == 0; i++) {
@@ -245,7 +577,7 @@ int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_
             parent[i] = i == 0 ? pp[1] : pp[0];
             child[i] = i == 0 ? pp[0] : pp[1];
             int src = high_fd(child[i], &tmp[i]);
-            rc = src < 0 ? src : -posix_spawn_file_actions_adddup2(&fa, src, i);
+            rc = src < 0 ? src : add_dup(&fa, &pl, src, i);
             if (i == 0)
                 cio__ignore_sigpipe();
             break;
@@ -263,14 +595,14 @@ int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_
                     break;
                 }
             }
-            rc = -posix_spawn_file_actions_adddup2(&fa, devnull, i);
+            rc = add_dup(&fa, &pl, devnull, i);
             break;
         case CIO_STDIO_STDOUT:
-            rc = -posix_spawn_file_actions_adddup2(&fa, 1, 2);
+            rc = add_dup(&fa, &pl, 1, 2);
             break;
         case CIO_STDIO_FD: {
             int src = high_fd(ufds[i], &tmp[i]);
-            rc = src < 0 ? src : -posix_spawn_file_actions_adddup2(&fa, src, i);
+            rc = src < 0 ? src : add_dup(&fa, &pl, src, i);
             break;
         }
         default:
@@ -279,8 +611,8 @@ int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_
     }
     if (rc == 0 && o->cwd)
         rc = -posix_spawn_file_actions_addchdir_np(&fa, o->cwd);
-    if (rc == 0)
-        rc = -posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+    if (rc == 0 && !forked)
+        rc = spawn_fd_actions(&fa, o);
     sigset_t none, def;
     sigemptyset(&none);
     sigemptyset(&def);
@@ -289,6 +621,11 @@ int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_
     short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
     if (o->start_new_session)
         flags |= POSIX_SPAWN_SETSID;
+    if (o->set_process_group) {
+        flags |= POSIX_SPAWN_SETPGROUP;
+        if (rc == 0)
+            rc = -posix_spawnattr_setpgroup(&at, o->process_group);
+    }
     if (rc == 0)
         rc = -posix_spawnattr_setsigmask(&at, &none);
     if (rc == 0)
@@ -296,9 +633,11 @@ int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_
     if (rc == 0)
         rc = -posix_spawnattr_setflags(&at, flags);
     pid_t pid = -1;
-    if (rc == 0 && o->env && !strchr(argv[0], '/'))
-        rc = search_path(argv[0], o->env, &found); /* the child's PATH, as asyncio */
-    if (rc == 0)
+    if (rc == 0 && (o->env || forked) && !strchr(argv[0], '/'))
+        rc = search_path(argv[0], o->env ? o->env : environ, &found); /* the child's PATH, as asyncio */
+    if (rc == 0 && forked)
+        rc = fork_spawn(&pl, found ? found : argv[0], (char *const *)argv, o->env ? o->env : environ, &pid);
+    else if (rc == 0)
         rc = found ? -posix_spawn(&pid, found, &fa, &at, (char *const *)argv, o->env)
                    : -posix_spawnp(&pid, argv[0], &fa, &at, (char *const *)argv, o->env ? o->env : environ);
     cio__free(found);
@@ -322,6 +661,14 @@ int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_
     for (int i = 0; i < 3; i++) {
         if (parent[i] < 0)
             continue;
+        if (sp) {
+            if (rc == 0)
+                rc = tp_connect(p, i, parent[i]);
+            else
+                close(parent[i]);
+            parent[i] = -1;
+            continue;
+        }
         int src = rc;
         struct cio_stream_s *s = cio__stream_new(loop, parent[i], o->limit, &src);
         if (!s) {
@@ -345,6 +692,18 @@ int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_
         return rc;
     }
     *out = p;
+    if (sp) {
+        /* asyncio's subprocess_exec returns once connection_made has run;
+         * every other event comes from the loop, after it. */
+        p->proto = sp;
+        p->ud = ud;
+        p->life = 1;
+        p->obj.refs++;
+        p->proto_exit_cb.run = proto_exit;
+        p->proto_lost_cb.run = proto_lost;
+        if (sp->connection_made)
+            sp->connection_made(p, ud);
+    }
     return 0;
 fail:
     for (int i = 0; i < 3; i++)
@@ -352,6 +711,11 @@ fail:
             close(parent[i]);
     cio__free(p);
     return rc;
+}
+
+int cio_create_subprocess_exec(const char *const argv[], const cio_process_opts_t *opts, cio_process_t **out)
+{
+    return start(argv, opts, NULL, NULL, out);
 }
 
 int cio_create_subprocess_shell(const char *cmd, const cio_process_opts_t *opts, cio_process_t **out)
@@ -362,6 +726,28 @@ int cio_create_subprocess_shell(const char *cmd, const cio_process_opts_t *opts,
         return -EINVAL;
     const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
     return cio_create_subprocess_exec(argv, opts, out);
+}
+
+int cio_subprocess_exec(const cio_subprocess_protocol_t *proto, void *ud, const char *const argv[],
+                        const cio_process_opts_t *opts, cio_process_t **out)
+{
+    if (!proto) {
+        if (out)
+            *out = NULL;
+        return -EINVAL;
+    }
+    return start(argv, opts, proto, ud, out);
+}
+
+int cio_subprocess_shell(const cio_subprocess_protocol_t *proto, void *ud, const char *cmd,
+                         const cio_process_opts_t *opts, cio_process_t **out)
+{
+    if (out)
+        *out = NULL;
+    if (!cmd)
+        return -EINVAL;
+    const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+    return cio_subprocess_exec(proto, ud, argv, opts, out);
 }
 
 /* ------------------------------------------------------------ the object */
@@ -428,7 +814,7 @@ int cio_process_wait(cio_process_t *p, int *returncode)
     if (p->loop != t->fut.loop)
         return CIO_EWRONGLOOP;
     p->obj.refs++;
-    while (!p->exited) {
+    while (p->proto ? p->finished != 2 : !p->exited) {
         struct cio__waiter w;
         cio__wlist_push(&p->waitq, &w, t);
         if ((rc = cio__waiter_suspend(t, &w)) < 0)
@@ -548,4 +934,47 @@ int cio_process_communicate(cio_process_t *p, const void *input, size_t inlen, c
     cio__free(x[2].data);
     cio__process_unref(p);
     return rc;
+}
+
+/* ------------------------------------------------ transport-only calls */
+
+static int tr_check(cio_process_t *p)
+{
+    int rc = proc_check(p);
+    if (rc < 0)
+        return rc;
+    if (!p->proto)
+        return -ENOTSUP; /* a Process of streams: close its streams */
+    if (p->loop != cio__tls.running)
+        return cio__tls.running ? CIO_EWRONGLOOP : CIO_ENOLOOP;
+    return 0;
+}
+
+cio_transport_t *cio_process_pipe_transport(cio_process_t *p, int fd)
+{
+    if (proc_check(p) < 0 || fd < 0 || fd > 2)
+        return NULL;
+    return p->tp[fd];
+}
+
+int cio_process_close(cio_process_t *p)
+{
+    int rc = tr_check(p);
+    if (rc < 0)
+        return rc;
+    if (p->closed)
+        return 0;
+    p->closed = 1;
+    for (int i = 0; i < 3; i++)
+        if (p->tp[i])
+            cio__conn_close(p->tp[i]);
+    if (!p->exited)
+        kill(p->pid, SIGKILL); /* asyncio: a child still running is killed */
+    return 0;
+}
+
+int cio_process_is_closing(cio_process_t *p)
+{
+    int rc = tr_check(p);
+    return rc < 0 ? rc : p->closed;
 }

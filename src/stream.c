@@ -161,7 +161,127 @@ int cio_stream_from_write_pipe(int fd, cio_stream_t **out)
     return from_pipe(fd, 0, CIO__PIPE_WRITE, out);
 }
 
+/* ------------------------------------------------------ a fed stream */
+
+/* asyncio's StreamReader() on its own: no fd, the bytes come from the
+ * caller.  The writing side is refused as on a read pipe. */
+int cio_stream_new(size_t limit, cio_stream_t **out)
+{
+    if (!out)
+        return -EINVAL;
+    *out = NULL;
+    cio_loop_t *loop = cio__tls.running;
+    if (!loop)
+        return CIO_ENOLOOP;
+    stream_t *s = cio__calloc(sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    cio_transport_t *c = &s->t;
+    c->obj.magic = CIO__MAGIC_STREAM;
+    c->obj.refs = 1;
+    c->loop = loop;
+    c->kind = CIO__CONN_STREAM;
+    c->fd = c->io.fd = -1;
+    c->is_pipe = CIO__PIPE_READ;
+    c->dq_tail = &c->dq_head;
+    s->fed = 1;
+    s->limit = limit ? limit : CIO_STREAM_LIMIT;
+    loop->nobjs++;
+    *out = s;
+    return 0;
+}
+
+static int fed_check(stream_t *s)
+{
+    int rc = stream_check(s);
+    if (rc < 0)
+        return rc;
+    if (!s->fed)
+        return -ENOTSUP; /* its socket or pipe feeds it */
+    return s->t.user_closed || s->t.state != CIO__OPEN ? CIO_ECLOSED : 0;
+}
+
+int cio_stream_feed_data(cio_stream_t *s, const void *data, size_t n)
+{
+    int rc = fed_check(s);
+    if (rc < 0)
+        return rc;
+    if (!data && n)
+        return -EINVAL;
+    if (s->t.eof)
+        return CIO_EINVALSTATE; /* asyncio: "feed_data after feed_eof" */
+    if (!n)
+        return 0;
+    if (n > SSIZE_MAX - s->rlen)
+        return -EINVAL;
+    if (s->roff + s->rlen + n > s->rcap) {
+        if (s->roff) {
+            memmove(s->rbuf, s->rbuf + s->roff, s->rlen);
+            s->roff = 0;
+        }
+        if (s->rlen + n > s->rcap) {
+            size_t cap = s->rcap * 2 > s->rlen + n ? s->rcap * 2 : s->rlen + n;
+            char *b = cio__realloc(s->rbuf, cap);
+            if (!b)
+                return -ENOMEM; /* nothing fed */
+            s->rbuf = b;
+            s->rcap = cap;
+        }
+    }
+    memcpy(s->rbuf + s->roff + s->rlen, data, n);
+    s->rlen += n;
+    cio__wlist_wake_first(&s->t.rq);
+    return 0;
+}
+
+int cio_stream_feed_eof(cio_stream_t *s)
+{
+    int rc = fed_check(s);
+    if (rc < 0)
+        return rc;
+    s->t.eof = 1;
+    cio__wlist_wake_first(&s->t.rq);
+    return 0;
+}
+
+int cio_stream_set_exception(cio_stream_t *s, int err, const char *message)
+{
+    int rc = fed_check(s);
+    if (rc < 0)
+        return rc;
+    if (err >= 0)
+        return -EINVAL;
+    char *m = NULL;
+    if (message && !(m = cio__strdup(message)))
+        return -ENOMEM;
+    cio__free(s->exc_msg);
+    s->exc_msg = m;
+    s->t.err = err;
+    cio__wlist_wake_first(&s->t.rq);
+    return 0;
+}
+
+int cio_stream_exception(cio_stream_t *s, const char **message)
+{
+    if (message)
+        *message = NULL;
+    int rc = stream_check(s);
+    if (rc < 0)
+        return rc;
+    if (message)
+        *message = s->exc_msg;
+    return s->t.err;
+}
+
 /* ------------------------------------------------------------- reading */
+
+/* The stream's error; a fed stream's message goes to the reading task. */
+static int rd_err(stream_t *s)
+{
+    if (s->exc_msg)
+        cio_fail(s->t.err, "%s", s->exc_msg);
+    return s->t.err;
+}
 
 static int rd_begin(stream_t *s)
 {
@@ -175,20 +295,20 @@ static int rd_begin(stream_t *s)
     if (s->reading)
         return CIO_EINVALSTATE; /* asyncio: "another coroutine is already waiting" */
     if (s->t.err)
-        return s->t.err;
+        return rd_err(s);
     return 0;
 }
 
 /* The error that ends reading (the connection's, sticky), or 0. */
 static int rd_status(stream_t *s)
 {
-    return s->t.err;
+    return s->t.err ? rd_err(s) : 0;
 }
 
-/* No more data will come: the peer's EOF was read, or the connection was
- * closed or aborted on our side (cio_stream_close, a server's
- * close_clients): asyncio's connection_lost(None) feeds the reader EOF, and
- * a read blocked then returns what is buffered and then the end. */
+/* No more data will come: the peer's EOF was read (or fed), or the
+ * connection was closed or aborted on our side (cio_stream_close, a
+ * server's close_clients): asyncio's connection_lost(None) feeds the reader
+ * EOF, and a read blocked then returns what is buffered and then the end. */
 static bool rd_eof(stream_t *s)
 {
     return s->t.eof || s->t.user_closed || s->t.state == CIO__CLOSED;
@@ -216,6 +336,14 @@ static inline bool rd_must_wait(ssize_t r)
 static ssize_t rd_recv(stream_t *s, void *buf, size_t n)
 {
     cio_transport_t *c = &s->t;
+    if (s->fed) { /* what the caller fed is in the buffer */
+        size_t m = s->rlen < n ? s->rlen : n;
+        if (!m)
+            return c->eof ? 0 : -EAGAIN;
+        memcpy(buf, s->rbuf + s->roff, m);
+        consume(s, m);
+        return (ssize_t)m;
+    }
     if (!c->readable)
         return -EAGAIN;
     uint64_t turn = c->loop->iteration + 1;
@@ -241,6 +369,24 @@ static int rd_wait(stream_t *s, ssize_t why)
         s->rcap = s->roff = 0;
     }
     return cio__conn_wait(&s->t, why == CIO__WANT_WRITE ? 1 : 0);
+}
+
+/* A fed stream's fill: wait until the caller feeds more, or EOF or an
+ * exception (which wins over the data, as asyncio's waiter). */
+static ssize_t fed_fill(stream_t *s)
+{
+    size_t before = s->rlen;
+    for (;;) {
+        int rc = rd_status(s);
+        if (rc < 0)
+            return rc;
+        if (s->rlen > before)
+            return (ssize_t)(s->rlen - before);
+        if (s->t.eof)
+            return 0;
+        if ((rc = cio__conn_wait(&s->t, 0)) < 0)
+            return rc;
+    }
 }
 
 /* Append n bytes to the buffer, which grows with what arrives (doubling,
@@ -276,6 +422,8 @@ static int rd_append(stream_t *s, const char *data, size_t n)
 static ssize_t fill(stream_t *s)
 {
     cio_transport_t *c = &s->t;
+    if (s->fed)
+        return fed_fill(s);
     for (;;) {
         int rc = rd_status(s);
         if (rc < 0)
@@ -325,7 +473,7 @@ ssize_t cio_stream_read(cio_stream_t *s, void *buf, size_t n)
     for (;;) {
         if ((r = rd_status(s)) < 0)
             break;
-        if (rd_eof(s)) {
+        if (rd_eof(s) && !s->rlen) { /* rlen: a fed stream's data before its EOF */
             r = 0;
             break;
         }
@@ -430,7 +578,7 @@ ssize_t cio_stream_readexactly(cio_stream_t *s, void *buf, size_t n)
     while (got < n) {
         if ((r = rd_status(s)) < 0)
             break;
-        if (rd_eof(s)) {
+        if (rd_eof(s) && !s->rlen) { /* rlen: a fed stream's data before its EOF */
             s->partial = got;
             r = CIO_EINCOMPLETE;
             break;
@@ -650,6 +798,8 @@ int cio_stream_write(cio_stream_t *s, const void *buf, size_t n)
         return rc;
     if (!buf && n)
         return -EINVAL;
+    if (s->t.wr_busy)
+        return CIO_EINVALSTATE; /* asyncio: "unable to write; sendfile is in progress" */
     struct iovec v = {(void *)buf, n};
     return cio__conn_write(&s->t, &v, 1);
 }
@@ -659,6 +809,8 @@ int cio_stream_writev(cio_stream_t *s, const struct iovec *iov, int iovcnt)
     int rc = stream_wr_check(s);
     if (rc < 0)
         return rc;
+    if (s->t.wr_busy)
+        return CIO_EINVALSTATE;
     return cio__conn_write(&s->t, iov, iovcnt);
 }
 
@@ -761,6 +913,8 @@ int cio_stream_fd(cio_stream_t *s)
     int rc = stream_check(s);
     if (rc < 0)
         return rc;
+    if (s->fed)
+        return -ENOTSUP;
     return s->t.fd >= 0 ? s->t.fd : CIO_ECLOSED;
 }
 

@@ -1846,6 +1846,355 @@ static void t_without_pidfd(void)
     CHECK(atomic_load(&pidfd_refused) - refused0 >= 100); /* the fallback ran */
 }
 
+/* ------------------------------------------------ subprocess transport */
+
+/* cio_subprocess_exec with a recording protocol, checked against CPython
+ * 3.12's loop.subprocess_exec running the same programs:
+ *   sh -c 'cat; echo err >&2; exit 3', stdin "hello\n" then closed:
+ *     made (already on return, returncode None), then in some order
+ *     exited 3 / pipe_lost 0 / pipe_lost 1 / pipe_lost 2, then lost None;
+ *     stdout b'hello\n', stderr b'err\n'; get_pipe_transport(5) None;
+ *     kill() after the end: ProcessLookupError;
+ *   sleep 30 with only stdout a pipe, close(): is_closing True,
+ *     get_pipe_transport(0) None, events made / pipe_lost 1 / exited -9 /
+ *     lost None. */
+struct sprec {
+    char ev[512];
+    size_t evlen;
+    char out[3][256];
+    size_t outlen[3];
+    int made, exited, lost, pipes_lost;
+    int order_bad; /* an event after lost, or lost before exit or a pipe */
+    int expect_pipes;
+    cio_process_t *p;
+    cio_future_t *done;
+};
+static void sp_log(struct sprec *r, const char *fmt, int a, int b)
+{
+    if (r->lost)
+        r->order_bad = 1;
+    int k = snprintf(r->ev + r->evlen, sizeof r->ev - r->evlen, fmt, a, b);
+    if (k > 0 && (size_t)k < sizeof r->ev - r->evlen)
+        r->evlen += (size_t)k;
+}
+static void sp_made(cio_process_t *p, void *ud)
+{
+    struct sprec *r = ud;
+    r->made++;
+    r->p = p;
+    sp_log(r, "made%.0d%.0d;", 0, 0);
+}
+static void sp_data(cio_process_t *p, int fd, const void *data, size_t n, void *ud)
+{
+    struct sprec *r = ud;
+    if (r->lost || fd < 1 || fd > 2)
+        r->order_bad = 1;
+    else if (r->outlen[fd] + n < sizeof r->out[fd]) {
+        memcpy(r->out[fd] + r->outlen[fd], data, n);
+        r->outlen[fd] += n;
+    }
+}
+static void sp_pipe_lost(cio_process_t *p, int fd, int err, void *ud)
+{
+    struct sprec *r = ud;
+    r->pipes_lost++;
+    sp_log(r, "pipe_lost %d %d;", fd, err);
+}
+static void sp_exited(cio_process_t *p, void *ud)
+{
+    struct sprec *r = ud;
+    int code = 999;
+    cio_process_returncode(p, &code);
+    r->exited++;
+    sp_log(r, "exited %d%.0d;", code, 0);
+}
+static void sp_lost(cio_process_t *p, int err, void *ud)
+{
+    struct sprec *r = ud;
+    if (!r->exited || r->pipes_lost != r->expect_pipes)
+        r->order_bad = 1;
+    sp_log(r, "lost %d%.0d;", err, 0);
+    r->lost++;
+    if (r->done)
+        cio_future_set_result(r->done, NULL);
+}
+static const cio_subprocess_protocol_t sp_proto = {
+    .connection_made = sp_made,
+    .pipe_data_received = sp_data,
+    .pipe_connection_lost = sp_pipe_lost,
+    .process_exited = sp_exited,
+    .connection_lost = sp_lost,
+};
+
+static int sp_await_done(struct sprec *r)
+{
+    cio_timeout_t to;
+    int rc = cio_timeout_enter(&to, 10);
+    if (rc < 0)
+        return rc;
+    return cio_timeout_exit(&to, cio_await(r->done, NULL));
+}
+
+static int m_subprocess_transport(void *arg, void **result)
+{
+    struct sprec r = {.expect_pipes = 3};
+    cio_process_t *p = NULL;
+    r.done = cio_create_future();
+    REQ(r.done);
+    const char *const argv[] = {"sh", "-c", "cat; echo err >&2; exit 3", NULL};
+    REQ_OK(cio_subprocess_exec(&sp_proto, &r, argv, NULL, &p));
+    CHECK_INT(r.made, 1);
+    CHECK(r.p == p);
+    CHECK_INT(cio_process_returncode(p, NULL), 0);
+    CHECK(cio_process_pid(p) > 0);
+    CHECK(cio_process_stdout(p) == NULL); /* pipes are transports here */
+    CHECK(cio_process_pipe_transport(p, 5) == NULL);
+    CHECK(cio_process_pipe_transport(p, -1) == NULL);
+    cio_transport_t *w = cio_process_pipe_transport(p, 0);
+    REQ(w && cio_process_pipe_transport(p, 1) && cio_process_pipe_transport(p, 2));
+    CHECK_RC(cio_transport_write(w, "hello\n", 6), 0);
+    CHECK_RC(cio_transport_close(w), 0);
+    int code = -1;
+    CHECK_RC(cio_process_wait(p, &code), 0); /* returns after connection_lost */
+    CHECK_INT(code, 3);
+    CHECK_INT(r.lost, 1);
+    CHECK_RC(sp_await_done(&r), 0);
+    CHECK_INT(r.made, 1);
+    CHECK_INT(r.exited, 1);
+    CHECK_INT(r.pipes_lost, 3);
+    CHECK_INT(r.order_bad, 0);
+    CHECK(strstr(r.ev, "exited 3;") && strstr(r.ev, "pipe_lost 0 0;") && strstr(r.ev, "pipe_lost 1 0;") &&
+          strstr(r.ev, "pipe_lost 2 0;"));
+    CHECK(strncmp(r.ev, "made;", 5) == 0);
+    CHECK(r.evlen >= 7 && strcmp(r.ev + r.evlen - 7, "lost 0;") == 0);
+    CHECK_BYTES(r.out[1], (ssize_t)r.outlen[1], "hello\n");
+    CHECK_BYTES(r.out[2], (ssize_t)r.outlen[2], "err\n");
+    CHECK_RC(cio_process_kill(p), -ESRCH);
+    CHECK_INT(cio_process_is_closing(p), 0);
+    CHECK_RC(cio_process_close(p), 0);
+    CHECK_INT(cio_process_is_closing(p), 1);
+    CHECK_RC(cio_process_close(p), 0);
+out:
+    cio_unref(p);
+    cio_unref(r.done);
+    return 0;
+}
+static void t_subprocess_transport(void) { RUN(m_subprocess_transport); }
+
+/* close() kills a running child; the events still come, in order. */
+static int m_subprocess_close(void *arg, void **result)
+{
+    struct sprec r = {.expect_pipes = 1};
+    cio_process_t *p = NULL;
+    r.done = cio_create_future();
+    REQ(r.done);
+    cio_process_opts_t o = {.stdout_mode = CIO_STDIO_PIPE, .stderr_mode = CIO_STDIO_DEVNULL};
+    REQ_OK(cio_subprocess_shell(&sp_proto, &r, "exec sleep 30", &o, &p));
+    CHECK(cio_process_pipe_transport(p, 0) == NULL);
+    CHECK(cio_process_pipe_transport(p, 2) == NULL);
+    CHECK(cio_process_pipe_transport(p, 1) != NULL);
+    cio_unref(p); /* the loop keeps it until connection_lost */
+    p = NULL;
+    CHECK_RC(cio_process_close(r.p), 0);
+    CHECK_INT(cio_process_is_closing(r.p), 1);
+    CHECK_RC(sp_await_done(&r), 0);
+    CHECK_INT(r.order_bad, 0);
+    CHECK(strstr(r.ev, "exited -9;") && strstr(r.ev, "pipe_lost 1 0;"));
+    CHECK(r.evlen >= 7 && strcmp(r.ev + r.evlen - 7, "lost 0;") == 0);
+out:
+    cio_unref(p);
+    cio_unref(r.done);
+    return 0;
+}
+static void t_subprocess_close_kills(void) { RUN(m_subprocess_close); }
+
+/* No pipes at all: connection_lost follows process_exited. */
+static int m_subprocess_no_pipes(void *arg, void **result)
+{
+    struct sprec r = {.expect_pipes = 0};
+    cio_process_t *p = NULL;
+    r.done = cio_create_future();
+    REQ(r.done);
+    const char *const argv[] = {"true", NULL};
+    REQ_OK(cio_subprocess_exec(&sp_proto, &r, argv, &no_opts, &p));
+    CHECK_RC(sp_await_done(&r), 0);
+    CHECK_STR(r.ev, "made;exited 0;lost 0;");
+out:
+    cio_unref(p);
+    cio_unref(r.done);
+    return 0;
+}
+static void t_subprocess_no_pipes(void) { RUN(m_subprocess_no_pipes); }
+
+static int m_subprocess_bad_args(void *arg, void **result)
+{
+    struct sprec r = {0};
+    cio_process_t *p = (cio_process_t *)&r, *q = NULL;
+    const char *const argv[] = {"true", NULL};
+    const char *const nope[] = {"/nonexistent/program", NULL};
+    const char *const empty[] = {NULL};
+    CHECK_RC(cio_subprocess_exec(NULL, &r, argv, NULL, &p), -EINVAL);
+    CHECK(p == NULL);
+    CHECK_RC(cio_subprocess_exec(&sp_proto, &r, argv, NULL, NULL), -EINVAL);
+    CHECK_RC(cio_subprocess_exec(&sp_proto, &r, NULL, NULL, &p), -EINVAL);
+    CHECK_RC(cio_subprocess_exec(&sp_proto, &r, empty, NULL, &p), -EINVAL);
+    CHECK_RC(cio_subprocess_shell(&sp_proto, &r, NULL, NULL, &p), -EINVAL);
+    CHECK_RC(cio_subprocess_exec(&sp_proto, &r, nope, NULL, &p), -ENOENT);
+    CHECK(p == NULL);
+    CHECK_INT(r.made, 0);
+    CHECK_RC(cio_process_close(NULL), -EINVAL);
+    CHECK_RC(cio_process_is_closing(NULL), -EINVAL);
+    CHECK(cio_process_pipe_transport(NULL, 0) == NULL);
+    /* A Process of streams is not a transport. */
+    REQ_OK(cio_create_subprocess_exec(argv, NULL, &q));
+    CHECK_RC(cio_process_close(q), -ENOTSUP);
+    CHECK_RC(cio_process_is_closing(q), -ENOTSUP);
+    CHECK(cio_process_pipe_transport(q, 1) == NULL);
+    CHECK_RC(cio_process_wait(q, NULL), 0);
+out:
+    cio_unref(q);
+    return 0;
+}
+static void t_subprocess_bad_args(void)
+{
+    cio_process_t *p = NULL;
+    const char *const argv[] = {"true", NULL};
+    CHECK_RC(cio_subprocess_exec(&sp_proto, NULL, argv, NULL, &p), CIO_ENOLOOP);
+    CHECK(p == NULL);
+    RUN(m_subprocess_bad_args);
+}
+
+/* ------------------------------------------------------- Popen options */
+
+static void set_nonblock_fd(int fd)
+{
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+/* Run `sh -c script` with opts (stdout made a pipe), to its end: the exit
+ * code, or a negative error; its output in out. */
+static int sh_out(const char *script, cio_process_opts_t *o, char *out, size_t cap)
+{
+    cio_process_t *p = NULL;
+    o->stdout_mode = CIO_STDIO_PIPE;
+    out[0] = 0;
+    int rc = cio_create_subprocess_shell(script, o, &p);
+    if (rc < 0)
+        return rc;
+    char *data = NULL;
+    size_t n = 0;
+    rc = cio_process_communicate(p, NULL, 0, &data, &n, NULL, NULL);
+    int code = -1;
+    cio_process_returncode(p, &code);
+    if (data) {
+        snprintf(out, cap, "%.*s", (int)n, data);
+        cio_free(data);
+    }
+    cio_unref(p);
+    return rc < 0 ? rc : code;
+}
+
+/* Expectations from CPython 3.12's create_subprocess_exec with the same
+ * options (pass_fds=[w], umask=0o027, process_group=0, user/group=65534
+ * as root): "hi" through the passed fd, umask 0027, pgid == pid, id -u/-g
+ * 65534; an fd not passed is closed; cwd that does not exist with umask:
+ * FileNotFoundError. */
+static int m_popen_options(void *arg, void **result)
+{
+    char out[512], exp[512], script[512];
+    int pp[2] = {-1, -1}, other = -1;
+    REQ(pipe2(pp, O_CLOEXEC) == 0);
+    other = open("/dev/null", O_WRONLY); /* no close-on-exec: still closed in the child */
+    REQ(other >= 0);
+    set_nonblock_fd(pp[0]);
+    for (int forked = 0; forked < 2; forked++) {
+        cio_process_opts_t o = {.pass_fds = &pp[1], .npass_fds = 1, .set_process_group = 1,
+                                .set_umask = forked, .umask = 027};
+        snprintf(script, sizeof script,
+                 "echo hi > /proc/$$/fd/%d; [ -e /proc/$$/fd/%d ] || echo closed; umask; "
+                 "cut -d' ' -f5 /proc/$$/stat; echo $$",
+                 pp[1], other);
+        CHECK_RC(sh_out(script, &o, out, sizeof out), 0);
+        int pgid = -1, pid = -2;
+        char um[16] = "";
+        if (sscanf(out, "closed\n%15s\n%d\n%d", um, &pgid, &pid) != 3)
+            FAILF("forked %d: output \"%s\"", forked, out);
+        CHECK(pgid == pid);
+        if (forked)
+            CHECK_STR(um, "0027");
+        char buf[16] = "";
+        ssize_t n = read(pp[0], buf, sizeof buf);
+        CHECK_BYTES(buf, n, "hi\n");
+    }
+    /* start_new_session on the fork path: the child leads a session. */
+    cio_process_opts_t o2 = {.start_new_session = 1, .set_umask = 1, .umask = 0};
+    CHECK_RC(sh_out("cut -d' ' -f6 /proc/$$/stat; echo $$; umask", &o2, out, sizeof out), 0);
+    int sid = -1, pid = -2;
+    char um[16] = "";
+    if (sscanf(out, "%d\n%d\n%15s", &sid, &pid, um) != 3)
+        FAILF("session: output \"%s\"", out);
+    CHECK(sid == pid);
+    CHECK_STR(um, "0000");
+    /* user and group: as root, nobody; else a uid not ours is refused. */
+    if (getuid() == 0) {
+        cio_process_opts_t o3 = {.set_user = 1, .user = 65534, .set_group = 1, .group = 65534};
+        CHECK_RC(sh_out("id -u; id -g", &o3, out, sizeof out), 0);
+        snprintf(exp, sizeof exp, "65534\n65534\n");
+        CHECK_STR(out, exp);
+    } else {
+        cio_process_opts_t o3 = {.set_user = 1, .user = getuid() + 1};
+        CHECK_RC(sh_out("true", &o3, out, sizeof out), -EPERM);
+    }
+    /* cwd on the fork path; failures there are the call's error. */
+    cio_process_opts_t o4 = {.cwd = "/", .set_umask = 1, .umask = 022};
+    CHECK_RC(sh_out("pwd", &o4, out, sizeof out), 0);
+    CHECK_STR(out, "/\n");
+    cio_process_opts_t o5 = {.cwd = "/nonexistent-dir", .set_umask = 1, .umask = 022};
+    CHECK_RC(sh_out("true", &o5, out, sizeof out), -ENOENT);
+    const char *const nope[] = {"no-such-program-here", NULL};
+    cio_process_opts_t o6 = {.set_umask = 1};
+    cio_process_t *p = NULL;
+    CHECK_RC(cio_create_subprocess_exec(nope, &o6, &p), -ENOENT);
+    /* Bad options. */
+    int bad = -1;
+    cio_process_opts_t b1 = {.pass_fds = &bad, .npass_fds = 1};
+    CHECK_RC(cio_create_subprocess_shell("true", &b1, &p), -EBADF);
+    cio_process_opts_t b2 = {.npass_fds = 1};
+    CHECK_RC(cio_create_subprocess_shell("true", &b2, &p), -EINVAL);
+    cio_process_opts_t b3 = {.set_umask = 1, .umask = 01000};
+    CHECK_RC(cio_create_subprocess_shell("true", &b3, &p), -EINVAL);
+    cio_process_opts_t b4 = {.set_process_group = 1, .process_group = -1};
+    CHECK_RC(cio_create_subprocess_shell("true", &b4, &p), -EINVAL);
+    CHECK_RC(cio_subprocess_shell(&sp_proto, NULL, "true", &b4, &p), -EINVAL);
+    CHECK(p == NULL);
+out:
+    for (int i = 0; i < 2; i++)
+        if (pp[i] >= 0)
+            close(pp[i]);
+    if (other >= 0)
+        close(other);
+    return 0;
+}
+static void t_popen_options(void) { RUN(m_popen_options); }
+
+/* The options on the transport call too. */
+static int m_subprocess_options(void *arg, void **result)
+{
+    struct sprec r = {.expect_pipes = 1};
+    cio_process_t *p = NULL;
+    r.done = cio_create_future();
+    REQ(r.done);
+    cio_process_opts_t o = {.stdout_mode = CIO_STDIO_PIPE, .set_umask = 1, .umask = 077, .cwd = "/"};
+    REQ_OK(cio_subprocess_shell(&sp_proto, &r, "umask; pwd", &o, &p));
+    CHECK_RC(sp_await_done(&r), 0);
+    CHECK_BYTES(r.out[1], (ssize_t)r.outlen[1], "0077\n/\n");
+out:
+    cio_unref(p);
+    cio_unref(r.done);
+    return 0;
+}
+static void t_subprocess_options(void) { RUN(m_subprocess_options); }
+
 static const struct test_case cases[] = {
     TEST(t_echo_cat),
     TEST(t_communicate_cat),
@@ -1880,6 +2229,12 @@ static const struct test_case cases[] = {
     TEST(t_enomem_sweep),
     TEST(t_write_to_dead_child),
     TEST(t_without_pidfd),
+    TEST(t_subprocess_transport),
+    TEST(t_subprocess_close_kills),
+    TEST(t_subprocess_no_pipes),
+    TEST(t_subprocess_bad_args),
+    TEST(t_popen_options),
+    TEST(t_subprocess_options),
 };
 
 int main(int argc, char **argv) { return run_tests(argc, argv, cases, NCASES(cases)); }

@@ -19,6 +19,8 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -2749,6 +2751,659 @@ static void t_pipe_stream_bad_args(void)
     RUN(m_pipe_stream_bad_args);
 }
 
+/* ------------------------------------------------------ a fed stream */
+
+/* cio_stream_new + feed_data/feed_eof/set_exception: the trace of CPython's
+ * StreamReader() fed by hand with the same calls (3.11 and 3.12 agree):
+ *   line b'hello\n' / exact b'world' / AssertionError feed_data after
+ *   feed_eof / at_eof False / read b'!!\ntail' True b'' / exc boom (a
+ *   blocked readline, data buffered) / exc2 boom boom / read3 b'xy' b''
+ *   (data and EOF fed before the reader resumed) / incomplete b'ab' /
+ *   limit "Separator is found, but chunk is longer than limit", then
+ *   b'xy\n' / readall b'12' / the exception wins over buffered data. */
+static int read_all_task(void *arg, void **result)
+{
+    char *data = NULL;
+    ssize_t n = cio_stream_read_all(arg, &data);
+    *result = data;
+    return n < 0 ? (int)n : 0;
+}
+
+static int m_fed(void *arg, void **result)
+{
+    cio_stream_t *s = NULL, *s2 = NULL;
+    cio_task_t *t = NULL;
+    char buf[64];
+    REQ_OK(cio_stream_new(10, &s));
+    REQ_OK(cio_stream_feed_data(s, "hello\nwor", 9));
+    CHECK_BYTES(buf, cio_stream_readline(s, buf, sizeof buf), "hello\n");
+    struct rd r = {.s = s, .op = OP_READEXACTLY, .n = 5};
+    t = spawn(reader_task, &r);
+    REQ(t);
+    REQ_OK(cio_sleep(0));
+    CHECK_INT(r.done, 0);
+    REQ_OK(cio_stream_feed_data(s, "ld", 2));
+    REQ_OK(cio_sleep(0));
+    CHECK_INT(r.done, 1);
+    CHECK_RC(cio_await(t, NULL), 0);
+    CHECK_BYTES(r.buf, r.rc, "world");
+    cio_unref(t);
+    t = NULL;
+    REQ_OK(cio_stream_feed_data(s, "!!\n", 3));
+    REQ_OK(cio_stream_feed_data(s, "tail", 4));
+    REQ_OK(cio_stream_feed_eof(s));
+    CHECK_RC(cio_stream_feed_data(s, "x", 1), CIO_EINVALSTATE);
+    CHECK_RC(cio_stream_feed_data(s, "", 0), CIO_EINVALSTATE);
+    CHECK_RC(cio_stream_feed_eof(s), 0);
+    CHECK_INT(cio_stream_at_eof(s), 0);
+    CHECK_BYTES(buf, cio_stream_read(s, buf, 100), "!!\ntail");
+    CHECK_INT(cio_stream_at_eof(s), 1);
+    CHECK_RC(cio_stream_read(s, buf, 100), 0);
+    CHECK_RC(cio_stream_exception(s, NULL), 0);
+    /* Writing is refused, as on a read pipe. */
+    CHECK_RC(cio_stream_write(s, "x", 1), -ENOTSUP);
+    CHECK_RC(cio_stream_drain(s), -ENOTSUP);
+    CHECK_RC(cio_stream_fd(s), -ENOTSUP);
+    CHECK_INT(cio_stream_can_write_eof(s), 0);
+    cio_unref(s);
+    s = NULL;
+
+    /* set_exception wakes a blocked reader; every later read fails too. */
+    REQ_OK(cio_stream_new(0, &s));
+    REQ_OK(cio_stream_feed_data(s, "abc", 3));
+    struct rd r2 = {.s = s, .op = OP_READLINE};
+    t = spawn(reader_task, &r2);
+    REQ(t);
+    REQ_OK(cio_sleep(0));
+    CHECK_INT(r2.done, 0);
+    REQ_OK(cio_stream_set_exception(s, -EPROTO, "boom"));
+    CHECK_RC(cio_await(t, NULL), -EPROTO);
+    CHECK_STR(cio_future_message(t), "boom");
+    cio_unref(t);
+    t = NULL;
+    CHECK_RC(cio_stream_read(s, buf, 1), -EPROTO);
+    const char *msg = NULL;
+    CHECK_RC(cio_stream_exception(s, &msg), -EPROTO);
+    CHECK_STR(msg, "boom");
+    REQ_OK(cio_stream_set_exception(s, -EIO, NULL));
+    CHECK_RC(cio_stream_exception(s, &msg), -EIO);
+    CHECK(msg == NULL);
+    CHECK_RC(cio_stream_readexactly(s, buf, 1), -EIO);
+    cio_unref(s);
+    s = NULL;
+
+    /* Data and EOF both fed before the blocked reader resumes. */
+    REQ_OK(cio_stream_new(0, &s));
+    struct rd r3 = {.s = s, .op = OP_READ, .n = 10};
+    t = spawn(reader_task, &r3);
+    REQ(t);
+    REQ_OK(cio_sleep(0));
+    REQ_OK(cio_stream_feed_data(s, "xy", 2));
+    REQ_OK(cio_stream_feed_eof(s));
+    CHECK_RC(cio_await(t, NULL), 0);
+    CHECK_BYTES(r3.buf, r3.rc, "xy");
+    CHECK_RC(cio_stream_read(s, buf, 10), 0);
+    cio_unref(t);
+    t = NULL;
+    cio_unref(s);
+    s = NULL;
+
+    REQ_OK(cio_stream_new(0, &s));
+    REQ_OK(cio_stream_feed_data(s, "ab", 2));
+    REQ_OK(cio_stream_feed_eof(s));
+    CHECK_RC(cio_stream_readexactly(s, buf, 3), CIO_EINCOMPLETE);
+    CHECK_INT(cio_stream_partial(s), 2);
+    CHECK(memcmp(buf, "ab", 2) == 0);
+    cio_unref(s);
+    s = NULL;
+
+    REQ_OK(cio_stream_new(4, &s));
+    REQ_OK(cio_stream_feed_data(s, "abcdefg\nxy\n", 11));
+    CHECK_RC(cio_stream_readline(s, buf, sizeof buf), CIO_ELIMITOVERRUN);
+    CHECK_BYTES(buf, cio_stream_readline(s, buf, sizeof buf), "xy\n");
+    cio_unref(s);
+    s = NULL;
+
+    /* read_all over several feeds; readuntil across feeds. */
+    REQ_OK(cio_stream_new(0, &s));
+    t = spawn(read_all_task, s);
+    REQ(t);
+    REQ_OK(cio_sleep(0));
+    REQ_OK(cio_stream_feed_data(s, "1", 1));
+    REQ_OK(cio_sleep(0));
+    REQ_OK(cio_stream_feed_data(s, "2", 1));
+    REQ_OK(cio_stream_feed_eof(s));
+    void *res = NULL;
+    CHECK_RC(cio_await(t, &res), 0);
+    CHECK_STR((char *)res, "12");
+    cio_free(res);
+    cio_unref(t);
+    t = NULL;
+
+    REQ_OK(cio_stream_new(0, &s2));
+    struct rd r4 = {.s = s2, .op = OP_READUNTIL, .sep = "\r\n"};
+    t = spawn(reader_task, &r4);
+    REQ(t);
+    for (const char *p = "GET / HTTP/1.1\r"; *p; p++) {
+        REQ_OK(cio_stream_feed_data(s2, p, 1));
+        REQ_OK(cio_sleep(0));
+    }
+    CHECK_INT(r4.done, 0);
+    REQ_OK(cio_stream_feed_data(s2, "\nHost", 5));
+    CHECK_RC(cio_await(t, NULL), 0);
+    CHECK_BYTES(r4.buf, r4.rc, "GET / HTTP/1.1\r\n");
+    cio_unref(t);
+    t = NULL;
+
+    /* The exception wins over buffered data. */
+    REQ_OK(cio_stream_set_exception(s2, -EIO, "x"));
+    CHECK_RC(cio_stream_read(s2, buf, 1), -EIO);
+
+    /* Close: a blocked reader sees the end (0), as for any stream; feeding
+     * is refused. */
+    cio_unref(s);
+    REQ_OK(cio_stream_new(0, &s));
+    struct rd r5 = {.s = s, .op = OP_READ};
+    t = spawn(reader_task, &r5);
+    REQ(t);
+    REQ_OK(cio_sleep(0));
+    REQ_OK(cio_stream_close(s));
+    CHECK_RC(cio_await(t, NULL), 0);
+    CHECK_RC(cio_stream_feed_data(s, "x", 1), CIO_ECLOSED);
+    CHECK_RC(cio_stream_feed_eof(s), CIO_ECLOSED);
+    CHECK_RC(cio_stream_set_exception(s, -EIO, NULL), CIO_ECLOSED);
+    CHECK_RC(cio_stream_wait_closed(s), 0);
+out:
+    task_finish(t);
+    cio_unref(s);
+    cio_unref(s2);
+    return 0;
+}
+static void t_fed_stream(void) { RUN(m_fed); }
+
+/* A cancelled blocked reader loses nothing; feeding from a plain callback. */
+static int feed_cb(void *arg) { return cio_stream_feed_data(arg, "cb\n", 3); }
+static int m_fed_cancel(void *arg, void **result)
+{
+    cio_stream_t *s = NULL;
+    cio_task_t *t = NULL;
+    char buf[64];
+    REQ_OK(cio_stream_new(0, &s));
+    REQ_OK(cio_stream_feed_data(s, "ab", 2));
+    struct rd r = {.s = s, .op = OP_READEXACTLY, .n = 4};
+    t = spawn(reader_task, &r);
+    REQ(t);
+    REQ_OK(cio_sleep(0));
+    CHECK_INT(cio_task_cancel(t, NULL), 1);
+    CHECK_RC(cio_await(t, NULL), -ECANCELED);
+    cio_unref(t);
+    t = NULL;
+    REQ_OK(cio_stream_feed_data(s, "cd", 2));
+    CHECK_BYTES(buf, cio_stream_readexactly(s, buf, 4), "abcd");
+    cio_loop_t *loop = NULL;
+    REQ_OK(cio_get_running_loop(&loop));
+    REQ_OK(cio_call_soon(loop, feed_cb, s, NULL));
+    CHECK_BYTES(buf, cio_stream_readline(s, buf, sizeof buf), "cb\n");
+out:
+    task_finish(t);
+    cio_unref(s);
+    return 0;
+}
+static void t_fed_stream_cancel(void) { RUN(m_fed_cancel); }
+
+static int m_fed_bad_args(void *arg, void **result)
+{
+    cio_stream_t *s = NULL, *p = NULL;
+    int raw = -1;
+    CHECK_RC(cio_stream_new(0, NULL), -EINVAL);
+    CHECK_RC(cio_stream_feed_data(NULL, "x", 1), -EINVAL);
+    CHECK_RC(cio_stream_feed_eof(NULL), -EINVAL);
+    CHECK_RC(cio_stream_set_exception(NULL, -EIO, NULL), -EINVAL);
+    CHECK_RC(cio_stream_exception(NULL, NULL), -EINVAL);
+    REQ_OK(cio_stream_new(0, &s));
+    CHECK_RC(cio_stream_feed_data(s, NULL, 1), -EINVAL);
+    CHECK_RC(cio_stream_feed_data(s, NULL, 0), 0);
+    CHECK_RC(cio_stream_set_exception(s, 0, NULL), -EINVAL);
+    CHECK_RC(cio_stream_set_exception(s, 5, NULL), -EINVAL);
+    CHECK_RC(cio_stream_exception(s, NULL), 0);
+    /* A stream with an fd is fed by it. */
+    REQ_OK(mk_pair(0, &p, &raw));
+    CHECK_RC(cio_stream_feed_data(p, "x", 1), -ENOTSUP);
+    CHECK_RC(cio_stream_feed_eof(p), -ENOTSUP);
+    CHECK_RC(cio_stream_set_exception(p, -EIO, NULL), -ENOTSUP);
+    CHECK_RC(cio_stream_exception(p, NULL), 0);
+out:
+    cio_unref(s);
+    stream_finish(p);
+    if (raw >= 0)
+        close(raw);
+    return 0;
+}
+static void t_fed_stream_bad_args(void)
+{
+    cio_stream_t *s = NULL;
+    CHECK_RC(cio_stream_new(0, &s), CIO_ENOLOOP);
+    CHECK(s == NULL);
+    RUN(m_fed_bad_args);
+}
+
+/* ----------------------------------------------------------- sendfile */
+
+/* A temporary file of n pattern bytes (seed 7), unlinked at once. */
+static int tmp_file(size_t n)
+{
+    char path[] = "/tmp/cio-sendfile-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -errno;
+    unlink(path);
+    char buf[4096];
+    for (size_t off = 0; off < n;) {
+        size_t k = n - off < sizeof buf ? n - off : sizeof buf;
+        fill_pattern(buf, k, off, 7);
+        if (write(fd, buf, k) != (ssize_t)k) {
+            close(fd);
+            return -EIO;
+        }
+        off += k;
+    }
+    return fd;
+}
+
+struct sf_call {
+    cio_stream_t *s;
+    cio_transport_t *t;
+    int file;
+    int64_t offset, count, rc;
+};
+static int sf_task(void *arg, void **result)
+{
+    struct sf_call *c = arg;
+    c->rc = c->s ? cio_stream_sendfile(c->s, c->file, c->offset, c->count)
+                 : cio_transport_sendfile(c->t, c->file, c->offset, c->count);
+    return c->rc < 0 ? (int)c->rc : 0;
+}
+
+/* Receive exactly n bytes on the raw socket (bounded wait). */
+static int raw_recv_n(int fd, char *buf, size_t n)
+{
+    int err = 0;
+    size_t got = 0;
+    double t0 = now_s();
+    while (got < n) {
+        size_t k = raw_recv_all(fd, buf + got, n - got, &err);
+        got += k;
+        if (err != 1 && got < n)
+            return err ? err : -EPIPE;
+        if (now_s() - t0 > 10)
+            return -ETIMEDOUT;
+    }
+    return 0;
+}
+
+#define SF_LEN (300 * 1000 + 11)
+
+/* loop.sendfile on a stream, with CPython 3.12's answers for the same
+ * calls: after a buffered write "HDR", sendfile(10, 1000) sends 1000 and
+ * leaves the file at 1010; an offset past the end sends 0 and leaves the
+ * position; sendfile(99990) of a 100000-byte file sends 10 (to the end);
+ * offset -1: ValueError; the connection's writes during a sendfile:
+ * RuntimeError. */
+static int m_sendfile(void *arg, void **result)
+{
+    cio_stream_t *s = NULL, *fed = NULL;
+    int raw = -1, file = -1, pp[2] = {-1, -1};
+    cio_task_t *t = NULL;
+    char *big = malloc(SF_LEN);
+    REQ(big);
+    REQ_OK(mk_pair(0, &s, &raw));
+    REQ((file = tmp_file(SF_LEN)) >= 0);
+    char buf[2048];
+    REQ_OK(cio_stream_write(s, "HDR", 3));
+    CHECK_RC(cio_stream_sendfile(s, file, 10, 1000), 1000);
+    CHECK_INT(lseek(file, 0, SEEK_CUR), 1010);
+    REQ_OK(raw_recv_n(raw, buf, 1003));
+    CHECK(memcmp(buf, "HDR", 3) == 0);
+    CHECK_INT(check_pattern(buf + 3, 1000, 10, 7), 0);
+    CHECK_RC(cio_stream_sendfile(s, file, SF_LEN + 5, 0), 0);
+    CHECK_INT(lseek(file, 0, SEEK_CUR), 1010);
+    CHECK_RC(cio_stream_sendfile(s, file, SF_LEN - 10, 100), 10);
+    CHECK_INT(lseek(file, 0, SEEK_CUR), SF_LEN);
+    REQ_OK(raw_recv_n(raw, buf, 10));
+    CHECK_INT(check_pattern(buf, 10, SF_LEN - 10, 7), 0);
+
+    /* The whole file through small socket buffers: the sendfile waits for
+     * the peer; meanwhile writes and a second sendfile are refused. */
+    set_bufsizes(cio_stream_fd(s), 4096, 0);
+    set_bufsizes(raw, 0, 4096);
+    struct sf_call c = {.s = s, .file = file};
+    t = spawn(sf_task, &c);
+    REQ(t);
+    REQ_OK(cio_sleep(0.01));
+    CHECK(!cio_future_done(t));
+    CHECK_RC(cio_stream_write(s, "x", 1), CIO_EINVALSTATE);
+    struct iovec v = {"x", 1};
+    CHECK_RC(cio_stream_writev(s, &v, 1), CIO_EINVALSTATE);
+    CHECK_RC(cio_stream_sendfile(s, file, 0, 0), CIO_EINVALSTATE);
+    REQ_OK(raw_recv_n(raw, big, SF_LEN));
+    CHECK_RC(cio_await(t, NULL), 0);
+    CHECK_INT(c.rc, SF_LEN);
+    CHECK_INT(check_pattern(big, SF_LEN, 0, 7), 0);
+    CHECK_INT(lseek(file, 0, SEEK_CUR), SF_LEN);
+    cio_unref(t);
+    t = NULL;
+    REQ_OK(cio_stream_write(s, "after", 5)); /* writes work again */
+    REQ_OK(raw_recv_n(raw, buf, 5));
+    CHECK(memcmp(buf, "after", 5) == 0);
+
+    /* A pipe as the file: sendfile(2) and pread refuse it. */
+    REQ(pipe2(pp, O_CLOEXEC) == 0);
+    REQ(write(pp[1], "abc", 3) == 3);
+    CHECK_RC(cio_stream_sendfile(s, pp[0], 0, 0), -ESPIPE);
+
+    /* Bad input. */
+    CHECK_RC(cio_stream_sendfile(s, file, -1, 0), -EINVAL);
+    CHECK_RC(cio_stream_sendfile(s, file, 0, -1), -EINVAL);
+    CHECK_RC(cio_stream_sendfile(s, -1, 0, 0), -EBADF);
+    CHECK_RC(cio_stream_sendfile(NULL, file, 0, 0), -EINVAL);
+    REQ_OK(cio_stream_new(0, &fed));
+    CHECK_RC(cio_stream_sendfile(fed, file, 0, 0), -ENOTSUP);
+    CHECK_RC(cio_transport_sendfile(NULL, file, 0, 0), -EINVAL);
+    cio_stream_close(s);
+    CHECK_RC(cio_stream_sendfile(s, file, 0, 0), CIO_ECLOSED);
+out:
+    task_finish(t);
+    stream_finish(s);
+    cio_unref(fed);
+    for (int i = 0; i < 2; i++)
+        if (pp[i] >= 0)
+            close(pp[i]);
+    if (raw >= 0)
+        close(raw);
+    if (file >= 0)
+        close(file);
+    free(big);
+    return 0;
+}
+static void t_sendfile_stream(void) { RUN(m_sendfile); }
+
+/* loop.sendfile on a protocol transport: bytes already buffered go first. */
+static void sfp_lost(cio_transport_t *t, int err, void *ud) { (void)t, (void)err, (void)ud; }
+static const cio_protocol_t sf_proto = {.connection_lost = sfp_lost};
+static int m_sendfile_transport(void *arg, void **result)
+{
+    cio_transport_t *t = NULL;
+    cio_task_t *k = NULL;
+    int sv[2] = {-1, -1}, file = -1;
+    char *big = malloc(SF_LEN + 3);
+    REQ(big);
+    REQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) == 0);
+    REQ_OK(cio_connect_accepted_socket(&sf_proto, NULL, sv[0], NULL, &t));
+    sv[0] = -1;
+    REQ((file = tmp_file(SF_LEN)) >= 0);
+    REQ_OK(cio_transport_write(t, "HDR", 3));
+    struct sf_call c = {.t = t, .file = file};
+    k = spawn(sf_task, &c);
+    REQ(k);
+    REQ_OK(raw_recv_n(sv[1], big, SF_LEN + 3));
+    CHECK_RC(cio_await(k, NULL), 0);
+    CHECK_INT(c.rc, SF_LEN);
+    CHECK(memcmp(big, "HDR", 3) == 0);
+    CHECK_INT(check_pattern(big + 3, SF_LEN, 0, 7), 0);
+    cio_unref(k);
+    k = NULL;
+
+    /* Bytes still buffered when it starts (the socket full): they go
+     * first, the file after them, nothing lost or reordered. */
+    set_bufsizes(cio_transport_fd(t), 4096, 0);
+    set_bufsizes(sv[1], 0, 4096);
+    static char head[100000];
+    fill_pattern(head, sizeof head, 0, 9);
+    REQ_OK(cio_transport_write(t, head, sizeof head));
+    CHECK(cio_transport_get_write_buffer_size(t) > 0);
+    c.offset = 5;
+    k = spawn(sf_task, &c);
+    REQ(k);
+    char *all = malloc(sizeof head + SF_LEN - 5);
+    REQ(all);
+    int rr = raw_recv_n(sv[1], all, sizeof head + SF_LEN - 5);
+    CHECK_RC(rr, 0);
+    if (rr == 0) {
+        CHECK_INT(check_pattern(all, sizeof head, 0, 9), 0);
+        CHECK_INT(check_pattern(all + sizeof head, SF_LEN - 5, 5, 7), 0);
+    }
+    free(all);
+    CHECK_RC(cio_await(k, NULL), 0);
+    CHECK_INT(c.rc, SF_LEN - 5);
+out:
+    task_finish(k);
+    if (t) {
+        cio_transport_close(t);
+        cio_unref(t);
+    }
+    for (int i = 0; i < 2; i++)
+        if (sv[i] >= 0)
+            close(sv[i]);
+    if (file >= 0)
+        close(file);
+    free(big);
+    return 0;
+}
+static void t_sendfile_transport(void) { RUN(m_sendfile_transport); }
+
+/* ------------------------------------------- Happy Eyeballs, all_errors */
+
+/* The address logic under cio_open_connection_ex (src/net/connect.c), fed
+ * a list of addresses made here: getaddrinfo gives loopback one address. */
+struct addrinfo;
+int cio__connect_addrs(const struct addrinfo *res, const char *host, const cio_conn_opts_t *opts, int *fd);
+
+struct he_addr {
+    struct addrinfo ai;
+    struct sockaddr_storage ss;
+};
+static void he_set(struct he_addr *a, int family, const char *ip, int port, struct he_addr *next)
+{
+    memset(a, 0, sizeof *a);
+    a->ai.ai_family = family;
+    a->ai.ai_socktype = SOCK_STREAM;
+    a->ai.ai_protocol = IPPROTO_TCP;
+    a->ai.ai_addr = (struct sockaddr *)&a->ss;
+    if (family == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)&a->ss;
+        in->sin_family = AF_INET;
+        in->sin_port = htons((uint16_t)port);
+        inet_pton(AF_INET, ip, &in->sin_addr);
+        a->ai.ai_addrlen = sizeof *in;
+    } else {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&a->ss;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)port);
+        inet_pton(AF_INET6, ip, &in6->sin6_addr);
+        a->ai.ai_addrlen = sizeof *in6;
+    }
+    a->ai.ai_next = next ? &next->ai : NULL;
+}
+
+/* A listener on ip; *port gets its port.  hang: its accept queue is filled
+ * (backlog 0 and one connection nobody accepts, *filler), so that further
+ * connects stay pending. */
+static int he_listen(int family, const char *ip, int hang, int *port, int *filler)
+{
+    struct he_addr a;
+    he_set(&a, family, ip, 0, NULL);
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    socklen_t len = a.ai.ai_addrlen;
+    if (bind(fd, a.ai.ai_addr, len) < 0 || listen(fd, hang ? 0 : 16) < 0 ||
+        getsockname(fd, (struct sockaddr *)&a.ss, &len) < 0) {
+        int e = -errno;
+        close(fd);
+        return e;
+    }
+    *port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&a.ss)->sin_port
+                                    : ((struct sockaddr_in6 *)&a.ss)->sin6_port);
+    if (hang) {
+        *filler = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (*filler < 0 || connect(*filler, a.ai.ai_addr, a.ai.ai_addrlen) < 0) {
+            close(fd);
+            return -EIO;
+        }
+    }
+    return fd;
+}
+
+static int he_peer(int fd, int *family)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+        return -errno;
+    *family = ss.ss_family;
+    return ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+                                         : ((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+struct he_call {
+    struct addrinfo *list;
+    cio_conn_opts_t o;
+    int fd, rc;
+};
+static int he_task(void *arg, void **result)
+{
+    struct he_call *c = arg;
+    c->fd = -1;
+    c->rc = cio__connect_addrs(c->list, "test", &c->o, &c->fd);
+    return c->rc;
+}
+
+/* Checked against CPython 3.12's create_connection with a getaddrinfo
+ * giving the same lists: with happy_eyeballs_delay=0.05 a first address
+ * whose connect hangs is overtaken by the next one after the delay;
+ * interleave (1 by default with the delay) puts an IPv6 address second;
+ * interleave=2 keeps two IPv4 ones first; every address refused with
+ * all_errors: every attempt's ConnectionRefusedError. */
+static int m_happy_eyeballs(void *arg, void **result)
+{
+    int hang = -1, filler = -1, l4 = -1, l6 = -1, ph = 0, p4 = 0, p6 = 0, fd = -1, fam = 0;
+    cio_task_t *t = NULL;
+    REQ((hang = he_listen(AF_INET, "127.0.0.3", 1, &ph, &filler)) >= 0);
+    REQ((l4 = he_listen(AF_INET, "127.0.0.1", 0, &p4, NULL)) >= 0);
+    l6 = he_listen(AF_INET6, "::1", 0, &p6, NULL); /* no IPv6: its cases are skipped */
+    struct he_addr A, B, C, R1, R2;
+
+    /* The first address hangs: after the delay the second one wins. */
+    he_set(&A, AF_INET, "127.0.0.3", ph, &C);
+    he_set(&C, AF_INET, "127.0.0.1", p4, NULL);
+    cio_conn_opts_t o = {.happy_eyeballs_delay = 0.05};
+    double t0 = now_s();
+    REQ_OK(cio__connect_addrs(&A.ai, "test", &o, &fd));
+    double dt = now_s() - t0;
+    CHECK(dt >= 0.045 && dt < 5);
+    CHECK_INT(he_peer(fd, &fam), p4);
+    close(fd);
+    fd = -1;
+
+    if (l6 >= 0) {
+        /* interleave 1 (the default with the delay): v4, v6, v4. */
+        he_set(&A, AF_INET, "127.0.0.3", ph, &C);
+        he_set(&C, AF_INET, "127.0.0.1", p4, &B);
+        he_set(&B, AF_INET6, "::1", p6, NULL);
+        REQ_OK(cio__connect_addrs(&A.ai, "test", &o, &fd));
+        CHECK_INT(he_peer(fd, &fam), p6);
+        CHECK_INT(fam, AF_INET6);
+        close(fd);
+        fd = -1;
+        /* interleave 2: two of the first family first. */
+        he_set(&A, AF_INET, "127.0.0.3", ph, &C);
+        he_set(&C, AF_INET, "127.0.0.1", p4, &B);
+        cio_conn_opts_t o2 = {.happy_eyeballs_delay = 0.05, .interleave = 2};
+        REQ_OK(cio__connect_addrs(&A.ai, "test", &o2, &fd));
+        CHECK_INT(he_peer(fd, &fam), p4);
+        CHECK_INT(fam, AF_INET);
+        close(fd);
+        fd = -1;
+    } else {
+        printf("    (no IPv6 loopback: interleave cases skipped)\n");
+    }
+
+    /* Every address refused: all_errors has each attempt's error. */
+    int closed1 = -1, closed2 = -1, pc1 = 0, pc2 = 0;
+    closed1 = he_listen(AF_INET, "127.0.0.1", 0, &pc1, NULL);
+    closed2 = he_listen(AF_INET, "127.0.0.1", 0, &pc2, NULL);
+    if (closed1 >= 0)
+        close(closed1);
+    if (closed2 >= 0)
+        close(closed2);
+    he_set(&R1, AF_INET, "127.0.0.1", pc1, &R2);
+    he_set(&R2, AF_INET, "127.0.0.1", pc2, NULL);
+    int errs[4] = {0};
+    size_t nerr = 99;
+    for (int stag = 0; stag < 2; stag++) {
+        cio_conn_opts_t o3 = {.happy_eyeballs_delay = stag ? 0.05 : 0, .all_errors = errs, .all_errors_cap = 4,
+                              .all_errors_count = &nerr};
+        CHECK_RC(cio__connect_addrs(&R1.ai, "test", &o3, &fd), -ECONNREFUSED);
+        CHECK_INT(nerr, 2);
+        CHECK_RC(errs[0], -ECONNREFUSED);
+        CHECK_RC(errs[1], -ECONNREFUSED);
+        /* Refused then listening, one after the other: the second. */
+        he_set(&R2, AF_INET, "127.0.0.1", p4, NULL);
+        REQ_OK(cio__connect_addrs(&R1.ai, "test", &o3, &fd));
+        CHECK_INT(nerr, 0);
+        CHECK_INT(he_peer(fd, &fam), p4);
+        close(fd);
+        fd = -1;
+        he_set(&R2, AF_INET, "127.0.0.1", pc2, NULL);
+    }
+    /* The message names every attempt. */
+    struct he_call cm = {.list = &R1.ai, .o = {.happy_eyeballs_delay = 0.05}};
+    t = spawn(he_task, &cm);
+    REQ(t);
+    CHECK_RC(cio_await(t, NULL), -ECONNREFUSED);
+    const char *m = cio_future_message(t);
+    CHECK(m && strstr(m, "all 2 addresses of test failed"));
+    cio_unref(t);
+    t = NULL;
+    /* Through the public call: one address, all_errors of one. */
+    cio_conn_opts_t o4 = {.all_errors = errs, .all_errors_cap = 1, .all_errors_count = &nerr};
+    cio_stream_t *s = NULL;
+    CHECK_RC(cio_open_connection_ex("127.0.0.1", pc1, &o4, &s), -ECONNREFUSED);
+    CHECK_INT(nerr, 1);
+    CHECK_RC(errs[0], -ECONNREFUSED);
+    cio_conn_opts_t b1 = {.happy_eyeballs_delay = -1}, b2 = {.happy_eyeballs_delay = NAN},
+                    b3 = {.interleave = -1}, b4 = {.happy_eyeballs_delay = INFINITY};
+    CHECK_RC(cio_open_connection_ex("127.0.0.1", p4, &b1, &s), -EINVAL);
+    CHECK_RC(cio_open_connection_ex("127.0.0.1", p4, &b2, &s), -EINVAL);
+    CHECK_RC(cio_open_connection_ex("127.0.0.1", p4, &b3, &s), -EINVAL);
+    CHECK_RC(cio_open_connection_ex("127.0.0.1", p4, &b4, &s), -EINVAL);
+    cio_conn_opts_t ok = {.happy_eyeballs_delay = 0.25};
+    CHECK_RC(cio_open_connection_ex("127.0.0.1", p4, &ok, &s), 0);
+    stream_finish(s);
+
+    /* Cancelled while two attempts hang: both sockets are closed. */
+    struct he_addr H1, H2;
+    he_set(&H1, AF_INET, "127.0.0.3", ph, &H2);
+    he_set(&H2, AF_INET, "127.0.0.3", ph, NULL);
+    struct he_call c = {.list = &H1.ai, .o = {.happy_eyeballs_delay = 0.01}};
+    t = spawn(he_task, &c);
+    REQ(t);
+    REQ_OK(cio_sleep(0.05));
+    CHECK(!cio_future_done(t));
+    CHECK_INT(cio_task_cancel(t, NULL), 1);
+    CHECK_RC(cio_await(t, NULL), -ECANCELED);
+    CHECK_RC(c.rc, -ECANCELED);
+    CHECK_INT(c.fd, -1);
+out:
+    task_finish(t);
+    int fds[] = {hang, filler, l4, l6, fd};
+    for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    return 0;
+}
+static void t_happy_eyeballs(void) { RUN(m_happy_eyeballs); }
+
 static const struct test_case cases[] = {
     TEST(t_echo_tcp),
     TEST(t_read_returns_available),
@@ -2789,6 +3444,12 @@ static const struct test_case cases[] = {
     TEST(t_pipe_streams),
     TEST(t_pipe_stream_reader_gone),
     TEST(t_pipe_stream_bad_args),
+    TEST(t_fed_stream),
+    TEST(t_fed_stream_cancel),
+    TEST(t_fed_stream_bad_args),
+    TEST(t_sendfile_stream),
+    TEST(t_sendfile_transport),
+    TEST(t_happy_eyeballs),
 };
 
 int main(int argc, char **argv) { return run_tests(argc, argv, cases, NCASES(cases)); }

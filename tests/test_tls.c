@@ -1203,6 +1203,148 @@ out:
 }
 static void t_close_timeout_bad(void) { RUN(m_close_timeout_bad); }
 
+/* loop.sendfile over TLS: asyncio's fallback (read + write through the
+ * TLS transport); the echo comes back byte for byte while it runs. */
+#define TSF_LEN (200 * 1000 + 3)
+struct tsf {
+    cio_stream_t *s;
+    int file;
+    int64_t rc;
+};
+static int tsf_task(void *arg, void **result)
+{
+    struct tsf *x = arg;
+    x->rc = cio_stream_sendfile(x->s, x->file, 0, 0);
+    return x->rc < 0 ? (int)x->rc : 0;
+}
+static int m_sendfile(void *arg, void **result)
+{
+    struct srv st = {0};
+    cio_server_t *sv = NULL;
+    cio_stream_t *c = NULL;
+    cio_task_t *t = NULL;
+    int file = -1;
+    char *src = malloc(TSF_LEN), *back = malloc(TSF_LEN);
+    cio_tls_t *stls = server_ctx(), *ctls = client_ctx(1);
+    REQ(stls && ctls && src && back);
+    for (size_t i = 0; i < TSF_LEN; i++)
+        src[i] = (char)(i * 7 + (i >> 8));
+    char path[] = "/tmp/cio-tls-sendfile-XXXXXX";
+    REQ((file = mkstemp(path)) >= 0);
+    unlink(path);
+    REQ(write(file, src, TSF_LEN) == TSF_LEN);
+    cio_server_opts_t so = {.tls = stls};
+    REQ(cio_start_server(h_echo, &st, "127.0.0.1", 0, &so, &sv) == 0);
+    cio_conn_opts_t co = {.tls = ctls, .server_hostname = "localhost"};
+    REQ_OK(cio_open_connection_ex("127.0.0.1", cio_server_port(sv), &co, &c));
+    struct tsf x = {.s = c, .file = file};
+    t = cio_create_task(tsf_task, &x);
+    REQ(t);
+    CHECK_RC(cio_stream_readexactly(c, back, TSF_LEN), TSF_LEN);
+    CHECK(memcmp(src, back, TSF_LEN) == 0);
+    CHECK_RC(cio_await(t, NULL), 0);
+    CHECK_INT(x.rc, TSF_LEN);
+    CHECK_INT(lseek(file, 0, SEEK_CUR), TSF_LEN);
+out:
+    if (t && !cio_future_done(t)) {
+        cio_task_cancel(t, NULL);
+        cio_await(t, NULL);
+    }
+    cio_unref(t);
+    stream_finish(c);
+    server_finish(sv);
+    cio_unref(stls);
+    cio_unref(ctls);
+    if (file >= 0)
+        close(file);
+    free(src);
+    free(back);
+    return 0;
+}
+static void t_sendfile_fallback(void) { RUN(m_sendfile); }
+
+/* loop.start_tls on a protocol transport: the STARTTLS exchange of
+ * t_start_tls with the client as a transport.  As asyncio's start_tls with
+ * the same protocol: no second connection_made, the protocol then gets the
+ * decrypted data; a failed verification closes the transport. */
+static int wait_got(struct pst *p, size_t n)
+{
+    for (int i = 0; i < 1000 && p->got < n && !p->lost; i++)
+        cio_sleep(0.005);
+    return p->got >= n ? 0 : -ETIMEDOUT;
+}
+static int m_transport_start_tls(void *arg, void **result)
+{
+    struct srv st = {0};
+    struct pst p = {0}, p2 = {0};
+    cio_server_t *sv = NULL;
+    cio_transport_t *t = NULL, *t2 = NULL;
+    int pp[2] = {-1, -1};
+    g_stls = server_ctx();
+    cio_tls_t *ctls = client_ctx(1), *untrusting = client_ctx(0);
+    REQ(g_stls && ctls && untrusting);
+    REQ(cio_start_server(h_starttls, &st, "127.0.0.1", 0, NULL, &sv) == 0);
+    REQ_OK(cio_create_connection(&client_proto, &p, "127.0.0.1", cio_server_port(sv), NULL, &t));
+    CHECK_RC(cio_transport_start_tls(t, NULL, "localhost", 0), -EINVAL);
+    REQ_OK(cio_transport_write(t, "STARTTLS\n", 9));
+    REQ_OK(wait_got(&p, 3));
+    CHECK(memcmp(p.buf, "GO\n", 3) == 0);
+    p.got = 0;
+    CHECK_RC(cio_transport_start_tls(t, ctls, "localhost", 5.0), 0);
+    CHECK_INT(p.made, 1);
+    cio_tls_cipher_t ci;
+    CHECK_RC(cio_transport_tls_cipher(t, &ci), 0);
+    CHECK_RC(cio_transport_start_tls(t, ctls, "localhost", 5.0), CIO_EINVALSTATE);
+    REQ_OK(cio_transport_write(t, "secret\n", 7));
+    REQ_OK(wait_got(&p, 7));
+    CHECK(memcmp(p.buf, "secret\n", 7) == 0);
+    CHECK_RC(cio_transport_close(t), 0);
+    for (int i = 0; i < 400 && !p.lost; i++)
+        cio_sleep(0.005);
+    CHECK_INT(p.lost, 1);
+    CHECK_RC(p.lost_err, 0);
+    CHECK_RC(cio_transport_start_tls(t, ctls, "localhost", 5.0), CIO_ECLOSED);
+
+    /* A certificate we do not trust: the handshake fails, the transport
+     * is closed with that error. */
+    REQ_OK(cio_create_connection(&client_proto, &p2, "127.0.0.1", cio_server_port(sv), NULL, &t2));
+    REQ_OK(cio_transport_write(t2, "STARTTLS\n", 9));
+    REQ_OK(wait_got(&p2, 3));
+    CHECK_RC(cio_transport_start_tls(t2, untrusting, "localhost", 5.0), CIO_ETLSVERIFY);
+    for (int i = 0; i < 400 && !p2.lost; i++)
+        cio_sleep(0.005);
+    CHECK_INT(p2.lost, 1);
+    CHECK_RC(p2.lost_err, CIO_ETLSVERIFY);
+    CHECK_INT(cio_transport_is_closing(t2), 1);
+
+    /* Not for pipes. */
+    REQ(pipe2(pp, O_CLOEXEC) == 0);
+    cio_transport_t *rp = NULL;
+    REQ_OK(cio_connect_read_pipe(&client_proto, &p2, pp[0], &rp));
+    pp[0] = -1;
+    CHECK_RC(cio_transport_start_tls(rp, ctls, NULL, 0), -ENOTSUP);
+    cio_transport_close(rp);
+    cio_unref(rp);
+out:
+    for (int i = 0; i < 2; i++)
+        if (pp[i] >= 0)
+            close(pp[i]);
+    cio_unref(t);
+    cio_unref(t2);
+    if (sv) {
+        cio_server_close(sv);
+        cio_server_close_clients(sv);
+        cio_timeout_t to;
+        if (cio_timeout_enter(&to, 5.0) == 0)
+            cio_timeout_exit(&to, cio_server_wait_closed(sv));
+        cio_unref(sv);
+    }
+    cio_unref(g_stls);
+    cio_unref(ctls);
+    cio_unref(untrusting);
+    return 0;
+}
+static void t_transport_start_tls(void) { RUN(m_transport_start_tls); }
 /* ------------------------------------------------- fairness under a flood */
 
 /* A TLS client on a loop of its own (another thread) pipelines 1 KiB lines
@@ -1384,6 +1526,8 @@ static const struct test_case cases[] = {
     TEST(t_extra_info_transport),
     TEST(t_close_timeout), TEST(t_close_timeout_bad), TEST(t_sock),
     TEST(t_abort_in_handshake), TEST(t_fair_under_flood),
+    TEST(t_sendfile_fallback),
+    TEST(t_transport_start_tls),
 };
 
 int main(int argc, char **argv)

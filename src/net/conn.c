@@ -147,8 +147,10 @@ void cio__conn_free(cio_transport_t *c)
     cio__tls_free_conn(c);
     if (c->kind == CIO__CONN_DGRAM)
         cio__dgram_free_queue(c);
-    if (c->kind == CIO__CONN_STREAM)
+    if (c->kind == CIO__CONN_STREAM) {
         cio__free(((struct cio_stream_s *)c)->rbuf);
+        cio__free(((struct cio_stream_s *)c)->exc_msg);
+    }
     cio__free(c->wbuf);
     c->loop->nobjs--;
     c->obj.magic = CIO__MAGIC_DEAD;
@@ -904,91 +906,6 @@ int cio__conn_sock(const cio_conn_opts_t *o, int given, int unix_only, int *fd)
     (void)fcntl(o->sock, F_SETFD, FD_CLOEXEC); /* the library's now: not inherited */
     *fd = o->sock;
     return 1;
-}
-
-static void describe(const struct sockaddr *sa, char *out, size_t cap)
-{
-    char host[64] = "?", serv[16] = "?";
-    getnameinfo(sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in), host,
-                sizeof host, serv, sizeof serv, NI_NUMERICHOST | NI_NUMERICSERV);
-    snprintf(out, cap, sa->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, serv);
-}
-
-static int bind_local(int fd, int family, const cio_conn_opts_t *opts)
-{
-    char ps[16];
-    snprintf(ps, sizeof ps, "%d", opts->local_port);
-    struct addrinfo hints = {.ai_family = family, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
-    struct addrinfo *res;
-    int rc = cio_getaddrinfo(opts->local_host, ps, &hints, &res);
-    if (rc < 0)
-        return rc;
-    rc = -EADDRNOTAVAIL;
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-            rc = 0;
-            break;
-        }
-        rc = -errno;
-    }
-    freeaddrinfo(res);
-    return rc;
-}
-
-int cio__connect_tcp(const char *host, int port, const cio_conn_opts_t *opts, int *fdp)
-{
-    if (!host || port < 0 || port > 65535)
-        return -EINVAL;
-    cio_conn_opts_t none = {0};
-    if (!opts)
-        opts = &none;
-    if (opts->local_port < 0 || opts->local_port > 65535)
-        return -EINVAL;
-    if (opts->family != 0 && opts->family != AF_INET && opts->family != AF_INET6)
-        return -EINVAL;
-    char ps[16];
-    snprintf(ps, sizeof ps, "%d", port);
-    struct addrinfo hints = {.ai_family = opts->family, .ai_socktype = SOCK_STREAM, .ai_protocol = IPPROTO_TCP};
-    struct addrinfo *res;
-    int rc = cio_getaddrinfo(host, ps, &hints, &res);
-    if (rc < 0)
-        return cio_fail(rc, "getaddrinfo(%s, %d): %s", host, port, cio_strerror(rc));
-    char msg[512];
-    size_t mlen = 0;
-    int tries = 0, last = -ECONNREFUSED;
-    msg[0] = 0;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        tries++;
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0) {
-            rc = -errno;
-        } else if ((opts->local_host || opts->local_port) && (rc = bind_local(fd, ai->ai_family, opts)) < 0) {
-            close(fd);
-        } else if ((rc = cio_sock_connect(fd, ai->ai_addr, ai->ai_addrlen)) == 0) {
-            freeaddrinfo(res);
-            cio__sock_setup(fd, 1);
-            *fdp = fd;
-            return 0;
-        } else {
-            close(fd);
-        }
-        last = rc;
-        if (rc == -ECANCELED || rc == -ENOMEM)
-            break;
-        char where[96];
-        describe(ai->ai_addr, where, sizeof where);
-        if (mlen < sizeof msg - 1)
-            mlen += (size_t)snprintf(msg + mlen, sizeof msg - mlen, "%s%s: %s", mlen ? "; " : "", where,
-                                     cio_strerror(rc));
-    }
-    freeaddrinfo(res);
-    if (last == -ECANCELED)
-        return last;
-    if (tries > 1)
-        return cio_fail(last, "all %d addresses of %s failed: %s", tries, host, msg);
-    return cio_fail(last, "connect to %s", msg);
 }
 
 int cio__connect_unix(const char *path, int *fdp)

@@ -54,6 +54,7 @@ struct cio_transport_s {
     uint8_t tls_quiet;   /* aborted: no close_notify (the SSL object stays until the free) */
     uint8_t task_ran;    /* server side: the body of the task given this connection has begun */
     uint8_t keep_fd;     /* the caller's socket still being set up: a close leaves the fd open */
+    uint8_t wr_busy;     /* a sendfile or a transport start_tls runs: the user's writes are refused */
     uint8_t wblocked;    /* the socket took less than offered: wait for a write edge */
     uint8_t flushq;      /* flushcb is queued for the end of the iteration */
     uint64_t rd_turn;    /* iteration + 1 of the last read from the socket (streams) */
@@ -89,6 +90,8 @@ struct cio_stream_s {
     uint8_t reading; /* a task is inside a read call */
     struct cio_server_s *owner; /* start_server: the server whose client task runs it */
     cio_task_t *task;           /* ... and that task, while it runs (no reference) */
+    uint8_t fed;     /* cio_stream_new: no fd, the caller feeds it (feed_data/feed_eof) */
+    char *exc_msg;   /* cio_stream_set_exception's message (fed streams) */
 };
 
 /* conn.c */
@@ -115,6 +118,10 @@ int cio__conn_resume_reading(cio_transport_t *c);
 void cio__conn_after_progress(cio_transport_t *c);
 /* Connect a new socket to host:port or a Unix path, from a task. */
 int cio__connect_tcp(const char *host, int port, const cio_conn_opts_t *opts, int *fd);
+/* connect.c: connect to one of the resolved addresses res (opts not NULL;
+ * Happy Eyeballs, interleave, all_errors as cio_conn_opts_t says). */
+struct addrinfo;
+int cio__connect_addrs(const struct addrinfo *res, const char *host, const cio_conn_opts_t *opts, int *fd);
 int cio__connect_unix(const char *path, int *fd);
 void cio__sock_setup(int fd, int tcp); /* TCP_NODELAY */
 /* An fd that a pipe transport or stream may take in direction dir: 0 or an
@@ -128,6 +135,9 @@ int cio__sock_check(int fd, int type, int unix_only);
  * -EINVAL when a host, port or path is given too (given), or anything that
  * only shapes a socket cio makes. */
 int cio__conn_sock(const cio_conn_opts_t *opts, int given, int unix_only, int *fd);
+
+/* sendfile.c: from a task; bytes sent or an error */
+int64_t cio__conn_sendfile(cio_transport_t *c, int file, int64_t offset, int64_t count);
 
 /* stream.c */
 struct cio_stream_s *cio__stream_new(cio_loop_t *loop, int fd, size_t limit, int *rc);

@@ -181,6 +181,8 @@ int cio_transport_write(cio_transport_t *t, const void *buf, size_t n)
         return rc;
     if (!buf && n)
         return -EINVAL;
+    if (t->wr_busy)
+        return CIO_EINVALSTATE; /* asyncio: "unable to write; sendfile is in progress" */
     if (t->kind == CIO__CONN_DGRAM)
         return cio__dgram_sendto(t, buf, n, NULL, 0);
     struct iovec v = {(void *)buf, n};
@@ -194,6 +196,8 @@ int cio_transport_writev(cio_transport_t *t, const struct iovec *iov, int iovcnt
         return rc;
     if (t->kind == CIO__CONN_DGRAM)
         return -ENOTSUP;
+    if (t->wr_busy)
+        return CIO_EINVALSTATE;
     return cio__conn_write(t, iov, iovcnt);
 }
 
