@@ -87,6 +87,7 @@ struct hsock {
     struct cio__io io;
     struct cio__cb cb;          /* queued when an event came */
     cio_http_session_t *s;
+    struct hsock *prev, *next;  /* the session's sockets, or its spares (next only) */
     uint32_t pending;           /* events seen since the callback ran */
     uint8_t queued, dead, registered;
 };
@@ -133,6 +134,12 @@ struct cio_http_session_s {
     cio_loop_t *loop;
     CURLM *multi;               /* NULL once closed */
     struct cio__timer timer;    /* curl's timeout */
+    struct cio__cb kick;        /* ... in the next iteration when the timer could not be armed */
+    uint8_t kick_queued, zombie; /* zombie: freed, the memory waits for the kick to run */
+    struct hsock *socks;        /* sockets watched */
+    struct hsock *spare;        /* made in advance: curl's socket callback must not fail */
+    size_t nsocks, nspare;
+    long max_total;
     struct cio_http_response_s *live; /* transfers in the multi handle */
     size_t nlive;
     int closed;
@@ -226,6 +233,15 @@ static int header_ok(const char *h)
     return 1;
 }
 
+static int has_header(const struct curl_slist *l, const char *name)
+{
+    size_t n = strlen(name);
+    for (; l; l = l->next)
+        if (strncasecmp(l->data, name, n) == 0 && l->data[n] == ':')
+            return 1;
+    return 0;
+}
+
 static int method_ok(const char *m)
 {
     if (!*m || strlen(m) > 32)
@@ -271,6 +287,44 @@ static void socket_action(cio_http_session_t *s, curl_socket_t fd, int ev)
     collect_done(s);
 }
 
+static void hsock_release(cio_http_session_t *s, struct hsock *h)
+{
+    if (h->registered)
+        cio__io_del(s->loop, &h->io);
+    h->registered = 0;
+    if (h->prev)
+        h->prev->next = h->next;
+    else
+        s->socks = h->next;
+    if (h->next)
+        h->next->prev = h->prev;
+    s->nsocks--;
+    if (h->queued) {
+        h->dead = 1; /* freed when its queued callback runs */
+    } else if (s->multi && s->nspare < s->nsocks + 4) {
+        h->next = s->spare;
+        s->spare = h;
+        s->nspare++;
+    } else {
+        cio__free(h);
+    }
+}
+
+/* Spares for every socket curl may open next: 0 or -ENOMEM. */
+static int hsock_reserve(cio_http_session_t *s)
+{
+    size_t want = (s->nlive + 1 < (size_t)s->max_total ? s->nlive + 1 : (size_t)s->max_total) + 2;
+    while (s->nsocks + s->nspare < want) {
+        struct hsock *h = cio__malloc(sizeof *h);
+        if (!h)
+            return -ENOMEM;
+        h->next = s->spare;
+        s->spare = h;
+        s->nspare++;
+    }
+    return 0;
+}
+
 static void hsock_run(struct cio__cb *cb)
 {
     struct hsock *h = cio__container_of(cb, struct hsock, cb);
@@ -309,23 +363,27 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
     if (what == CURL_POLL_REMOVE) {
         if (!h)
             return 0;
-        if (h->registered)
-            cio__io_del(s->loop, &h->io);
         if (s->multi)
             curl_multi_assign(s->multi, fd, NULL);
-        if (h->queued)
-            h->dead = 1; /* freed when its queued callback runs */
-        else
-            cio__free(h);
+        hsock_release(s, h);
         return 0;
     }
     if (!h) {
-        if (!(h = cio__calloc(sizeof *h)))
-            return -1;
-        h->io.fd = fd;
-        h->io.cb = hsock_event;
-        h->cb.run = hsock_run;
-        h->s = s;
+        /* Never -1: curl 7.88 takes a failed socket callback badly.  The
+         * spares make running out all but impossible; if it happens, the
+         * socket goes unwatched and the transfer ends by its timeouts. */
+        if ((h = s->spare)) {
+            s->spare = h->next;
+            s->nspare--;
+        } else if (!(h = cio__malloc(sizeof *h))) {
+            return 0;
+        }
+        *h = (struct hsock){.io = {.fd = fd, .cb = hsock_event}, .cb = {.run = hsock_run}, .s = s};
+        h->next = s->socks;
+        if (s->socks)
+            s->socks->prev = h;
+        s->socks = h;
+        s->nsocks++;
         if (s->multi)
             curl_multi_assign(s->multi, fd, h);
     }
@@ -344,13 +402,23 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
         rc = cio__io_add(s->loop, &h->io);
         h->registered = rc == 0;
     }
-    return rc < 0 ? -1 : 0;
+    return 0; /* a failed registration: as above */
 }
 
 static void timer_fire(struct cio__timer *t)
 {
     cio_http_session_t *s = cio__container_of(t, cio_http_session_t, timer);
     socket_action(s, CURL_SOCKET_TIMEOUT, 0);
+}
+
+static void kick_run(struct cio__cb *cb)
+{
+    cio_http_session_t *s = cio__container_of(cb, cio_http_session_t, kick);
+    s->kick_queued = 0;
+    if (s->zombie)
+        cio__free(s);
+    else
+        socket_action(s, CURL_SOCKET_TIMEOUT, 0);
 }
 
 /* CURLMOPT_TIMERFUNCTION: one timer, moved or dropped (-1). */
@@ -362,8 +430,15 @@ static int on_timer(CURLM *multi, long ms, void *userp)
     cio__heap_remove(&s->loop->timers, &s->timer);
     if (ms < 0)
         return 0;
-    if (cio__heap_reserve(&s->loop->timers, 1) < 0)
-        return -1;
+    if (cio__heap_reserve(&s->loop->timers, 1) < 0) {
+        /* No room for the timer: curl looks at its timeouts in the next
+         * iteration instead (early is harmless; it sets the timer again). */
+        if (!s->kick_queued) {
+            s->kick_queued = 1;
+            cio__loop_schedule(s->loop, &s->kick);
+        }
+        return 0;
+    }
     s->timer.when = cio__now_ns() + (int64_t)ms * 1000000;
     cio__heap_push(&s->loop->timers, &s->timer);
     return 0;
@@ -691,6 +766,7 @@ int cio_http_session_new(const cio_http_session_opts_t *opts, cio_http_session_t
     s->loop = loop;
     s->timer.idx = CIO__TIMER_NONE;
     s->timer.fire = timer_fire;
+    s->kick.run = kick_run;
     s->timeout_ms = tmo;
     s->connect_ms = cto ? cto : 30000;
     s->max_redirects = opts->max_redirects;
@@ -715,6 +791,7 @@ int cio_http_session_new(const cio_http_session_opts_t *opts, cio_http_session_t
     if (!(s->multi = curl_multi_init()))
         goto fail;
     long total = opts->max_connections ? opts->max_connections : 100;
+    s->max_total = total;
     curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
     curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, on_timer);
@@ -753,6 +830,14 @@ static void sess_shutdown(cio_http_session_t *s)
         curl_multi_cleanup(m); /* removes its sockets through on_socket */
     }
     cio__heap_remove(&s->loop->timers, &s->timer);
+    while (s->socks) /* those curl did not hand back */
+        hsock_release(s, s->socks);
+    while (s->spare) {
+        struct hsock *h = s->spare;
+        s->spare = h->next;
+        cio__free(h);
+    }
+    s->nspare = 0;
 }
 
 static int close_cancel(struct cio__task *t)
@@ -793,7 +878,10 @@ void cio_http_session_free(cio_http_session_t *s)
     sess_shutdown(s);
     sess_free_parts(s);
     s->magic = CIO__MAGIC_DEAD;
-    cio__free(s);
+    if (s->kick_queued)
+        s->zombie = 1; /* kick_run frees it */
+    else
+        cio__free(s);
 }
 
 /* ------------------------------------------------------------- requests */
@@ -1013,8 +1101,13 @@ int cio_http_request(cio_http_session_t *s, const cio_http_request_t *req, cio_h
             goto out;
         r->hlist = n;
     }
-    if (r->hlist)
-        SET(CURLOPT_HTTPHEADER, r->hlist);
+    if (!has_header(r->hlist, "Expect")) { /* as aiohttp: no 100-continue wait */
+        struct curl_slist *n = curl_slist_append(r->hlist, "Expect:");
+        if (!n)
+            goto out;
+        r->hlist = n;
+    }
+    SET(CURLOPT_HTTPHEADER, r->hlist);
     const char *method = req->method;
     int has_body = req->body || req->body_file || req->body_fn;
     if (req->body) {
@@ -1034,6 +1127,8 @@ int cio_http_request(cio_http_session_t *s, const cio_http_request_t *req, cio_h
         SET(CURLOPT_CUSTOMREQUEST, method);
     curl_free(url);
     url = NULL;
+    if ((rc = hsock_reserve(s)) < 0)
+        goto out;
     r->easy = e;
     CURLMcode mc = curl_multi_add_handle(s->multi, e);
     if (mc != CURLM_OK) {
