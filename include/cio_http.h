@@ -1,6 +1,9 @@
-/* cio_http.h: the HTTP client module of cio (aiohttp's ClientSession), on
+/** cio_http.h: the HTTP client module of cio (aiohttp's ClientSession), on
  * libcurl.  Built when CMake finds libcurl; without it every function here
- * exists and returns -ENOTSUP (cio_http_available() says which). */
+ * exists and returns -ENOTSUP (cio_http_available() says which).
+ *
+ * @file
+ */
 #ifndef CIO_HTTP_H
 #define CIO_HTTP_H
 
@@ -78,11 +81,11 @@ typedef struct cio_http_request_s {
     const char *url;             /**< http:// or https:// */
     const char *const *params;   /**< query parameters: key, value, key, value, ..., NULL (URL-encoded) */
     const char *const *headers;  /**< "Name: value", NULL-terminated; CR or LF in one: -EINVAL */
-    const void *body;            /**< a body in memory, body_len bytes (copied) */
-    size_t body_len;
+    const void *body;            /**< a body in memory (copied) ... */
+    size_t body_len;             /**< ... of this many bytes */
     const char *body_file;       /**< or a file's contents */
     cio_http_body_fn *body_fn;   /**< or a body made by this callback ... */
-    void *body_ud;
+    void *body_ud;               /**< body_fn's argument */
     int64_t body_fn_size;        /**< ... of this many bytes; -1: unknown (chunked) */
     double timeout;              /**< total seconds; 0: the session's; INFINITY: none */
     double connect_timeout;      /**< 0: the session's */
