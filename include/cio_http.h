@@ -7,7 +7,7 @@
 #ifndef CIO_HTTP_H
 #define CIO_HTTP_H
 
-#include <cio.h>
+#include "cio.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -444,7 +444,7 @@ static int on_timer(CURLM *multi, long ms, void *userp)
     return 0;
 }
 
-static void wake(struct cio_http_response_s *r)
+static void resp_wake(struct cio_http_response_s *r)
 {
     struct cio__task *t = r->waiter;
     if (t) {
@@ -456,7 +456,7 @@ static void wake(struct cio_http_response_s *r)
 /* Take the transfer out of the multi handle and free its easy handle, with
  * whatever it can still tell about the response.  Never from inside a curl
  * callback. */
-static void detach(struct cio_http_response_s *r)
+static void resp_detach(struct cio_http_response_s *r)
 {
     cio_http_session_t *s = r->s;
     if (!s)
@@ -495,7 +495,7 @@ static void detach(struct cio_http_response_s *r)
 }
 
 /* The transfer ends with rc (0 or a failure) and message msg. */
-static void fail(struct cio_http_response_s *r, int rc, const char *msg)
+static void resp_fail(struct cio_http_response_s *r, int rc, const char *msg)
 {
     if (!r->rc)
         r->rc = rc;
@@ -506,19 +506,19 @@ static void fail(struct cio_http_response_s *r, int rc, const char *msg)
     }
 }
 
-static void finish(struct cio_http_response_s *r, CURLcode res)
+static void resp_finish(struct cio_http_response_s *r, CURLcode res)
 {
     if (res != CURLE_OK)
-        fail(r, map_curl(res), r->errbuf[0] ? r->errbuf : curl_easy_strerror(res));
+        resp_fail(r, map_curl(res), r->errbuf[0] ? r->errbuf : curl_easy_strerror(res));
     if (!r->head_done && !r->rc) { /* a body-less answer whose head's end we took for a redirect's */
         long code = 0;
         curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
         r->status = (int)code;
         if (head_complete(r) < 0)
-            fail(r, -ENOMEM, "out of memory for the response");
+            resp_fail(r, -ENOMEM, "out of memory for the response");
     }
-    detach(r);
-    wake(r);
+    resp_detach(r);
+    resp_wake(r);
 }
 
 static void collect_done(cio_http_session_t *s)
@@ -531,7 +531,7 @@ static void collect_done(cio_http_session_t *s)
         CURLcode res = msg->data.result;
         struct cio_http_response_s *r = NULL;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
-        finish(r, res);
+        resp_finish(r, res);
     }
 }
 
@@ -569,7 +569,7 @@ static int head_complete(struct cio_http_response_s *r)
     long v = 0;
     curl_easy_getinfo(r->easy, CURLINFO_HTTP_VERSION, &v);
     r->version = v == CURL_HTTP_VERSION_1_0 ? 10 : v == CURL_HTTP_VERSION_2_0 ? 20 : v == CURL_HTTP_VERSION_3 ? 30 : 11;
-    wake(r);
+    resp_wake(r);
     return 0;
 }
 
@@ -640,7 +640,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
     struct cio_http_response_s *r = ud;
     int rc = head_line(r, data, n);
     if (rc < 0) {
-        fail(r, rc, "out of memory for the response's headers");
+        resp_fail(r, rc, "out of memory for the response's headers");
         return 0;
     }
     return n;
@@ -652,11 +652,11 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
     if (r->rc)
         return 0;
     if (!r->head_done && head_complete(r) < 0) { /* a body after a head we waited past */
-        fail(r, -ENOMEM, "out of memory for the response");
+        resp_fail(r, -ENOMEM, "out of memory for the response");
         return 0;
     }
     if (r->max && r->received + n > r->max) {
-        fail(r, CIO_EBODYSIZE, "the body is larger than the maximum");
+        resp_fail(r, CIO_EBODYSIZE, "the body is larger than the maximum");
         return 0;
     }
     if (!r->collect && r->len >= r->allowance && n) {
@@ -674,7 +674,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
                 cap *= 2;
             char *b = cio__realloc(r->buf, cap);
             if (!b) {
-                fail(r, -ENOMEM, "out of memory for the body");
+                resp_fail(r, -ENOMEM, "out of memory for the body");
                 return 0;
             }
             r->buf = b;
@@ -684,7 +684,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
     memcpy(r->buf + r->off + r->len, data, n);
     r->len += n;
     r->received += n;
-    wake(r);
+    resp_wake(r);
     return n;
 }
 
@@ -697,14 +697,14 @@ static size_t on_read(char *buf, size_t size, size_t n, void *ud)
             k = read(r->body_fd, buf, n);
         while (k < 0 && errno == EINTR);
         if (k < 0) {
-            fail(r, -errno, "reading the body's file");
+            resp_fail(r, -errno, "reading the body's file");
             return CURL_READFUNC_ABORT;
         }
         return (size_t)k;
     }
     ssize_t k = r->body_fn(r->body_ud, buf, n);
     if (k < 0 || (size_t)k > n) {
-        fail(r, k < 0 ? (int)k : -EINVAL, "the body callback failed");
+        resp_fail(r, k < 0 ? (int)k : -EINVAL, "the body callback failed");
         return CURL_READFUNC_ABORT;
     }
     return (size_t)k;
@@ -815,9 +815,9 @@ static void abort_all(cio_http_session_t *s, int err)
 {
     while (s->live) {
         struct cio_http_response_s *r = s->live;
-        fail(r, err, "the session was closed");
-        detach(r);
-        wake(r);
+        resp_fail(r, err, "the session was closed");
+        resp_detach(r);
+        resp_wake(r);
     }
 }
 
@@ -905,15 +905,15 @@ static int resp_wait(struct cio_http_response_s *r)
     if (r->waiter == t)
         r->waiter = NULL;
     if (rc == -ECANCELED && !r->done) {
-        fail(r, -ECANCELED, "cancelled");
-        detach(r);
+        resp_fail(r, -ECANCELED, "cancelled");
+        resp_detach(r);
     }
     return rc;
 }
 
 static void resp_free(struct cio_http_response_s *r)
 {
-    detach(r);
+    resp_detach(r);
     cio__free(r->reason);
     cio__free(r->url);
     cio__free(r->error);
@@ -1239,7 +1239,7 @@ static int read_check(cio_http_response_t *r)
 }
 
 /* Let curl go on (from a task) once there is room again. */
-static void resume(struct cio_http_response_s *r)
+static void resp_resume(struct cio_http_response_s *r)
 {
     if (r->paused && r->easy && (r->collect || r->len < r->allowance)) {
         r->paused = 0;
@@ -1271,17 +1271,17 @@ ssize_t cio_http_response_read(cio_http_response_t *r, size_t max, const char **
         curl_off_t cl = -1;
         if (curl_easy_getinfo(r->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK && cl > 0 &&
             (uint64_t)cl > r->max) {
-            fail(r, CIO_EBODYSIZE, "the announced body is larger than the maximum");
-            detach(r);
+            resp_fail(r, CIO_EBODYSIZE, "the announced body is larger than the maximum");
+            resp_detach(r);
         }
     }
     if (r->max && r->received > r->max && !r->rc) {
-        fail(r, CIO_EBODYSIZE, "the body is larger than the maximum");
-        detach(r);
+        resp_fail(r, CIO_EBODYSIZE, "the body is larger than the maximum");
+        resp_detach(r);
     }
     r->collect = 1;
     while (!r->done && !r->rc) {
-        resume(r);
+        resp_resume(r);
         if (r->done || r->rc)
             break;
         if ((rc = resp_wait(r)) < 0)
@@ -1306,12 +1306,12 @@ ssize_t cio_http_response_read(cio_http_response_t *r, size_t max, const char **
 }
 
 /* Wait until want bytes are buffered, the body ended or failed. */
-static int fill(struct cio_http_response_s *r, size_t want)
+static int resp_fill(struct cio_http_response_s *r, size_t want)
 {
     while (r->len < want && !r->done && !r->rc) {
         if (want > r->allowance)
             r->allowance = want;
-        resume(r);
+        resp_resume(r);
         if (r->len >= want || r->done || r->rc)
             break;
         int rc = resp_wait(r);
@@ -1321,7 +1321,7 @@ static int fill(struct cio_http_response_s *r, size_t want)
     return r->len ? 0 : r->rc;
 }
 
-static void consumed(struct cio_http_response_s *r, size_t n)
+static void resp_consumed(struct cio_http_response_s *r, size_t n)
 {
     r->off += n;
     r->len -= n;
@@ -1329,7 +1329,7 @@ static void consumed(struct cio_http_response_s *r, size_t n)
         r->off = 0;
     if (r->allowance > r->allowance0)
         r->allowance = r->allowance0;
-    resume(r);
+    resp_resume(r);
 }
 
 ssize_t cio_http_response_read_chunk(cio_http_response_t *r, void *buf, size_t cap)
@@ -1341,11 +1341,11 @@ ssize_t cio_http_response_read_chunk(cio_http_response_t *r, void *buf, size_t c
         return -EINVAL;
     if (r->collect)
         return CIO_EINVALSTATE;
-    if ((rc = fill(r, 1)) < 0)
+    if ((rc = resp_fill(r, 1)) < 0)
         return rc == -ECANCELED ? rc : read_fail(r);
     size_t n = r->len < cap ? r->len : cap;
     memcpy(buf, r->buf + r->off, n);
-    consumed(r, n);
+    resp_consumed(r, n);
     return (ssize_t)n;
 }
 
@@ -1367,7 +1367,7 @@ ssize_t cio_http_response_readuntil(cio_http_response_t *r, const void *sep, siz
                 if (n > cap)
                     return CIO_ELIMITOVERRUN;
                 memcpy(buf, r->buf + r->off, n);
-                consumed(r, n);
+                resp_consumed(r, n);
                 return (ssize_t)n;
             }
             scanned = r->len - seplen + 1;
@@ -1379,7 +1379,7 @@ ssize_t cio_http_response_readuntil(cio_http_response_t *r, const void *sep, siz
                 return read_fail(r);
             return r->len ? CIO_EINCOMPLETE : 0;
         }
-        if ((rc = fill(r, r->len + 1)) < 0)
+        if ((rc = resp_fill(r, r->len + 1)) < 0)
             return rc == -ECANCELED ? rc : read_fail(r);
     }
 }
@@ -1390,7 +1390,7 @@ ssize_t cio_http_response_readline(cio_http_response_t *r, char *buf, size_t cap
     if (n == CIO_EINCOMPLETE) { /* the last line, without its newline */
         n = (ssize_t)r->len;
         memcpy(buf, r->buf + r->off, r->len);
-        consumed(r, r->len);
+        resp_consumed(r, r->len);
     }
     return n;
 }
