@@ -5,6 +5,9 @@
 
 #include <cio_http.h>
 #include <stdint.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define RUN(m) CHECK_RC(run_limited(m, NULL, NULL), 0)
@@ -12,6 +15,7 @@
 /* ------------------------------------------------------------ the server */
 
 static int served_conns; /* connections the server accepted */
+static long long bytes_sent; /* body bytes of /bytes/N the client has taken (drained) */
 
 static char pattern(size_t i)
 {
@@ -120,14 +124,15 @@ static int serve_one(cio_stream_t *s, const char *method, const char *target, co
         if ((rc = cio_sleep(d)) == 0 && (rc = send_head(s, 200, "", 7)) == 0)
             rc = send_all(s, "delayed", 7);
     } else if (sscanf(target, "/bytes/%lld", &n) == 1) {
-        char *b = malloc((size_t)n + 1);
-        if (!b)
-            return -ENOMEM;
-        for (long long i = 0; i < n; i++)
-            b[i] = pattern((size_t)i);
-        if ((rc = send_head(s, 200, "", n)) == 0)
-            rc = send_all(s, b, (size_t)n);
-        free(b);
+        static char b[65536];
+        rc = send_head(s, 200, "", n);
+        for (long long i = 0; rc == 0 && i < n; i += (long long)sizeof b) {
+            size_t k = n - i < (long long)sizeof b ? (size_t)(n - i) : sizeof b;
+            for (size_t j = 0; j < k; j++)
+                b[j] = pattern((size_t)i + j);
+            if ((rc = send_all(s, b, k)) == 0) /* waits while the client is slow */
+                bytes_sent += (long long)k;
+        }
     } else if (sscanf(target, "/chunked/%lld", &n) == 1) {
         char b[1000];
         rc = send_head(s, 200, "", -1);
@@ -608,6 +613,16 @@ static int m_streaming(void *arg, void **result)
     CHECK(ok);
     cio_http_response_free(r);
     r = NULL;
+    /* a reader that stops: curl pauses, the server's writes stall (memory
+     * stays bounded), and freeing the response mid-body ends the transfer */
+    bytes_sent = 0;
+    REQ_RC(cio_http_get(s, url(&v, "/bytes/200000000"), &r));
+    REQ(cio_http_response_read_chunk(r, buf, sizeof buf) > 0);
+    REQ_RC(cio_sleep(0.3));
+    if (bytes_sent > (16 << 20))
+        FAILF("the server sent %lld bytes to a reader that took 4 KiB", bytes_sent);
+    cio_http_response_free(r);
+    r = NULL;
     /* lines across chunk boundaries */
     REQ_RC(cio_http_get(s, url(&v, "/lines"), &r));
     CHECK_INT(cio_http_response_readline(r, line, sizeof line), 4);
@@ -845,13 +860,152 @@ static void t_other_loop(void)
     RUN(m_other_loop);
 }
 
+/* ------------------------------------------------------------------ TLS */
+
+static char tls_dir[64], tls_cert[128], tls_key[128];
+
+/* A self-signed certificate for the name "localhost" only, made by the
+ * openssl command once for the suite: 0, or -1 when it cannot be made. */
+static int make_cert(void)
+{
+    char cmd[512];
+    snprintf(tls_dir, sizeof tls_dir, "/tmp/cio_http_tlsXXXXXX");
+    if (!mkdtemp(tls_dir))
+        return -1;
+    snprintf(tls_cert, sizeof tls_cert, "%s/cert.pem", tls_dir);
+    snprintf(tls_key, sizeof tls_key, "%s/key.pem", tls_dir);
+    snprintf(cmd, sizeof cmd,
+             "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s -out %s -days 1 -subj /CN=localhost "
+             "-addext subjectAltName=DNS:localhost >/dev/null 2>&1",
+             tls_key, tls_cert);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void drop_cert(void)
+{
+    if (!tls_dir[0])
+        return;
+    unlink(tls_cert);
+    unlink(tls_key);
+    rmdir(tls_dir);
+}
+
+static int m_https(void *arg, void **result)
+{
+    cio_tls_t *tls = NULL;
+    cio_server_t *sv = NULL;
+    cio_http_session_t *s = NULL, *s_ca = NULL, *s_insecure = NULL;
+    cio_http_response_t *r = NULL;
+    const char *body;
+    char u[128];
+    REQ_RC(cio_tls_server_new(tls_cert, tls_key, &tls));
+    cio_server_opts_t so = {.tls = tls};
+    served_conns = 0;
+    REQ_RC(cio_start_server(serve, NULL, "127.0.0.1", 0, &so, &sv));
+    int port = cio_server_port(sv);
+    cio_http_session_opts_t o = {.no_proxy = "*"};
+    REQ_RC(cio_http_session_new(&o, &s));
+    o.ca_file = tls_cert;
+    REQ_RC(cio_http_session_new(&o, &s_ca));
+    o = (cio_http_session_opts_t){.no_proxy = "*", .insecure = 1};
+    REQ_RC(cio_http_session_new(&o, &s_insecure));
+    /* verified against the certificate as CA, under its name */
+    snprintf(u, sizeof u, "https://localhost:%d/status/201", port);
+    REQ_RC(cio_http_get(s_ca, u, &r));
+    CHECK_INT(cio_http_response_status(r), 201);
+    CHECK_INT(cio_http_response_read(r, 0, &body), 10);
+    cio_http_response_free(r);
+    r = NULL;
+    /* the system's CAs do not know it: refused */
+    CHECK_RC(cio_http_get(s, u, &r), CIO_ETLSVERIFY);
+    /* the right CA, the wrong name (127.0.0.1 is not in the certificate) */
+    snprintf(u, sizeof u, "https://127.0.0.1:%d/status/200", port);
+    CHECK_RC(cio_http_get(s_ca, u, &r), CIO_ETLSVERIFY);
+    /* the explicit opt-out */
+    REQ_RC(cio_http_get(s_insecure, u, &r));
+    CHECK_INT(cio_http_response_status(r), 200);
+out:
+    cio_http_response_free(r);
+    cio_http_session_free(s);
+    cio_http_session_free(s_ca);
+    cio_http_session_free(s_insecure);
+    if (sv) {
+        cio_server_close(sv);
+        cio_server_wait_closed(sv);
+        cio_unref(sv);
+    }
+    if (tls)
+        cio_unref(tls);
+    return 0;
+}
+static void t_https(void)
+{
+    if (skip_without_curl())
+        return;
+    if (!cio_tls_available() || !tls_cert[0]) {
+        printf("     (%s: skipped: no TLS or no openssl command)\n", test_current);
+        return;
+    }
+    RUN(m_https);
+}
+
+/* Cancelled while connecting: a listener that never accepts, its backlog
+ * full, drops the SYN; the session goes on. */
+static int m_cancel_connect(void *arg, void **result)
+{
+    struct srv v = {0};
+    cio_http_session_t *s = NULL;
+    cio_http_response_t *r = NULL;
+    int lfd = -1, fill[4] = {-1, -1, -1, -1};
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    char u[64];
+    REQ((lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0);
+    REQ(bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(lfd, 0) == 0);
+    REQ(getsockname(lfd, (struct sockaddr *)&a, &alen) == 0);
+    for (int i = 0; i < 4; i++) {
+        REQ((fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) >= 0);
+        connect(fill[i], (struct sockaddr *)&a, sizeof a);
+    }
+    snprintf(u, sizeof u, "http://127.0.0.1:%d/", ntohs(a.sin_port));
+    REQ_RC(srv_start(&v));
+    REQ_RC(session(&s, 0, 0));
+    cio_timeout_t to;
+    REQ_RC(cio_timeout_enter(&to, 0.3));
+    int rc = cio_http_get(s, u, &r);
+    CHECK_RC(cio_timeout_exit(&to, rc), -ETIMEDOUT);
+    CHECK(r == NULL);
+    REQ_RC(cio_http_get(s, url(&v, "/status/200"), &r));
+    CHECK_INT(cio_http_response_status(r), 200);
+out:
+    for (int i = 0; i < 4; i++)
+        if (fill[i] >= 0)
+            close(fill[i]);
+    if (lfd >= 0)
+        close(lfd);
+    cio_http_response_free(r);
+    cio_http_session_free(s);
+    srv_stop(&v);
+    return 0;
+}
+static void t_cancel_connect(void)
+{
+    if (!skip_without_curl())
+        RUN(m_cancel_connect);
+}
+
 static const struct test_case cases[] = {
     TEST(t_status),  TEST(t_echo),         TEST(t_large_and_chunked), TEST(t_redirects),
     TEST(t_timeouts_and_cancel), TEST(t_body_cap), TEST(t_streaming), TEST(t_thousand_in_flight),
     TEST(t_failures), TEST(t_bad_input),   TEST(t_close),             TEST(t_other_loop),
+    TEST(t_https), TEST(t_cancel_connect),
 };
 
 int main(int argc, char **argv)
 {
-    return run_tests(argc, argv, cases, NCASES(cases));
+    if (cio_http_available() && cio_tls_available() && make_cert() < 0)
+        tls_cert[0] = 0;
+    int rc = run_tests(argc, argv, cases, NCASES(cases));
+    drop_cert();
+    return rc;
 }
