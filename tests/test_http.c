@@ -651,7 +651,11 @@ static void t_streaming(void)
 
 static int m_many(void *arg, void **result)
 {
+#ifdef CIO_TEST_TSAN
+    enum { N = 200, CAP = 8 }; /* a TSan fiber per task is slow to make */
+#else
     enum { N = 1000, CAP = 8 };
+#endif
     struct srv v = {0};
     cio_http_session_t *s = NULL;
     static cio_task_t *ts[N];
