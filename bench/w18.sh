@@ -14,7 +14,8 @@
 # then a ratio line per peer on rps (better=higher) and cpu_us_per_req
 # (better=lower).  Needs nginx-light, libcurl4-openssl-dev, libuv1-dev,
 # golang-go, python3-aiohttp (installed with apt when missing, as root).
-# usage: bench/w18.sh     (BUILD_DIR, default build-bench: cio's Release build)
+# usage: bench/w18.sh     (BUILD_DIR, default build-bench: cio's Release build;
+#        W18_TLS="0 1", W18_CLIENTS="cio libuv-curl go-p1 python-aiohttp" choose)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -107,11 +108,11 @@ ratio() { # line-of-cio line-of-peer
 }
 
 status=0
-for tls in 0 1; do
+for tls in ${W18_TLS:-0 1}; do
     if [ $tls = 0 ]; then url="http://127.0.0.1:$PORT/1k"; else url="https://127.0.0.1:$TPORT/1k"; fi
     args=("$url" "$N" "$CONC" 1024 "$tls")
     lines=()
-    for c in cio libuv-curl go-p1 python-aiohttp; do
+    for c in ${W18_CLIENTS:-cio libuv-curl go-p1 python-aiohttp}; do
         case $c in
         cio) cmd=("$B/w18_http") ;;
         libuv-curl) cmd=("$B/peers/w18_http_uv") ;;

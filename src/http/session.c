@@ -101,7 +101,7 @@ struct cio_http_response_s {
     cio_http_session_t *s;      /* while the transfer runs, else NULL */
     CURL *easy;                 /* idem */
     struct cio_http_response_s *prev, *next; /* the session's running transfers */
-    struct curl_slist *hlist;   /* the request's headers */
+    struct curl_slist *hlist;   /* the request's headers (NULL: the session's) */
     int body_fd;                /* body_file, or -1 */
     cio_http_body_fn *body_fn;
     void *body_ud;
@@ -111,6 +111,7 @@ struct cio_http_response_s {
     uint8_t paused;             /* the write callback paused curl */
     uint8_t collect;            /* a read of the whole body: no allowance */
     uint8_t follow;             /* redirects are followed */
+    uint8_t custom;             /* the easy handle has request options beyond a GET's */
     int rc;                     /* the transfer's outcome: 0 or a code */
     int status;
     int version;
@@ -148,7 +149,9 @@ struct cio_http_session_s {
     long timeout_ms, connect_ms;
     int max_redirects, insecure, http1_only, no_decompress;
     size_t read_buffer;
-    struct curl_slist *headers; /* default headers */
+    struct curl_slist *headers; /* default headers, and "Expect:" (no 100-continue wait) */
+    CURL *idle[64];             /* easy handles of ended transfers, reset, for the next ones */
+    int nidle;
     char *user_agent, *ca_file, *client_cert, *client_key, *proxy, *no_proxy;
 };
 
@@ -453,6 +456,27 @@ static void resp_wake(struct cio_http_response_s *r)
     }
 }
 
+static int easy_setup(cio_http_session_t *s, CURL *e);
+
+/* An easy handle back to the session's pool (or freed).  One that only made
+ * a GET keeps its options (the next request sets its own on top); another
+ * is reset and set up for the session again. */
+static void easy_put(cio_http_session_t *s, CURL *e, int custom)
+{
+    if (s->multi && s->nidle < (int)(sizeof s->idle / sizeof *s->idle)) {
+        if (custom) {
+            curl_easy_reset(e);
+            if (easy_setup(s, e) < 0) {
+                curl_easy_cleanup(e);
+                return;
+            }
+        }
+        s->idle[s->nidle++] = e;
+    } else {
+        curl_easy_cleanup(e);
+    }
+}
+
 /* Take the transfer out of the multi handle and free its easy handle, with
  * whatever it can still tell about the response.  Never from inside a curl
  * callback. */
@@ -469,7 +493,7 @@ static void resp_detach(struct cio_http_response_s *r)
         }
         if (s->multi)
             curl_multi_remove_handle(s->multi, r->easy);
-        curl_easy_cleanup(r->easy);
+        easy_put(s, r->easy, r->custom);
         r->easy = NULL;
     }
     curl_slist_free_all(r->hlist);
@@ -669,7 +693,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
             r->off = 0;
         }
         if (r->len + n > r->cap) {
-            size_t cap = r->cap ? r->cap : 16384;
+            size_t cap = r->cap ? r->cap : 4096;
             while (cap < r->len + n + 1)
                 cap *= 2;
             char *b = cio__realloc(r->buf, cap);
@@ -781,6 +805,12 @@ int cio_http_session_new(const cio_http_session_opts_t *opts, cio_http_session_t
             goto fail;
         s->headers = l;
     }
+    if (!has_header(s->headers, "Expect")) { /* as aiohttp: no 100-continue wait */
+        struct curl_slist *l = curl_slist_append(s->headers, "Expect:");
+        if (!l)
+            goto fail;
+        s->headers = l;
+    }
     char ua[48];
     snprintf(ua, sizeof ua, "cio/%s", cio_version());
     if (dup_opt(opts->user_agent ? opts->user_agent : ua, &s->user_agent) < 0 ||
@@ -832,6 +862,8 @@ static void sess_shutdown(cio_http_session_t *s)
     cio__heap_remove(&s->loop->timers, &s->timer);
     while (s->socks) /* those curl did not hand back */
         hsock_release(s, s->socks);
+    while (s->nidle)
+        curl_easy_cleanup(s->idle[--s->nidle]);
     while (s->spare) {
         struct hsock *h = s->spare;
         s->spare = h->next;
@@ -914,6 +946,7 @@ static int resp_wait(struct cio_http_response_s *r)
 static void resp_free(struct cio_http_response_s *r)
 {
     resp_detach(r);
+    curl_slist_free_all(r->hlist); /* a request that failed before its transfer began */
     cio__free(r->reason);
     cio__free(r->url);
     cio__free(r->error);
@@ -937,11 +970,65 @@ void cio_http_response_free(cio_http_response_t *r)
             goto nomem;                                        \
     } while (0)
 
+/* The session's options on a new or reset easy handle: 0 or -ENOMEM. */
+static int easy_setup(cio_http_session_t *s, CURL *e)
+{
+    SET(CURLOPT_NOSIGNAL, 1L);
+    SET(CURLOPT_HEADERFUNCTION, on_header);
+    SET(CURLOPT_WRITEFUNCTION, on_body);
+    SET(CURLOPT_SOCKOPTFUNCTION, on_sockopt);
+    SET(CURLOPT_SOCKOPTDATA, s);
+    SET(CURLOPT_PROTOCOLS_STR, "http,https");
+    SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    if (s->max_redirects > 0) {
+        SET(CURLOPT_FOLLOWLOCATION, 1L);
+        SET(CURLOPT_MAXREDIRS, (long)s->max_redirects);
+    }
+    SET(CURLOPT_USERAGENT, s->user_agent);
+    if (!s->no_decompress)
+        SET(CURLOPT_ACCEPT_ENCODING, "");
+    if (s->http1_only)
+        SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    else
+        SET(CURLOPT_PIPEWAIT, 1L);
+    if (s->insecure) {
+        SET(CURLOPT_SSL_VERIFYPEER, 0L);
+        SET(CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (s->ca_file)
+        SET(CURLOPT_CAINFO, s->ca_file);
+    if (s->client_cert)
+        SET(CURLOPT_SSLCERT, s->client_cert);
+    if (s->client_key)
+        SET(CURLOPT_SSLKEY, s->client_key);
+    if (s->proxy)
+        SET(CURLOPT_PROXY, s->proxy);
+    if (s->no_proxy)
+        SET(CURLOPT_NOPROXY, s->no_proxy);
+    return 0;
+nomem:
+    return -ENOMEM;
+}
+
 /* The URL with the query parameters, checked: 0, -EINVAL, -EPROTONOSUPPORT,
  * -ENOMEM; *url is curl's (curl_free). */
 static int build_url(const cio_http_request_t *req, char **url)
 {
     *url = NULL;
+    if (!req->params || !*req->params) {
+        /* The common case, without parsing it twice: the scheme checked
+         * here, the rest by curl before anything is sent (a malformed URL
+         * fails the transfer with -EINVAL). */
+        const char *sep = strstr(req->url, "://");
+        if (!sep || sep == req->url || strpbrk(req->url, " \t\r\n"))
+            return -EINVAL;
+        size_t n = (size_t)(sep - req->url);
+        if (!((n == 4 && strncasecmp(req->url, "http", 4) == 0) || (n == 5 && strncasecmp(req->url, "https", 5) == 0)))
+            return strspn(req->url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-") == n
+                       ? -EPROTONOSUPPORT
+                       : -EINVAL;
+        return 0;
+    }
     CURLU *u = curl_url();
     if (!u)
         return -ENOMEM;
@@ -977,9 +1064,11 @@ static int build_url(const cio_http_request_t *req, char **url)
         if (uc != CURLUE_OK)
             rc = uc == CURLUE_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
     }
-    if (rc == 0 && (uc = curl_url_get(u, CURLUPART_URL, url, 0)) != CURLUE_OK)
+    char *str = NULL;
+    if (rc == 0 && (uc = curl_url_get(u, CURLUPART_URL, &str, 0)) != CURLUE_OK)
         rc = uc == CURLUE_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
     curl_url_cleanup(u);
+    *url = str;
     return rc;
 }
 
@@ -1045,71 +1134,46 @@ int cio_http_request(cio_http_session_t *s, const cio_http_request_t *req, cio_h
         }
     }
     rc = -ENOMEM;
-    if (!(e = curl_easy_init()))
-        goto out;
-    SET(CURLOPT_URL, url);
+    if (s->nidle) { /* configured for the session, and for a plain GET */
+        e = s->idle[--s->nidle];
+    } else {
+        if (!(e = curl_easy_init()))
+            goto out;
+        if (easy_setup(s, e) < 0)
+            goto nomem;
+    }
+    SET(CURLOPT_URL, url ? url : req->url); /* copied */
     SET(CURLOPT_PRIVATE, (char *)r);
     SET(CURLOPT_ERRORBUFFER, r->errbuf);
-    SET(CURLOPT_NOSIGNAL, 1L);
-    SET(CURLOPT_HEADERFUNCTION, on_header);
     SET(CURLOPT_HEADERDATA, r);
-    SET(CURLOPT_WRITEFUNCTION, on_body);
     SET(CURLOPT_WRITEDATA, r);
-    SET(CURLOPT_SOCKOPTFUNCTION, on_sockopt);
-    SET(CURLOPT_SOCKOPTDATA, s);
-    SET(CURLOPT_PROTOCOLS_STR, "http,https");
-    SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    if (s->max_redirects > 0) {
-        SET(CURLOPT_FOLLOWLOCATION, 1L);
-        SET(CURLOPT_MAXREDIRS, (long)s->max_redirects);
-    }
     long total = tmo < 0 ? 0 : tmo ? tmo : s->timeout_ms;
     SET(CURLOPT_TIMEOUT_MS, total);
     SET(CURLOPT_CONNECTTIMEOUT_MS, cto ? cto : s->connect_ms);
-    SET(CURLOPT_USERAGENT, s->user_agent);
-    if (!s->no_decompress)
-        SET(CURLOPT_ACCEPT_ENCODING, "");
-    if (s->http1_only)
-        SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-    else
-        SET(CURLOPT_PIPEWAIT, 1L);
-    if (s->insecure) {
-        SET(CURLOPT_SSL_VERIFYPEER, 0L);
-        SET(CURLOPT_SSL_VERIFYHOST, 0L);
+    SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)r->max);
+    if (req->headers && *req->headers) { /* the session's, then the request's */
+        int own_expect = 0;
+        for (const char *const *h = req->headers; *h; h++)
+            own_expect |= strncasecmp(*h, "Expect:", 7) == 0;
+        for (struct curl_slist *l = s->headers; l; l = l->next) {
+            if (own_expect && strcmp(l->data, "Expect:") == 0)
+                continue;
+            struct curl_slist *n = curl_slist_append(r->hlist, l->data);
+            if (!n)
+                goto out;
+            r->hlist = n;
+        }
+        for (const char *const *h = req->headers; *h; h++) {
+            struct curl_slist *n = curl_slist_append(r->hlist, *h);
+            if (!n)
+                goto out;
+            r->hlist = n;
+        }
     }
-    if (s->ca_file)
-        SET(CURLOPT_CAINFO, s->ca_file);
-    if (s->client_cert)
-        SET(CURLOPT_SSLCERT, s->client_cert);
-    if (s->client_key)
-        SET(CURLOPT_SSLKEY, s->client_key);
-    if (s->proxy)
-        SET(CURLOPT_PROXY, s->proxy);
-    if (s->no_proxy)
-        SET(CURLOPT_NOPROXY, s->no_proxy);
-    if (r->max)
-        SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)r->max);
-    for (struct curl_slist *l = s->headers; l; l = l->next) {
-        struct curl_slist *n = curl_slist_append(r->hlist, l->data);
-        if (!n)
-            goto out;
-        r->hlist = n;
-    }
-    for (const char *const *h = req->headers; h && *h; h++) {
-        struct curl_slist *n = curl_slist_append(r->hlist, *h);
-        if (!n)
-            goto out;
-        r->hlist = n;
-    }
-    if (!has_header(r->hlist, "Expect")) { /* as aiohttp: no 100-continue wait */
-        struct curl_slist *n = curl_slist_append(r->hlist, "Expect:");
-        if (!n)
-            goto out;
-        r->hlist = n;
-    }
-    SET(CURLOPT_HTTPHEADER, r->hlist);
+    SET(CURLOPT_HTTPHEADER, r->hlist ? r->hlist : s->headers);
     const char *method = req->method;
     int has_body = req->body || req->body_file || req->body_fn;
+    r->custom = has_body || method;
     if (req->body) {
         SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
         SET(CURLOPT_COPYPOSTFIELDS, (const char *)req->body);
@@ -1160,7 +1224,7 @@ nomem:
 out:
     curl_free(url);
     if (e)
-        curl_easy_cleanup(e);
+        easy_put(s, e, 1); /* its options are anyone's guess */
     curl_slist_free_all(r->hlist);
     r->hlist = NULL;
     if (r->body_fd >= 0)
