@@ -112,6 +112,8 @@ static int read_request(cio_stream_t *s, char *target, size_t tcap, char *echo, 
 static int serve_one(cio_stream_t *s, const char *method, const char *target, const char *echo, const char *body,
                      size_t blen)
 {
+    if (strncmp(target, "http://", 7) == 0) /* as a proxy: the absolute form, echoed */
+        return serve_one(s, method, "/echo", echo, target, strlen(target));
     long long n = 0;
     double d = 0;
     int rc = 0;
@@ -998,11 +1000,101 @@ static void t_cancel_connect(void)
         RUN(m_cancel_connect);
 }
 
+/* A proxy from the options, then from the environment (http_proxy): the
+ * request reaches the test server in the absolute form. */
+static int m_proxy(void *arg, void **result)
+{
+    struct srv v = {0};
+    cio_http_session_t *s = NULL;
+    cio_http_response_t *r = NULL;
+    const char *body;
+    REQ_RC(srv_start(&v));
+    cio_http_session_opts_t o = {.proxy = v.base};
+    REQ_RC(cio_http_session_new(&o, &s));
+    REQ_RC(cio_http_get(s, "http://nowhere.invalid/status/200", &r));
+    CHECK(cio_http_response_read(r, 0, &body) > 0);
+    CHECK_STR(body, "GET /echo\nhttp://nowhere.invalid/status/200");
+    cio_http_response_free(r);
+    r = NULL;
+    cio_http_session_free(s);
+    s = NULL;
+    REQ(setenv("http_proxy", v.base, 1) == 0);
+    int rc = cio_http_session_new(NULL, &s);
+    if (rc == 0)
+        rc = cio_http_get(s, "http://elsewhere.invalid/x", &r);
+    unsetenv("http_proxy");
+    REQ_RC(rc);
+    CHECK(cio_http_response_read(r, 0, &body) > 0);
+    CHECK_STR(body, "GET /echo\nhttp://elsewhere.invalid/x");
+out:
+    cio_http_response_free(r);
+    cio_http_session_free(s);
+    srv_stop(&v);
+    return 0;
+}
+static void t_proxy(void)
+{
+    if (!skip_without_curl())
+        RUN(m_proxy);
+}
+
+/* A server that asks for a client certificate: refused without one, served
+ * with one (the suite's certificate, its own CA). */
+static int m_client_cert(void *arg, void **result)
+{
+    cio_tls_t *tls = NULL;
+    cio_server_t *sv = NULL;
+    cio_http_session_t *s = NULL, *s_cert = NULL;
+    cio_http_response_t *r = NULL;
+    char u[128];
+    REQ_RC(cio_tls_server_new(tls_cert, tls_key, &tls));
+    REQ_RC(cio_tls_load_verify_locations(tls, tls_cert, NULL));
+    REQ_RC(cio_tls_set_verify(tls, 1));
+    cio_server_opts_t so = {.tls = tls};
+    REQ_RC(cio_start_server(serve, NULL, "127.0.0.1", 0, &so, &sv));
+    snprintf(u, sizeof u, "https://localhost:%d/status/200", cio_server_port(sv));
+    cio_http_session_opts_t o = {.no_proxy = "*", .ca_file = tls_cert};
+    REQ_RC(cio_http_session_new(&o, &s));
+    o.client_cert = tls_cert;
+    o.client_key = tls_key;
+    REQ_RC(cio_http_session_new(&o, &s_cert));
+    int rc = cio_http_get(s, u, &r);
+    CHECK(rc < 0);
+    if (rc == 0) {
+        cio_http_response_free(r);
+        r = NULL;
+    }
+    REQ_RC(cio_http_get(s_cert, u, &r));
+    CHECK_INT(cio_http_response_status(r), 200);
+out:
+    cio_http_response_free(r);
+    cio_http_session_free(s);
+    cio_http_session_free(s_cert);
+    if (sv) {
+        cio_server_close(sv);
+        cio_server_wait_closed(sv);
+        cio_unref(sv);
+    }
+    if (tls)
+        cio_unref(tls);
+    return 0;
+}
+static void t_client_cert(void)
+{
+    if (skip_without_curl())
+        return;
+    if (!cio_tls_available() || !tls_cert[0]) {
+        printf("     (%s: skipped: no TLS or no openssl command)\n", test_current);
+        return;
+    }
+    RUN(m_client_cert);
+}
+
 static const struct test_case cases[] = {
     TEST(t_status),  TEST(t_echo),         TEST(t_large_and_chunked), TEST(t_redirects),
     TEST(t_timeouts_and_cancel), TEST(t_body_cap), TEST(t_streaming), TEST(t_thousand_in_flight),
     TEST(t_failures), TEST(t_bad_input),   TEST(t_close),             TEST(t_other_loop),
-    TEST(t_https), TEST(t_cancel_connect),
+    TEST(t_https), TEST(t_cancel_connect), TEST(t_proxy), TEST(t_client_cert),
 };
 
 int main(int argc, char **argv)
