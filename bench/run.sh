@@ -6,6 +6,8 @@
 #
 # usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W12 W13 ...]   (default: all)
 # usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W14 W15 ...]   (default: all)
+# usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 ...]   (default: all eleven)
+#        W18 (the HTTP client, bench/w18.sh: nginx, aiohttp, Go, libuv+curl) only when named
 #   --peers   also run shared/peers/run.sh for the same workloads (one
 #             invocation, ONLY= and REPS passed on, and the ECHO_* knobs for
 #             W4; W7, W8 and W9, which the shared harness does not have, run
@@ -276,8 +278,10 @@ note() { echo "# $*" >&2; }
 # ------------------------------------------------------------------ arguments
 PEERS=0
 WS=()
+W18=0
 for a in "$@"; do
     case $a in
+    W18) W18=1 ;; # the HTTP client against a local nginx: bench/w18.sh, always with its peers
     --peers) PEERS=1 ;;
     -h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     W1 | W2 | W3 | W4 | W5 | W6 | W7 | W8 | W9 | W10 | W11 | W12 | W13) WS+=("$a") ;;
@@ -295,6 +299,11 @@ for v in W1_N W2_N W3_N W5_N W6_N W7_N W8_N W9_N ECHO_SECS ECHO_CONNS ECHO_MSG W
     esac
 done
 [ ${#WS[@]} -eq 0 ] && WS=(W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W14 W15)
+if [ "$W18" = 1 ] && [ ${#WS[@]} -eq 0 ]; then # W18 alone
+    BUILD_DIR=$BUILD_DIR bash "$HERE/w18.sh"
+    exit $?
+fi
+[ ${#WS[@]} -eq 0 ] && WS=(W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11)
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || die "REPS must be a positive integer"
 for v in W1_N W2_N W3_N W5_N W6_N W7_N W8_N W9_N ECHO_SECS ECHO_CONNS ECHO_MSG W10_IDLE W10_ACTIVE W10_SECS W11_N W11_CONC W14_SECS W14_TASKS W14_MB W15_N W15_CONC; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer"
@@ -1208,5 +1217,8 @@ if [ -n "$W8_REF" ]; then
                 printf "W8 ratio cio-W8/cio-W3 %s w8=%.0f w3=%.0f ratio=%s\n", f, x, y, r }'
         done
     } | tee -a "$RAW"
+fi
+if [ "$W18" = 1 ]; then
+    BUILD_DIR=$BUILD_DIR bash "$HERE/w18.sh" | tee -a "$RAW"
 fi
 echo "# raw: $RAW  total: ${SECONDS}s" >&2

@@ -43,6 +43,8 @@ examples=(
     tls_echo                  # asyncio docs: streams echo over TLS, certificate made by `openssl req` run as a subprocess, ~0.1 s
     debug_mode                # seed 001: debug mode: a slow step, the task dump, a wrong-thread call, an unretrieved error, ~0.2 s
     curl_fetch_urls           # seed 002: 7 URLs of a local server by libcurl on cio's loop, ~2 s, then one by one ~6 s
+    http_fetch                # seed 002 on cio's HTTP client (cio_http.h): 7 URLs of a local server by gather, ~2 s
+    http_download             # a 32 MiB body streamed chunk by chunk to a file, then read line by line, ~0.3 s
 )
 
 failed=()

@@ -84,7 +84,10 @@ CIO_EXTERN const char *cio_version(void);
     X(DNSFAIL, 4023, "non-recoverable failure in name resolution")                     \
     X(TLS, 4024, "TLS failure (handshake or protocol; see cio_tls_last_error)")        \
     X(TLSVERIFY, 4025, "TLS peer certificate verification failed")                    \
-    X(WRONGTHREAD, 4026, "non-thread-safe call from a thread that does not run the loop")
+    X(WRONGTHREAD, 4026, "non-thread-safe call from a thread that does not run the loop") \
+    X(BODYSIZE, 4101, "HTTP body larger than the allowed maximum")                    \
+    X(REDIRECTS, 4102, "too many HTTP redirects")                                       \
+    X(HTTP, 4103, "HTTP transfer failed (see the task's error message)")
 
 /** The library's own error codes, `CIO_E<NAME> = -<num>`, from the table above. */
 enum {

@@ -91,6 +91,9 @@ def main():
     include = os.path.join(work, "include")  # <cio.h> is the header checked
     os.makedirs(include, exist_ok=True)
     shutil.copyfile(header, os.path.join(include, "cio.h"))
+    if os.path.basename(header) != "cio.h":  # a module's header: <cio.h> is its neighbour
+        shutil.copyfile(os.path.join(os.path.dirname(header), "cio.h"), os.path.join(include, "cio.h"))
+        shutil.copyfile(header, os.path.join(include, os.path.basename(header)))
     link = []
     if args.lib:
         lib = os.path.abspath(args.lib)
