@@ -14,6 +14,7 @@
 #ifndef CIO_H
 #define CIO_H
 
+#include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stddef.h>
@@ -185,14 +186,21 @@ CIO_EXTERN double cio_loop_time(cio_loop_t *loop);
  * caller gets a reference to the handle (cio_unref() it).  -EINVAL, -ENOMEM,
  * CIO_ELOOPCLOSED.  On failure fn never runs. */
 CIO_EXTERN int cio_call_soon(cio_loop_t *loop, cio_callback_fn *fn, void *arg, cio_handle_t **handle);
-/** Schedule fn(arg) delay seconds from now (<= 0: due at once, still after
- * what is already ready).  NaN or infinite delay: -EINVAL. */
+/** Schedule fn(arg) at cio_loop_time() + delay, as asyncio's call_later.  A
+ * delay <= 0 is due at once, still after what is already ready, and ordered
+ * among the due timers by its (past) deadline: call_later(-5) runs before an
+ * earlier call_later(0).  NaN or infinite delay: -EINVAL. */
 CIO_EXTERN int cio_call_later(cio_loop_t *loop, double delay, cio_callback_fn *fn, void *arg, cio_handle_t **handle);
 /** Schedule fn(arg) at an absolute cio_loop_time().  Equal deadlines run in
- * the order they were scheduled. */
+ * the order they were scheduled; it never runs before cio_loop_time() >= when
+ * (cio_handle_when returns when exactly). */
 CIO_EXTERN int cio_call_at(cio_loop_t *loop, double when, cio_callback_fn *fn, void *arg, cio_handle_t **handle);
 /** Thread-safe: schedule fn(arg) from any thread, waking the loop if it sleeps.
- * No handle is returned.  CIO_ELOOPCLOSED on a closed loop.
+ * One FIFO with cio_call_soon, as asyncio's: a post runs before whatever the
+ * loop's thread schedules with cio_call_soon after the post returned (and a
+ * post from the loop's own running thread is a call_soon).  No handle is
+ * returned (cio_call_soon_threadsafe_handle returns one).  -EINVAL, -ENOMEM,
+ * CIO_ELOOPCLOSED on a closed loop.
  *
  * @code{.c}
  * #define _POSIX_C_SOURCE 200809L
@@ -230,13 +238,22 @@ CIO_EXTERN int cio_call_at(cio_loop_t *loop, double when, cio_callback_fn *fn, v
  * int main(void) { return cio_run(amain, NULL, NULL) < 0; }
  * @endcode */
 CIO_EXTERN int cio_call_soon_threadsafe(cio_loop_t *loop, cio_callback_fn *fn, void *arg);
+/** cio_call_soon_threadsafe, and *handle gets a reference to its handle, as
+ * asyncio's call_soon_threadsafe returns one: the posting thread may
+ * cio_handle_cancel it (fn then never runs if it has not started),
+ * cio_handle_cancelled it and must cio_unref it; no other call on it from a
+ * thread that does not run the loop.  The handle may outlive the loop.  On
+ * failure *handle is NULL and fn never runs. */
+CIO_EXTERN int cio_call_soon_threadsafe_handle(cio_loop_t *loop, cio_callback_fn *fn, void *arg,
+                                               cio_handle_t **handle);
 
 /** Cancel a handle that has not run: it will not run.  0, -EINVAL. */
 CIO_EXTERN int cio_handle_cancel(cio_handle_t *h);
 /** 1 once cio_handle_cancel was called (even after it ran, as asyncio), else 0. */
 CIO_EXTERN int cio_handle_cancelled(cio_handle_t *h);
-/** A timer handle's deadline on cio_loop_time()'s clock; -1 for a call_soon
- * handle or a bad argument. */
+/** A timer handle's deadline on cio_loop_time()'s clock, exactly the when
+ * given to cio_call_at (cio_call_later: cio_loop_time() + delay); -1 for a
+ * call_soon handle or a bad argument. */
 CIO_EXTERN double cio_handle_when(cio_handle_t *h);
 
 /** The error-handling context, as asyncio's call_exception_handler dict. */
@@ -529,6 +546,10 @@ CIO_EXTERN const char *cio_task_get_name(cio_task_t *t);
  * into *fn and *arg (arg may be NULL), before, during and after its run.
  * 0; -EINVAL for a NULL fn or anything but a task. */
 CIO_EXTERN int cio_task_get_coro(cio_task_t *t, cio_coro_fn **fn, void **arg);
+/** Whether f is a task (asyncio's isinstance(f, Task)): a task and a future
+ * share one type.  1 for a task, 0 for a plain future (or a gather's or a
+ * shield's future); -EINVAL for NULL or anything that is neither. */
+CIO_EXTERN int cio_is_task(cio_future_t *f);
 /** Rename the task (name is copied).  0, -EINVAL, -ENOMEM. */
 CIO_EXTERN int cio_task_set_name(cio_task_t *t, const char *name);
 
@@ -655,7 +676,8 @@ CIO_EXTERN int cio_gather_results(cio_future_t *gather, void **results, int *rcs
 
 /** @{ */
 /** wait: from a task, wait until return_when holds or timeout seconds pass
- * (timeout < 0 or INFINITY: no limit).  done and pending (capacity n each,
+ * (INFINITY: no limit, asyncio's None; <= 0: already expired, so only what
+ * is done by the time the task resumes counts).  done and pending (capacity n each,
  * either may be NULL) receive the futures of each kind, in input order, and
  * *ndone / *npending their counts.  Never returns the children's errors and
  * never cancels anything.  0, -ECANCELED (the waiting task was cancelled),
@@ -708,7 +730,7 @@ CIO_EXTERN int cio_shield(cio_future_t *f, void **result);
  * order, each distinct future once (as asyncio takes their set).  Each
  * cio_as_completed_next returns 1 and *f (borrowed: the caller owns fs), 0
  * once every future was handed back, -ETIMEDOUT for each remaining one after
- * timeout seconds (< 0 or INFINITY: none; one that ends after the timeout is
+ * timeout seconds (INFINITY: none; <= 0: already expired; one that ends after the timeout is
  * not handed back) — nothing is cancelled — or -ECANCELED if the waiting
  * task is cancelled. */
 typedef struct cio_as_completed_s cio_as_completed_t;
@@ -748,11 +770,13 @@ CIO_EXTERN int cio_timeout_enter_at(cio_timeout_t *to, double when);
 /** Leave the scope; returns rc, or -ETIMEDOUT as described above.
  * CIO_EINVALSTATE if not entered, or from another task. */
 CIO_EXTERN int cio_timeout_exit(cio_timeout_t *to, int rc);
-/** Move the deadline (INFINITY disables it).  CIO_EINVALSTATE unless
- * entered and not yet expired. */
+/** Move the deadline (INFINITY disables it), from any code on the loop's
+ * thread (the task in the scope, another task, a callback), as asyncio's.
+ * CIO_EINVALSTATE unless entered and not yet expired. */
 CIO_EXTERN int cio_timeout_reschedule(cio_timeout_t *to, double when);
-/** The deadline (INFINITY if none); NAN for a zeroed scope never entered
- * (only meaningful once entered). */
+/** The deadline exactly as given to enter_at or reschedule (enter(delay):
+ * cio_loop_time() + delay), INFINITY if none; NAN for a zeroed scope never
+ * entered (only meaningful once entered). */
 CIO_EXTERN double cio_timeout_when(cio_timeout_t *to);
 /** 1 once the deadline fired, else 0. */
 CIO_EXTERN int cio_timeout_expired(cio_timeout_t *to);
@@ -1331,7 +1355,8 @@ typedef struct cio_tsfuture_s cio_tsfuture_t;
  * }
  * @endcode */
 CIO_EXTERN int cio_run_coroutine_threadsafe(cio_loop_t *loop, cio_coro_fn *fn, void *arg, cio_tsfuture_t **out);
-/** Block the calling thread until done or timeout seconds (< 0: no limit).
+/** Block the calling thread until done or timeout seconds (INFINITY: no
+ * limit; <= 0: only looks, as concurrent.futures' result(timeout)).
  * Returns the task's outcome (*result its value) or -ETIMEDOUT. */
 CIO_EXTERN int cio_tsfuture_wait(cio_tsfuture_t *f, double timeout, void **result);
 /** Request the task's cancellation on its loop. 1 if not yet done, else 0. */

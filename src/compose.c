@@ -35,17 +35,21 @@ static void set_timer(cio_loop_t *loop, struct cio__timer *t, int64_t when, void
     cio__heap_push(&loop->timers, t);
 }
 
+/* INFINITY is asyncio's timeout=None (deadline -1: none); a timeout <= 0 is
+ * a deadline already past, as asyncio's call_later(timeout): the wait still
+ * sees what is done already, then times out. */
 static int timeout_to_deadline(double timeout, int64_t *deadline)
 {
     if (isnan(timeout))
         return -EINVAL;
-    if (timeout < 0 || isinf(timeout)) {
+    if (isinf(timeout) && timeout > 0) {
         *deadline = -1;
         return 0;
     }
     int64_t d;
     cio__double_to_ns(timeout, &d);
-    *deadline = cio__now_ns() + d;
+    int64_t now = cio__now_ns();
+    *deadline = d > 0 ? now + d : now; /* >= 0: -1 means none */
     return 0;
 }
 
@@ -561,7 +565,7 @@ struct cio__timeout {
     int32_t cancelling; /* the task's count on entry */
     struct cio__task *task;
     struct cio__timeout *outer; /* the next entered scope of the task */
-    int64_t when;       /* INT64_MAX: no deadline */
+    double when;        /* as given, on cio_loop_time()'s clock; INFINITY: none */
     struct cio__timer timer;
     cio_handle_t *soon; /* a deadline already past: call_soon'd, as asyncio */
 };
@@ -598,17 +602,18 @@ static int timeout_arm(struct cio__timeout *to)
 {
     cio_loop_t *loop = to->task->fut.loop;
     timeout_disarm(to);
-    if (to->when == INT64_MAX)
+    if (isinf(to->when) && to->when > 0)
         return 0;
-    if (to->when <= cio__now_ns())
+    int64_t when = cio__deadline_ns(to->when);
+    if (when <= cio__now_ns())
         return cio_call_soon(loop, timeout_soon, to, &to->soon);
     if (cio__heap_reserve(&loop->timers, 1) < 0)
         return -ENOMEM;
-    set_timer(loop, &to->timer, to->when, timeout_fire);
+    set_timer(loop, &to->timer, when, timeout_fire);
     return 0;
 }
 
-static int timeout_enter_ns(cio_timeout_t *opaque, int64_t when)
+static int timeout_enter_s(cio_timeout_t *opaque, double when)
 {
     struct cio__timeout *to = (struct cio__timeout *)opaque;
     struct cio__task *t = cio__tls.task;
@@ -648,46 +653,29 @@ static struct cio__timeout *timeout_entered(cio_timeout_t *opaque, bool unlink)
     return NULL;
 }
 
-static int when_from_delay(double delay, int64_t *when)
-{
-    if (isnan(delay))
-        return -EINVAL;
-    if (isinf(delay) && delay > 0) {
-        *when = INT64_MAX;
-        return 0;
-    }
-    int64_t d;
-    cio__double_to_ns(delay, &d);
-    *when = cio__now_ns() + d;
-    return 0;
-}
-
-static int when_from_abs(double when_s, int64_t *when)
+/* asyncio.timeout(delay) is timeout_at(loop.time() + delay); the deadline
+ * is kept as given, so cio_timeout_when returns it exactly. */
+static int when_from_abs(double when_s, double *when)
 {
     if (isnan(when_s))
         return -EINVAL;
-    if (isinf(when_s) && when_s > 0) {
-        *when = INT64_MAX;
-        return 0;
-    }
-    cio__double_to_ns(when_s, when);
+    *when = when_s;
     return 0;
 }
 
 int cio_timeout_enter(cio_timeout_t *to, double delay)
 {
-    int64_t when;
-    if (!to || when_from_delay(delay, &when) < 0)
+    if (!to || isnan(delay))
         return -EINVAL;
-    return timeout_enter_ns(to, when);
+    return timeout_enter_s(to, isinf(delay) ? delay : cio_loop_time(NULL) + delay);
 }
 
 int cio_timeout_enter_at(cio_timeout_t *to, double when_s)
 {
-    int64_t when;
+    double when;
     if (!to || when_from_abs(when_s, &when) < 0)
         return -EINVAL;
-    return timeout_enter_ns(to, when);
+    return timeout_enter_s(to, when);
 }
 
 static struct cio__timeout *timeout_active(cio_timeout_t *opaque)
@@ -716,10 +704,13 @@ int cio_timeout_exit(cio_timeout_t *opaque, int rc)
 
 int cio_timeout_reschedule(cio_timeout_t *opaque, double when_s)
 {
-    int64_t when;
+    double when;
     if (!opaque || when_from_abs(when_s, &when) < 0)
         return -EINVAL;
-    struct cio__timeout *to = timeout_entered(opaque, false);
+    /* Any caller on the loop's thread, as asyncio's (another task, a plain
+     * callback): the scope is found through its own bytes, which hold
+     * TO_ENTERED exactly while it is entered. */
+    struct cio__timeout *to = timeout_active(opaque);
     if (!to || to->state != TO_ENTERED)
         return CIO_EINVALSTATE;
     to->when = when;
@@ -731,7 +722,7 @@ double cio_timeout_when(cio_timeout_t *opaque)
     struct cio__timeout *to = timeout_active(opaque);
     if (!to)
         return NAN;
-    return to->when == INT64_MAX ? INFINITY : (double)to->when / 1e9;
+    return to->when;
 }
 
 int cio_timeout_expired(cio_timeout_t *opaque)

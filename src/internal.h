@@ -385,6 +385,7 @@ int cio__loop_check(cio_loop_t *loop); /* magic; 0 or -EINVAL */
 void cio__loop_report(cio_loop_t *loop, const char *message, int err, const char *errmsg, cio_future_t *f,
                       cio_handle_t *h);
 int cio__double_to_ns(double s, int64_t *out); /* -EINVAL for NaN/inf */
+int64_t cio__deadline_ns(double when); /* when on the loop's clock -> ns, never early */
 
 /* --------------------------------------------------------------- futures */
 enum { CIO__PENDING = 0, CIO__RESULT, CIO__ERROR, CIO__CANCELLED };

@@ -42,7 +42,13 @@ _Thread_local struct cio__tls cio__tls;
 /* 80 bytes: a million pending timers are 80 MB of handles. */
 struct cio_handle_s {
     struct cio__obj obj;
-    struct cio__cb cb;
+    union {
+        struct cio__cb cb; /* a ready-queue entry (call_soon) */
+        struct {
+            void *unused;  /* cb.next: a timer handle never enters the ready queue */
+            double when;   /* the deadline as given, for cio_handle_when */
+        } t;
+    } u;
     struct cio__timer timer; /* idx NONE unless in the heap; flags below in its spare bytes */
     cio_loop_t *loop;
     cio_callback_fn *fn;
@@ -73,6 +79,21 @@ int cio__double_to_ns(double s, int64_t *out)
         s = -9.2e9;
     *out = (int64_t)(s * 1e9);
     return 0;
+}
+
+/* A deadline on cio_loop_time()'s clock as nanoseconds, rounded up so that
+ * it is never met early: once the clock reaches the result, cio_loop_time()
+ * >= when (asyncio compares the doubles themselves). */
+int64_t cio__deadline_ns(double when)
+{
+    if (!(when < 9.2e9))
+        return (int64_t)9.2e18; /* "never" for a loop (NaN is refused earlier) */
+    if (when <= -9.2e9)
+        return (int64_t)-9.2e18;
+    int64_t ns = (int64_t)ceil(when * 1e9);
+    while ((double)ns / 1e9 < when)
+        ns++;
+    return ns;
 }
 
 int cio__loop_check(cio_loop_t *loop)
@@ -302,7 +323,9 @@ int cio_loop_set_stack_size(cio_loop_t *loop, size_t size)
 
 /* -------------------------------------------------------------- phases */
 
-static void phase_threadsafe(cio_loop_t *loop)
+/* Move other threads' posts behind what is ready (also called by
+ * cio_call_soon, so that one FIFO holds: see post_threadsafe). */
+static void ts_drain(cio_loop_t *loop)
 {
     if (!atomic_load_explicit(&loop->ts_pending, memory_order_acquire))
         return;
@@ -314,6 +337,11 @@ static void phase_threadsafe(cio_loop_t *loop)
     }
     atomic_store(&loop->ts_pending, 0);
     pthread_mutex_unlock(&loop->ts_lock);
+}
+
+static void phase_threadsafe(cio_loop_t *loop)
+{
+    ts_drain(loop);
 }
 
 static int64_t phase_timeout(cio_loop_t *loop)
@@ -490,24 +518,32 @@ int cio_loop_run_until_complete(cio_loop_t *loop, cio_future_t *fut, void **resu
 
 static void handle_free(cio_handle_t *h)
 {
-    h->loop->nobjs--;
     h->obj.magic = CIO__MAGIC_DEAD;
-    if (h->h_pooled)
+    if (h->h_pooled) {
+        h->loop->nobjs--;
         cio__pool_put(&h->loop->handle_pool, h);
-    else
-        cio__free(h);
+    } else {
+        cio__free(h); /* a thread-safe post's: never counted, may outlive the loop */
+    }
 }
 
+/* A thread-safe post's handle may be released by the posting thread while
+ * the loop runs it: its count is atomic (a loop-thread handle's is not). */
 static void handle_unref(cio_handle_t *h)
 {
+    if (!h->h_pooled) {
+        if (__atomic_sub_fetch(&h->obj.refs, 1, __ATOMIC_ACQ_REL) == 0)
+            handle_free(h);
+        return;
+    }
     if (--h->obj.refs == 0)
         handle_free(h);
 }
 
 static void handle_run(struct cio__cb *cb)
 {
-    cio_handle_t *h = cio__container_of(cb, cio_handle_t, cb);
-    if (!h->h_cancelled && !h->loop->closed) {
+    cio_handle_t *h = cio__container_of(cb, cio_handle_t, u.cb);
+    if (!__atomic_load_n(&h->h_cancelled, __ATOMIC_ACQUIRE) && !h->loop->closed) {
         h->h_ran = 1;
         int rc = h->fn(h->arg);
         if (rc < 0)
@@ -519,7 +555,7 @@ static void handle_run(struct cio__cb *cb)
 static void handle_fire(struct cio__timer *t)
 {
     cio_handle_t *h = cio__container_of(t, cio_handle_t, timer);
-    handle_run(&h->cb); /* its place in the batch is the due list's */
+    handle_run(&h->u.cb); /* its place in the batch is the due list's */
 }
 
 /* pooled: only from the loop's own thread. */
@@ -531,7 +567,7 @@ static cio_handle_t *handle_new(cio_loop_t *loop, cio_callback_fn *fn, void *arg
     h->h_pooled = pooled;
     h->obj.magic = CIO__MAGIC_HANDLE;
     h->obj.refs = 1;
-    h->cb.run = handle_run;
+    h->u.cb.run = handle_run;
     h->timer.idx = CIO__TIMER_NONE;
     h->timer.fire = handle_fire;
     h->loop = loop;
@@ -567,11 +603,12 @@ int cio_call_soon(cio_loop_t *loop, cio_callback_fn *fn, void *arg, cio_handle_t
     if (!h)
         return -ENOMEM;
     loop->nobjs++;
-    cio__loop_schedule(loop, &h->cb);
+    ts_drain(loop); /* posted before: runs before */
+    cio__loop_schedule(loop, &h->u.cb);
     return give_handle(h, out);
 }
 
-static int call_at_ns(cio_loop_t *loop, int64_t when, cio_callback_fn *fn, void *arg, cio_handle_t **out)
+static int call_at_s(cio_loop_t *loop, double when, cio_callback_fn *fn, void *arg, cio_handle_t **out)
 {
     if (loop->closed)
         return CIO_ELOOPCLOSED;
@@ -585,52 +622,78 @@ static int call_at_ns(cio_loop_t *loop, int64_t when, cio_callback_fn *fn, void 
         return -ENOMEM;
     loop->nobjs++;
     h->h_is_timer = 1;
-    h->timer.when = when;
+    h->u.t.when = when;
+    h->timer.when = cio__deadline_ns(when);
     cio__heap_push(&loop->timers, &h->timer);
     return give_handle(h, out);
 }
 
+/* asyncio: call_at(self.time() + delay); a negative delay is a deadline in
+ * the past, ordered by it among the other due timers (not clamped to now). */
 int cio_call_later(cio_loop_t *loop, double delay, cio_callback_fn *fn, void *arg, cio_handle_t **out)
 {
-    int64_t d;
     if (out)
         *out = NULL;
-    if (cio__loop_check(loop) || !fn || cio__double_to_ns(delay, &d) < 0 || isinf(delay))
+    if (cio__loop_check(loop) || !fn || isnan(delay) || isinf(delay))
         return -EINVAL;
-    return call_at_ns(loop, cio__now_ns() + (d > 0 ? d : 0), fn, arg, out);
+    return call_at_s(loop, cio_loop_time(loop) + delay, fn, arg, out);
 }
 
 int cio_call_at(cio_loop_t *loop, double when, cio_callback_fn *fn, void *arg, cio_handle_t **out)
 {
-    int64_t w;
     if (out)
         *out = NULL;
-    if (cio__loop_check(loop) || !fn || cio__double_to_ns(when, &w) < 0 || isinf(when))
+    if (cio__loop_check(loop) || !fn || isnan(when) || isinf(when))
         return -EINVAL;
-    return call_at_ns(loop, w, fn, arg, out);
+    return call_at_s(loop, when, fn, arg, out);
 }
 
-/* A handle posted from another thread is not counted in loop->nobjs (that
- * counter belongs to the loop's thread) until the loop takes it in. */
-static void handle_run_ts(struct cio__cb *cb)
-{
-    cio_handle_t *h = cio__container_of(cb, cio_handle_t, cb);
-    h->loop->nobjs++;
-    handle_run(cb);
-}
+/* A thread-safe post is not counted in loop->nobjs (that counter belongs to
+ * the loop's thread).
+ *
+ * asyncio keeps one FIFO: call_soon_threadsafe appends to the ready queue at
+ * once.  Here another thread's post waits in ts_queue for phase_threadsafe;
+ * so that it still runs before what the loop's thread schedules after it,
+ * cio_call_soon takes pending posts in first (ts_drain), and a post from the
+ * loop's own running thread goes straight onto the ready queue. */
+static void ts_drain(cio_loop_t *loop);
 
-int cio_call_soon_threadsafe(cio_loop_t *loop, cio_callback_fn *fn, void *arg)
+static int post_threadsafe(cio_loop_t *loop, cio_callback_fn *fn, void *arg, cio_handle_t **out)
 {
+    if (out)
+        *out = NULL;
     if (cio__loop_check(loop) || !fn)
         return -EINVAL;
     if (loop->closed)
         return CIO_ELOOPCLOSED;
+    if (cio__tls.running == loop) {
+        cio_handle_t *h = handle_new(loop, fn, arg, true);
+        if (!h)
+            return -ENOMEM;
+        loop->nobjs++;
+        ts_drain(loop);
+        cio__loop_schedule(loop, &h->u.cb);
+        return give_handle(h, out);
+    }
     cio_handle_t *h = handle_new(loop, fn, arg, false);
     if (!h)
         return -ENOMEM;
-    h->cb.run = handle_run_ts;
-    cio__loop_post_threadsafe(loop, &h->cb);
+    if (out) {
+        h->obj.refs++; /* before the loop may see it */
+        *out = h;
+    }
+    cio__loop_post_threadsafe(loop, &h->u.cb);
     return 0;
+}
+
+int cio_call_soon_threadsafe(cio_loop_t *loop, cio_callback_fn *fn, void *arg)
+{
+    return post_threadsafe(loop, fn, arg, NULL);
+}
+
+int cio_call_soon_threadsafe_handle(cio_loop_t *loop, cio_callback_fn *fn, void *arg, cio_handle_t **handle)
+{
+    return post_threadsafe(loop, fn, arg, handle);
 }
 
 static int handle_check(cio_handle_t *h)
@@ -642,9 +705,11 @@ int cio_handle_cancel(cio_handle_t *h)
 {
     if (handle_check(h))
         return -EINVAL;
-    if (h->h_cancelled)
+    if (__atomic_load_n(&h->h_cancelled, __ATOMIC_ACQUIRE))
         return 0;
-    h->h_cancelled = 1; /* as asyncio: set even after the callback ran */
+    /* As asyncio: set even after the callback ran.  Atomic: a thread-safe
+     * post's handle may be cancelled from the posting thread. */
+    __atomic_store_n(&h->h_cancelled, 1, __ATOMIC_RELEASE);
     if (h->timer.idx != CIO__TIMER_NONE) {
         cio__heap_remove(&h->loop->timers, &h->timer);
         handle_unref(h); /* the heap's reference: h is still the caller's */
@@ -654,14 +719,14 @@ int cio_handle_cancel(cio_handle_t *h)
 
 int cio_handle_cancelled(cio_handle_t *h)
 {
-    return handle_check(h) ? -EINVAL : h->h_cancelled;
+    return handle_check(h) ? -EINVAL : __atomic_load_n(&h->h_cancelled, __ATOMIC_ACQUIRE);
 }
 
 double cio_handle_when(cio_handle_t *h)
 {
     if (handle_check(h) || !h->h_is_timer)
         return -1;
-    return (double)h->timer.when / 1e9;
+    return h->u.t.when;
 }
 
 /* -------------------------------------------------------- references */

@@ -431,6 +431,13 @@ int cio_task_get_coro(cio_task_t *f, cio_coro_fn **fn, void **arg)
     return 0;
 }
 
+int cio_is_task(cio_future_t *f)
+{
+    if (!task_check(f))
+        return 1;
+    return cio__future_check(f) ? -EINVAL : 0;
+}
+
 int cio_task_cancelling(cio_task_t *f)
 {
     return task_check(f) ? -EINVAL : cio__task_of(f)->num_cancels;

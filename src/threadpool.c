@@ -8,6 +8,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -317,8 +318,13 @@ int cio_tsfuture_wait(cio_tsfuture_t *f, double timeout, void **result)
         *result = NULL;
     if (!f || timeout != timeout)
         return -EINVAL;
+    /* INFINITY: no limit; a timeout <= 0 only looks (concurrent.futures'
+     * result(timeout=-1) raises TimeoutError unless done). */
     struct timespec dl;
-    if (timeout >= 0) {
+    bool forever = isinf(timeout) && timeout > 0;
+    if (timeout < 0)
+        timeout = 0;
+    if (!forever) {
         clock_gettime(CLOCK_MONOTONIC, &dl);
         double s = timeout > 1e9 ? 1e9 : timeout;
         long long ns = dl.tv_nsec + (long long)((s - (long long)s) * 1e9);
@@ -327,7 +333,7 @@ int cio_tsfuture_wait(cio_tsfuture_t *f, double timeout, void **result)
     }
     pthread_mutex_lock(&f->m);
     while (!f->done) {
-        if (timeout < 0)
+        if (forever)
             pthread_cond_wait(&f->c, &f->m);
         else if (pthread_cond_timedwait(&f->c, &f->m, &dl) == ETIMEDOUT && !f->done) {
             pthread_mutex_unlock(&f->m);

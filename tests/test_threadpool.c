@@ -200,6 +200,8 @@ static void t_run_coroutine_threadsafe(void)
         goto out;
     void *v = NULL;
     CHECK_RC(cio_tsfuture_wait(f, 0.001, &v), -ETIMEDOUT); /* not yet */
+    CHECK_RC(cio_tsfuture_wait(f, -1, &v), -ETIMEDOUT);    /* only looks, as concurrent.futures */
+    CHECK_RC(cio_tsfuture_wait(f, 0, &v), -ETIMEDOUT);
     CHECK_INT(cio_tsfuture_done(f), 0);
     CHECK_RC(cio_tsfuture_wait(f, 5.0, &v), 0);
     CHECK_INT((intptr_t)v, 42);
@@ -214,7 +216,7 @@ static void t_run_coroutine_threadsafe(void)
         goto out;
     usleep(20000);
     CHECK_INT(cio_tsfuture_cancel(f), 1);
-    CHECK_RC(cio_tsfuture_wait(f, -1, NULL), -ECANCELED);
+    CHECK_RC(cio_tsfuture_wait(f, INFINITY, NULL), -ECANCELED);
     cio_tsfuture_free(f);
     for (int i = 0; i < 500 && !atomic_load(&seen); i++)
         usleep(1000);
