@@ -578,8 +578,10 @@ CIO_EXTERN int cio_sleep(double delay);
 /** cio_sleep(0). */
 CIO_EXTERN int cio_yield(void);
 
-/** Record a message for the error the current task is about to return:
- * `return cio_fail(-EIO, "reading %s", path);` returns err. */
+/** Record a message for the error the current task (or pool job, see
+ * cio_loop_run_in_executor) is about to return:
+ * `return cio_fail(-EIO, "reading %s", path);` returns err.  Elsewhere it
+ * only returns err. */
 CIO_EXTERN int cio_fail(int err, const char *fmt, ...)
 #ifdef __GNUC__
     __attribute__((format(printf, 2, 3)))
@@ -1249,6 +1251,11 @@ CIO_EXTERN int cio_runner_new(const cio_runner_opts_t *opts, cio_runner_t **out)
 /** Run fn(arg) as the main task until done; returns its outcome, *result its
  * value.  CIO_ELOOPRUNNING inside a running loop, CIO_ERUNNERCLOSED. */
 CIO_EXTERN int cio_runner_run(cio_runner_t *r, cio_coro_fn *fn, void *arg, void **result);
+/** The message of the failure the last cio_runner_run returned (its main
+ * task's, from cio_fail), as asyncio's run raises the task's exception with
+ * its text; NULL if that run succeeded or the failure had none.  Owned by
+ * the runner: valid until the next run or cio_runner_free. */
+CIO_EXTERN const char *cio_runner_message(cio_runner_t *r);
 /** The runner's loop, created if needed. */
 CIO_EXTERN int cio_runner_get_loop(cio_runner_t *r, cio_loop_t **loop);
 /** asyncio.run's shutdown: cancel the remaining tasks and wait for them, shut
@@ -1290,6 +1297,10 @@ CIO_EXTERN int cio_runner_free(cio_runner_t *r);
  * }
  * @endcode */
 CIO_EXTERN int cio_run(cio_coro_fn *fn, void *arg, void **result);
+/** cio_run, and on failure the main task's message (cio_fail's text) copied
+ * into msg (cap bytes, truncated, always terminated; "" if none).  msg may be
+ * NULL with cap 0. */
+CIO_EXTERN int cio_run_with_message(cio_coro_fn *fn, void *arg, void **result, char *msg, size_t cap);
 /** @} */
 
 /* ------------------------------------------------------- threads, executor */
@@ -1297,10 +1308,13 @@ CIO_EXTERN int cio_run(cio_coro_fn *fn, void *arg, void **result);
  * @{ */
 
 /** Run the blocking fn(arg, &result) in the loop's thread pool; *out gets a
- * future for its outcome.  Cancelling the future does not stop the thread.
- * -ENOMEM, CIO_ELOOPCLOSED. */
+ * future for its outcome, with the message fn gave through cio_fail (which
+ * works in pool threads).  Cancelling the future before a worker took the
+ * job means fn never runs, as asyncio's; once it runs, the thread is not
+ * stopped.  -ENOMEM, CIO_ELOOPCLOSED. */
 CIO_EXTERN int cio_loop_run_in_executor(cio_loop_t *loop, cio_coro_fn *fn, void *arg, cio_future_t **out);
-/** From a task: run fn in the pool and await it (asyncio.to_thread).
+/** From a task: run fn in the pool and await it (asyncio.to_thread).  A
+ * failure's cio_fail message becomes the calling task's.
  *
  * @code{.c}
  * #include <cio.h>
@@ -1363,6 +1377,10 @@ CIO_EXTERN int cio_tsfuture_wait(cio_tsfuture_t *f, double timeout, void **resul
 CIO_EXTERN int cio_tsfuture_cancel(cio_tsfuture_t *f);
 /** 1/0. */
 CIO_EXTERN int cio_tsfuture_done(cio_tsfuture_t *f);
+/** Once done: the task's failure message (its cio_fail text), as the
+ * concurrent future's exception carries it; NULL while pending, on success,
+ * or if there was none.  Owned by f: valid until cio_tsfuture_free. */
+CIO_EXTERN const char *cio_tsfuture_message(cio_tsfuture_t *f);
 /** Release the caller's reference (the task itself goes on). */
 CIO_EXTERN int cio_tsfuture_free(cio_tsfuture_t *f);
 /** @} */

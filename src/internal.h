@@ -339,6 +339,7 @@ struct cio__tls {
     cio_loop_t *running;  /* the loop running in this thread */
     cio_loop_t *set;      /* cio_set_event_loop */
     struct cio__task *task; /* the task running now */
+    char **fail_msg;        /* a pool job running in this thread: where cio_fail puts its message */
 };
 extern _Thread_local struct cio__tls cio__tls;
 

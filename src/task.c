@@ -629,7 +629,8 @@ int cio_all_tasks(cio_loop_t *loop, cio_task_t **out, size_t cap)
 int cio_fail(int err, const char *fmt, ...)
 {
     struct cio__task *t = cio__tls.task;
-    if (!t || !fmt)
+    char **slot = t ? &t->fail_msg : cio__tls.fail_msg; /* a task's, or a pool job's */
+    if (!slot || !fmt)
         return err;
     char buf[256];
     va_list ap;
@@ -638,8 +639,8 @@ int cio_fail(int err, const char *fmt, ...)
     va_end(ap);
     char *m = cio__strdup(buf);
     if (m) {
-        cio__free(t->fail_msg);
-        t->fail_msg = m;
+        cio__free(*slot);
+        *slot = m;
     }
     return err;
 }

@@ -20,7 +20,10 @@ struct cio__job {
     void *arg;
     int rc;
     void *result;
+    char *msg;           /* cio_fail's message from the worker, handed to fut */
     cio_future_t *fut;   /* a reference */
+    struct cio__reg reg; /* on fut while it is pending: a cancel marks the job */
+    atomic_int cancelled; /* fut was cancelled: a job not started never runs */
 };
 
 struct cio__executor {
@@ -58,7 +61,13 @@ static void *worker(void *arg)
             ex->tailp = &ex->head;
         pthread_mutex_unlock(&ex->lock);
         j->result = NULL;
-        j->rc = j->fn(j->arg, &j->result);
+        if (atomic_load(&j->cancelled)) {
+            j->rc = -ECANCELED; /* cancelled while queued: asyncio's does not run */
+        } else {
+            cio__tls.fail_msg = &j->msg; /* cio_fail in fn keeps its message */
+            j->rc = j->fn(j->arg, &j->result);
+            cio__tls.fail_msg = NULL;
+        }
         cio__loop_post_threadsafe(ex->loop, &j->cb);
         pthread_mutex_lock(&ex->lock);
     }
@@ -66,18 +75,24 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* The job's future was completed (cancelled) on the loop's thread. */
+static void job_fut_done(struct cio__reg *r)
+{
+    struct cio__job *j = cio__container_of(r, struct cio__job, reg);
+    atomic_store(&j->cancelled, 1);
+}
+
 static void job_done(struct cio__cb *cb)
 {
     struct cio__job *j = cio__container_of(cb, struct cio__job, cb);
     cio_future_t *f = j->fut;
     if (f->state == CIO__PENDING) {
-        if (j->rc == -ECANCELED)
-            cio_future_cancel(f, NULL);
-        else if (j->rc < 0)
-            cio_future_set_exception(f, j->rc, NULL);
-        else
-            cio_future_set_result(f, j->result);
+        cio__future_del_reg(f, &j->reg);
+        uint8_t st = j->rc == -ECANCELED ? CIO__CANCELLED : j->rc < 0 ? CIO__ERROR : CIO__RESULT;
+        cio__future_complete(f, st, j->rc < 0 ? j->rc : 0, j->rc < 0 ? NULL : j->result, j->msg);
+        j->msg = NULL;
     }
+    cio__free(j->msg);
     cio_unref(f);
     cio__free(j);
 }
@@ -127,7 +142,11 @@ int cio_loop_run_in_executor(cio_loop_t *loop, cio_coro_fn *fn, void *arg, cio_f
     j->next = NULL;
     j->fn = fn;
     j->arg = arg;
+    j->msg = NULL;
     j->fut = cio_ref(f);
+    j->reg.notify = job_fut_done;
+    atomic_init(&j->cancelled, 0);
+    cio__future_add_reg(f, &j->reg);
     pthread_mutex_lock(&ex->lock);
     if (ex->idle == 0 && ex->nthreads < ex->max) {
         int e = pthread_create(&ex->threads[ex->nthreads], NULL, worker, ex);
@@ -162,6 +181,8 @@ int cio_to_thread(cio_coro_fn *fn, void *arg, void **result)
     if (rc < 0)
         return rc;
     rc = cio_await(f, result);
+    if (rc < 0 && rc != -ECANCELED && f->message) /* the job's cio_fail message is the task's */
+        cio_fail(rc, "%s", f->message);
     cio_unref(f);
     return rc;
 }
@@ -217,6 +238,7 @@ struct cio_tsfuture_s {
     cio_coro_fn *fn;
     void *arg;
     cio_task_t *task;          /* loop thread only */
+    char *message;             /* the task's failure message, set with done */
     struct cio__cb start_cb, cancel_cb;
 };
 
@@ -225,18 +247,23 @@ static void ts_release(cio_tsfuture_t *f)
     if (atomic_fetch_sub(&f->refs, 1) == 1) {
         pthread_mutex_destroy(&f->m);
         pthread_cond_destroy(&f->c);
+        cio__free(f->message);
         cio__free(f);
     }
 }
 
-static void ts_complete(cio_tsfuture_t *f, int rc, void *result)
+static void ts_complete(cio_tsfuture_t *f, int rc, void *result, const char *message)
 {
+    char *m = message && rc < 0 ? cio__strdup(message) : NULL; /* none if no memory */
     pthread_mutex_lock(&f->m);
     if (!f->done) {
         f->done = 1;
         f->rc = rc;
         f->result = result;
+        f->message = m;
+        m = NULL;
     }
+    cio__free(m);
     pthread_cond_broadcast(&f->c);
     pthread_mutex_unlock(&f->m);
 }
@@ -246,7 +273,7 @@ static int ts_task_done(cio_future_t *t, void *arg)
     cio_tsfuture_t *f = arg;
     void *res;
     int rc = cio_future_result(t, &res);
-    ts_complete(f, rc, res);
+    ts_complete(f, rc, res, cio_future_message(t));
     cio_unref(f->task);
     f->task = NULL;
     ts_release(f);
@@ -272,7 +299,7 @@ static void ts_start(struct cio__cb *cb)
         cio_unref(f->task);
         f->task = NULL;
     }
-    ts_complete(f, rc, NULL);
+    ts_complete(f, rc, NULL, NULL);
     ts_release(f);
 }
 
@@ -363,6 +390,16 @@ int cio_tsfuture_cancel(cio_tsfuture_t *f)
     atomic_fetch_add(&f->refs, 1);
     cio__loop_post_threadsafe(f->loop, &f->cancel_cb);
     return 1;
+}
+
+const char *cio_tsfuture_message(cio_tsfuture_t *f)
+{
+    if (!f)
+        return NULL;
+    pthread_mutex_lock(&f->m);
+    const char *m = f->done ? f->message : NULL; /* set once, with done */
+    pthread_mutex_unlock(&f->m);
+    return m;
 }
 
 int cio_tsfuture_done(cio_tsfuture_t *f)

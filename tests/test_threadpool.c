@@ -227,6 +227,103 @@ out:
     CHECK_RC(cio_tsfuture_wait(NULL, 1, NULL), -EINVAL);
 }
 
+/* ------------------------------------------- errors and cancels cross */
+
+static int blocking_fail_msg(void *arg, void **result)
+{
+    return cio_fail(-EACCES, "no access to %s", (const char *)arg);
+}
+
+static int to_thread_child(void *arg, void **result)
+{
+    return cio_to_thread(blocking_fail_msg, arg, NULL);
+}
+
+static atomic_int gate_open, b_ran;
+
+static int blocking_gate(void *arg, void **result)
+{
+    double t0 = now_s();
+    while (!atomic_load(&gate_open) && now_s() - t0 < 10.0)
+        usleep(1000);
+    return 0;
+}
+
+static int blocking_mark(void *arg, void **result)
+{
+    atomic_store(&b_ran, 1);
+    return 0;
+}
+
+static int m_executor_messages_and_cancel(void *arg, void **result)
+{
+    cio_loop_t *loop;
+    cio_future_t *f = NULL, *a = NULL, *b = NULL;
+    cio_task_t *t = NULL;
+    cio_get_running_loop(&loop);
+    /* cio_fail in a pool thread: the message reaches the future. */
+    REQ_RC(cio_loop_run_in_executor(loop, blocking_fail_msg, "x.txt", &f));
+    CHECK_RC(cio_await(f, NULL), -EACCES);
+    CHECK_STR(cio_future_message(f) ? cio_future_message(f) : "(none)", "no access to x.txt");
+    /* to_thread: it becomes the awaiting task's. */
+    t = cio_create_task(to_thread_child, "y.txt");
+    REQ(t);
+    CHECK_RC(cio_await(t, NULL), -EACCES);
+    CHECK_STR(cio_future_message(t) ? cio_future_message(t) : "(none)", "no access to y.txt");
+    /* One worker: b waits in the queue behind a; cancelled there, it never runs. */
+    REQ_RC(cio_loop_set_executor_size(loop, 1));
+    REQ_RC(cio_loop_shutdown_default_executor(loop)); /* the next job starts a pool of 1 */
+    atomic_store(&gate_open, 0);
+    atomic_store(&b_ran, 0);
+    REQ_RC(cio_loop_run_in_executor(loop, blocking_gate, NULL, &a));
+    REQ_RC(cio_loop_run_in_executor(loop, blocking_mark, NULL, &b));
+    CHECK_INT(cio_future_cancel(b, NULL), 1);
+    atomic_store(&gate_open, 1);
+    CHECK_RC(cio_await(a, NULL), 0);
+    REQ_RC(cio_loop_shutdown_default_executor(loop)); /* every job finished */
+    CHECK_INT(atomic_load(&b_ran), 0);
+    CHECK_INT(cio_future_cancelled(b), 1);
+out:
+    atomic_store(&gate_open, 1);
+    if (a && !cio_future_done(a))
+        cio_await(a, NULL);
+    cio_unref(f);
+    cio_unref(a);
+    cio_unref(b);
+    reap_tasks(&t, 1);
+    return 0;
+}
+
+static void t_executor_messages_and_queued_cancel(void)
+{
+    CHECK_RC(cio_run(m_executor_messages_and_cancel, NULL, NULL), 0);
+}
+
+static int coro_fail_msg(void *arg, void **result)
+{
+    cio_sleep(0.001);
+    return cio_fail(-EPROTO, "bad frame %d", 7);
+}
+
+/* run_coroutine_threadsafe: the other thread sees the task's message. */
+static void t_tsfuture_message(void)
+{
+    struct loop_thread lt;
+    start_loop_thread(&lt);
+    cio_tsfuture_t *f = NULL;
+    int rc = cio_run_coroutine_threadsafe(lt.loop, coro_fail_msg, NULL, &f);
+    CHECK_RC(rc, 0);
+    if (rc == 0) {
+        CHECK(cio_tsfuture_message(f) == NULL || cio_tsfuture_done(f));
+        CHECK_RC(cio_tsfuture_wait(f, INFINITY, NULL), -EPROTO);
+        const char *m = cio_tsfuture_message(f);
+        CHECK_STR(m ? m : "(none)", "bad frame 7");
+        cio_tsfuture_free(f);
+    }
+    stop_loop_thread(&lt);
+    CHECK(cio_tsfuture_message(NULL) == NULL);
+}
+
 /* Every thread may run its own loop, at the same time. */
 struct per_thread {
     pthread_t th;
@@ -305,6 +402,8 @@ static const struct test_case cases[] = {
     TEST(t_run_coroutine_threadsafe),
     TEST(t_loop_per_thread),
     TEST(t_bad_arguments),
+    TEST(t_executor_messages_and_queued_cancel),
+    TEST(t_tsfuture_message),
 };
 
 int main(int argc, char **argv)
