@@ -1201,8 +1201,10 @@ CIO_EXTERN int cio_gen_yield(void *value, void **sent);
  * loop by a task started at once (asyncio's finalizer hook; without memory
  * for that task its frames are discarded and -ENOMEM goes to the loop's
  * exception handler, as a failed close does).  Elsewhere
- * (its loop not running) its frames are discarded without running.
- * -EBUSY while it runs. */
+ * (its loop not running) its frames are discarded without running.  A
+ * generator outlives its runner's shutdown, which closed it (then
+ * next/close report it finished): free it then as well.  -EBUSY while it
+ * runs. */
 CIO_EXTERN int cio_gen_free(cio_gen_t *g);
 /** From a task: close every live generator of the running loop that was
  * started and not finished (asyncio's shutdown_asyncgens); cio_run and the
@@ -1258,8 +1260,11 @@ CIO_EXTERN int cio_runner_run(cio_runner_t *r, cio_coro_fn *fn, void *arg, void 
 CIO_EXTERN const char *cio_runner_message(cio_runner_t *r);
 /** The runner's loop, created if needed. */
 CIO_EXTERN int cio_runner_get_loop(cio_runner_t *r, cio_loop_t **loop);
-/** asyncio.run's shutdown: cancel the remaining tasks and wait for them, shut
- * the thread pool down, close the loop.  Idempotent. */
+/** asyncio.run's shutdown: cancel the remaining tasks and wait for them,
+ * close the live generators (the user's generators no longer hold the loop
+ * afterwards), shut the thread pool down, close the loop.  Idempotent.
+ * -EBUSY while the user still holds a future, task or handle of the loop
+ * (call again once released). */
 CIO_EXTERN int cio_runner_close(cio_runner_t *r);
 /** Close and free. */
 CIO_EXTERN int cio_runner_free(cio_runner_t *r);

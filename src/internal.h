@@ -325,6 +325,7 @@ struct cio_loop_s {
     uint64_t task_counter;        /* for "Task-N" names */
     size_t nobjs;                 /* futures, tasks, handles and generators alive */
     struct cio_gen_s *gens;       /* generators started and not finished */
+    struct cio_gen_s *all_gens;   /* every generator not freed */
     /* error handling */
     cio_exception_handler_fn *exc_handler;
     void *exc_ud;
@@ -566,6 +567,7 @@ static inline int cio__sync_loop_check(cio_loop_t **bound, int idle)
 
 /* ------------------------------------------------------------- generators */
 void cio__gen_close_all(cio_loop_t *loop); /* the runner's shutdown */
+void cio__gen_release_finished(cio_loop_t *loop); /* the runner's shutdown, after closing them */
 
 /* ------------------------------------------------------------ networking */
 

@@ -180,6 +180,7 @@ int cio_runner_close(cio_runner_t *r)
         cio__gen_close_all(r->loop);
         run_until_no_tasks(r->loop);
     }
+    cio__gen_release_finished(r->loop);
     cio_loop_shutdown_default_executor(r->loop);
     int rc = cio_loop_free(r->loop);
     if (rc < 0)
