@@ -174,6 +174,17 @@ CIO_EXTERN int cio_loop_run_forever(cio_loop_t *loop);
 CIO_EXTERN int cio_loop_run_until_complete(cio_loop_t *loop, cio_future_t *fut, void **result);
 /** Ask the loop to return after the current batch of callbacks. */
 CIO_EXTERN int cio_loop_stop(cio_loop_t *loop);
+/** asyncio's SystemExit / KeyboardInterrupt raised by a callback: end the
+ * running loop with an error.  Called from a callback (or a task) of loop,
+ * in its thread: once the caller returns (or suspends) nothing more of the
+ * current batch runs, and cio_loop_run_forever returns err (so do
+ * cio_loop_run_until_complete, cio_runner_run and cio_run, which then shut
+ * down as usual).  The exception handler is not called.  The loop stays
+ * usable: the rest of the batch (due timers included) runs first in the next
+ * run.  0; -EINVAL (bad loop, err >= 0); CIO_EINVALSTATE if loop is not
+ * running in this thread.  A second call before the loop returns keeps the
+ * first err. */
+CIO_EXTERN int cio_loop_stop_with_error(cio_loop_t *loop, int err);
 /** @{ */
 /** 1 or 0 (negative for a bad argument). */
 CIO_EXTERN int cio_loop_is_running(cio_loop_t *loop);

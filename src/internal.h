@@ -292,6 +292,7 @@ struct cio_loop_s {
     uint64_t iteration;
     uint32_t flags;
     int stopping;
+    int exit_err;                 /* cio_loop_stop_with_error's code, for run_forever to return */
     int running;
     int closed;
     int debug;

@@ -391,6 +391,28 @@ static void phase_timers(cio_loop_t *loop)
     }
 }
 
+/* cio_loop_stop_with_error from a timer's callback: the due timers not
+ * fired yet stay due, first in the next run (asyncio leaves them in _ready). */
+static void keep_due(cio_loop_t *loop, uint32_t from)
+{
+    struct cio__heap *h = &loop->timers;
+    uint32_t k = 0;
+    for (uint32_t i = from; i < h->ndue; i++)
+        if (h->due[i]) {
+            h->due[k] = h->due[i];
+            h->due[k]->idx = CIO__TIMER_DUE | k;
+            k++;
+        }
+    h->ndue = k;
+    if (k) {
+        loop->due_queued = 1;
+        loop->due_cb.next = loop->ready.head;
+        loop->ready.head = &loop->due_cb;
+        if (!loop->due_cb.next)
+            loop->ready.tailp = &loop->due_cb.next;
+    }
+}
+
 static void run_due(struct cio__cb *cb)
 {
     cio_loop_t *loop = cio__container_of(cb, cio_loop_t, due_cb);
@@ -410,6 +432,10 @@ static void run_due(struct cio__cb *cb)
             cio__debug_run_timer(loop, t);
         else
             t->fire(t);
+        if (__builtin_expect(loop->exit_err != 0, 0)) {
+            keep_due(loop, i + 1);
+            return;
+        }
     }
     h->ndue = 0;
 }
@@ -467,16 +493,45 @@ int cio_loop_run_forever(cio_loop_t *loop)
             break;
     }
     cio__stack_thread_leave();
+    int rc = loop->exit_err;
+    loop->exit_err = 0;
     loop->stopping = 0;
     loop->running = 0;
     cio__tls.running = NULL;
-    return 0;
+    return rc;
 }
 
 int cio_loop_stop(cio_loop_t *loop)
 {
     if (cio__loop_check(loop))
         return -EINVAL;
+    loop->stopping = 1;
+    return 0;
+}
+
+/* asyncio's SystemExit/KeyboardInterrupt out of a callback: _run_once is
+ * left at once, what remained of the batch stays in _ready.  Here the rest
+ * of the batch goes back to the front of the ready queue now, so the batch
+ * ends when the caller returns (or suspends). */
+int cio_loop_stop_with_error(cio_loop_t *loop, int err)
+{
+    if (cio__loop_check(loop) || err >= 0)
+        return -EINVAL;
+    if (!loop->running || cio__tls.running != loop)
+        return CIO_EINVALSTATE;
+    struct cio__cb *rest = loop->batch;
+    if (rest) {
+        struct cio__cb *last = rest;
+        while (last->next)
+            last = last->next;
+        last->next = loop->ready.head;
+        if (!loop->ready.head)
+            loop->ready.tailp = &last->next;
+        loop->ready.head = rest;
+        loop->batch = NULL;
+    }
+    if (!loop->exit_err)
+        loop->exit_err = err;
     loop->stopping = 1;
     return 0;
 }

@@ -128,6 +128,7 @@ static void run_until_no_tasks(cio_loop_t *loop)
     cio__stack_thread_leave();
     loop->running = 0;
     loop->stopping = 0;
+    loop->exit_err = 0; /* a stop_with_error during the shutdown ends nothing */
     cio__tls.running = NULL;
 }
 

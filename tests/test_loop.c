@@ -473,6 +473,61 @@ static void t_err_name_every_errno(void)
     CHECK_STR(cio_err_name(-3999), "E?");
 }
 
+static int cb_exit(void *arg)
+{
+    log_event("boom");
+    CHECK_RC(cio_loop_stop_with_error(arg, -EPIPE), 0);
+    return 0;
+}
+
+static int cb_exit_timer(void *arg)
+{
+    log_event("t1");
+    CHECK_RC(cio_loop_stop_with_error(arg, -EPROTO), 0);
+    return 0;
+}
+
+static void count_handler(cio_loop_t *loop, const cio_exc_context_t *ctx, void *ud)
+{
+    (void)loop;
+    (void)ctx;
+    log_event("handler");
+}
+
+/* asyncio's SystemExit out of a callback: run_forever raises it at once, the
+ * exception handler is not called, the rest of the batch runs in the next
+ * run (timers too). */
+static void t_stop_with_error_from_callback(void)
+{
+    cio_loop_t *loop = new_loop();
+    REQ_OK(cio_loop_set_exception_handler(loop, count_handler, NULL));
+    REQ_OK(cio_call_soon(loop, cb_log, "a", NULL));
+    REQ_OK(cio_call_soon(loop, cb_exit, loop, NULL));
+    REQ_OK(cio_call_soon(loop, cb_log, "b", NULL));
+    CHECK_RC(cio_loop_run_forever(loop), -EPIPE);
+    CHECK_ORDER("a boom");
+    CHECK_INT(cio_loop_is_running(loop), 0);
+    REQ_OK(cio_call_soon(loop, (cio_callback_fn *)cio_loop_stop, loop, NULL));
+    CHECK_RC(cio_loop_run_forever(loop), 0);
+    CHECK_ORDER("a boom b");
+    /* From a timer: the other due timers wait for the next run. */
+    log_reset();
+    double when = cio_loop_time(loop) - 1;
+    REQ_OK(cio_call_at(loop, when, cb_exit_timer, loop, NULL));
+    REQ_OK(cio_call_at(loop, when, cb_log, "t2", NULL));
+    REQ_OK(cio_call_at(loop, when + 0.5, cb_log, "t3", NULL));
+    CHECK_RC(cio_loop_run_forever(loop), -EPROTO);
+    CHECK_ORDER("t1");
+    REQ_OK(cio_call_soon(loop, (cio_callback_fn *)cio_loop_stop, loop, NULL));
+    CHECK_RC(cio_loop_run_forever(loop), 0);
+    CHECK_ORDER("t1 t2 t3");
+    CHECK_RC(cio_loop_stop_with_error(loop, -EIO), CIO_EINVALSTATE); /* not running */
+    CHECK_RC(cio_loop_stop_with_error(loop, 0), -EINVAL);
+    CHECK_RC(cio_loop_stop_with_error(NULL, -EIO), -EINVAL);
+out:
+    free_loop(loop);
+}
+
 static void t_bad_arguments(void)
 {
     cio_loop_t *loop = new_loop();
@@ -744,6 +799,7 @@ static const struct test_case cases[] = {
     TEST(t_call_soon_threadsafe_one_fifo),
     TEST(t_call_soon_threadsafe_handle_cancel),
     TEST(t_err_name_every_errno),
+    TEST(t_stop_with_error_from_callback),
     TEST(t_many_timers_with_cancels),
     TEST(t_timer_order_random),
     TEST(t_debug_flag_and_time),

@@ -30,6 +30,24 @@ static void t_run_returns_error(void)
     CHECK_RC(cio_run(NULL, NULL, NULL), -EINVAL);
 }
 
+static int m_exits(void *arg, void **result)
+{
+    cio_loop_t *loop;
+    cio_get_running_loop(&loop);
+    CHECK_RC(cio_loop_stop_with_error(loop, -EPIPE), 0);
+    int rc = cio_sleep(10); /* the run ends here: the shutdown cancels this */
+    log_event(rc == -ECANCELED ? "cancelled" : "woke");
+    return rc;
+}
+
+/* SystemExit from the main task's code: asyncio.run raises it after the
+ * shutdown. */
+static void t_run_stopped_with_error(void)
+{
+    CHECK_RC(cio_run(m_exits, NULL, NULL), -EPIPE);
+    CHECK_ORDER("cancelled");
+}
+
 /* asyncio.run raises the main task's exception with its text: the message
  * comes back with the code. */
 static void t_run_keeps_the_message(void)
@@ -257,6 +275,7 @@ static const struct test_case cases[] = {
     TEST(t_run_returns_value),
     TEST(t_run_returns_error),
     TEST(t_run_keeps_the_message),
+    TEST(t_run_stopped_with_error),
     TEST(t_runner_reuse),
     TEST(t_nested_run_refused),
     TEST(t_shutdown_cancels_remaining),
