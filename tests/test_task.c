@@ -912,7 +912,7 @@ static void fp_ctl_set(unsigned long v)
 {
     unsigned int mxcsr = (unsigned int)v;
     unsigned short cw = (unsigned short)(v >> 32);
-    __asm__ volatile("ldmxcsr %0\n\tfldcw %1" : : "m"(mxcsr), "m"(cw));
+    __asm__ volatile("ldmxcsr %0\n\tfldcw %1" : : "m"(mxcsr), "m"(cw) : "memory");
 }
 /* Per task: MXCSR and x87 rounding (up, toward zero, down; precision and
  * FTZ/DAZ vary too); the exceptions stay masked. */
@@ -973,7 +973,7 @@ static unsigned long fp_ctl_get(void)
 }
 static void fp_ctl_set(unsigned long v)
 {
-    __asm__ volatile("msr fpcr, %0" : : "r"(v));
+    __asm__ volatile("msr fpcr, %0" : : "r"(v) : "memory");
 }
 /* Per task: FPCR's rounding mode (RMode, bits 22-23), with FZ (24) or DN (25). */
 static const unsigned long fp_ctl_modes[3] = {
@@ -994,10 +994,15 @@ struct regs_task {
 struct thirds {
     double pos, neg;
 };
-static struct thirds thirds(void)
+/* Computed where it is called, in the rounding mode set just before: not
+ * inlined, its operands and results volatile, and the mode switches clobber
+ * memory, so an optimizing build can neither fold the divisions nor move
+ * them across a mode change. */
+static __attribute__((noinline)) struct thirds thirds(void)
 {
     volatile double one = 1.0, three = 3.0;
-    return (struct thirds){one / three, -one / three};
+    volatile double pos = one / three, neg = -one / three;
+    return (struct thirds){pos, neg};
 }
 
 static int body_regs(void *arg, void **result)
