@@ -1327,7 +1327,10 @@ CIO_EXTERN int cio_run_with_message(cio_coro_fn *fn, void *arg, void **result, c
  * future for its outcome, with the message fn gave through cio_fail (which
  * works in pool threads).  Cancelling the future before a worker took the
  * job means fn never runs, as asyncio's; once it runs, the thread is not
- * stopped.  -ENOMEM, CIO_ELOOPCLOSED. */
+ * stopped.  So fn must not be the one to release arg: the caller, who
+ * cannot tell from a cancelled future whether fn still runs, waits for the
+ * job to be over (cio_loop_shutdown_default_executor) or keeps arg alive.
+ * -ENOMEM, CIO_ELOOPCLOSED. */
 CIO_EXTERN int cio_loop_run_in_executor(cio_loop_t *loop, cio_coro_fn *fn, void *arg, cio_future_t **out);
 /** From a task: run fn in the pool and await it (asyncio.to_thread).  A
  * failure's cio_fail message becomes the calling task's.

@@ -568,6 +568,9 @@ static inline int cio__sync_loop_check(cio_loop_t **bound, int idle)
 
 /* ------------------------------------------------------------- generators */
 void cio__gen_close_all(cio_loop_t *loop); /* the runner's shutdown */
+/* cio_loop_run_in_executor; always: fn runs even if the future is cancelled
+ * while the job is queued (a job whose fn releases what it owns). */
+int cio__run_in_executor(cio_loop_t *loop, cio_coro_fn *fn, void *arg, bool always, cio_future_t **out);
 void cio__gen_release_finished(cio_loop_t *loop); /* the runner's shutdown, after closing them */
 
 /* ------------------------------------------------------------ networking */

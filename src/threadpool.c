@@ -24,6 +24,7 @@ struct cio__job {
     cio_future_t *fut;   /* a reference */
     struct cio__reg reg; /* on fut while it is pending: a cancel marks the job */
     atomic_int cancelled; /* fut was cancelled: a job not started never runs */
+    bool always;         /* runs even then (the library's jobs that own their arg) */
 };
 
 struct cio__executor {
@@ -61,7 +62,7 @@ static void *worker(void *arg)
             ex->tailp = &ex->head;
         pthread_mutex_unlock(&ex->lock);
         j->result = NULL;
-        if (atomic_load(&j->cancelled)) {
+        if (!j->always && atomic_load(&j->cancelled)) {
             j->rc = -ECANCELED; /* cancelled while queued: asyncio's does not run */
         } else {
             cio__tls.fail_msg = &j->msg; /* cio_fail in fn keeps its message */
@@ -120,6 +121,11 @@ static struct cio__executor *executor_get(cio_loop_t *loop)
 
 int cio_loop_run_in_executor(cio_loop_t *loop, cio_coro_fn *fn, void *arg, cio_future_t **out)
 {
+    return cio__run_in_executor(loop, fn, arg, false, out);
+}
+
+int cio__run_in_executor(cio_loop_t *loop, cio_coro_fn *fn, void *arg, bool always, cio_future_t **out)
+{
     if (out)
         *out = NULL;
     if (cio__loop_check(loop) || !fn || !out)
@@ -143,6 +149,7 @@ int cio_loop_run_in_executor(cio_loop_t *loop, cio_coro_fn *fn, void *arg, cio_f
     j->fn = fn;
     j->arg = arg;
     j->msg = NULL;
+    j->always = always;
     j->fut = cio_ref(f);
     j->reg.notify = job_fut_done;
     atomic_init(&j->cancelled, 0);
