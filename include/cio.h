@@ -1363,8 +1363,41 @@ CIO_EXTERN int cio_loop_run_in_executor(cio_loop_t *loop, cio_coro_fn *fn, void 
 CIO_EXTERN int cio_to_thread(cio_coro_fn *fn, void *arg, void **result);
 /** Maximum worker threads of the loop's pool (default min(32, cpus + 4)). */
 CIO_EXTERN int cio_loop_set_executor_size(cio_loop_t *loop, int max_workers);
-/** Wait for the pool's jobs and join its threads; the next job starts a new pool. */
+/** Wait for the pool's jobs and join its threads, blocking the calling
+ * thread; the next job starts a new pool.  With a user executor, its
+ * shutdown hook is called. */
 CIO_EXTERN int cio_loop_shutdown_default_executor(cio_loop_t *loop);
+/** From a task: asyncio 3.12's `await loop.shutdown_default_executor(timeout)`.
+ * The pool's jobs finish and its threads are joined while the loop goes on.
+ * After timeout seconds (INFINITY: none) it gives up as asyncio does: a
+ * warning is logged, the threads finish in the background (joined when the
+ * loop closes) and -ETIMEDOUT is returned (asyncio only warns: a caller may
+ * ignore it).  The next job starts a new pool.  With a user executor its
+ * shutdown hook is called, without a timeout.  0, -ETIMEDOUT, -ECANCELED
+ * (the pool then finishes in the background too), CIO_ENOTASK, -EINVAL
+ * (NaN). */
+CIO_EXTERN int cio_shutdown_default_executor(double timeout);
+
+/** An executor of yours (asyncio's set_default_executor(executor)): the
+ * loop hands it each job of cio_loop_run_in_executor / cio_to_thread. */
+typedef struct cio_executor_s {
+    /** Run run(job) once, in any thread but the loop's (the job posts its
+     * completion to the loop itself); called on the loop's thread.  0, or a
+     * negative code, which cio_loop_run_in_executor returns (run is then never
+     * called). */
+    int (*submit)(void *ud, void (*run)(void *job), void *job);
+    /** Called by cio_loop_shutdown_default_executor and when the loop closes
+     * (so possibly more than once); must return only once every job it took
+     * has run.  Optional only if the caller otherwise makes sure of that
+     * before the loop closes. */
+    void (*shutdown)(void *ud);
+    void *ud; /**< passed to both */
+} cio_executor_t;
+/** Make executor (copied) the loop's default executor; NULL goes back to the
+ * built-in pool (whose threads stay until it is shut down).  A job the user
+ * executor never runs never completes its future.  0, -EINVAL (no submit),
+ * CIO_ELOOPCLOSED. */
+CIO_EXTERN int cio_loop_set_default_executor(cio_loop_t *loop, const cio_executor_t *executor);
 
 /** A thread-safe future, as concurrent.futures.Future. */
 typedef struct cio_tsfuture_s cio_tsfuture_t;

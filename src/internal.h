@@ -332,6 +332,8 @@ struct cio_loop_s {
     void *exc_ud;
     /* executor */
     struct cio__executor *executor;
+    struct cio__executor *old_executors; /* shut down with a timeout that passed: joined at close */
+    cio_executor_t uexec;         /* cio_loop_set_default_executor's (submit NULL: the pool) */
     int executor_max;
     pthread_t owner;              /* thread running it, while running */
 };

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,9 +33,33 @@ struct cio__executor {
     pthread_cond_t cond;
     struct cio__job *head, **tailp;
     int nthreads, idle, max, shutdown;
+    atomic_int alive;             /* workers not yet returned */
     pthread_t *threads;
     cio_loop_t *loop;
+    struct cio__executor *next_old; /* loop->old_executors */
 };
+
+/* A job's run, in whatever thread runs it (a pool worker, a user
+ * executor's): skipped if its future was cancelled while it waited; the
+ * completion goes back to the loop. */
+static void job_execute(struct cio__job *j)
+{
+    cio_loop_t *loop = j->fut->loop; /* set at creation, never changed */
+    j->result = NULL;
+    if (!j->always && atomic_load(&j->cancelled)) {
+        j->rc = -ECANCELED; /* cancelled while queued: asyncio's does not run */
+    } else {
+        cio__tls.fail_msg = &j->msg; /* cio_fail in fn keeps its message */
+        j->rc = j->fn(j->arg, &j->result);
+        cio__tls.fail_msg = NULL;
+    }
+    cio__loop_post_threadsafe(loop, &j->cb);
+}
+
+static void uexec_run(void *job)
+{
+    job_execute(job);
+}
 
 static int default_workers(void)
 {
@@ -61,18 +86,11 @@ static void *worker(void *arg)
         if (!ex->head)
             ex->tailp = &ex->head;
         pthread_mutex_unlock(&ex->lock);
-        j->result = NULL;
-        if (!j->always && atomic_load(&j->cancelled)) {
-            j->rc = -ECANCELED; /* cancelled while queued: asyncio's does not run */
-        } else {
-            cio__tls.fail_msg = &j->msg; /* cio_fail in fn keeps its message */
-            j->rc = j->fn(j->arg, &j->result);
-            cio__tls.fail_msg = NULL;
-        }
-        cio__loop_post_threadsafe(ex->loop, &j->cb);
+        job_execute(j);
         pthread_mutex_lock(&ex->lock);
     }
     pthread_mutex_unlock(&ex->lock);
+    atomic_fetch_sub(&ex->alive, 1);
     return NULL;
 }
 
@@ -132,8 +150,8 @@ int cio__run_in_executor(cio_loop_t *loop, cio_coro_fn *fn, void *arg, bool alwa
         return -EINVAL;
     if (loop->closed)
         return CIO_ELOOPCLOSED;
-    struct cio__executor *ex = executor_get(loop);
-    if (!ex)
+    struct cio__executor *ex = loop->uexec.submit ? NULL : executor_get(loop);
+    if (!ex && !loop->uexec.submit)
         return -ENOMEM;
     struct cio__job *j = cio__malloc(sizeof *j);
     if (!j)
@@ -154,13 +172,29 @@ int cio__run_in_executor(cio_loop_t *loop, cio_coro_fn *fn, void *arg, bool alwa
     j->reg.notify = job_fut_done;
     atomic_init(&j->cancelled, 0);
     cio__future_add_reg(f, &j->reg);
+    if (!ex) { /* the user's executor */
+        rc = loop->uexec.submit(loop->uexec.ud, uexec_run, j);
+        if (rc < 0) {
+            cio__future_del_reg(f, &j->reg);
+            cio_unref(f);
+            cio_unref(f);
+            cio__free(j);
+            return rc;
+        }
+        *out = f;
+        return 0;
+    }
     pthread_mutex_lock(&ex->lock);
     if (ex->idle == 0 && ex->nthreads < ex->max) {
+        atomic_fetch_add(&ex->alive, 1);
         int e = pthread_create(&ex->threads[ex->nthreads], NULL, worker, ex);
         if (e == 0)
             ex->nthreads++;
-        else if (ex->nthreads == 0) {
+        else
+            atomic_fetch_sub(&ex->alive, 1);
+        if (e != 0 && ex->nthreads == 0) {
             pthread_mutex_unlock(&ex->lock);
+            cio__future_del_reg(f, &j->reg);
             cio_unref(f);
             cio_unref(f);
             cio__free(j);
@@ -207,22 +241,40 @@ int cio_loop_set_executor_size(cio_loop_t *loop, int max_workers)
     return 0;
 }
 
-void cio__executor_shutdown(cio_loop_t *loop)
+static void executor_begin_shutdown(struct cio__executor *ex)
 {
-    struct cio__executor *ex = loop->executor;
-    if (!ex)
-        return;
     pthread_mutex_lock(&ex->lock);
     ex->shutdown = 1;
     pthread_cond_broadcast(&ex->cond);
     pthread_mutex_unlock(&ex->lock);
+}
+
+static void executor_join_free(struct cio__executor *ex)
+{
     for (int i = 0; i < ex->nthreads; i++)
         pthread_join(ex->threads[i], NULL);
     pthread_mutex_destroy(&ex->lock);
     pthread_cond_destroy(&ex->cond);
     cio__free(ex->threads);
     cio__free(ex);
-    loop->executor = NULL;
+}
+
+/* Blocking: the pool's jobs finish, its threads are joined; so are those of
+ * pools whose timed shutdown gave up; the user's executor is shut down. */
+void cio__executor_shutdown(cio_loop_t *loop)
+{
+    struct cio__executor *ex = loop->executor;
+    if (ex) {
+        executor_begin_shutdown(ex);
+        executor_join_free(ex);
+        loop->executor = NULL;
+    }
+    while ((ex = loop->old_executors)) {
+        loop->old_executors = ex->next_old;
+        executor_join_free(ex);
+    }
+    if (loop->uexec.submit && loop->uexec.shutdown)
+        loop->uexec.shutdown(loop->uexec.ud);
 }
 
 int cio_loop_shutdown_default_executor(cio_loop_t *loop)
@@ -230,6 +282,63 @@ int cio_loop_shutdown_default_executor(cio_loop_t *loop)
     if (cio__loop_check(loop))
         return -EINVAL;
     cio__executor_shutdown(loop);
+    return 0;
+}
+
+/* asyncio 3.12's `await loop.shutdown_default_executor(timeout)`: the loop
+ * goes on while the pool's threads finish; the task looks at how many are
+ * left between short sleeps (the threads end on their own, nothing to
+ * wake it).  After the timeout the pool is let go of, as asyncio's
+ * shutdown(wait=False): its threads finish in the background and are
+ * joined when the loop closes. */
+int cio_shutdown_default_executor(double timeout)
+{
+    struct cio__task *t = cio__tls.task;
+    if (isnan(timeout))
+        return -EINVAL;
+    if (!t)
+        return CIO_ENOTASK;
+    cio_loop_t *loop = t->fut.loop;
+    struct cio__executor *ex = loop->executor;
+    if (!ex) {
+        if (loop->uexec.submit && loop->uexec.shutdown)
+            loop->uexec.shutdown(loop->uexec.ud); /* the user's: blocking, no timeout */
+        return 0;
+    }
+    loop->executor = NULL; /* a new job starts a new pool */
+    executor_begin_shutdown(ex);
+    double deadline = cio_loop_time(loop) + (timeout > 0 ? timeout : 0);
+    double nap = 0.0005;
+    int rc = 0;
+    while (atomic_load(&ex->alive) > 0) {
+        if (!(isinf(timeout) && timeout > 0) && cio_loop_time(loop) >= deadline) {
+            cio_log(CIO_LOG_WARNING, "The executor did not finish joining its threads within %g seconds.",
+                    timeout);
+            ex->next_old = loop->old_executors;
+            loop->old_executors = ex;
+            return -ETIMEDOUT;
+        }
+        if ((rc = cio_sleep(nap)) < 0) { /* cancelled: joined at close */
+            ex->next_old = loop->old_executors;
+            loop->old_executors = ex;
+            return rc;
+        }
+        nap = nap < 0.01 ? nap * 2 : 0.01;
+    }
+    executor_join_free(ex); /* every thread has returned: quick */
+    return 0;
+}
+
+int cio_loop_set_default_executor(cio_loop_t *loop, const cio_executor_t *executor)
+{
+    if (cio__loop_check(loop) || (executor && !executor->submit))
+        return -EINVAL;
+    if (loop->closed)
+        return CIO_ELOOPCLOSED;
+    if (executor)
+        loop->uexec = *executor;
+    else
+        memset(&loop->uexec, 0, sizeof loop->uexec);
     return 0;
 }
 

@@ -324,6 +324,124 @@ static void t_tsfuture_message(void)
     CHECK(cio_tsfuture_message(NULL) == NULL);
 }
 
+/* ------------------------------------------------ executors of one's own */
+
+struct my_exec {
+    pthread_t th[16];
+    int n;
+    int submitted, shutdowns;
+};
+
+struct my_job {
+    void (*run)(void *);
+    void *job;
+};
+
+static void *my_thread(void *arg)
+{
+    struct my_job *mj = arg;
+    mj->run(mj->job);
+    free(mj);
+    return NULL;
+}
+
+static int my_submit(void *ud, void (*run)(void *job), void *job)
+{
+    struct my_exec *e = ud;
+    if (e->n == 16)
+        return -EAGAIN;
+    struct my_job *mj = malloc(sizeof *mj);
+    if (!mj)
+        return -ENOMEM;
+    mj->run = run;
+    mj->job = job;
+    if (pthread_create(&e->th[e->n], NULL, my_thread, mj) != 0) {
+        free(mj);
+        return -EAGAIN;
+    }
+    e->n++;
+    e->submitted++;
+    return 0;
+}
+
+static void my_shutdown(void *ud)
+{
+    struct my_exec *e = ud;
+    for (int i = 0; i < e->n; i++)
+        pthread_join(e->th[i], NULL);
+    e->n = 0;
+    e->shutdowns++;
+}
+
+static int m_user_executor(void *arg, void **result)
+{
+    struct my_exec *e = arg;
+    cio_loop_t *loop;
+    cio_get_running_loop(&loop);
+    cio_executor_t ex = {my_submit, my_shutdown, e};
+    REQ_RC(cio_loop_set_default_executor(loop, &ex));
+    void *v = NULL;
+    CHECK_RC(cio_to_thread(blocking_double, (void *)21, &v), 0);
+    CHECK_INT((intptr_t)v, 42);
+    CHECK_RC(cio_to_thread(blocking_fail_msg, "z", NULL), -EACCES);
+    CHECK_INT(e->submitted, 2);
+    CHECK_RC(cio_shutdown_default_executor(INFINITY), 0);
+    CHECK_INT(e->shutdowns, 1);
+    REQ_RC(cio_loop_set_default_executor(loop, NULL)); /* back to the pool */
+    CHECK_RC(cio_to_thread(blocking_double, (void *)1, &v), 0);
+    CHECK_INT(e->submitted, 2);
+    cio_executor_t bad = {NULL, NULL, NULL};
+    CHECK_RC(cio_loop_set_default_executor(loop, &bad), -EINVAL);
+    CHECK_RC(cio_loop_set_default_executor(NULL, &ex), -EINVAL);
+out:
+    return 0;
+}
+
+/* set_default_executor with an executor of one's own: jobs go to it, their
+ * outcomes and messages come back, its shutdown is called. */
+static void t_user_executor(void)
+{
+    struct my_exec e = {.n = 0};
+    CHECK_RC(cio_run(m_user_executor, &e, NULL), 0);
+    CHECK_INT(e.n, 0);
+}
+
+static int blocking_slow(void *arg, void **result)
+{
+    usleep(200 * 1000);
+    return 0;
+}
+
+static int m_shutdown_timeout(void *arg, void **result)
+{
+    cio_loop_t *loop;
+    cio_future_t *f = NULL;
+    cio_get_running_loop(&loop);
+    REQ_RC(cio_loop_run_in_executor(loop, blocking_double, (void *)2, &f));
+    CHECK_RC(cio_await(f, NULL), 0);
+    cio_unref(f);
+    f = NULL;
+    CHECK_RC(cio_shutdown_default_executor(5.0), 0); /* idle workers: joined */
+    REQ_RC(cio_loop_run_in_executor(loop, blocking_slow, NULL, &f));
+    double t0 = now_s();
+    CHECK_RC(cio_shutdown_default_executor(0.02), -ETIMEDOUT);
+    CHECK(now_s() - t0 < 0.19); /* gave up before the job ended */
+    CHECK_RC(cio_await(f, NULL), 0); /* the job still finishes */
+    CHECK_RC(cio_shutdown_default_executor(INFINITY), 0); /* no pool now */
+    CHECK_RC(cio_shutdown_default_executor(NAN), -EINVAL);
+out:
+    cio_unref(f);
+    return 0;
+}
+
+/* asyncio 3.12's shutdown_default_executor(timeout): the loop goes on; past
+ * the timeout it gives up and the threads are joined at close. */
+static void t_shutdown_default_executor_timeout(void)
+{
+    CHECK_RC(cio_run(m_shutdown_timeout, NULL, NULL), 0);
+    CHECK_RC(cio_shutdown_default_executor(1), CIO_ENOTASK);
+}
+
 /* Every thread may run its own loop, at the same time. */
 struct per_thread {
     pthread_t th;
@@ -404,6 +522,8 @@ static const struct test_case cases[] = {
     TEST(t_bad_arguments),
     TEST(t_executor_messages_and_queued_cancel),
     TEST(t_tsfuture_message),
+    TEST(t_user_executor),
+    TEST(t_shutdown_default_executor_timeout),
 };
 
 int main(int argc, char **argv)
