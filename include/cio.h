@@ -485,6 +485,31 @@ typedef struct cio_task_opts_s {
  * caller's reference.  -EINVAL, -ENOMEM, CIO_ELOOPCLOSED. */
 CIO_EXTERN int cio_loop_create_task(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio_task_opts_t *opts,
                                     cio_task_t **out);
+/** A task factory (loop.set_task_factory): makes the task for every
+ * cio_loop_create_task / cio_create_task / task group child / main task of
+ * a runner of loop, with cio_task_new (typically after changing the
+ * options), and gives the caller's reference in *out.  0 or a negative code,
+ * which the create call returns. */
+typedef int cio_task_factory_fn(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio_task_opts_t *opts,
+                                cio_task_t **out, void *ud);
+/** Set the loop's task factory (NULL: none, the default), with ud passed
+ * to it.  0, -EINVAL. */
+CIO_EXTERN int cio_loop_set_task_factory(cio_loop_t *loop, cio_task_factory_fn *factory, void *ud);
+/** The loop's task factory (NULL if none) and, if ud is not NULL, its ud. */
+CIO_EXTERN cio_task_factory_fn *cio_loop_get_task_factory(cio_loop_t *loop, void **ud);
+/** asyncio's Task(...) constructor, for a task factory: make the task as
+ * cio_loop_create_task does, never through the factory.  The creation site
+ * is the create call's.  *out (required) gets the reference.  -EINVAL,
+ * -ENOMEM, CIO_ELOOPCLOSED, CIO_ENOLOOP (eager outside the running loop). */
+CIO_EXTERN int cio_task_new(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio_task_opts_t *opts,
+                            cio_task_t **out);
+/** asyncio.eager_task_factory, loop-wide:
+ * `cio_loop_set_task_factory(loop, cio_eager_task_factory, NULL)` makes
+ * every task of loop created inside the running loop eager (its first step
+ * runs inside the create call); one created from outside starts as usual. */
+CIO_EXTERN int cio_eager_task_factory(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio_task_opts_t *opts,
+                                      cio_task_t **out, void *ud);
+
 /** @{ */
 /** The same on the running loop; NULL on failure (no loop, no memory).
  *

@@ -323,6 +323,10 @@ struct cio_loop_s {
     struct cio__pool handle_pool; /* cio_handle_t (loop-thread handles) */
     struct cio__task *all_head;   /* doubly-linked list of pending tasks */
     size_t ntasks_pending;
+    cio_task_factory_fn *task_factory; /* loop.set_task_factory */
+    void *task_factory_ud;
+    const char *site_file;        /* the creation site, while the factory runs */
+    int site_line;
     uint64_t task_counter;        /* for "Task-N" names */
     size_t nobjs;                 /* futures, tasks, handles and generators alive */
     struct cio_gen_s *gens;       /* generators started and not finished */

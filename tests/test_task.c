@@ -1327,6 +1327,80 @@ static void t_timers_removed_while_due(void)
     }
 }
 
+/* ------------------------------------------------------- task factories */
+
+static int body_log_then_sleep(void *arg, void **result)
+{
+    log_event(arg);
+    int rc = cio_sleep(0);
+    log_event("resumed");
+    return rc;
+}
+
+static int counting_factory(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio_task_opts_t *opts,
+                            cio_task_t **out, void *ud)
+{
+    (*(int *)ud)++;
+    cio_task_opts_t o = opts ? *opts : (cio_task_opts_t){0};
+    o.name = "made-by-factory";
+    return cio_task_new(loop, fn, arg, &o, out);
+}
+
+static int refusing_factory(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio_task_opts_t *opts,
+                            cio_task_t **out, void *ud)
+{
+    return -EPERM;
+}
+
+static int m_task_factories(void *arg, void **result)
+{
+    cio_loop_t *loop;
+    cio_task_t *t = NULL;
+    int made = 0;
+    void *ud = (void *)1;
+    cio_get_running_loop(&loop);
+    CHECK(cio_loop_get_task_factory(loop, &ud) == NULL && ud == NULL);
+    /* The eager factory, loop-wide: the first step runs inside the call. */
+    REQ_RC(cio_loop_set_task_factory(loop, cio_eager_task_factory, NULL));
+    CHECK(cio_loop_get_task_factory(loop, NULL) == cio_eager_task_factory);
+    log_event("before");
+    t = cio_create_task(body_log_then_sleep, "first-step");
+    REQ(t);
+    log_event("after");
+    CHECK_RC(cio_await(t, NULL), 0);
+    cio_unref(t);
+    t = NULL;
+    /* A factory of one's own sees every creation. */
+    REQ_RC(cio_loop_set_task_factory(loop, counting_factory, &made));
+    CHECK(cio_loop_get_task_factory(loop, &ud) == counting_factory && ud == &made);
+    REQ_RC(cio_loop_create_task(loop, body_log_then_sleep, "lazy", NULL, &t));
+    CHECK_STR(cio_task_get_name(t), "made-by-factory");
+    CHECK_INT(made, 1);
+    CHECK_RC(cio_await(t, NULL), 0);
+    cio_unref(t);
+    t = NULL;
+    REQ_RC(cio_loop_set_task_factory(loop, refusing_factory, NULL));
+    CHECK_RC(cio_loop_create_task(loop, body_log_then_sleep, "never", NULL, &t), -EPERM);
+    CHECK(t == NULL);
+    REQ_RC(cio_loop_set_task_factory(loop, NULL, &made));
+    CHECK(cio_loop_get_task_factory(loop, &ud) == NULL && ud == NULL);
+    CHECK_RC(cio_task_new(loop, body_log_then_sleep, "x", NULL, NULL), -EINVAL);
+    CHECK_RC(cio_loop_set_task_factory(NULL, NULL, NULL), -EINVAL);
+out:
+    cio_loop_set_task_factory(loop, NULL, NULL);
+    if (t) {
+        cio_await(t, NULL);
+        cio_unref(t);
+    }
+    return 0;
+}
+
+static void t_task_factories(void)
+{
+    CHECK_RC(run_main(m_task_factories, NULL, NULL), 0);
+    CHECK_ORDER("before first-step after resumed lazy resumed");
+}
+
 static const struct test_case cases[] = {
     TEST(t_first_step_runs_later),
     TEST(t_await_error_and_result),
@@ -1355,6 +1429,7 @@ static const struct test_case cases[] = {
     TEST(t_misuse),
     TEST(t_close_refused_with_pending_task),
     TEST(t_stack_overflow_reported),
+    TEST(t_task_factories),
 };
 
 int main(int argc, char **argv)
