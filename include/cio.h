@@ -762,6 +762,14 @@ CIO_EXTERN int cio_wait_for_call(cio_coro_fn *fn, void *arg, double timeout, voi
  * caller gets -ECANCELED while f goes on.  If f itself is cancelled the
  * outcome is -ECANCELED; a done f returns its outcome at once. */
 CIO_EXTERN int cio_shield(cio_future_t *f, void **result);
+/** shield as asyncio's, an object: *out gets a new outer future that ends as
+ * f does (result, error with its message, cancelled), unless it is cancelled
+ * first, which leaves f running.  It can be held, awaited, given to
+ * gather/wait/as_completed, cancelled and inspected like any future; the
+ * caller owns the reference (cio_unref).  An f already done is given back
+ * itself (a new reference), as asyncio's.  -EINVAL, -ENOMEM,
+ * CIO_ELOOPCLOSED. */
+CIO_EXTERN int cio_shield_future(cio_future_t *f, cio_future_t **out);
 
 /** @{ */
 /** as_completed: an iterator handing back the futures of fs in completion

@@ -488,11 +488,17 @@ int cio_wait(cio_future_t *const *fs, size_t n, double timeout, int return_when,
 
 /* ------------------------------------------------------------- shield */
 
-/* As asyncio's shield: the awaiter waits on an outer future of its own, so
- * a cancel of the awaiter cancels only that.  The inner's end is passed to
- * the outer by a done callback queued as asyncio's (_inner_done_callback),
- * which holds a reference to each; when the outer ends first the callback is
- * taken off the inner (_outer_done_callback). */
+/* As asyncio's shield: an outer future of its own, so a cancel of the
+ * outer (of a task awaiting it) cancels only that.  The inner's end is
+ * passed to the outer by a done callback queued as asyncio's
+ * (_inner_done_callback), which holds a reference to each; when the outer
+ * ends first, a registration on it takes the callback off the inner
+ * (_outer_done_callback) and queues the release of both. */
+struct shield_link {
+    struct cio__fcb r;     /* first: on the inner (fut), arg the outer */
+    struct cio__reg oreg;  /* on the outer */
+};
+
 static void shield_run(struct cio__cb *cb)
 {
     struct cio__fcb *r = cio__container_of(cb, struct cio__fcb, cb);
@@ -509,9 +515,53 @@ static void shield_run(struct cio__cb *cb)
     } else {
         cio__future_complete(outer, CIO__RESULT, 0, inner->result, NULL);
     }
+    cio__free(r); /* the whole link */
+    cio__future_unref(inner);
+    cio__future_unref(outer);
+}
+
+static void shield_drop(struct cio__cb *cb)
+{
+    struct cio__fcb *r = cio__container_of(cb, struct cio__fcb, cb);
+    cio_future_t *inner = r->fut, *outer = r->arg;
     cio__free(r);
     cio__future_unref(inner);
     cio__future_unref(outer);
+}
+
+/* The outer ended (inside its completion: only unlink and schedule). */
+static void shield_outer_notify(struct cio__reg *reg)
+{
+    struct shield_link *l = cio__container_of(reg, struct shield_link, oreg);
+    cio_future_t *inner = l->r.fut, *outer = l->r.arg;
+    if (inner->state != CIO__PENDING)
+        return; /* the inner's callback is queued, or ran: it releases the link */
+    cio__future_del_reg(inner, &l->r.reg);
+    l->r.cb.run = shield_drop;
+    cio__loop_schedule(outer->loop, &l->r.cb);
+}
+
+static int shield_make(cio_future_t *f, cio_future_t **out)
+{
+    cio_future_t *outer;
+    int rc = cio_loop_create_future(f->loop, &outer);
+    if (rc < 0)
+        return rc;
+    struct shield_link *l = cio__calloc(sizeof *l);
+    if (!l) {
+        cio__future_unref(outer);
+        return -ENOMEM;
+    }
+    l->r.cb.run = shield_run;
+    l->r.fut = f;
+    l->r.arg = outer;
+    f->obj.refs++;
+    outer->obj.refs++; /* the link's */
+    cio__future_add_reg(f, &l->r.reg);
+    l->oreg.notify = shield_outer_notify;
+    cio__future_add_reg(outer, &l->oreg);
+    *out = outer;
+    return 0;
 }
 
 int cio_shield(cio_future_t *f, void **result)
@@ -524,30 +574,29 @@ int cio_shield(cio_future_t *f, void **result)
     if (f->state != CIO__PENDING)
         return cio_future_result(f, result); /* an inner already done is returned directly */
     cio_future_t *outer;
-    if ((rc = cio_loop_create_future(f->loop, &outer)) < 0)
+    if ((rc = shield_make(f, &outer)) < 0)
         return rc;
-    struct cio__fcb *r = cio__calloc(sizeof *r);
-    if (!r) {
-        cio__future_unref(outer);
-        return -ENOMEM;
-    }
-    r->cb.run = shield_run;
-    r->fut = f;
-    r->arg = outer;
-    f->obj.refs++;
-    outer->obj.refs++;
-    cio__future_add_reg(f, &r->reg);
-    rc = cio_await(outer, result);
-    if (f->state == CIO__PENDING) {
-        /* The outer ended first (the awaiter was cancelled): stop watching.
-         * (An inner that has ended has its callback queued: it cleans up.) */
-        cio__future_del_reg(f, &r->reg);
-        cio__free(r);
-        cio__future_unref(f);
-        cio__future_unref(outer);
-    }
+    rc = cio_await(outer, result); /* a cancel of the awaiter cancels the outer only */
     cio__future_unref(outer);
     return rc;
+}
+
+int cio_shield_future(cio_future_t *f, cio_future_t **out)
+{
+    if (out)
+        *out = NULL;
+    if (cio__future_check(f) || !out)
+        return -EINVAL;
+    if (f->loop->closed)
+        return CIO_ELOOPCLOSED;
+    int rc = cio__debug_thread_check(f->loop, "cio_shield_future");
+    if (rc < 0)
+        return rc;
+    if (f->state != CIO__PENDING) { /* asyncio returns the inner itself */
+        *out = cio_ref(f);
+        return 0;
+    }
+    return shield_make(f, out);
 }
 
 /* ------------------------------------------------------ timeout scopes */

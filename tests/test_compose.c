@@ -1031,6 +1031,76 @@ static void t_shield(void)
     CHECK_ORDER("awaiter-cancelled inner inner2-cancelled awaiter-cancelled");
 }
 
+/* asyncio.shield as an object: held, cancelled alone, gathered, waited. */
+static int m_shield_future(void *arg, void **result)
+{
+    cio_loop_t *loop = cio_future_get_loop(cio_current_task());
+    cio_future_t *inner = NULL, *outer = NULL, *i2 = NULL, *o2 = NULL, *o3 = NULL, *g = NULL, *same = NULL;
+    REQ_RC(cio_loop_create_future(loop, &inner));
+    REQ_RC(cio_shield_future(inner, &outer));
+    CHECK(outer != inner);
+    CHECK_INT(cio_future_done(outer), 0);
+    CHECK_INT(cio_future_cancel(outer, NULL), 1);
+    CHECK_INT(cio_future_cancelled(outer), 1);
+    CHECK_INT(cio_future_done(inner), 0); /* the inner goes on */
+    REQ_RC(cio_future_set_result(inner, "five"));
+    cio_sleep(0);
+    CHECK_INT(cio_future_cancelled(outer), 1);
+    /* An error with its message, to two shields, through gather. */
+    REQ_RC(cio_loop_create_future(loop, &i2));
+    REQ_RC(cio_shield_future(i2, &o2));
+    REQ_RC(cio_shield_future(i2, &o3));
+    cio_future_t *both[2] = {o2, o3};
+    REQ_RC(cio_gather_start(both, 2, CIO_RETURN_EXCEPTIONS, &g));
+    REQ_RC(cio_future_set_exception(i2, -EPROTO, "bad"));
+    int rcs[2] = {0, 0};
+    CHECK_RC(cio_await(g, NULL), 0);
+    CHECK_RC(cio_gather_results(g, NULL, rcs), 0);
+    CHECK_RC(rcs[0], -EPROTO);
+    CHECK_RC(rcs[1], -EPROTO);
+    CHECK_STR(cio_future_message(o2) ? cio_future_message(o2) : "(none)", "bad");
+    /* A done inner is given back itself. */
+    REQ_RC(cio_shield_future(inner, &same));
+    CHECK(same == inner);
+    cio_future_t *junk = NULL;
+    CHECK_RC(cio_shield_future(NULL, &junk), -EINVAL);
+    CHECK_RC(cio_shield_future(inner, NULL), -EINVAL);
+out:
+    cio_unref(inner);
+    cio_unref(outer);
+    cio_unref(i2);
+    cio_unref(o2);
+    cio_unref(o3);
+    cio_unref(g);
+    cio_unref(same);
+    return 0;
+}
+
+static int m_shield_future_wait(void *arg, void **result)
+{
+    struct job in = {0.01, "inner", 0, 0};
+    cio_task_t *t = spawn(&in);
+    cio_future_t *o = NULL;
+    size_t nd = 0;
+    REQ(t);
+    REQ_RC(cio_shield_future(t, &o));
+    REQ_RC(cio_wait(&o, 1, INFINITY, CIO_ALL_COMPLETED, NULL, &nd, NULL, NULL));
+    CHECK_INT(nd, 1);
+    void *v = NULL;
+    CHECK_RC(cio_future_result(o, &v), 0);
+    CHECK_STR(v ? (const char *)v : "(null)", "inner");
+out:
+    cio_unref(o);
+    reap_tasks(&t, 1);
+    return 0;
+}
+
+static void t_shield_future(void)
+{
+    CHECK_RC(cio_run(m_shield_future_wait, NULL, NULL), 0);
+    CHECK_RC(cio_run(m_shield_future, NULL, NULL), 0);
+}
+
 /* ------------------------------------------------------------- timeout */
 
 static int m_timeout_basic(void *arg, void **result)
@@ -1566,6 +1636,7 @@ static const struct test_case cases[] = {
     TEST(t_wait_for_cancel_outer_cancels_inner),
     TEST(t_as_completed),
     TEST(t_shield),
+    TEST(t_shield_future),
     TEST(t_timeout_scope),
     TEST(t_negative_timeout_is_expired),
     TEST(t_timeout_when_exact),
