@@ -1811,6 +1811,12 @@ CIO_EXTERN ssize_t cio_stream_readuntil_any(cio_stream_t *s, const void *const *
 /** The count that goes with the stream's last CIO_EINCOMPLETE or
  * CIO_ELIMITOVERRUN. */
 CIO_EXTERN size_t cio_stream_partial(cio_stream_t *s);
+/** Which LimitOverrunError the stream's last CIO_ELIMITOVERRUN was, as
+ * asyncio tells them apart by message: 1 "Separator is found, but chunk is
+ * longer than limit" (cio_stream_partial = where the separator starts), 0
+ * "Separator is not found, and chunk exceed the limit" (cio_stream_partial =
+ * how far the search went).  -EINVAL for anything but a stream. */
+CIO_EXTERN int cio_stream_limit_found(cio_stream_t *s);
 /** 1 when the buffer is empty and EOF was seen. */
 CIO_EXTERN int cio_stream_at_eof(cio_stream_t *s);
 /** The readline/readuntil limit; 0: the default (CIO_STREAM_LIMIT). */
