@@ -158,6 +158,16 @@ int cio__debug_wrong_thread(cio_loop_t *loop, const char *what)
     return CIO_EWRONGTHREAD;
 }
 
+/* A refused call, in debug mode: asyncio raises RuntimeError (and friends)
+ * with a message; here the code is returned, and the log says which call
+ * refused what. */
+int cio__refuse_slow(cio_loop_t *loop, const char *call, int rc, const char *why)
+{
+    if (loop && loop->debug)
+        cio_log(CIO_LOG_WARNING, "%s refused: %s (%s: %s)", call, why, cio_err_name(rc), cio_strerror(rc));
+    return rc;
+}
+
 /* ------------------------------------------------------------ task dump */
 
 static const char *task_state(cio_loop_t *loop, struct cio__task *t)

@@ -653,6 +653,15 @@ static inline int cio__debug_thread_check(cio_loop_t *loop, const char *what)
     return 0;
 }
 
+/* Return rc, logging in debug mode "<call> refused: <why> (<code>)". */
+int cio__refuse_slow(cio_loop_t *loop, const char *call, int rc, const char *why);
+static inline int cio__refuse(cio_loop_t *loop, const char *call, int rc, const char *why)
+{
+    if (__builtin_expect(loop && loop->debug, 0))
+        return cio__refuse_slow(loop, call, rc, why);
+    return rc;
+}
+
 /* ------------------------------------------------------------- executor */
 void cio__executor_shutdown(cio_loop_t *loop);
 

@@ -223,17 +223,18 @@ int cio_loop_close(cio_loop_t *loop)
     if (cio__loop_check(loop))
         return -EINVAL;
     if (loop->running)
-        return CIO_ELOOPRUNNING;
+        return cio__refuse(loop, "cio_loop_close", CIO_ELOOPRUNNING, "Cannot close a running event loop");
     if (loop->closed == 2)
         return 0;
     if (loop->ntasks_pending)
-        return -EBUSY;
+        return cio__refuse(loop, "cio_loop_close", -EBUSY, "tasks of the loop are still pending");
     cio__executor_shutdown(loop);
     loop->closed = 1;
     drop_pending(loop);
     if (loop->nobjs) {
         loop->closed = 0;
-        return -EBUSY;
+        return cio__refuse(loop, "cio_loop_close", -EBUSY,
+                           "a future, task, handle or generator of the loop is still referenced");
     }
     loop->closed = 2;
     cio__signal_loop_close(loop);
@@ -480,9 +481,12 @@ int cio_loop_run_forever(cio_loop_t *loop)
     if (cio__loop_check(loop))
         return -EINVAL;
     if (loop->closed)
-        return CIO_ELOOPCLOSED;
-    if (loop->running || cio__tls.running)
-        return CIO_ELOOPRUNNING;
+        return cio__refuse(loop, "cio_loop_run_forever", CIO_ELOOPCLOSED, "Event loop is closed");
+    if (loop->running)
+        return cio__refuse(loop, "cio_loop_run_forever", CIO_ELOOPRUNNING, "This event loop is already running");
+    if (cio__tls.running)
+        return cio__refuse(loop, "cio_loop_run_forever", CIO_ELOOPRUNNING,
+                           "Cannot run the event loop while another loop is running");
     loop->running = 1;
     loop->owner = pthread_self();
     cio__tls.running = loop;
@@ -548,11 +552,12 @@ int cio_loop_run_until_complete(cio_loop_t *loop, cio_future_t *fut, void **resu
     if (cio__loop_check(loop) || cio__future_check(fut))
         return -EINVAL;
     if (fut->loop != loop)
-        return CIO_EWRONGLOOP;
+        return cio__refuse(loop, "cio_loop_run_until_complete", CIO_EWRONGLOOP,
+                           "The future belongs to a different loop than the one specified");
     if (loop->closed)
-        return CIO_ELOOPCLOSED;
+        return cio__refuse(loop, "cio_loop_run_until_complete", CIO_ELOOPCLOSED, "Event loop is closed");
     if (loop->running || cio__tls.running)
-        return CIO_ELOOPRUNNING;
+        return cio__refuse(loop, "cio_loop_run_until_complete", CIO_ELOOPRUNNING, "This event loop is already running");
     int rc = cio_future_add_done_callback(fut, stop_when_done, loop);
     if (rc < 0)
         return rc;
@@ -650,7 +655,7 @@ int cio_call_soon(cio_loop_t *loop, cio_callback_fn *fn, void *arg, cio_handle_t
     if (cio__loop_check(loop) || !fn)
         return -EINVAL;
     if (loop->closed)
-        return CIO_ELOOPCLOSED;
+        return cio__refuse(loop, "cio_call_soon", CIO_ELOOPCLOSED, "Event loop is closed");
     int rc = cio__debug_thread_check(loop, "cio_call_soon");
     if (rc < 0)
         return rc;
@@ -666,7 +671,7 @@ int cio_call_soon(cio_loop_t *loop, cio_callback_fn *fn, void *arg, cio_handle_t
 static int call_at_s(cio_loop_t *loop, double when, cio_callback_fn *fn, void *arg, cio_handle_t **out)
 {
     if (loop->closed)
-        return CIO_ELOOPCLOSED;
+        return cio__refuse(loop, "cio_call_later/cio_call_at", CIO_ELOOPCLOSED, "Event loop is closed");
     int rc = cio__debug_thread_check(loop, "cio_call_later/cio_call_at");
     if (rc < 0)
         return rc;

@@ -170,15 +170,15 @@ static int task_construct(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const ci
     if (out)
         *out = NULL;
     if (loop->closed)
-        return CIO_ELOOPCLOSED;
+        return cio__refuse(loop, "cio_loop_create_task", CIO_ELOOPCLOSED, "Event loop is closed");
     int rc = cio__debug_thread_check(loop, "cio_loop_create_task");
     if (rc < 0)
         return rc;
     size_t ss = opts ? opts->stack_size : 0;
     if (ss && (ss < 16 * 1024 || ss > ((size_t)1 << 30)))
         return -EINVAL;
-    if (opts && opts->eager && cio__tls.running != loop)
-        return CIO_ENOLOOP; /* an eager step runs inside the running loop */
+    if (opts && opts->eager && cio__tls.running != loop) /* an eager step runs inside the running loop */
+        return cio__refuse(loop, "cio_loop_create_task", CIO_ENOLOOP, "an eager task needs its loop running here");
     struct cio__task *t = cio__pool_get(&loop->task_pool);
     if (!t)
         return -ENOMEM;

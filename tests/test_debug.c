@@ -349,9 +349,37 @@ static void t_env_and_levels(void)
     cio_set_log_handler(NULL, NULL);
 }
 
+/* Misuse that asyncio raises with a message: in debug mode the log says
+ * which call refused what; outside it, nothing is logged; cio_strerror
+ * names every misuse code. */
+static void t_refusals_named(void)
+{
+    log_reset_capture();
+    cio_loop_t *loop = new_loop();
+    cio_future_t *f = NULL;
+    REQ_OK(cio_loop_create_future(loop, &f));
+    CHECK_RC(cio_future_result(f, NULL), CIO_EINVALSTATE);
+    CHECK_INT(nlogs, 0); /* not in debug mode */
+    REQ_OK(cio_loop_set_debug(loop, 1));
+    CHECK_RC(cio_future_result(f, NULL), CIO_EINVALSTATE);
+    CHECK(strstr(logbuf, "cio_future_result refused: Result is not set.") != NULL);
+    REQ_OK(cio_future_set_result(f, NULL));
+    CHECK_RC(cio_future_set_result(f, NULL), CIO_EINVALSTATE);
+    CHECK(strstr(logbuf, "cio_future_set_result refused: invalid state") != NULL);
+    CHECK_RC(cio_loop_close(loop), -EBUSY); /* f is still held */
+    CHECK(strstr(logbuf, "cio_loop_close refused: a future, task, handle or generator") != NULL);
+    CHECK(strstr(logbuf, "EBUSY") != NULL);
+    for (int e = 4001; e <= 4026; e++)
+        CHECK(strcmp(cio_strerror(-e), "unknown error") != 0);
+out:
+    cio_unref(f);
+    free_loop(loop);
+    cio_set_log_handler(NULL, NULL);
+}
+
 static const struct test_case cases[] = {
     TEST(t_slow_callbacks), TEST(t_no_debug_no_reports), TEST(t_wrong_thread), TEST(t_sites_and_dump),
-    TEST(t_env_and_levels), TEST(t_stack_high_water),
+    TEST(t_env_and_levels), TEST(t_stack_high_water), TEST(t_refusals_named),
 };
 
 int main(int argc, char **argv) { return run_tests(argc, argv, cases, NCASES(cases)); }
