@@ -1066,6 +1066,13 @@ static int m_shield_future(void *arg, void **result)
     CHECK_RC(cio_shield_future(NULL, &junk), -EINVAL);
     CHECK_RC(cio_shield_future(inner, NULL), -EINVAL);
 out:
+    /* After a failed setup: end the inners, so that their shields' links
+     * (which hold the outers) are released. */
+    if (inner)
+        cio_future_cancel(inner, NULL);
+    if (i2)
+        cio_future_cancel(i2, NULL);
+    cio_sleep(0);
     cio_unref(inner);
     cio_unref(outer);
     cio_unref(i2);
@@ -1263,6 +1270,7 @@ static int m_timeout_reschedule_any_caller(void *arg, void **result)
     rc = cio_sleep(0.03);
     CHECK_RC(cio_timeout_exit(&r.to, rc), 0);
 out:
+    cio_timeout_exit(&r.to, 0); /* if still entered */
     reap_tasks(&t, 1);
     return 0;
 }

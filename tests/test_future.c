@@ -47,7 +47,7 @@ static void t_is_task(void)
     CHECK_RC(cio_is_task(t), 1); /* done, still a task */
 out:
     cio_unref(f);
-    cio_unref(t);
+    loop_reap_task(loop, t);
     free_loop(loop);
 }
 
