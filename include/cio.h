@@ -351,6 +351,20 @@ CIO_EXTERN void cio_log(int level, const char *fmt, ...)
  * site.  Returns how many tasks there are.  asyncio's Task.print_stack,
  * for all tasks at once. */
 CIO_EXTERN int cio_loop_print_tasks(cio_loop_t *loop, FILE *f);
+/** Task.get_stack(), beyond asyncio: the task's real C stack, innermost
+ * first, as return addresses into frames (up to cap): for a suspended task
+ * read from the context saved on its stack (the call that suspended it,
+ * then the frame-pointer chain: code built without frame pointers ends the
+ * walk early), for the calling task its live stack.  Symbolize them with
+ * backtrace_symbols or addr2line, or print them with cio_task_print_stack;
+ * cio_loop_print_tasks shows them for every suspended task.  Returns the
+ * count: 0 for a task done or not started; -EINVAL; -ENOTSUP without the
+ * assembly context switch (x86-64, AArch64). */
+CIO_EXTERN int cio_task_get_stack(cio_task_t *t, void **frames, size_t cap);
+/** Task.print_stack(): "Stack for task 'name' (innermost first):" and one
+ * symbolized frame a line (up to 64) to out.  The count, or
+ * cio_task_get_stack's error; -EINVAL for a NULL out. */
+CIO_EXTERN int cio_task_print_stack(cio_task_t *t, FILE *out);
 /** Debug mode: the most stack the task has used so far (its stack is filled
  * with a pattern when it starts; measured now for a live task, at its end
  * for a finished one), for sizing stacks; *size (may be NULL) gets the
