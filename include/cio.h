@@ -209,7 +209,8 @@ CIO_EXTERN int cio_call_at(cio_loop_t *loop, double when, cio_callback_fn *fn, v
 /** Thread-safe: schedule fn(arg) from any thread, waking the loop if it sleeps.
  * One FIFO with cio_call_soon, as asyncio's: a post runs before whatever the
  * loop's thread schedules with cio_call_soon after the post returned (and a
- * post from the loop's own running thread is a call_soon).  No handle is
+ * post from the loop's own running thread is a call_soon); task steps and
+ * done callbacks the loop schedules itself meanwhile may run first.  No handle is
  * returned (cio_call_soon_threadsafe_handle returns one).  -EINVAL, -ENOMEM,
  * CIO_ELOOPCLOSED on a closed loop.
  *
