@@ -42,11 +42,13 @@ _Thread_local struct cio__tls cio__tls;
 /* 80 bytes: a million pending timers are 80 MB of handles. */
 struct cio_handle_s {
     struct cio__obj obj;
+    /* A timer handle is never a ready-queue entry (its fire calls
+     * handle_run directly): it keeps the deadline as given in cb's place. */
     union {
         struct cio__cb cb; /* a ready-queue entry (call_soon) */
         struct {
-            void *unused;  /* cb.next: a timer handle never enters the ready queue */
-            double when;   /* the deadline as given, for cio_handle_when */
+            void *unused;  /* over cb.next */
+            double when;   /* over cb.run: the deadline as given, for cio_handle_when */
         } t;
     } u;
     struct cio__timer timer; /* idx NONE unless in the heap; flags below in its spare bytes */
