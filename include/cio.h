@@ -14,6 +14,7 @@
 #ifndef CIO_H
 #define CIO_H
 
+#include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stddef.h>
@@ -177,6 +178,17 @@ CIO_EXTERN int cio_loop_run_forever(cio_loop_t *loop);
 CIO_EXTERN int cio_loop_run_until_complete(cio_loop_t *loop, cio_future_t *fut, void **result);
 /** Ask the loop to return after the current batch of callbacks. */
 CIO_EXTERN int cio_loop_stop(cio_loop_t *loop);
+/** asyncio's SystemExit / KeyboardInterrupt raised by a callback: end the
+ * running loop with an error.  Called from a callback (or a task) of loop,
+ * in its thread: once the caller returns (or suspends) nothing more of the
+ * current batch runs, and cio_loop_run_forever returns err (so do
+ * cio_loop_run_until_complete, cio_runner_run and cio_run, which then shut
+ * down as usual).  The exception handler is not called.  The loop stays
+ * usable: the rest of the batch (due timers included) runs first in the next
+ * run.  0; -EINVAL (bad loop, err >= 0); CIO_EINVALSTATE if loop is not
+ * running in this thread.  A second call before the loop returns keeps the
+ * first err. */
+CIO_EXTERN int cio_loop_stop_with_error(cio_loop_t *loop, int err);
 /** @{ */
 /** 1 or 0 (negative for a bad argument). */
 CIO_EXTERN int cio_loop_is_running(cio_loop_t *loop);
@@ -189,14 +201,22 @@ CIO_EXTERN double cio_loop_time(cio_loop_t *loop);
  * caller gets a reference to the handle (cio_unref() it).  -EINVAL, -ENOMEM,
  * CIO_ELOOPCLOSED.  On failure fn never runs. */
 CIO_EXTERN int cio_call_soon(cio_loop_t *loop, cio_callback_fn *fn, void *arg, cio_handle_t **handle);
-/** Schedule fn(arg) delay seconds from now (<= 0: due at once, still after
- * what is already ready).  NaN or infinite delay: -EINVAL. */
+/** Schedule fn(arg) at cio_loop_time() + delay, as asyncio's call_later.  A
+ * delay <= 0 is due at once, still after what is already ready, and ordered
+ * among the due timers by its (past) deadline: call_later(-5) runs before an
+ * earlier call_later(0).  NaN or infinite delay: -EINVAL. */
 CIO_EXTERN int cio_call_later(cio_loop_t *loop, double delay, cio_callback_fn *fn, void *arg, cio_handle_t **handle);
 /** Schedule fn(arg) at an absolute cio_loop_time().  Equal deadlines run in
- * the order they were scheduled. */
+ * the order they were scheduled; it never runs before cio_loop_time() >= when
+ * (cio_handle_when returns when exactly). */
 CIO_EXTERN int cio_call_at(cio_loop_t *loop, double when, cio_callback_fn *fn, void *arg, cio_handle_t **handle);
 /** Thread-safe: schedule fn(arg) from any thread, waking the loop if it sleeps.
- * No handle is returned.  CIO_ELOOPCLOSED on a closed loop.
+ * One FIFO with cio_call_soon, as asyncio's: a post runs before whatever the
+ * loop's thread schedules with cio_call_soon after the post returned (and a
+ * post from the loop's own running thread is a call_soon); task steps and
+ * done callbacks the loop schedules itself meanwhile may run first.  No handle is
+ * returned (cio_call_soon_threadsafe_handle returns one).  -EINVAL, -ENOMEM,
+ * CIO_ELOOPCLOSED on a closed loop.
  *
  * @code{.c}
  * #define _POSIX_C_SOURCE 200809L
@@ -234,13 +254,22 @@ CIO_EXTERN int cio_call_at(cio_loop_t *loop, double when, cio_callback_fn *fn, v
  * int main(void) { return cio_run(amain, NULL, NULL) < 0; }
  * @endcode */
 CIO_EXTERN int cio_call_soon_threadsafe(cio_loop_t *loop, cio_callback_fn *fn, void *arg);
+/** cio_call_soon_threadsafe, and *handle gets a reference to its handle, as
+ * asyncio's call_soon_threadsafe returns one: the posting thread may
+ * cio_handle_cancel it (fn then never runs if it has not started),
+ * cio_handle_cancelled it and must cio_unref it; no other call on it from a
+ * thread that does not run the loop.  The handle may outlive the loop.  On
+ * failure *handle is NULL and fn never runs. */
+CIO_EXTERN int cio_call_soon_threadsafe_handle(cio_loop_t *loop, cio_callback_fn *fn, void *arg,
+                                               cio_handle_t **handle);
 
 /** Cancel a handle that has not run: it will not run.  0, -EINVAL. */
 CIO_EXTERN int cio_handle_cancel(cio_handle_t *h);
 /** 1 once cio_handle_cancel was called (even after it ran, as asyncio), else 0. */
 CIO_EXTERN int cio_handle_cancelled(cio_handle_t *h);
-/** A timer handle's deadline on cio_loop_time()'s clock; -1 for a call_soon
- * handle or a bad argument. */
+/** A timer handle's deadline on cio_loop_time()'s clock, exactly the when
+ * given to cio_call_at (cio_call_later: cio_loop_time() + delay); -1 for a
+ * call_soon handle or a bad argument. */
 CIO_EXTERN double cio_handle_when(cio_handle_t *h);
 
 /** The error-handling context, as asyncio's call_exception_handler dict. */
@@ -327,6 +356,20 @@ CIO_EXTERN void cio_log(int level, const char *fmt, ...)
  * site.  Returns how many tasks there are.  asyncio's Task.print_stack,
  * for all tasks at once. */
 CIO_EXTERN int cio_loop_print_tasks(cio_loop_t *loop, FILE *f);
+/** Task.get_stack(), beyond asyncio: the task's real C stack, innermost
+ * first, as return addresses into frames (up to cap): for a suspended task
+ * read from the context saved on its stack (the call that suspended it,
+ * then the frame-pointer chain: code built without frame pointers ends the
+ * walk early), for the calling task its live stack.  Symbolize them with
+ * backtrace_symbols or addr2line, or print them with cio_task_print_stack;
+ * cio_loop_print_tasks shows them for every suspended task.  Returns the
+ * count: 0 for a task done or not started; -EINVAL; -ENOTSUP without the
+ * assembly context switch (x86-64, AArch64). */
+CIO_EXTERN int cio_task_get_stack(cio_task_t *t, void **frames, size_t cap);
+/** Task.print_stack(): "Stack for task 'name' (innermost first):" and one
+ * symbolized frame a line (up to 64) to out.  The count, or
+ * cio_task_get_stack's error; -EINVAL for a NULL out. */
+CIO_EXTERN int cio_task_print_stack(cio_task_t *t, FILE *out);
 /** Debug mode: the most stack the task has used so far (its stack is filled
  * with a pattern when it starts; measured now for a live task, at its end
  * for a finished one), for sizing stacks; *size (may be NULL) gets the
@@ -461,6 +504,31 @@ typedef struct cio_task_opts_s {
  * caller's reference.  -EINVAL, -ENOMEM, CIO_ELOOPCLOSED. */
 CIO_EXTERN int cio_loop_create_task(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio_task_opts_t *opts,
                                     cio_task_t **out);
+/** A task factory (loop.set_task_factory): makes the task for every
+ * cio_loop_create_task / cio_create_task / task group child / main task of
+ * a runner of loop, with cio_task_new (typically after changing the
+ * options), and gives the caller's reference in *out.  0 or a negative code,
+ * which the create call returns. */
+typedef int cio_task_factory_fn(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio_task_opts_t *opts,
+                                cio_task_t **out, void *ud);
+/** Set the loop's task factory (NULL: none, the default), with ud passed
+ * to it.  0, -EINVAL. */
+CIO_EXTERN int cio_loop_set_task_factory(cio_loop_t *loop, cio_task_factory_fn *factory, void *ud);
+/** The loop's task factory (NULL if none) and, if ud is not NULL, its ud. */
+CIO_EXTERN cio_task_factory_fn *cio_loop_get_task_factory(cio_loop_t *loop, void **ud);
+/** asyncio's Task(...) constructor, for a task factory: make the task as
+ * cio_loop_create_task does, never through the factory.  The creation site
+ * is the create call's.  *out (required) gets the reference.  -EINVAL,
+ * -ENOMEM, CIO_ELOOPCLOSED, CIO_ENOLOOP (eager outside the running loop). */
+CIO_EXTERN int cio_task_new(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio_task_opts_t *opts,
+                            cio_task_t **out);
+/** asyncio.eager_task_factory, loop-wide:
+ * `cio_loop_set_task_factory(loop, cio_eager_task_factory, NULL)` makes
+ * every task of loop created inside the running loop eager (its first step
+ * runs inside the create call); one created from outside starts as usual. */
+CIO_EXTERN int cio_eager_task_factory(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio_task_opts_t *opts,
+                                      cio_task_t **out, void *ud);
+
 /** @{ */
 /** The same on the running loop; NULL on failure (no loop, no memory).
  *
@@ -533,6 +601,10 @@ CIO_EXTERN const char *cio_task_get_name(cio_task_t *t);
  * into *fn and *arg (arg may be NULL), before, during and after its run.
  * 0; -EINVAL for a NULL fn or anything but a task. */
 CIO_EXTERN int cio_task_get_coro(cio_task_t *t, cio_coro_fn **fn, void **arg);
+/** Whether f is a task (asyncio's isinstance(f, Task)): a task and a future
+ * share one type.  1 for a task, 0 for a plain future (or a gather's or a
+ * shield's future); -EINVAL for NULL or anything that is neither. */
+CIO_EXTERN int cio_is_task(cio_future_t *f);
 /** Rename the task (name is copied).  0, -EINVAL, -ENOMEM. */
 CIO_EXTERN int cio_task_set_name(cio_task_t *t, const char *name);
 
@@ -561,8 +633,10 @@ CIO_EXTERN int cio_sleep(double delay);
 /** cio_sleep(0). */
 CIO_EXTERN int cio_yield(void);
 
-/** Record a message for the error the current task is about to return:
- * `return cio_fail(-EIO, "reading %s", path);` returns err. */
+/** Record a message for the error the current task (or pool job, see
+ * cio_loop_run_in_executor) is about to return:
+ * `return cio_fail(-EIO, "reading %s", path);` returns err.  Elsewhere it
+ * only returns err. */
 CIO_EXTERN int cio_fail(int err, const char *fmt, ...)
 #ifdef __GNUC__
     __attribute__((format(printf, 2, 3)))
@@ -659,7 +733,8 @@ CIO_EXTERN int cio_gather_results(cio_future_t *gather, void **results, int *rcs
 
 /** @{ */
 /** wait: from a task, wait until return_when holds or timeout seconds pass
- * (timeout < 0 or INFINITY: no limit).  done and pending (capacity n each,
+ * (INFINITY: no limit, asyncio's None; <= 0: already expired, so only what
+ * is done by the time the task resumes counts).  done and pending (capacity n each,
  * either may be NULL) receive the futures of each kind, in input order, and
  * *ndone / *npending their counts.  Never returns the children's errors and
  * never cancels anything.  0, -ECANCELED (the waiting task was cancelled),
@@ -706,13 +781,21 @@ CIO_EXTERN int cio_wait_for_call(cio_coro_fn *fn, void *arg, double timeout, voi
  * caller gets -ECANCELED while f goes on.  If f itself is cancelled the
  * outcome is -ECANCELED; a done f returns its outcome at once. */
 CIO_EXTERN int cio_shield(cio_future_t *f, void **result);
+/** shield as asyncio's, an object: *out gets a new outer future that ends as
+ * f does (result, error with its message, cancelled), unless it is cancelled
+ * first, which leaves f running.  It can be held, awaited, given to
+ * gather/wait/as_completed, cancelled and inspected like any future; the
+ * caller owns the reference (cio_unref).  An f already done is given back
+ * itself (a new reference), as asyncio's.  -EINVAL, -ENOMEM,
+ * CIO_ELOOPCLOSED. */
+CIO_EXTERN int cio_shield_future(cio_future_t *f, cio_future_t **out);
 
 /** @{ */
 /** as_completed: an iterator handing back the futures of fs in completion
  * order, each distinct future once (as asyncio takes their set).  Each
  * cio_as_completed_next returns 1 and *f (borrowed: the caller owns fs), 0
  * once every future was handed back, -ETIMEDOUT for each remaining one after
- * timeout seconds (< 0 or INFINITY: none; one that ends after the timeout is
+ * timeout seconds (INFINITY: none; <= 0: already expired; one that ends after the timeout is
  * not handed back) — nothing is cancelled — or -ECANCELED if the waiting
  * task is cancelled. */
 typedef struct cio_as_completed_s cio_as_completed_t;
@@ -752,11 +835,13 @@ CIO_EXTERN int cio_timeout_enter_at(cio_timeout_t *to, double when);
 /** Leave the scope; returns rc, or -ETIMEDOUT as described above.
  * CIO_EINVALSTATE if not entered, or from another task. */
 CIO_EXTERN int cio_timeout_exit(cio_timeout_t *to, int rc);
-/** Move the deadline (INFINITY disables it).  CIO_EINVALSTATE unless
- * entered and not yet expired. */
+/** Move the deadline (INFINITY disables it), from any code on the loop's
+ * thread (the task in the scope, another task, a callback), as asyncio's.
+ * CIO_EINVALSTATE unless entered and not yet expired. */
 CIO_EXTERN int cio_timeout_reschedule(cio_timeout_t *to, double when);
-/** The deadline (INFINITY if none); NAN for a zeroed scope never entered
- * (only meaningful once entered). */
+/** The deadline exactly as given to enter_at or reschedule (enter(delay):
+ * cio_loop_time() + delay), INFINITY if none; NAN for a zeroed scope never
+ * entered (only meaningful once entered). */
 CIO_EXTERN double cio_timeout_when(cio_timeout_t *to);
 /** 1 once the deadline fired, else 0. */
 CIO_EXTERN int cio_timeout_expired(cio_timeout_t *to);
@@ -1179,8 +1264,10 @@ CIO_EXTERN int cio_gen_yield(void *value, void **sent);
  * loop by a task started at once (asyncio's finalizer hook; without memory
  * for that task its frames are discarded and -ENOMEM goes to the loop's
  * exception handler, as a failed close does).  Elsewhere
- * (its loop not running) its frames are discarded without running.
- * -EBUSY while it runs. */
+ * (its loop not running) its frames are discarded without running.  A
+ * generator outlives its runner's shutdown, which closed it (then
+ * next/close report it finished): free it then as well.  -EBUSY while it
+ * runs. */
 CIO_EXTERN int cio_gen_free(cio_gen_t *g);
 /** From a task: close every live generator of the running loop that was
  * started and not finished (asyncio's shutdown_asyncgens); cio_run and the
@@ -1229,10 +1316,18 @@ CIO_EXTERN int cio_runner_new(const cio_runner_opts_t *opts, cio_runner_t **out)
 /** Run fn(arg) as the main task until done; returns its outcome, *result its
  * value.  CIO_ELOOPRUNNING inside a running loop, CIO_ERUNNERCLOSED. */
 CIO_EXTERN int cio_runner_run(cio_runner_t *r, cio_coro_fn *fn, void *arg, void **result);
+/** The message of the failure the last cio_runner_run returned (its main
+ * task's, from cio_fail), as asyncio's run raises the task's exception with
+ * its text; NULL if that run succeeded or the failure had none.  Owned by
+ * the runner: valid until the next run or cio_runner_free. */
+CIO_EXTERN const char *cio_runner_message(cio_runner_t *r);
 /** The runner's loop, created if needed. */
 CIO_EXTERN int cio_runner_get_loop(cio_runner_t *r, cio_loop_t **loop);
-/** asyncio.run's shutdown: cancel the remaining tasks and wait for them, shut
- * the thread pool down, close the loop.  Idempotent. */
+/** asyncio.run's shutdown: cancel the remaining tasks and wait for them,
+ * close the live generators (the user's generators no longer hold the loop
+ * afterwards), shut the thread pool down, close the loop.  Idempotent.
+ * -EBUSY while the user still holds a future, task or handle of the loop
+ * (call again once released). */
 CIO_EXTERN int cio_runner_close(cio_runner_t *r);
 /** Close and free. */
 CIO_EXTERN int cio_runner_free(cio_runner_t *r);
@@ -1270,6 +1365,10 @@ CIO_EXTERN int cio_runner_free(cio_runner_t *r);
  * }
  * @endcode */
 CIO_EXTERN int cio_run(cio_coro_fn *fn, void *arg, void **result);
+/** cio_run, and on failure the main task's message (cio_fail's text) copied
+ * into msg (cap bytes, truncated, always terminated; "" if none).  msg may be
+ * NULL with cap 0. */
+CIO_EXTERN int cio_run_with_message(cio_coro_fn *fn, void *arg, void **result, char *msg, size_t cap);
 /** @} */
 
 /* ------------------------------------------------------- threads, executor */
@@ -1277,10 +1376,16 @@ CIO_EXTERN int cio_run(cio_coro_fn *fn, void *arg, void **result);
  * @{ */
 
 /** Run the blocking fn(arg, &result) in the loop's thread pool; *out gets a
- * future for its outcome.  Cancelling the future does not stop the thread.
+ * future for its outcome, with the message fn gave through cio_fail (which
+ * works in pool threads).  Cancelling the future before a worker took the
+ * job means fn never runs, as asyncio's; once it runs, the thread is not
+ * stopped.  So fn must not be the one to release arg: the caller, who
+ * cannot tell from a cancelled future whether fn still runs, waits for the
+ * job to be over (cio_loop_shutdown_default_executor) or keeps arg alive.
  * -ENOMEM, CIO_ELOOPCLOSED. */
 CIO_EXTERN int cio_loop_run_in_executor(cio_loop_t *loop, cio_coro_fn *fn, void *arg, cio_future_t **out);
-/** From a task: run fn in the pool and await it (asyncio.to_thread).
+/** From a task: run fn in the pool and await it (asyncio.to_thread).  A
+ * failure's cio_fail message becomes the calling task's.
  *
  * @code{.c}
  * #include <cio.h>
@@ -1310,8 +1415,41 @@ CIO_EXTERN int cio_loop_run_in_executor(cio_loop_t *loop, cio_coro_fn *fn, void 
 CIO_EXTERN int cio_to_thread(cio_coro_fn *fn, void *arg, void **result);
 /** Maximum worker threads of the loop's pool (default min(32, cpus + 4)). */
 CIO_EXTERN int cio_loop_set_executor_size(cio_loop_t *loop, int max_workers);
-/** Wait for the pool's jobs and join its threads; the next job starts a new pool. */
+/** Wait for the pool's jobs and join its threads, blocking the calling
+ * thread; the next job starts a new pool.  With a user executor, its
+ * shutdown hook is called. */
 CIO_EXTERN int cio_loop_shutdown_default_executor(cio_loop_t *loop);
+/** From a task: asyncio 3.12's `await loop.shutdown_default_executor(timeout)`.
+ * The pool's jobs finish and its threads are joined while the loop goes on.
+ * After timeout seconds (INFINITY: none) it gives up as asyncio does: a
+ * warning is logged, the threads finish in the background (joined when the
+ * loop closes) and -ETIMEDOUT is returned (asyncio only warns: a caller may
+ * ignore it).  The next job starts a new pool.  With a user executor its
+ * shutdown hook is called, without a timeout.  0, -ETIMEDOUT, -ECANCELED
+ * (the pool then finishes in the background too), CIO_ENOTASK, -EINVAL
+ * (NaN). */
+CIO_EXTERN int cio_shutdown_default_executor(double timeout);
+
+/** An executor of yours (asyncio's set_default_executor(executor)): the
+ * loop hands it each job of cio_loop_run_in_executor / cio_to_thread. */
+typedef struct cio_executor_s {
+    /** Run run(job) once, in any thread but the loop's (the job posts its
+     * completion to the loop itself); called on the loop's thread.  0, or a
+     * negative code, which cio_loop_run_in_executor returns (run is then never
+     * called). */
+    int (*submit)(void *ud, void (*run)(void *job), void *job);
+    /** Called by cio_loop_shutdown_default_executor and when the loop closes
+     * (so possibly more than once); must return only once every job it took
+     * has run.  Optional only if the caller otherwise makes sure of that
+     * before the loop closes. */
+    void (*shutdown)(void *ud);
+    void *ud; /**< passed to both */
+} cio_executor_t;
+/** Make executor (copied) the loop's default executor; NULL goes back to the
+ * built-in pool (whose threads stay until it is shut down).  A job the user
+ * executor never runs never completes its future.  0, -EINVAL (no submit),
+ * CIO_ELOOPCLOSED. */
+CIO_EXTERN int cio_loop_set_default_executor(cio_loop_t *loop, const cio_executor_t *executor);
 
 /** A thread-safe future, as concurrent.futures.Future. */
 typedef struct cio_tsfuture_s cio_tsfuture_t;
@@ -1335,13 +1473,18 @@ typedef struct cio_tsfuture_s cio_tsfuture_t;
  * }
  * @endcode */
 CIO_EXTERN int cio_run_coroutine_threadsafe(cio_loop_t *loop, cio_coro_fn *fn, void *arg, cio_tsfuture_t **out);
-/** Block the calling thread until done or timeout seconds (< 0: no limit).
+/** Block the calling thread until done or timeout seconds (INFINITY: no
+ * limit; <= 0: only looks, as concurrent.futures' result(timeout)).
  * Returns the task's outcome (*result its value) or -ETIMEDOUT. */
 CIO_EXTERN int cio_tsfuture_wait(cio_tsfuture_t *f, double timeout, void **result);
 /** Request the task's cancellation on its loop. 1 if not yet done, else 0. */
 CIO_EXTERN int cio_tsfuture_cancel(cio_tsfuture_t *f);
 /** 1/0. */
 CIO_EXTERN int cio_tsfuture_done(cio_tsfuture_t *f);
+/** Once done: the task's failure message (its cio_fail text), as the
+ * concurrent future's exception carries it; NULL while pending, on success,
+ * or if there was none.  Owned by f: valid until cio_tsfuture_free. */
+CIO_EXTERN const char *cio_tsfuture_message(cio_tsfuture_t *f);
 /** Release the caller's reference (the task itself goes on). */
 CIO_EXTERN int cio_tsfuture_free(cio_tsfuture_t *f);
 /** @} */
@@ -1772,6 +1915,12 @@ CIO_EXTERN ssize_t cio_stream_readuntil_any(cio_stream_t *s, const void *const *
 /** The count that goes with the stream's last CIO_EINCOMPLETE or
  * CIO_ELIMITOVERRUN. */
 CIO_EXTERN size_t cio_stream_partial(cio_stream_t *s);
+/** Which LimitOverrunError the stream's last CIO_ELIMITOVERRUN was, as
+ * asyncio tells them apart by message: 1 "Separator is found, but chunk is
+ * longer than limit" (cio_stream_partial = where the separator starts), 0
+ * "Separator is not found, and chunk exceed the limit" (cio_stream_partial =
+ * how far the search went).  -EINVAL for anything but a stream. */
+CIO_EXTERN int cio_stream_limit_found(cio_stream_t *s);
 /** 1 when the buffer is empty and EOF was seen. */
 CIO_EXTERN int cio_stream_at_eof(cio_stream_t *s);
 /** The readline/readuntil limit; 0: the default (CIO_STREAM_LIMIT). */

@@ -35,17 +35,21 @@ static void set_timer(cio_loop_t *loop, struct cio__timer *t, int64_t when, void
     cio__heap_push(&loop->timers, t);
 }
 
+/* INFINITY is asyncio's timeout=None (deadline -1: none); a timeout <= 0 is
+ * a deadline already past, as asyncio's call_later(timeout): the wait still
+ * sees what is done already, then times out. */
 static int timeout_to_deadline(double timeout, int64_t *deadline)
 {
     if (isnan(timeout))
         return -EINVAL;
-    if (timeout < 0 || isinf(timeout)) {
+    if (isinf(timeout) && timeout > 0) {
         *deadline = -1;
         return 0;
     }
     int64_t d;
     cio__double_to_ns(timeout, &d);
-    *deadline = cio__now_ns() + d;
+    int64_t now = cio__now_ns();
+    *deadline = d > 0 ? now + d : now; /* >= 0: -1 means none */
     return 0;
 }
 
@@ -484,11 +488,17 @@ int cio_wait(cio_future_t *const *fs, size_t n, double timeout, int return_when,
 
 /* ------------------------------------------------------------- shield */
 
-/* As asyncio's shield: the awaiter waits on an outer future of its own, so
- * a cancel of the awaiter cancels only that.  The inner's end is passed to
- * the outer by a done callback queued as asyncio's (_inner_done_callback),
- * which holds a reference to each; when the outer ends first the callback is
- * taken off the inner (_outer_done_callback). */
+/* As asyncio's shield: an outer future of its own, so a cancel of the
+ * outer (of a task awaiting it) cancels only that.  The inner's end is
+ * passed to the outer by a done callback queued as asyncio's
+ * (_inner_done_callback), which holds a reference to each; when the outer
+ * ends first, a registration on it takes the callback off the inner
+ * (_outer_done_callback) and queues the release of both. */
+struct shield_link {
+    struct cio__fcb r;     /* first: on the inner (fut), arg the outer */
+    struct cio__reg oreg;  /* on the outer */
+};
+
 static void shield_run(struct cio__cb *cb)
 {
     struct cio__fcb *r = cio__container_of(cb, struct cio__fcb, cb);
@@ -505,9 +515,53 @@ static void shield_run(struct cio__cb *cb)
     } else {
         cio__future_complete(outer, CIO__RESULT, 0, inner->result, NULL);
     }
+    cio__free(r); /* the whole link */
+    cio__future_unref(inner);
+    cio__future_unref(outer);
+}
+
+static void shield_drop(struct cio__cb *cb)
+{
+    struct cio__fcb *r = cio__container_of(cb, struct cio__fcb, cb);
+    cio_future_t *inner = r->fut, *outer = r->arg;
     cio__free(r);
     cio__future_unref(inner);
     cio__future_unref(outer);
+}
+
+/* The outer ended (inside its completion: only unlink and schedule). */
+static void shield_outer_notify(struct cio__reg *reg)
+{
+    struct shield_link *l = cio__container_of(reg, struct shield_link, oreg);
+    cio_future_t *inner = l->r.fut, *outer = l->r.arg;
+    if (inner->state != CIO__PENDING)
+        return; /* the inner's callback is queued, or ran: it releases the link */
+    cio__future_del_reg(inner, &l->r.reg);
+    l->r.cb.run = shield_drop;
+    cio__loop_schedule(outer->loop, &l->r.cb);
+}
+
+static int shield_make(cio_future_t *f, cio_future_t **out)
+{
+    cio_future_t *outer;
+    int rc = cio_loop_create_future(f->loop, &outer);
+    if (rc < 0)
+        return rc;
+    struct shield_link *l = cio__calloc(sizeof *l);
+    if (!l) {
+        cio__future_unref(outer);
+        return -ENOMEM;
+    }
+    l->r.cb.run = shield_run;
+    l->r.fut = f;
+    l->r.arg = outer;
+    f->obj.refs++;
+    outer->obj.refs++; /* the link's */
+    cio__future_add_reg(f, &l->r.reg);
+    l->oreg.notify = shield_outer_notify;
+    cio__future_add_reg(outer, &l->oreg);
+    *out = outer;
+    return 0;
 }
 
 int cio_shield(cio_future_t *f, void **result)
@@ -520,30 +574,29 @@ int cio_shield(cio_future_t *f, void **result)
     if (f->state != CIO__PENDING)
         return cio_future_result(f, result); /* an inner already done is returned directly */
     cio_future_t *outer;
-    if ((rc = cio_loop_create_future(f->loop, &outer)) < 0)
+    if ((rc = shield_make(f, &outer)) < 0)
         return rc;
-    struct cio__fcb *r = cio__calloc(sizeof *r);
-    if (!r) {
-        cio__future_unref(outer);
-        return -ENOMEM;
-    }
-    r->cb.run = shield_run;
-    r->fut = f;
-    r->arg = outer;
-    f->obj.refs++;
-    outer->obj.refs++;
-    cio__future_add_reg(f, &r->reg);
-    rc = cio_await(outer, result);
-    if (f->state == CIO__PENDING) {
-        /* The outer ended first (the awaiter was cancelled): stop watching.
-         * (An inner that has ended has its callback queued: it cleans up.) */
-        cio__future_del_reg(f, &r->reg);
-        cio__free(r);
-        cio__future_unref(f);
-        cio__future_unref(outer);
-    }
+    rc = cio_await(outer, result); /* a cancel of the awaiter cancels the outer only */
     cio__future_unref(outer);
     return rc;
+}
+
+int cio_shield_future(cio_future_t *f, cio_future_t **out)
+{
+    if (out)
+        *out = NULL;
+    if (cio__future_check(f) || !out)
+        return -EINVAL;
+    if (f->loop->closed)
+        return CIO_ELOOPCLOSED;
+    int rc = cio__debug_thread_check(f->loop, "cio_shield_future");
+    if (rc < 0)
+        return rc;
+    if (f->state != CIO__PENDING) { /* asyncio returns the inner itself */
+        *out = cio_ref(f);
+        return 0;
+    }
+    return shield_make(f, out);
 }
 
 /* ------------------------------------------------------ timeout scopes */
@@ -561,7 +614,7 @@ struct cio__timeout {
     int32_t cancelling; /* the task's count on entry */
     struct cio__task *task;
     struct cio__timeout *outer; /* the next entered scope of the task */
-    int64_t when;       /* INT64_MAX: no deadline */
+    double when;        /* as given, on cio_loop_time()'s clock; INFINITY: none */
     struct cio__timer timer;
     cio_handle_t *soon; /* a deadline already past: call_soon'd, as asyncio */
 };
@@ -598,17 +651,18 @@ static int timeout_arm(struct cio__timeout *to)
 {
     cio_loop_t *loop = to->task->fut.loop;
     timeout_disarm(to);
-    if (to->when == INT64_MAX)
+    if (isinf(to->when) && to->when > 0)
         return 0;
-    if (to->when <= cio__now_ns())
+    int64_t when = cio__deadline_ns(to->when);
+    if (when <= cio__now_ns())
         return cio_call_soon(loop, timeout_soon, to, &to->soon);
     if (cio__heap_reserve(&loop->timers, 1) < 0)
         return -ENOMEM;
-    set_timer(loop, &to->timer, to->when, timeout_fire);
+    set_timer(loop, &to->timer, when, timeout_fire);
     return 0;
 }
 
-static int timeout_enter_ns(cio_timeout_t *opaque, int64_t when)
+static int timeout_enter_s(cio_timeout_t *opaque, double when)
 {
     struct cio__timeout *to = (struct cio__timeout *)opaque;
     struct cio__task *t = cio__tls.task;
@@ -648,46 +702,29 @@ static struct cio__timeout *timeout_entered(cio_timeout_t *opaque, bool unlink)
     return NULL;
 }
 
-static int when_from_delay(double delay, int64_t *when)
-{
-    if (isnan(delay))
-        return -EINVAL;
-    if (isinf(delay) && delay > 0) {
-        *when = INT64_MAX;
-        return 0;
-    }
-    int64_t d;
-    cio__double_to_ns(delay, &d);
-    *when = cio__now_ns() + d;
-    return 0;
-}
-
-static int when_from_abs(double when_s, int64_t *when)
+/* asyncio.timeout(delay) is timeout_at(loop.time() + delay); the deadline
+ * is kept as given, so cio_timeout_when returns it exactly. */
+static int when_from_abs(double when_s, double *when)
 {
     if (isnan(when_s))
         return -EINVAL;
-    if (isinf(when_s) && when_s > 0) {
-        *when = INT64_MAX;
-        return 0;
-    }
-    cio__double_to_ns(when_s, when);
+    *when = when_s;
     return 0;
 }
 
 int cio_timeout_enter(cio_timeout_t *to, double delay)
 {
-    int64_t when;
-    if (!to || when_from_delay(delay, &when) < 0)
+    if (!to || isnan(delay))
         return -EINVAL;
-    return timeout_enter_ns(to, when);
+    return timeout_enter_s(to, isinf(delay) ? delay : cio_loop_time(NULL) + delay);
 }
 
 int cio_timeout_enter_at(cio_timeout_t *to, double when_s)
 {
-    int64_t when;
+    double when;
     if (!to || when_from_abs(when_s, &when) < 0)
         return -EINVAL;
-    return timeout_enter_ns(to, when);
+    return timeout_enter_s(to, when);
 }
 
 static struct cio__timeout *timeout_active(cio_timeout_t *opaque)
@@ -716,10 +753,13 @@ int cio_timeout_exit(cio_timeout_t *opaque, int rc)
 
 int cio_timeout_reschedule(cio_timeout_t *opaque, double when_s)
 {
-    int64_t when;
+    double when;
     if (!opaque || when_from_abs(when_s, &when) < 0)
         return -EINVAL;
-    struct cio__timeout *to = timeout_entered(opaque, false);
+    /* Any caller on the loop's thread, as asyncio's (another task, a plain
+     * callback): the scope is found through its own bytes, which hold
+     * TO_ENTERED exactly while it is entered. */
+    struct cio__timeout *to = timeout_active(opaque);
     if (!to || to->state != TO_ENTERED)
         return CIO_EINVALSTATE;
     to->when = when;
@@ -731,7 +771,7 @@ double cio_timeout_when(cio_timeout_t *opaque)
     struct cio__timeout *to = timeout_active(opaque);
     if (!to)
         return NAN;
-    return to->when == INT64_MAX ? INFINITY : (double)to->when / 1e9;
+    return to->when;
 }
 
 int cio_timeout_expired(cio_timeout_t *opaque)

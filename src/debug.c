@@ -158,6 +158,114 @@ int cio__debug_wrong_thread(cio_loop_t *loop, const char *what)
     return CIO_EWRONGTHREAD;
 }
 
+/* A refused call, in debug mode: asyncio raises RuntimeError (and friends)
+ * with a message; here the code is returned, and the log says which call
+ * refused what. */
+int cio__refuse_slow(cio_loop_t *loop, const char *call, int rc, const char *why)
+{
+    if (loop && loop->debug)
+        cio_log(CIO_LOG_WARNING, "%s refused: %s (%s: %s)", call, why, cio_err_name(rc), cio_strerror(rc));
+    return rc;
+}
+
+/* ------------------------------------------------------- a task's stack */
+
+/* A suspended task's C stack, from the context cio__switch_asm saved on it:
+ * the return address into the code that suspended, then the frame-pointer
+ * chain.  Every frame read lies inside the task's own stack (the walk stops
+ * at the first one that does not, or that does not go up), so code built
+ * without frame pointers gives a shorter stack, never a bad read. */
+static __attribute__((unused)) size_t walk_saved(struct cio__stack *s, void **frames, size_t cap)
+{
+#if !defined(CIO_USE_UCONTEXT) && (defined(__x86_64__) || defined(__aarch64__))
+    uintptr_t lo = (uintptr_t)s->lo, hi = (uintptr_t)s; /* the header sits at the top */
+    const uintptr_t *sp = s->ctx.sp;
+#if defined(__x86_64__)
+    uintptr_t fp = sp[6], ret = sp[7]; /* [mxcsr,fpucw][r15][r14][r13][r12][rbx][rbp][return] */
+#else
+    uintptr_t fp = sp[10], ret = sp[11]; /* x29, x30 of the 176-byte frame */
+#endif
+    size_t n = 0;
+    if (cap && ret)
+        frames[n++] = (void *)ret;
+    while (n < cap && fp >= lo && fp + 2 * sizeof(uintptr_t) <= hi && (fp & (sizeof(uintptr_t) - 1)) == 0) {
+        const uintptr_t *rec = (const uintptr_t *)fp; /* [caller's fp][return address] */
+        if (!rec[1])
+            break;
+        frames[n++] = (void *)rec[1];
+        if (rec[0] <= fp)
+            break;
+        fp = rec[0];
+    }
+    return n;
+#else
+    (void)s;
+    (void)frames;
+    (void)cap;
+    return 0;
+#endif
+}
+
+int cio_task_get_stack(cio_task_t *f, void **frames, size_t cap)
+{
+    if (!f || f->obj.magic != CIO__MAGIC_TASK || (!frames && cap))
+        return -EINVAL;
+#if defined(CIO_USE_UCONTEXT) || !(defined(__x86_64__) || defined(__aarch64__))
+    return -ENOTSUP;
+#else
+    struct cio__task *t = cio__task_of(f);
+    if (f->state != CIO__PENDING || !(f->tflags & CIO__T_STARTED) || !t->stack)
+        return 0; /* done, or not started: no frames (asyncio: []) */
+    if (cio__tls.task == t) { /* the task asks for its own: the live stack */
+#ifdef CIO__HAVE_BACKTRACE
+        void *buf[64];
+        int n = backtrace(buf, 64);
+        size_t k = 0;
+        for (int i = 1; i < n && k < cap; i++) /* without this function's frame */
+            frames[k++] = buf[i];
+        return (int)k;
+#else
+        return -ENOTSUP;
+#endif
+    }
+    if (cap > 0x7fffffff)
+        cap = 0x7fffffff;
+    return (int)walk_saved(t->stack, frames, cap);
+#endif
+}
+
+static void print_frames(FILE *out, void *const *frames, int n, const char *indent)
+{
+#ifdef CIO__HAVE_BACKTRACE
+    char **sym = backtrace_symbols(frames, n);
+    for (int i = 0; i < n; i++) {
+        if (sym)
+            fprintf(out, "%s%s\n", indent, sym[i]);
+        else
+            fprintf(out, "%s%p\n", indent, frames[i]);
+    }
+    free(sym);
+#else
+    for (int i = 0; i < n; i++)
+        fprintf(out, "%s%p\n", indent, frames[i]);
+#endif
+}
+
+int cio_task_print_stack(cio_task_t *f, FILE *out)
+{
+    void *frames[64];
+    if (!out)
+        return -EINVAL;
+    int n = cio_task_get_stack(f, frames, 64);
+    if (n < 0)
+        return n;
+    fprintf(out, "Stack for task '%s' (innermost first):\n", cio__task_name(f));
+    if (n == 0)
+        fprintf(out, "  (no frames: not started, done, or no frame pointers)\n");
+    print_frames(out, frames, n, "  ");
+    return n;
+}
+
 /* ------------------------------------------------------------ task dump */
 
 static const char *task_state(cio_loop_t *loop, struct cio__task *t)
@@ -190,6 +298,14 @@ int cio_loop_print_tasks(cio_loop_t *loop, FILE *f)
             fprintf(f, "%s: %s, %d cancel request(s)\n", what, task_state(loop, t), t->num_cancels);
         else
             cio_log(CIO_LOG_INFO, "%s: %s, %d cancel request(s)", what, task_state(loop, t), t->num_cancels);
+        if (f && t->stack && cio__tls.task != t) { /* a suspended task: where it waits */
+            void *frames[32];
+            int nf = cio_task_get_stack(&t->fut, frames, 32);
+            if (nf > 0) {
+                fprintf(f, "  suspended at:\n");
+                print_frames(f, frames, nf, "    ");
+            }
+        }
 #ifdef CIO__HAVE_BACKTRACE
         if (f && t->dbg && t->dbg->nframes > 1) {
             char **sym = backtrace_symbols(t->dbg->frames + 1, t->dbg->nframes - 1);

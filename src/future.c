@@ -155,7 +155,7 @@ int cio_future_set_result(cio_future_t *f, void *value)
     if (cio__future_check(f) || f->kind != CIO__KIND_FUTURE)
         return -EINVAL;
     if (f->state != CIO__PENDING)
-        return CIO_EINVALSTATE;
+        return cio__refuse(f->loop, "cio_future_set_result", CIO_EINVALSTATE, "invalid state: the future is done");
     int rc = cio__debug_thread_check(f->loop, "cio_future_set_result");
     if (rc < 0)
         return rc;
@@ -168,7 +168,7 @@ int cio_future_set_exception(cio_future_t *f, int err, const char *msg)
     if (cio__future_check(f) || f->kind != CIO__KIND_FUTURE || err >= 0 || err == -ECANCELED)
         return -EINVAL;
     if (f->state != CIO__PENDING)
-        return CIO_EINVALSTATE;
+        return cio__refuse(f->loop, "cio_future_set_exception", CIO_EINVALSTATE, "invalid state: the future is done");
     int rc = cio__debug_thread_check(f->loop, "cio_future_set_exception");
     if (rc < 0)
         return rc;
@@ -214,7 +214,7 @@ int cio_future_result(cio_future_t *f, void **value)
     if (cio__future_check(f))
         return -EINVAL;
     switch (f->state) {
-    case CIO__PENDING: return CIO_EINVALSTATE;
+    case CIO__PENDING: return cio__refuse(f->loop, "cio_future_result", CIO_EINVALSTATE, "Result is not set.");
     case CIO__CANCELLED: return -ECANCELED;
     case CIO__ERROR: f->retrieved = 1; return f->rc;
     default:

@@ -32,6 +32,7 @@ struct cio_gen_s {
     struct cio__stack *caller; /* the consumer's stack while running */
     struct cio__task *task;    /* the consumer while running */
     cio_gen_t *live_prev, *live_next; /* loop->gens */
+    cio_gen_t *all_prev, *all_next;   /* loop->all_gens: every one not freed */
     void *value;               /* yielded out, or sent in */
     int in_rc;                 /* for the pending yield: 0, thrown error, GENEXIT */
     int out_rc;                /* the function's outcome once finished */
@@ -66,6 +67,10 @@ int cio_gen_new_ex(cio_loop_t *loop, cio_coro_fn *fn, void *arg, size_t stack_si
     g->stack_size = stack_size;
     g->state = G_CREATED;
     loop->nobjs++;
+    g->all_next = loop->all_gens;
+    if (loop->all_gens)
+        loop->all_gens->all_prev = g;
+    loop->all_gens = g;
     *out = g;
     return 0;
 }
@@ -124,6 +129,10 @@ static int resume(cio_gen_t *g, int in_rc, void *in, void **value, bool *ended)
     *ended = false;
     if (!t)
         return CIO_ENOTASK;
+    if (g->state == G_FINISHED) { /* also one its runner's shutdown let go of (loop NULL) */
+        *ended = true;
+        return CIO_ESTOPITERATION;
+    }
     if (t->fut.loop != g->loop)
         return CIO_EWRONGLOOP;
     if (g->state == G_RUNNING)
@@ -265,13 +274,30 @@ int cio_gen_yield(void *value, void **sent)
     return g->in_rc;
 }
 
+static void all_remove(cio_gen_t *g)
+{
+    if (g->all_prev)
+        g->all_prev->all_next = g->all_next;
+    else
+        g->loop->all_gens = g->all_next;
+    if (g->all_next)
+        g->all_next->all_prev = g->all_prev;
+    g->all_prev = g->all_next = NULL;
+}
+
 static void gen_destroy(cio_gen_t *g)
 {
+    if (!g->loop) { /* let go of by its runner's shutdown: finished, no stack */
+        g->obj.magic = CIO__MAGIC_DEAD;
+        cio__free(g);
+        return;
+    }
     if (g->stack) { /* suspended and never closed: discard its frames */
         g->stack->gen = NULL;
         cio__stack_put(&g->loop->stacks, g->stack);
         live_remove(g);
     }
+    all_remove(g);
     g->loop->nobjs--;
     g->obj.magic = CIO__MAGIC_DEAD;
     cio__free(g);
@@ -344,6 +370,25 @@ int cio_loop_shutdown_asyncgens(void)
 static int shutdown_task(void *arg, void **result)
 {
     return cio_loop_shutdown_asyncgens();
+}
+
+/* The end of asyncio.run: every generator was finalized (closed), and the
+ * loop may close although the user still holds some (asyncio's stay alive,
+ * closed, with no loop).  Finished or never started ones leave the loop: it
+ * no longer counts them, and a later cio_gen_free frees just the object. */
+void cio__gen_release_finished(cio_loop_t *loop)
+{
+    cio_gen_t *g = loop->all_gens;
+    while (g) {
+        cio_gen_t *next = g->all_next;
+        if (g->state == G_CREATED || g->state == G_FINISHED) {
+            g->state = G_FINISHED;
+            all_remove(g);
+            loop->nobjs--;
+            g->loop = NULL;
+        }
+        g = next;
+    }
 }
 
 void cio__gen_close_all(cio_loop_t *loop)

@@ -302,6 +302,7 @@ struct cio_loop_s {
     uint64_t iteration;
     uint32_t flags;
     int stopping;
+    int exit_err;                 /* cio_loop_stop_with_error's code, for run_forever to return */
     int running;
     int closed;
     int debug;
@@ -334,14 +335,21 @@ struct cio_loop_s {
     struct cio__pool handle_pool; /* cio_handle_t (loop-thread handles) */
     struct cio__task *all_head;   /* doubly-linked list of pending tasks */
     size_t ntasks_pending;
+    cio_task_factory_fn *task_factory; /* loop.set_task_factory */
+    void *task_factory_ud;
+    const char *site_file;        /* the creation site, while the factory runs */
+    int site_line;
     uint64_t task_counter;        /* for "Task-N" names */
     size_t nobjs;                 /* futures, tasks, handles and generators alive */
     struct cio_gen_s *gens;       /* generators started and not finished */
+    struct cio_gen_s *all_gens;   /* every generator not freed */
     /* error handling */
     cio_exception_handler_fn *exc_handler;
     void *exc_ud;
     /* executor */
     struct cio__executor *executor;
+    struct cio__executor *old_executors; /* shut down with a timeout that passed: joined at close */
+    cio_executor_t uexec;         /* cio_loop_set_default_executor's (submit NULL: the pool) */
     int executor_max;
     struct cio__fring *fring;     /* files: io_uring ring (src/file.c), NULL until used */
     int file_backend;             /* files: 0 undecided, 1 thread pool, 2 io_uring */
@@ -353,6 +361,7 @@ struct cio__tls {
     cio_loop_t *running;  /* the loop running in this thread */
     cio_loop_t *set;      /* cio_set_event_loop */
     struct cio__task *task; /* the task running now */
+    char **fail_msg;        /* a pool job running in this thread: where cio_fail puts its message */
 };
 extern _Thread_local struct cio__tls cio__tls;
 
@@ -413,6 +422,7 @@ int cio__loop_check(cio_loop_t *loop); /* magic; 0 or -EINVAL */
 void cio__loop_report(cio_loop_t *loop, const char *message, int err, const char *errmsg, cio_future_t *f,
                       cio_handle_t *h);
 int cio__double_to_ns(double s, int64_t *out); /* -EINVAL for NaN/inf */
+int64_t cio__deadline_ns(double when); /* when on the loop's clock -> ns, never early */
 
 /* --------------------------------------------------------------- futures */
 enum { CIO__PENDING = 0, CIO__RESULT, CIO__ERROR, CIO__CANCELLED };
@@ -592,6 +602,10 @@ static inline int cio__sync_loop_check(cio_loop_t **bound, int idle)
 
 /* ------------------------------------------------------------- generators */
 void cio__gen_close_all(cio_loop_t *loop); /* the runner's shutdown */
+/* cio_loop_run_in_executor; always: fn runs even if the future is cancelled
+ * while the job is queued (a job whose fn releases what it owns). */
+int cio__run_in_executor(cio_loop_t *loop, cio_coro_fn *fn, void *arg, bool always, cio_future_t **out);
+void cio__gen_release_finished(cio_loop_t *loop); /* the runner's shutdown, after closing them */
 
 /* ------------------------------------------------------------ networking */
 
@@ -667,6 +681,15 @@ static inline int cio__debug_thread_check(cio_loop_t *loop, const char *what)
     return 0;
 }
 
+/* Return rc, logging in debug mode "<call> refused: <why> (<code>)". */
+int cio__refuse_slow(cio_loop_t *loop, const char *call, int rc, const char *why);
+static inline int cio__refuse(cio_loop_t *loop, const char *call, int rc, const char *why)
+{
+    if (__builtin_expect(loop && loop->debug, 0))
+        return cio__refuse_slow(loop, call, rc, why);
+    return rc;
+}
+
 /* ------------------------------------------------------------- executor */
 void cio__executor_shutdown(cio_loop_t *loop);
 /* A job of the loop's thread pool: fn(arg, &result) runs in a worker, then
@@ -678,7 +701,11 @@ struct cio__job {
     void *arg;
     int rc;
     void *result;
+    char *msg;           /* run_in_executor: cio_fail's message from the worker, handed to fut */
     cio_future_t *fut;   /* run_in_executor's future (a reference), else NULL */
+    struct cio__reg reg; /* on fut while it is pending: a cancel marks the job */
+    atomic_int cancelled; /* fut was cancelled: a job not started never runs */
+    bool always;         /* runs even then (the library's jobs that own their arg) */
 };
 int cio__executor_submit(cio_loop_t *loop, struct cio__job *j);  /* 0, -ENOMEM, -EAGAIN */
 int cio__executor_unqueue(cio_loop_t *loop, struct cio__job *j); /* 1: taken back before it ran */

@@ -45,7 +45,15 @@ _Thread_local struct cio__tls cio__tls;
 /* 80 bytes: a million pending timers are 80 MB of handles. */
 struct cio_handle_s {
     struct cio__obj obj;
-    struct cio__cb cb;
+    /* A timer handle is never a ready-queue entry (its fire calls
+     * handle_run directly): it keeps the deadline as given in cb's place. */
+    union {
+        struct cio__cb cb; /* a ready-queue entry (call_soon) */
+        struct {
+            void *unused;  /* over cb.next */
+            double when;   /* over cb.run: the deadline as given, for cio_handle_when */
+        } t;
+    } u;
     struct cio__timer timer; /* idx NONE unless in the heap; flags below in its spare bytes */
     cio_loop_t *loop;
     cio_callback_fn *fn;
@@ -76,6 +84,21 @@ int cio__double_to_ns(double s, int64_t *out)
         s = -9.2e9;
     *out = (int64_t)(s * 1e9);
     return 0;
+}
+
+/* A deadline on cio_loop_time()'s clock as nanoseconds, rounded up so that
+ * it is never met early: once the clock reaches the result, cio_loop_time()
+ * >= when (asyncio compares the doubles themselves). */
+int64_t cio__deadline_ns(double when)
+{
+    if (!(when < 9.2e9))
+        return (int64_t)9.2e18; /* "never" for a loop (NaN is refused earlier) */
+    if (when <= -9.2e9)
+        return (int64_t)-9.2e18;
+    int64_t ns = (int64_t)ceil(when * 1e9);
+    while ((double)ns / 1e9 < when)
+        ns++;
+    return ns;
 }
 
 int cio__loop_check(cio_loop_t *loop)
@@ -213,17 +236,18 @@ int cio_loop_close(cio_loop_t *loop)
     if (cio__loop_check(loop))
         return -EINVAL;
     if (loop->running)
-        return CIO_ELOOPRUNNING;
+        return cio__refuse(loop, "cio_loop_close", CIO_ELOOPRUNNING, "Cannot close a running event loop");
     if (loop->closed == 2)
         return 0;
     if (loop->ntasks_pending)
-        return -EBUSY;
+        return cio__refuse(loop, "cio_loop_close", -EBUSY, "tasks of the loop are still pending");
     cio__executor_shutdown(loop);
     loop->closed = 1;
     drop_pending(loop);
     if (loop->nobjs) {
         loop->closed = 0;
-        return -EBUSY;
+        return cio__refuse(loop, "cio_loop_close", -EBUSY,
+                           "a future, task, handle or generator of the loop is still referenced");
     }
     loop->closed = 2;
     cio__file_loop_close(loop);
@@ -314,7 +338,9 @@ int cio_loop_set_stack_size(cio_loop_t *loop, size_t size)
 
 /* -------------------------------------------------------------- phases */
 
-static void phase_threadsafe(cio_loop_t *loop)
+/* Move other threads' posts behind what is ready (also called by
+ * cio_call_soon, so that one FIFO holds: see post_threadsafe). */
+static void ts_drain(cio_loop_t *loop)
 {
     if (!atomic_load_explicit(&loop->ts_pending, memory_order_acquire))
         return;
@@ -326,6 +352,11 @@ static void phase_threadsafe(cio_loop_t *loop)
     }
     atomic_store(&loop->ts_pending, 0);
     pthread_mutex_unlock(&loop->ts_lock);
+}
+
+static void phase_threadsafe(cio_loop_t *loop)
+{
+    ts_drain(loop);
 }
 
 static int64_t phase_timeout(cio_loop_t *loop)
@@ -437,6 +468,28 @@ static void phase_timers(cio_loop_t *loop)
     }
 }
 
+/* cio_loop_stop_with_error from a timer's callback: the due timers not
+ * fired yet stay due, first in the next run (asyncio leaves them in _ready). */
+static void keep_due(cio_loop_t *loop, uint32_t from)
+{
+    struct cio__heap *h = &loop->timers;
+    uint32_t k = 0;
+    for (uint32_t i = from; i < h->ndue; i++)
+        if (h->due[i]) {
+            h->due[k] = h->due[i];
+            h->due[k]->idx = CIO__TIMER_DUE | k;
+            k++;
+        }
+    h->ndue = k;
+    if (k) {
+        loop->due_queued = 1;
+        loop->due_cb.next = loop->ready.head;
+        loop->ready.head = &loop->due_cb;
+        if (!loop->due_cb.next)
+            loop->ready.tailp = &loop->due_cb.next;
+    }
+}
+
 static void run_due(struct cio__cb *cb)
 {
     cio_loop_t *loop = cio__container_of(cb, cio_loop_t, due_cb);
@@ -456,6 +509,10 @@ static void run_due(struct cio__cb *cb)
             cio__debug_run_timer(loop, t);
         else
             t->fire(t);
+        if (__builtin_expect(loop->exit_err != 0, 0)) {
+            keep_due(loop, i + 1);
+            return;
+        }
     }
     h->ndue = 0;
 }
@@ -501,9 +558,12 @@ int cio_loop_run_forever(cio_loop_t *loop)
     if (cio__loop_check(loop))
         return -EINVAL;
     if (loop->closed)
-        return CIO_ELOOPCLOSED;
-    if (loop->running || cio__tls.running)
-        return CIO_ELOOPRUNNING;
+        return cio__refuse(loop, "cio_loop_run_forever", CIO_ELOOPCLOSED, "Event loop is closed");
+    if (loop->running)
+        return cio__refuse(loop, "cio_loop_run_forever", CIO_ELOOPRUNNING, "This event loop is already running");
+    if (cio__tls.running)
+        return cio__refuse(loop, "cio_loop_run_forever", CIO_ELOOPRUNNING,
+                           "Cannot run the event loop while another loop is running");
     loop->running = 1;
     loop->owner = pthread_self();
     cio__tls.running = loop;
@@ -514,16 +574,45 @@ int cio_loop_run_forever(cio_loop_t *loop)
             break;
     }
     cio__stack_thread_leave();
+    int rc = loop->exit_err;
+    loop->exit_err = 0;
     loop->stopping = 0;
     loop->running = 0;
     cio__tls.running = NULL;
-    return 0;
+    return rc;
 }
 
 int cio_loop_stop(cio_loop_t *loop)
 {
     if (cio__loop_check(loop))
         return -EINVAL;
+    loop->stopping = 1;
+    return 0;
+}
+
+/* asyncio's SystemExit/KeyboardInterrupt out of a callback: _run_once is
+ * left at once, what remained of the batch stays in _ready.  Here the rest
+ * of the batch goes back to the front of the ready queue now, so the batch
+ * ends when the caller returns (or suspends). */
+int cio_loop_stop_with_error(cio_loop_t *loop, int err)
+{
+    if (cio__loop_check(loop) || err >= 0)
+        return -EINVAL;
+    if (!loop->running || cio__tls.running != loop)
+        return CIO_EINVALSTATE;
+    struct cio__cb *rest = loop->batch;
+    if (rest) {
+        struct cio__cb *last = rest;
+        while (last->next)
+            last = last->next;
+        last->next = loop->ready.head;
+        if (!loop->ready.head)
+            loop->ready.tailp = &last->next;
+        loop->ready.head = rest;
+        loop->batch = NULL;
+    }
+    if (!loop->exit_err)
+        loop->exit_err = err;
     loop->stopping = 1;
     return 0;
 }
@@ -540,11 +629,12 @@ int cio_loop_run_until_complete(cio_loop_t *loop, cio_future_t *fut, void **resu
     if (cio__loop_check(loop) || cio__future_check(fut))
         return -EINVAL;
     if (fut->loop != loop)
-        return CIO_EWRONGLOOP;
+        return cio__refuse(loop, "cio_loop_run_until_complete", CIO_EWRONGLOOP,
+                           "The future belongs to a different loop than the one specified");
     if (loop->closed)
-        return CIO_ELOOPCLOSED;
+        return cio__refuse(loop, "cio_loop_run_until_complete", CIO_ELOOPCLOSED, "Event loop is closed");
     if (loop->running || cio__tls.running)
-        return CIO_ELOOPRUNNING;
+        return cio__refuse(loop, "cio_loop_run_until_complete", CIO_ELOOPRUNNING, "This event loop is already running");
     int rc = cio_future_add_done_callback(fut, stop_when_done, loop);
     if (rc < 0)
         return rc;
@@ -565,24 +655,32 @@ int cio_loop_run_until_complete(cio_loop_t *loop, cio_future_t *fut, void **resu
 
 static void handle_free(cio_handle_t *h)
 {
-    h->loop->nobjs--;
     h->obj.magic = CIO__MAGIC_DEAD;
-    if (h->h_pooled)
+    if (h->h_pooled) {
+        h->loop->nobjs--;
         cio__pool_put(&h->loop->handle_pool, h);
-    else
-        cio__free(h);
+    } else {
+        cio__free(h); /* a thread-safe post's: never counted, may outlive the loop */
+    }
 }
 
+/* A thread-safe post's handle may be released by the posting thread while
+ * the loop runs it: its count is atomic (a loop-thread handle's is not). */
 static void handle_unref(cio_handle_t *h)
 {
+    if (!h->h_pooled) {
+        if (__atomic_sub_fetch(&h->obj.refs, 1, __ATOMIC_ACQ_REL) == 0)
+            handle_free(h);
+        return;
+    }
     if (--h->obj.refs == 0)
         handle_free(h);
 }
 
 static void handle_run(struct cio__cb *cb)
 {
-    cio_handle_t *h = cio__container_of(cb, cio_handle_t, cb);
-    if (!h->h_cancelled && !h->loop->closed) {
+    cio_handle_t *h = cio__container_of(cb, cio_handle_t, u.cb);
+    if (!__atomic_load_n(&h->h_cancelled, __ATOMIC_ACQUIRE) && !h->loop->closed) {
         h->h_ran = 1;
         int rc = h->fn(h->arg);
         if (rc < 0)
@@ -594,7 +692,7 @@ static void handle_run(struct cio__cb *cb)
 static void handle_fire(struct cio__timer *t)
 {
     cio_handle_t *h = cio__container_of(t, cio_handle_t, timer);
-    handle_run(&h->cb); /* its place in the batch is the due list's */
+    handle_run(&h->u.cb); /* its place in the batch is the due list's */
 }
 
 /* pooled: only from the loop's own thread. */
@@ -606,7 +704,7 @@ static cio_handle_t *handle_new(cio_loop_t *loop, cio_callback_fn *fn, void *arg
     h->h_pooled = pooled;
     h->obj.magic = CIO__MAGIC_HANDLE;
     h->obj.refs = 1;
-    h->cb.run = handle_run;
+    h->u.cb.run = handle_run;
     h->timer.idx = CIO__TIMER_NONE;
     h->timer.fire = handle_fire;
     h->loop = loop;
@@ -634,7 +732,7 @@ int cio_call_soon(cio_loop_t *loop, cio_callback_fn *fn, void *arg, cio_handle_t
     if (cio__loop_check(loop) || !fn)
         return -EINVAL;
     if (loop->closed)
-        return CIO_ELOOPCLOSED;
+        return cio__refuse(loop, "cio_call_soon", CIO_ELOOPCLOSED, "Event loop is closed");
     int rc = cio__debug_thread_check(loop, "cio_call_soon");
     if (rc < 0)
         return rc;
@@ -642,14 +740,15 @@ int cio_call_soon(cio_loop_t *loop, cio_callback_fn *fn, void *arg, cio_handle_t
     if (!h)
         return -ENOMEM;
     loop->nobjs++;
-    cio__loop_schedule(loop, &h->cb);
+    ts_drain(loop); /* posted before: runs before */
+    cio__loop_schedule(loop, &h->u.cb);
     return give_handle(h, out);
 }
 
-static int call_at_ns(cio_loop_t *loop, int64_t when, cio_callback_fn *fn, void *arg, cio_handle_t **out)
+static int call_at_s(cio_loop_t *loop, double when, cio_callback_fn *fn, void *arg, cio_handle_t **out)
 {
     if (loop->closed)
-        return CIO_ELOOPCLOSED;
+        return cio__refuse(loop, "cio_call_later/cio_call_at", CIO_ELOOPCLOSED, "Event loop is closed");
     int rc = cio__debug_thread_check(loop, "cio_call_later/cio_call_at");
     if (rc < 0)
         return rc;
@@ -660,52 +759,78 @@ static int call_at_ns(cio_loop_t *loop, int64_t when, cio_callback_fn *fn, void 
         return -ENOMEM;
     loop->nobjs++;
     h->h_is_timer = 1;
-    h->timer.when = when;
+    h->u.t.when = when;
+    h->timer.when = cio__deadline_ns(when);
     cio__heap_push(&loop->timers, &h->timer);
     return give_handle(h, out);
 }
 
+/* asyncio: call_at(self.time() + delay); a negative delay is a deadline in
+ * the past, ordered by it among the other due timers (not clamped to now). */
 int cio_call_later(cio_loop_t *loop, double delay, cio_callback_fn *fn, void *arg, cio_handle_t **out)
 {
-    int64_t d;
     if (out)
         *out = NULL;
-    if (cio__loop_check(loop) || !fn || cio__double_to_ns(delay, &d) < 0 || isinf(delay))
+    if (cio__loop_check(loop) || !fn || isnan(delay) || isinf(delay))
         return -EINVAL;
-    return call_at_ns(loop, cio__now_ns() + (d > 0 ? d : 0), fn, arg, out);
+    return call_at_s(loop, cio_loop_time(loop) + delay, fn, arg, out);
 }
 
 int cio_call_at(cio_loop_t *loop, double when, cio_callback_fn *fn, void *arg, cio_handle_t **out)
 {
-    int64_t w;
     if (out)
         *out = NULL;
-    if (cio__loop_check(loop) || !fn || cio__double_to_ns(when, &w) < 0 || isinf(when))
+    if (cio__loop_check(loop) || !fn || isnan(when) || isinf(when))
         return -EINVAL;
-    return call_at_ns(loop, w, fn, arg, out);
+    return call_at_s(loop, when, fn, arg, out);
 }
 
-/* A handle posted from another thread is not counted in loop->nobjs (that
- * counter belongs to the loop's thread) until the loop takes it in. */
-static void handle_run_ts(struct cio__cb *cb)
-{
-    cio_handle_t *h = cio__container_of(cb, cio_handle_t, cb);
-    h->loop->nobjs++;
-    handle_run(cb);
-}
+/* A thread-safe post is not counted in loop->nobjs (that counter belongs to
+ * the loop's thread).
+ *
+ * asyncio keeps one FIFO: call_soon_threadsafe appends to the ready queue at
+ * once.  Here another thread's post waits in ts_queue for phase_threadsafe;
+ * so that it still runs before what the loop's thread schedules after it,
+ * cio_call_soon takes pending posts in first (ts_drain), and a post from the
+ * loop's own running thread goes straight onto the ready queue. */
+static void ts_drain(cio_loop_t *loop);
 
-int cio_call_soon_threadsafe(cio_loop_t *loop, cio_callback_fn *fn, void *arg)
+static int post_threadsafe(cio_loop_t *loop, cio_callback_fn *fn, void *arg, cio_handle_t **out)
 {
+    if (out)
+        *out = NULL;
     if (cio__loop_check(loop) || !fn)
         return -EINVAL;
     if (loop->closed)
         return CIO_ELOOPCLOSED;
+    if (cio__tls.running == loop) {
+        cio_handle_t *h = handle_new(loop, fn, arg, true);
+        if (!h)
+            return -ENOMEM;
+        loop->nobjs++;
+        ts_drain(loop);
+        cio__loop_schedule(loop, &h->u.cb);
+        return give_handle(h, out);
+    }
     cio_handle_t *h = handle_new(loop, fn, arg, false);
     if (!h)
         return -ENOMEM;
-    h->cb.run = handle_run_ts;
-    cio__loop_post_threadsafe(loop, &h->cb);
+    if (out) {
+        h->obj.refs++; /* before the loop may see it */
+        *out = h;
+    }
+    cio__loop_post_threadsafe(loop, &h->u.cb);
     return 0;
+}
+
+int cio_call_soon_threadsafe(cio_loop_t *loop, cio_callback_fn *fn, void *arg)
+{
+    return post_threadsafe(loop, fn, arg, NULL);
+}
+
+int cio_call_soon_threadsafe_handle(cio_loop_t *loop, cio_callback_fn *fn, void *arg, cio_handle_t **handle)
+{
+    return post_threadsafe(loop, fn, arg, handle);
 }
 
 static int handle_check(cio_handle_t *h)
@@ -717,9 +842,11 @@ int cio_handle_cancel(cio_handle_t *h)
 {
     if (handle_check(h))
         return -EINVAL;
-    if (h->h_cancelled)
+    if (__atomic_load_n(&h->h_cancelled, __ATOMIC_ACQUIRE))
         return 0;
-    h->h_cancelled = 1; /* as asyncio: set even after the callback ran */
+    /* As asyncio: set even after the callback ran.  Atomic: a thread-safe
+     * post's handle may be cancelled from the posting thread. */
+    __atomic_store_n(&h->h_cancelled, 1, __ATOMIC_RELEASE);
     if (h->timer.idx != CIO__TIMER_NONE) {
         cio__heap_remove(&h->loop->timers, &h->timer);
         handle_unref(h); /* the heap's reference: h is still the caller's */
@@ -729,14 +856,14 @@ int cio_handle_cancel(cio_handle_t *h)
 
 int cio_handle_cancelled(cio_handle_t *h)
 {
-    return handle_check(h) ? -EINVAL : h->h_cancelled;
+    return handle_check(h) ? -EINVAL : __atomic_load_n(&h->h_cancelled, __ATOMIC_ACQUIRE);
 }
 
 double cio_handle_when(cio_handle_t *h)
 {
     if (handle_check(h) || !h->h_is_timer)
         return -1;
-    return (double)h->timer.when / 1e9;
+    return h->u.t.when;
 }
 
 /* -------------------------------------------------------- references */

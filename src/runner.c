@@ -4,11 +4,13 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 
 enum { RUNNER_NEW, RUNNER_READY, RUNNER_CLOSED };
 
 struct cio_runner_s {
     cio_loop_t *loop;
+    char *message;  /* the last run's failure message (its main task's) */
     int state;
     int debug;
     size_t stack_size;
@@ -102,7 +104,11 @@ int cio_runner_run(cio_runner_t *r, cio_coro_fn *fn, void *arg, void **result)
         return rc;
     }
     in.main = t;
+    cio__free(r->message);
+    r->message = NULL;
     rc = cio_loop_run_until_complete(r->loop, t, result);
+    if (rc < 0 && cio_future_done(t) == 1 && cio_future_message(t))
+        r->message = cio__strdup(cio_future_message(t)); /* none if no memory */
     if (armed > 0)
         cio__signal_runner_end(r->loop);
     if (in.fired && rc == -ECANCELED)
@@ -122,6 +128,7 @@ static void run_until_no_tasks(cio_loop_t *loop)
     cio__stack_thread_leave();
     loop->running = 0;
     loop->stopping = 0;
+    loop->exit_err = 0; /* a stop_with_error during the shutdown ends nothing */
     cio__tls.running = NULL;
 }
 
@@ -174,6 +181,7 @@ int cio_runner_close(cio_runner_t *r)
         cio__gen_close_all(r->loop);
         run_until_no_tasks(r->loop);
     }
+    cio__gen_release_finished(r->loop);
     cio_loop_shutdown_default_executor(r->loop);
     int rc = cio_loop_free(r->loop);
     if (rc < 0)
@@ -190,12 +198,25 @@ int cio_runner_free(cio_runner_t *r)
     int rc = cio_runner_close(r);
     if (rc < 0)
         return rc;
+    cio__free(r->message);
     cio__free(r);
     return 0;
 }
 
+const char *cio_runner_message(cio_runner_t *r)
+{
+    return r ? r->message : NULL;
+}
+
 int cio_run(cio_coro_fn *fn, void *arg, void **result)
 {
+    return cio_run_with_message(fn, arg, result, NULL, 0);
+}
+
+int cio_run_with_message(cio_coro_fn *fn, void *arg, void **result, char *msg, size_t cap)
+{
+    if (msg && cap)
+        msg[0] = 0;
     if (result)
         *result = NULL;
     if (!fn)
@@ -207,6 +228,8 @@ int cio_run(cio_coro_fn *fn, void *arg, void **result)
     if (rc < 0)
         return rc;
     rc = cio_runner_run(r, fn, arg, result);
+    if (rc < 0 && msg && cap && r->message)
+        snprintf(msg, cap, "%s", r->message);
     int crc = cio_runner_free(r);
     return rc < 0 ? rc : crc;
 }

@@ -634,6 +634,7 @@ static int scan(stream_t *s, const void *const *seps, const size_t *lens, size_t
             if (best_end != SIZE_MAX) {
                 if (best_start > s->limit) {
                     s->partial = best_start;
+                    s->limit_found = 1; /* "Separator is found, but chunk is longer than limit" */
                     return CIO_ELIMITOVERRUN;
                 }
                 *end = best_end;
@@ -642,6 +643,7 @@ static int scan(stream_t *s, const void *const *seps, const size_t *lens, size_t
             offset = buflen + 1 > maxl ? buflen + 1 - maxl : 0;
             if (offset > s->limit) {
                 s->partial = offset;
+                s->limit_found = 0; /* "Separator is not found, and chunk exceed the limit" */
                 return CIO_ELIMITOVERRUN;
             }
         }
@@ -761,6 +763,13 @@ size_t cio_stream_partial(cio_stream_t *s)
     if (!s || s->t.obj.magic != CIO__MAGIC_STREAM)
         return 0;
     return s->partial;
+}
+
+int cio_stream_limit_found(cio_stream_t *s)
+{
+    if (!s || s->t.obj.magic != CIO__MAGIC_STREAM)
+        return -EINVAL;
+    return s->limit_found;
 }
 
 int cio_stream_at_eof(cio_stream_t *s)

@@ -84,6 +84,11 @@ int cio_loop_create_task(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio
     return cio_loop_create_task_at(loop, fn, arg, opts, out, NULL, 0);
 }
 
+static int task_construct(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio_task_opts_t *opts,
+                          cio_task_t **out, const char *file, int line);
+
+/* loop.create_task: through the loop's task factory if one is set (which
+ * makes the task with cio_task_new), else the task is made here. */
 int cio_loop_create_task_at(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio_task_opts_t *opts,
                             cio_task_t **out, const char *file, int line)
 {
@@ -93,14 +98,87 @@ int cio_loop_create_task_at(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const 
         return -EINVAL;
     if (loop->closed)
         return CIO_ELOOPCLOSED;
+    if (!loop->task_factory)
+        return task_construct(loop, fn, arg, opts, out, file, line);
+    int rc = cio__debug_thread_check(loop, "cio_loop_create_task");
+    if (rc < 0)
+        return rc;
+    const char *sf = loop->site_file;
+    int sl = loop->site_line;
+    loop->site_file = file; /* for cio_task_new inside the factory */
+    loop->site_line = line;
+    cio_task_t *t = NULL;
+    rc = loop->task_factory(loop, fn, arg, opts, &t, loop->task_factory_ud);
+    loop->site_file = sf;
+    loop->site_line = sl;
+    if (rc < 0) {
+        cio_unref(t);
+        return rc;
+    }
+    if (task_check(t)) /* the factory made no task */
+        return -EINVAL;
+    if (out)
+        *out = t;
+    else
+        cio_unref(t);
+    return 0;
+}
+
+int cio_task_new(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio_task_opts_t *opts, cio_task_t **out)
+{
+    if (out)
+        *out = NULL;
+    if (cio__loop_check(loop) || !fn || !out)
+        return -EINVAL;
+    return task_construct(loop, fn, arg, opts, out, loop->site_file, loop->site_line);
+}
+
+int cio_loop_set_task_factory(cio_loop_t *loop, cio_task_factory_fn *factory, void *ud)
+{
+    if (cio__loop_check(loop))
+        return -EINVAL;
+    loop->task_factory = factory;
+    loop->task_factory_ud = factory ? ud : NULL;
+    return 0;
+}
+
+cio_task_factory_fn *cio_loop_get_task_factory(cio_loop_t *loop, void **ud)
+{
+    if (ud)
+        *ud = NULL;
+    if (cio__loop_check(loop))
+        return NULL;
+    if (ud)
+        *ud = loop->task_factory_ud;
+    return loop->task_factory;
+}
+
+/* asyncio's eager_task_factory: eager when created inside the running loop
+ * (a task or a callback), else a normal task, as Task(eager_start=True). */
+int cio_eager_task_factory(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio_task_opts_t *opts,
+                           cio_task_t **out, void *ud)
+{
+    (void)ud;
+    cio_task_opts_t o = opts ? *opts : (cio_task_opts_t){0};
+    o.eager = cio__tls.running == loop;
+    return cio_task_new(loop, fn, arg, &o, out);
+}
+
+static int task_construct(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio_task_opts_t *opts,
+                          cio_task_t **out, const char *file, int line)
+{
+    if (out)
+        *out = NULL;
+    if (loop->closed)
+        return cio__refuse(loop, "cio_loop_create_task", CIO_ELOOPCLOSED, "Event loop is closed");
     int rc = cio__debug_thread_check(loop, "cio_loop_create_task");
     if (rc < 0)
         return rc;
     size_t ss = opts ? opts->stack_size : 0;
     if (ss && (ss < 16 * 1024 || ss > ((size_t)1 << 30)))
         return -EINVAL;
-    if (opts && opts->eager && cio__tls.running != loop)
-        return CIO_ENOLOOP; /* an eager step runs inside the running loop */
+    if (opts && opts->eager && cio__tls.running != loop) /* an eager step runs inside the running loop */
+        return cio__refuse(loop, "cio_loop_create_task", CIO_ENOLOOP, "an eager task needs its loop running here");
     struct cio__task *t = cio__pool_get(&loop->task_pool);
     if (!t)
         return -ENOMEM;
@@ -431,6 +509,13 @@ int cio_task_get_coro(cio_task_t *f, cio_coro_fn **fn, void **arg)
     return 0;
 }
 
+int cio_is_task(cio_future_t *f)
+{
+    if (!task_check(f))
+        return 1;
+    return cio__future_check(f) ? -EINVAL : 0;
+}
+
 int cio_task_cancelling(cio_task_t *f)
 {
     return task_check(f) ? -EINVAL : cio__task_of(f)->num_cancels;
@@ -622,7 +707,8 @@ int cio_all_tasks(cio_loop_t *loop, cio_task_t **out, size_t cap)
 int cio_fail(int err, const char *fmt, ...)
 {
     struct cio__task *t = cio__tls.task;
-    if (!t || !fmt)
+    char **slot = t ? &t->fail_msg : cio__tls.fail_msg; /* a task's, or a pool job's */
+    if (!slot || !fmt)
         return err;
     char buf[256];
     va_list ap;
@@ -631,8 +717,8 @@ int cio_fail(int err, const char *fmt, ...)
     va_end(ap);
     char *m = cio__strdup(buf);
     if (m) {
-        cio__free(t->fail_msg);
-        t->fail_msg = m;
+        cio__free(*slot);
+        *slot = m;
     }
     return err;
 }

@@ -8,7 +8,9 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,9 +19,34 @@ struct cio__executor {
     pthread_cond_t cond;
     struct cio__job *head, **tailp;
     int nthreads, idle, max, shutdown;
+    atomic_int alive;             /* workers not yet returned */
     pthread_t *threads;
     cio_loop_t *loop;
+    struct cio__executor *next_old; /* loop->old_executors */
 };
+
+/* A job's run, in whatever thread runs it (a pool worker, a user
+ * executor's): skipped if its future was cancelled while it waited; the
+ * completion goes back to the loop. */
+static void job_execute(cio_loop_t *loop, struct cio__job *j)
+{
+    j->result = NULL;
+    if (!j->always && atomic_load(&j->cancelled)) {
+        j->rc = -ECANCELED; /* cancelled while queued: asyncio's does not run */
+    } else {
+        if (j->fut)
+            cio__tls.fail_msg = &j->msg; /* cio_fail in fn keeps its message */
+        j->rc = j->fn(j->arg, &j->result);
+        cio__tls.fail_msg = NULL;
+    }
+    cio__loop_post_threadsafe(loop, &j->cb);
+}
+
+static void uexec_run(void *job)
+{
+    struct cio__job *j = job;
+    job_execute(j->fut->loop, j); /* a future's loop is set at creation, never changed */
+}
 
 static int default_workers(void)
 {
@@ -46,13 +73,19 @@ static void *worker(void *arg)
         if (!ex->head)
             ex->tailp = &ex->head;
         pthread_mutex_unlock(&ex->lock);
-        j->result = NULL;
-        j->rc = j->fn(j->arg, &j->result);
-        cio__loop_post_threadsafe(ex->loop, &j->cb);
+        job_execute(ex->loop, j);
         pthread_mutex_lock(&ex->lock);
     }
     pthread_mutex_unlock(&ex->lock);
+    atomic_fetch_sub(&ex->alive, 1);
     return NULL;
+}
+
+/* The job's future was completed (cancelled) on the loop's thread. */
+static void job_fut_done(struct cio__reg *r)
+{
+    struct cio__job *j = cio__container_of(r, struct cio__job, reg);
+    atomic_store(&j->cancelled, 1);
 }
 
 static void job_done(struct cio__cb *cb)
@@ -60,13 +93,12 @@ static void job_done(struct cio__cb *cb)
     struct cio__job *j = cio__container_of(cb, struct cio__job, cb);
     cio_future_t *f = j->fut;
     if (f->state == CIO__PENDING) {
-        if (j->rc == -ECANCELED)
-            cio_future_cancel(f, NULL);
-        else if (j->rc < 0)
-            cio_future_set_exception(f, j->rc, NULL);
-        else
-            cio_future_set_result(f, j->result);
+        cio__future_del_reg(f, &j->reg);
+        uint8_t st = j->rc == -ECANCELED ? CIO__CANCELLED : j->rc < 0 ? CIO__ERROR : CIO__RESULT;
+        cio__future_complete(f, st, j->rc < 0 ? j->rc : 0, j->rc < 0 ? NULL : j->result, j->msg);
+        j->msg = NULL;
     }
+    cio__free(j->msg);
     cio_unref(f);
     cio__free(j);
 }
@@ -92,9 +124,10 @@ static struct cio__executor *executor_get(cio_loop_t *loop)
     return ex;
 }
 
-/* Queue j (its cb.run, fn and arg set; it stays the caller's until its cb
- * has run), starting a worker when none is idle.  0, -ENOMEM, or the error
- * of a failed pthread_create when there is no worker at all. */
+/* Queue j (its cb.run, fn and arg set, the rest zero or set by the
+ * caller; it stays the caller's until its cb has run), starting a worker
+ * when none is idle.  0, -ENOMEM, or the error of a failed pthread_create
+ * when there is no worker at all. */
 int cio__executor_submit(cio_loop_t *loop, struct cio__job *j)
 {
     struct cio__executor *ex = executor_get(loop);
@@ -103,10 +136,13 @@ int cio__executor_submit(cio_loop_t *loop, struct cio__job *j)
     j->next = NULL;
     pthread_mutex_lock(&ex->lock);
     if (ex->idle == 0 && ex->nthreads < ex->max) {
+        atomic_fetch_add(&ex->alive, 1);
         int e = pthread_create(&ex->threads[ex->nthreads], NULL, worker, ex);
         if (e == 0)
             ex->nthreads++;
-        else if (ex->nthreads == 0) {
+        else
+            atomic_fetch_sub(&ex->alive, 1);
+        if (e != 0 && ex->nthreads == 0) {
             pthread_mutex_unlock(&ex->lock);
             return -e;
         }
@@ -142,13 +178,19 @@ int cio__executor_unqueue(cio_loop_t *loop, struct cio__job *j)
 
 int cio_loop_run_in_executor(cio_loop_t *loop, cio_coro_fn *fn, void *arg, cio_future_t **out)
 {
+    return cio__run_in_executor(loop, fn, arg, false, out);
+}
+
+int cio__run_in_executor(cio_loop_t *loop, cio_coro_fn *fn, void *arg, bool always, cio_future_t **out)
+{
     if (out)
         *out = NULL;
     if (cio__loop_check(loop) || !fn || !out)
         return -EINVAL;
     if (loop->closed)
         return CIO_ELOOPCLOSED;
-    if (!executor_get(loop))
+    bool user = loop->uexec.submit != NULL;
+    if (!user && !executor_get(loop))
         return -ENOMEM;
     struct cio__job *j = cio__malloc(sizeof *j);
     if (!j)
@@ -160,10 +202,19 @@ int cio_loop_run_in_executor(cio_loop_t *loop, cio_coro_fn *fn, void *arg, cio_f
         return rc;
     }
     j->cb.run = job_done;
+    j->next = NULL;
     j->fn = fn;
     j->arg = arg;
+    j->msg = NULL;
+    j->always = always;
     j->fut = cio_ref(f);
-    if ((rc = cio__executor_submit(loop, j)) < 0) {
+    j->reg.notify = job_fut_done;
+    atomic_init(&j->cancelled, 0);
+    cio__future_add_reg(f, &j->reg);
+    rc = user ? loop->uexec.submit(loop->uexec.ud, uexec_run, j) /* the user's executor */
+              : cio__executor_submit(loop, j);
+    if (rc < 0) {
+        cio__future_del_reg(f, &j->reg);
         cio_unref(f);
         cio_unref(f);
         cio__free(j);
@@ -186,6 +237,8 @@ int cio_to_thread(cio_coro_fn *fn, void *arg, void **result)
     if (rc < 0)
         return rc;
     rc = cio_await(f, result);
+    if (rc < 0 && rc != -ECANCELED && f->message) /* the job's cio_fail message is the task's */
+        cio_fail(rc, "%s", f->message);
     cio_unref(f);
     return rc;
 }
@@ -203,22 +256,40 @@ int cio_loop_set_executor_size(cio_loop_t *loop, int max_workers)
     return 0;
 }
 
-void cio__executor_shutdown(cio_loop_t *loop)
+static void executor_begin_shutdown(struct cio__executor *ex)
 {
-    struct cio__executor *ex = loop->executor;
-    if (!ex)
-        return;
     pthread_mutex_lock(&ex->lock);
     ex->shutdown = 1;
     pthread_cond_broadcast(&ex->cond);
     pthread_mutex_unlock(&ex->lock);
+}
+
+static void executor_join_free(struct cio__executor *ex)
+{
     for (int i = 0; i < ex->nthreads; i++)
         pthread_join(ex->threads[i], NULL);
     pthread_mutex_destroy(&ex->lock);
     pthread_cond_destroy(&ex->cond);
     cio__free(ex->threads);
     cio__free(ex);
-    loop->executor = NULL;
+}
+
+/* Blocking: the pool's jobs finish, its threads are joined; so are those of
+ * pools whose timed shutdown gave up; the user's executor is shut down. */
+void cio__executor_shutdown(cio_loop_t *loop)
+{
+    struct cio__executor *ex = loop->executor;
+    if (ex) {
+        executor_begin_shutdown(ex);
+        executor_join_free(ex);
+        loop->executor = NULL;
+    }
+    while ((ex = loop->old_executors)) {
+        loop->old_executors = ex->next_old;
+        executor_join_free(ex);
+    }
+    if (loop->uexec.submit && loop->uexec.shutdown)
+        loop->uexec.shutdown(loop->uexec.ud);
 }
 
 int cio_loop_shutdown_default_executor(cio_loop_t *loop)
@@ -226,6 +297,63 @@ int cio_loop_shutdown_default_executor(cio_loop_t *loop)
     if (cio__loop_check(loop))
         return -EINVAL;
     cio__executor_shutdown(loop);
+    return 0;
+}
+
+/* asyncio 3.12's `await loop.shutdown_default_executor(timeout)`: the loop
+ * goes on while the pool's threads finish; the task looks at how many are
+ * left between short sleeps (the threads end on their own, nothing to
+ * wake it).  After the timeout the pool is let go of, as asyncio's
+ * shutdown(wait=False): its threads finish in the background and are
+ * joined when the loop closes. */
+int cio_shutdown_default_executor(double timeout)
+{
+    struct cio__task *t = cio__tls.task;
+    if (isnan(timeout))
+        return -EINVAL;
+    if (!t)
+        return CIO_ENOTASK;
+    cio_loop_t *loop = t->fut.loop;
+    struct cio__executor *ex = loop->executor;
+    if (!ex) {
+        if (loop->uexec.submit && loop->uexec.shutdown)
+            loop->uexec.shutdown(loop->uexec.ud); /* the user's: blocking, no timeout */
+        return 0;
+    }
+    loop->executor = NULL; /* a new job starts a new pool */
+    executor_begin_shutdown(ex);
+    double deadline = cio_loop_time(loop) + (timeout > 0 ? timeout : 0);
+    double nap = 0.0005;
+    int rc = 0;
+    while (atomic_load(&ex->alive) > 0) {
+        if (!(isinf(timeout) && timeout > 0) && cio_loop_time(loop) >= deadline) {
+            cio_log(CIO_LOG_WARNING, "The executor did not finish joining its threads within %g seconds.",
+                    timeout);
+            ex->next_old = loop->old_executors;
+            loop->old_executors = ex;
+            return -ETIMEDOUT;
+        }
+        if ((rc = cio_sleep(nap)) < 0) { /* cancelled: joined at close */
+            ex->next_old = loop->old_executors;
+            loop->old_executors = ex;
+            return rc;
+        }
+        nap = nap < 0.01 ? nap * 2 : 0.01;
+    }
+    executor_join_free(ex); /* every thread has returned: quick */
+    return 0;
+}
+
+int cio_loop_set_default_executor(cio_loop_t *loop, const cio_executor_t *executor)
+{
+    if (cio__loop_check(loop) || (executor && !executor->submit))
+        return -EINVAL;
+    if (loop->closed)
+        return CIO_ELOOPCLOSED;
+    if (executor)
+        loop->uexec = *executor;
+    else
+        memset(&loop->uexec, 0, sizeof loop->uexec);
     return 0;
 }
 
@@ -241,6 +369,7 @@ struct cio_tsfuture_s {
     cio_coro_fn *fn;
     void *arg;
     cio_task_t *task;          /* loop thread only */
+    char *message;             /* the task's failure message, set with done */
     struct cio__cb start_cb, cancel_cb;
 };
 
@@ -249,18 +378,23 @@ static void ts_release(cio_tsfuture_t *f)
     if (atomic_fetch_sub(&f->refs, 1) == 1) {
         pthread_mutex_destroy(&f->m);
         pthread_cond_destroy(&f->c);
+        cio__free(f->message);
         cio__free(f);
     }
 }
 
-static void ts_complete(cio_tsfuture_t *f, int rc, void *result)
+static void ts_complete(cio_tsfuture_t *f, int rc, void *result, const char *message)
 {
+    char *m = message && rc < 0 ? cio__strdup(message) : NULL; /* none if no memory */
     pthread_mutex_lock(&f->m);
     if (!f->done) {
         f->done = 1;
         f->rc = rc;
         f->result = result;
+        f->message = m;
+        m = NULL;
     }
+    cio__free(m);
     pthread_cond_broadcast(&f->c);
     pthread_mutex_unlock(&f->m);
 }
@@ -270,7 +404,7 @@ static int ts_task_done(cio_future_t *t, void *arg)
     cio_tsfuture_t *f = arg;
     void *res;
     int rc = cio_future_result(t, &res);
-    ts_complete(f, rc, res);
+    ts_complete(f, rc, res, cio_future_message(t));
     cio_unref(f->task);
     f->task = NULL;
     ts_release(f);
@@ -296,7 +430,7 @@ static void ts_start(struct cio__cb *cb)
         cio_unref(f->task);
         f->task = NULL;
     }
-    ts_complete(f, rc, NULL);
+    ts_complete(f, rc, NULL, NULL);
     ts_release(f);
 }
 
@@ -342,8 +476,13 @@ int cio_tsfuture_wait(cio_tsfuture_t *f, double timeout, void **result)
         *result = NULL;
     if (!f || timeout != timeout)
         return -EINVAL;
+    /* INFINITY: no limit; a timeout <= 0 only looks (concurrent.futures'
+     * result(timeout=-1) raises TimeoutError unless done). */
     struct timespec dl;
-    if (timeout >= 0) {
+    bool forever = isinf(timeout) && timeout > 0;
+    if (timeout < 0)
+        timeout = 0;
+    if (!forever) {
         clock_gettime(CLOCK_MONOTONIC, &dl);
         double s = timeout > 1e9 ? 1e9 : timeout;
         long long ns = dl.tv_nsec + (long long)((s - (long long)s) * 1e9);
@@ -352,7 +491,7 @@ int cio_tsfuture_wait(cio_tsfuture_t *f, double timeout, void **result)
     }
     pthread_mutex_lock(&f->m);
     while (!f->done) {
-        if (timeout < 0)
+        if (forever)
             pthread_cond_wait(&f->c, &f->m);
         else if (pthread_cond_timedwait(&f->c, &f->m, &dl) == ETIMEDOUT && !f->done) {
             pthread_mutex_unlock(&f->m);
@@ -382,6 +521,16 @@ int cio_tsfuture_cancel(cio_tsfuture_t *f)
     atomic_fetch_add(&f->refs, 1);
     cio__loop_post_threadsafe(f->loop, &f->cancel_cb);
     return 1;
+}
+
+const char *cio_tsfuture_message(cio_tsfuture_t *f)
+{
+    if (!f)
+        return NULL;
+    pthread_mutex_lock(&f->m);
+    const char *m = f->done ? f->message : NULL; /* set once, with done */
+    pthread_mutex_unlock(&f->m);
+    return m;
 }
 
 int cio_tsfuture_done(cio_tsfuture_t *f)

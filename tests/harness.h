@@ -31,6 +31,18 @@
 #if defined(__SANITIZE_THREAD__)
 #define CIO_TEST_TSAN 1
 #endif
+/* Sanitized builds, whether through -DCIO_SANITIZE (which defines
+ * CIO_TEST_SANITIZED) or the usual CFLAGS=-fsanitize=...: the library notices
+ * them itself, and so do the tests. */
+#ifndef CIO_TEST_SANITIZED
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CIO_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#define CIO_TEST_SANITIZED 1
+#endif
+#endif
+#endif
 #ifdef CIO_TEST_TSAN
 #define TEST_CROWD(n) ((n) > 1000 ? 1000 : (n)) /* a live TSan fiber costs ~10 ms to make */
 /* A case whose order is decided by sleeps a few milliseconds apart: TSan's

@@ -339,21 +339,21 @@ static int m_compose_iterations(void *arg, void **result)
     switch (which) {
     case 0:
         REQ(c[0] = cio_create_task(logs_and_returns, "child"));
-        REQ_OK(cio_wait(c, 1, -1, CIO_ALL_COMPLETED, NULL, NULL, NULL, NULL));
+        REQ_OK(cio_wait(c, 1, INFINITY, CIO_ALL_COMPLETED, NULL, NULL, NULL, NULL));
         log_event("wait");
         break;
     case 1:
     case 2:
         REQ(c[0] = cio_create_task(logs_and_returns, "bad"));
         REQ(c[1] = cio_create_task(logs_and_returns, "child"));
-        REQ_OK(cio_wait(c, 2, -1, which == 1 ? CIO_FIRST_COMPLETED : CIO_FIRST_EXCEPTION, NULL, &nd, NULL, NULL));
+        REQ_OK(cio_wait(c, 2, INFINITY, which == 1 ? CIO_FIRST_COMPLETED : CIO_FIRST_EXCEPTION, NULL, &nd, NULL, NULL));
         snprintf(ev, sizeof ev, "%s%zu", which == 1 ? "first" : "exc", nd);
         log_event(ev);
         CHECK_RC(cio_future_exception(c[0]), -EIO);
         break;
     case 3:
         REQ(c[0] = done_future());
-        REQ_OK(cio_wait(c, 1, -1, CIO_ALL_COMPLETED, NULL, NULL, NULL, NULL));
+        REQ_OK(cio_wait(c, 1, INFINITY, CIO_ALL_COMPLETED, NULL, NULL, NULL, NULL));
         log_event("wait-done");
         break;
     case 4:
@@ -370,7 +370,7 @@ static int m_compose_iterations(void *arg, void **result)
         REQ(c[1] = done_future());
         REQ(c[0] = cio_create_task(logs_and_returns, "child"));
         cio_future_t *in[3] = {c[0], c[1], c[0]};
-        REQ_OK(cio_as_completed_new(in, 3, -1, &it));
+        REQ_OK(cio_as_completed_new(in, 3, INFINITY, &it));
         cio_future_t *f;
         int got = 0, rc;
         while ((rc = cio_as_completed_next(it, &f)) == 1) {
@@ -468,7 +468,7 @@ static int awaits_in_way(void *arg, void **result)
         rc = c[0] ? cio_await(c[0], NULL) : -ENOMEM;
     } else if (which == 2) {
         c[0] = cio_create_task(sleeper_logs, NULL);
-        rc = c[0] ? cio_wait(c, 1, -1, CIO_ALL_COMPLETED, NULL, NULL, NULL, NULL) : -ENOMEM;
+        rc = c[0] ? cio_wait(c, 1, INFINITY, CIO_ALL_COMPLETED, NULL, NULL, NULL, NULL) : -ENOMEM;
     } else {
         rc = cio_shield(shielded, NULL);
     }
@@ -785,11 +785,11 @@ static int m_wait(void *arg, void **result)
     cio_future_t *done[3], *pending[3];
     size_t nd, np;
     REQ(all_made(ts, 3));
-    REQ_RC(cio_wait(ts, 3, -1, CIO_FIRST_COMPLETED, done, &nd, pending, &np));
+    REQ_RC(cio_wait(ts, 3, INFINITY, CIO_FIRST_COMPLETED, done, &nd, pending, &np));
     CHECK_INT(nd, 1);
     CHECK_INT(np, 2);
     CHECK(done[0] == ts[0]);
-    REQ_RC(cio_wait(ts, 3, -1, CIO_FIRST_EXCEPTION, done, &nd, pending, &np));
+    REQ_RC(cio_wait(ts, 3, INFINITY, CIO_FIRST_EXCEPTION, done, &nd, pending, &np));
     CHECK_INT(nd, 2);
     CHECK(pending[0] == ts[2]);
     /* A timeout returns what is done, cancels nothing, raises nothing. */
@@ -819,7 +819,7 @@ static void t_wait_modes_and_timeout(void)
 static int body_wait_forever(void *arg, void **result)
 {
     cio_future_t *f = arg;
-    int rc = cio_wait(&f, 1, -1, CIO_ALL_COMPLETED, NULL, NULL, NULL, NULL);
+    int rc = cio_wait(&f, 1, INFINITY, CIO_ALL_COMPLETED, NULL, NULL, NULL, NULL);
     log_event(rc == -ECANCELED ? "wait-cancelled" : "wait-returned");
     return rc;
 }
@@ -1031,6 +1031,83 @@ static void t_shield(void)
     CHECK_ORDER("awaiter-cancelled inner inner2-cancelled awaiter-cancelled");
 }
 
+/* asyncio.shield as an object: held, cancelled alone, gathered, waited. */
+static int m_shield_future(void *arg, void **result)
+{
+    cio_loop_t *loop = cio_future_get_loop(cio_current_task());
+    cio_future_t *inner = NULL, *outer = NULL, *i2 = NULL, *o2 = NULL, *o3 = NULL, *g = NULL, *same = NULL;
+    REQ_RC(cio_loop_create_future(loop, &inner));
+    REQ_RC(cio_shield_future(inner, &outer));
+    CHECK(outer != inner);
+    CHECK_INT(cio_future_done(outer), 0);
+    CHECK_INT(cio_future_cancel(outer, NULL), 1);
+    CHECK_INT(cio_future_cancelled(outer), 1);
+    CHECK_INT(cio_future_done(inner), 0); /* the inner goes on */
+    REQ_RC(cio_future_set_result(inner, "five"));
+    cio_sleep(0);
+    CHECK_INT(cio_future_cancelled(outer), 1);
+    /* An error with its message, to two shields, through gather. */
+    REQ_RC(cio_loop_create_future(loop, &i2));
+    REQ_RC(cio_shield_future(i2, &o2));
+    REQ_RC(cio_shield_future(i2, &o3));
+    cio_future_t *both[2] = {o2, o3};
+    REQ_RC(cio_gather_start(both, 2, CIO_RETURN_EXCEPTIONS, &g));
+    REQ_RC(cio_future_set_exception(i2, -EPROTO, "bad"));
+    int rcs[2] = {0, 0};
+    CHECK_RC(cio_await(g, NULL), 0);
+    CHECK_RC(cio_gather_results(g, NULL, rcs), 0);
+    CHECK_RC(rcs[0], -EPROTO);
+    CHECK_RC(rcs[1], -EPROTO);
+    CHECK_STR(cio_future_message(o2) ? cio_future_message(o2) : "(none)", "bad");
+    /* A done inner is given back itself. */
+    REQ_RC(cio_shield_future(inner, &same));
+    CHECK(same == inner);
+    cio_future_t *junk = NULL;
+    CHECK_RC(cio_shield_future(NULL, &junk), -EINVAL);
+    CHECK_RC(cio_shield_future(inner, NULL), -EINVAL);
+out:
+    /* After a failed setup: end the inners, so that their shields' links
+     * (which hold the outers) are released. */
+    if (inner)
+        cio_future_cancel(inner, NULL);
+    if (i2)
+        cio_future_cancel(i2, NULL);
+    cio_sleep(0);
+    cio_unref(inner);
+    cio_unref(outer);
+    cio_unref(i2);
+    cio_unref(o2);
+    cio_unref(o3);
+    cio_unref(g);
+    cio_unref(same);
+    return 0;
+}
+
+static int m_shield_future_wait(void *arg, void **result)
+{
+    struct job in = {0.01, "inner", 0, 0};
+    cio_task_t *t = spawn(&in);
+    cio_future_t *o = NULL;
+    size_t nd = 0;
+    REQ(t);
+    REQ_RC(cio_shield_future(t, &o));
+    REQ_RC(cio_wait(&o, 1, INFINITY, CIO_ALL_COMPLETED, NULL, &nd, NULL, NULL));
+    CHECK_INT(nd, 1);
+    void *v = NULL;
+    CHECK_RC(cio_future_result(o, &v), 0);
+    CHECK_STR(v ? (const char *)v : "(null)", "inner");
+out:
+    cio_unref(o);
+    reap_tasks(&t, 1);
+    return 0;
+}
+
+static void t_shield_future(void)
+{
+    CHECK_RC(cio_run(m_shield_future_wait, NULL, NULL), 0);
+    CHECK_RC(cio_run(m_shield_future, NULL, NULL), 0);
+}
+
 /* ------------------------------------------------------------- timeout */
 
 static int m_timeout_basic(void *arg, void **result)
@@ -1088,6 +1165,120 @@ static void t_timeout_scope(void)
     CHECK(isnan(cio_timeout_when(&to)));
     CHECK_RC(cio_run(m_timeout_basic, NULL, NULL), 0);
     CHECK_ORDER("no-suspend-yet");
+}
+
+/* A negative timeout is already expired, as asyncio's (not "no limit"):
+ * what is done counts, the rest is pending / times out. */
+static int m_negative_timeouts(void *arg, void **result)
+{
+    cio_future_t *a = cio_create_future(), *b = cio_create_future();
+    cio_as_completed_t *it = NULL;
+    REQ(a && b);
+    REQ_RC(cio_future_set_result(a, "a"));
+    cio_future_t *fs[2] = {a, b}, *done[2], *pending[2], *f = NULL;
+    size_t nd = 9, np = 9;
+    REQ_RC(cio_wait(fs, 2, -1, CIO_ALL_COMPLETED, done, &nd, pending, &np));
+    CHECK_INT(nd, 1);
+    CHECK_INT(np, 1);
+    CHECK(done[0] == a && pending[0] == b);
+    REQ_RC(cio_wait(fs, 2, -INFINITY, CIO_ALL_COMPLETED, done, &nd, pending, &np));
+    CHECK_INT(np, 1);
+    REQ_RC(cio_as_completed_new(fs, 2, -1, &it));
+    CHECK_RC(cio_as_completed_next(it, &f), 1);
+    CHECK(f == a);
+    CHECK_RC(cio_as_completed_next(it, &f), -ETIMEDOUT);
+    CHECK_RC(cio_as_completed_next(it, &f), 0);
+    CHECK_INT(cio_future_done(b), 0); /* nothing cancelled */
+out:
+    if (it)
+        cio_as_completed_free(it);
+    if (b)
+        cio_future_cancel(b, NULL);
+    cio_unref(a);
+    cio_unref(b);
+    return 0;
+}
+
+static void t_negative_timeout_is_expired(void)
+{
+    void *r = NULL;
+    CHECK_RC(run_limited(m_negative_timeouts, NULL, &r), 0);
+}
+
+/* when() is the deadline as given, to the bit (enter: loop time + delay). */
+static int m_timeout_when_exact(void *arg, void **result)
+{
+    cio_timeout_t to;
+    cio_loop_t *loop = cio_future_get_loop(cio_current_task());
+    double when = cio_loop_time(loop) + 0.123456789123;
+    REQ_RC(cio_timeout_enter_at(&to, when));
+    CHECK(cio_timeout_when(&to) == when);
+    when += 1.0000000001;
+    CHECK_RC(cio_timeout_reschedule(&to, when), 0);
+    CHECK(cio_timeout_when(&to) == when);
+    CHECK_RC(cio_timeout_exit(&to, 0), 0);
+    double before = cio_loop_time(loop);
+    REQ_RC(cio_timeout_enter(&to, 0.25));
+    CHECK(cio_timeout_when(&to) >= before + 0.25 && cio_timeout_when(&to) <= cio_loop_time(loop) + 0.25);
+    CHECK_RC(cio_timeout_exit(&to, 0), 0);
+    return 0;
+out:
+    return 0;
+}
+
+static void t_timeout_when_exact(void)
+{
+    CHECK_RC(cio_run(m_timeout_when_exact, NULL, NULL), 0);
+}
+
+struct resched {
+    cio_timeout_t to;
+    int rc;
+};
+
+static int body_reschedule_other(void *arg, void **result)
+{
+    struct resched *r = arg;
+    cio_loop_t *loop = cio_future_get_loop(cio_current_task());
+    r->rc = cio_timeout_reschedule(&r->to, cio_loop_time(loop) + 0.01);
+    return 0;
+}
+
+static int cb_reschedule_never(void *arg)
+{
+    struct resched *r = arg;
+    log_event(cio_timeout_reschedule(&r->to, INFINITY) == 0 ? "cb-ok" : "cb-refused");
+    return 0;
+}
+
+/* asyncio lets any code reschedule an entered timeout: another task, a
+ * plain callback. */
+static int m_timeout_reschedule_any_caller(void *arg, void **result)
+{
+    struct resched r = {.rc = 1};
+    cio_task_t *t = NULL;
+    cio_loop_t *loop = cio_future_get_loop(cio_current_task());
+    REQ_RC(cio_timeout_enter(&r.to, INFINITY));
+    t = cio_create_task(body_reschedule_other, &r);
+    REQ(t);
+    int rc = cio_sleep(5);
+    CHECK_RC(r.rc, 0);
+    CHECK_RC(cio_timeout_exit(&r.to, rc), -ETIMEDOUT);
+    CHECK_RC(cio_timeout_reschedule(&r.to, 1), CIO_EINVALSTATE); /* exited */
+    REQ_RC(cio_timeout_enter(&r.to, 0.01));
+    REQ_RC(cio_call_soon(loop, cb_reschedule_never, &r, NULL));
+    rc = cio_sleep(0.03);
+    CHECK_RC(cio_timeout_exit(&r.to, rc), 0);
+out:
+    cio_timeout_exit(&r.to, 0); /* if still entered */
+    reap_tasks(&t, 1);
+    return 0;
+}
+
+static void t_timeout_reschedule_any_caller(void)
+{
+    CHECK_RC(cio_run(m_timeout_reschedule_any_caller, NULL, NULL), 0);
+    CHECK_ORDER("cb-ok");
 }
 
 static int m_timeout_nested(void *arg, void **result)
@@ -1453,7 +1644,11 @@ static const struct test_case cases[] = {
     TEST(t_wait_for_cancel_outer_cancels_inner),
     TEST(t_as_completed),
     TEST(t_shield),
+    TEST(t_shield_future),
     TEST(t_timeout_scope),
+    TEST(t_negative_timeout_is_expired),
+    TEST(t_timeout_when_exact),
+    TEST(t_timeout_reschedule_any_caller),
     TEST(t_timeout_nested_equal_deadlines),
     TEST(t_timeout_foreign_cancel_passes),
     TEST(t_taskgroup_waits_for_all),

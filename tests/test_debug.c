@@ -349,9 +349,103 @@ static void t_env_and_levels(void)
     cio_set_log_handler(NULL, NULL);
 }
 
+/* Misuse that asyncio raises with a message: in debug mode the log says
+ * which call refused what; outside it, nothing is logged; cio_strerror
+ * names every misuse code. */
+static void t_refusals_named(void)
+{
+    log_reset_capture();
+    cio_loop_t *loop = new_loop();
+    cio_future_t *f = NULL;
+    REQ_OK(cio_loop_create_future(loop, &f));
+    CHECK_RC(cio_future_result(f, NULL), CIO_EINVALSTATE);
+    CHECK_INT(nlogs, 0); /* not in debug mode */
+    REQ_OK(cio_loop_set_debug(loop, 1));
+    CHECK_RC(cio_future_result(f, NULL), CIO_EINVALSTATE);
+    CHECK(strstr(logbuf, "cio_future_result refused: Result is not set.") != NULL);
+    REQ_OK(cio_future_set_result(f, NULL));
+    CHECK_RC(cio_future_set_result(f, NULL), CIO_EINVALSTATE);
+    CHECK(strstr(logbuf, "cio_future_set_result refused: invalid state") != NULL);
+    CHECK_RC(cio_loop_close(loop), -EBUSY); /* f is still held */
+    CHECK(strstr(logbuf, "cio_loop_close refused: a future, task, handle or generator") != NULL);
+    CHECK(strstr(logbuf, "EBUSY") != NULL);
+    for (int e = 4001; e <= 4026; e++)
+        CHECK(strcmp(cio_strerror(-e), "unknown error") != 0);
+out:
+    cio_unref(f);
+    free_loop(loop);
+    cio_set_log_handler(NULL, NULL);
+}
+
+/* Task.get_stack, beyond asyncio: the suspended task's C stack. */
+static cio_event_t stack_ev = CIO_EVENT_INIT;
+
+static __attribute__((noinline)) int deep_wait(int n)
+{
+    if (n == 0)
+        return cio_event_wait(&stack_ev);
+    int rc = deep_wait(n - 1);
+    __asm__ volatile("" ::: "memory"); /* not a tail call */
+    return rc;
+}
+
+static int body_deep(void *arg, void **result)
+{
+    return deep_wait(3);
+}
+
+static int m_task_stack(void *arg, void **result)
+{
+    if (cio_task_get_stack(cio_current_task(), NULL, 0) == -ENOTSUP) {
+        fprintf(stderr, "skip t_task_get_stack: no assembly context switch in this build\n");
+        return 0;
+    }
+    cio_event_clear(&stack_ev);
+    cio_task_t *t = cio_create_task_named(body_deep, NULL, "deep");
+    CREQ(t);
+    void *frames[64];
+    CHECK_RC(cio_task_get_stack(t, frames, 64), 0); /* not started */
+    cio_sleep(0);
+    int n = cio_task_get_stack(t, frames, 64);
+    CHECK(n >= 1);
+#if !defined(__OPTIMIZE__) || defined(CIO_TEST_SANITIZED)
+    /* Frame pointers: the walk reaches the three frames of deep_wait. */
+    int in_deep = 0;
+    for (int i = 0; i < n; i++)
+        if ((char *)frames[i] > (char *)deep_wait && (char *)frames[i] < (char *)deep_wait + 512)
+            in_deep++;
+    CHECK(in_deep >= 3);
+#endif
+    FILE *mem = tmpfile();
+    if (mem) {
+        CHECK(cio_task_print_stack(t, mem) == n);
+        CHECK(cio_loop_print_tasks(cio_future_get_loop(t), mem) >= 2);
+        rewind(mem);
+        char buf[4096] = "";
+        size_t got = fread(buf, 1, sizeof buf - 1, mem);
+        buf[got] = 0;
+        CHECK(strstr(buf, "Stack for task 'deep' (innermost first):") != NULL);
+        CHECK(strstr(buf, "suspended at:") != NULL);
+        fclose(mem);
+    }
+    CHECK(cio_task_get_stack(cio_current_task(), frames, 64) >= 1); /* its own, live */
+    CHECK_RC(cio_task_get_stack(NULL, frames, 1), -EINVAL);
+    CHECK_RC(cio_task_print_stack(t, NULL), -EINVAL);
+    cio_event_set(&stack_ev);
+    CHECK_RC(cio_await(t, NULL), 0);
+    CHECK_RC(cio_task_get_stack(t, frames, 64), 0); /* done */
+    cio_unref(t);
+    return 0;
+}
+
+static void t_task_get_stack(void)
+{
+    CHECK_RC(cio_run(m_task_stack, NULL, NULL), 0);
+}
+
 static const struct test_case cases[] = {
     TEST(t_slow_callbacks), TEST(t_no_debug_no_reports), TEST(t_wrong_thread), TEST(t_sites_and_dump),
-    TEST(t_env_and_levels), TEST(t_stack_high_water),
+    TEST(t_env_and_levels), TEST(t_stack_high_water), TEST(t_refusals_named), TEST(t_task_get_stack),
 };
 
 int main(int argc, char **argv) { return run_tests(argc, argv, cases, NCASES(cases)); }

@@ -25,6 +25,32 @@ static void t_states_and_result(void)
     free_loop(loop);
 }
 
+static int noop_coro(void *arg, void **result)
+{
+    return 0;
+}
+
+/* asyncio's isinstance(x, Task): a task and a future share one type. */
+static void t_is_task(void)
+{
+    cio_loop_t *loop = new_loop();
+    cio_future_t *f = NULL;
+    cio_task_t *t = NULL;
+    int junk[8] = {0};
+    REQ_OK(cio_loop_create_future(loop, &f));
+    REQ_OK(cio_loop_create_task(loop, noop_coro, NULL, NULL, &t));
+    CHECK_RC(cio_is_task(f), 0);
+    CHECK_RC(cio_is_task(t), 1);
+    CHECK_RC(cio_is_task(NULL), -EINVAL);
+    CHECK_RC(cio_is_task((cio_future_t *)junk), -EINVAL);
+    CHECK_RC(cio_loop_run_until_complete(loop, t, NULL), 0);
+    CHECK_RC(cio_is_task(t), 1); /* done, still a task */
+out:
+    cio_unref(f);
+    loop_reap_task(loop, t);
+    free_loop(loop);
+}
+
 static void t_exception_and_message(void)
 {
     cio_loop_t *loop = new_loop();
@@ -234,6 +260,7 @@ static const struct test_case cases[] = {
     TEST(t_run_until_complete_future),
     TEST(t_exception_never_retrieved),
     TEST(t_bad_arguments),
+    TEST(t_is_task),
 };
 
 int main(int argc, char **argv)

@@ -818,9 +818,9 @@ static void t_shutdown_asyncgens_returns_count(void)
 
 /* The runner's shutdown (the one cio_run performs) closes a generator left
  * suspended by the main task, running its cleanup, as asyncio.run's
- * shutdown_asyncgens does.  The runner is used rather than cio_run so the
- * test can free the generator afterwards: the user's generator keeps the
- * loop from being freed (-EBUSY), as a future the user still holds would. */
+ * shutdown_asyncgens does; then the loop closes although the user still
+ * holds the generator (asyncio's stays alive, closed), and the run returns
+ * the main task's result. */
 static int m_leave_gen(void *arg, void **result)
 {
     struct gstate *s = arg;
@@ -837,12 +837,43 @@ static void t_runner_shutdown_closes_live_generator(void)
     CHECK_RC(cio_runner_new(NULL, &r), 0);
     CHECK_RC(cio_runner_run(r, m_leave_gen, &s, NULL), 0);
     CHECK_INT(s.cleanup, 0); /* still suspended after the run */
-    CHECK_RC(cio_runner_close(r), -EBUSY);
+    CHECK_RC(cio_runner_close(r), 0);
     CHECK_INT(s.cleanup, 1); /* closed by the shutdown, its cleanup awaited */
+    CHECK_RC(cio_runner_close(r), 0); /* idempotent */
+    CHECK_RC(cio_gen_close(s.self), 0); /* closed already */
     CHECK_RC(cio_gen_free(s.self), 0);
     CHECK_INT(s.cleanup, 1);
     CHECK_RC(cio_runner_free(r), 0);
     CHECK_ORDER("gen-cleanup=CIO_EGENEXIT");
+}
+
+static int m_leave_gen_result(void *arg, void **result)
+{
+    int rc = m_leave_gen(arg, result);
+    *result = "main";
+    return rc;
+}
+
+static int m_leave_gen_unstarted(void *arg, void **result)
+{
+    struct gstate *s = arg;
+    CHECK_RC(cio_gen_new(gen_count, s, &s->self), 0);
+    return 0;
+}
+
+/* cio_run: the main task's result, not -EBUSY, and nothing leaks but the
+ * user's generator objects, freed after the loop is gone. */
+static void t_run_with_generator_left_returns_main_result(void)
+{
+    struct gstate s = {.n = 5}, s2 = {.n = 5};
+    void *v = NULL;
+    CHECK_RC(cio_run(m_leave_gen_result, &s, &v), 0);
+    CHECK_STR(v ? (const char *)v : "(null)", "main");
+    CHECK_INT(s.cleanup, 1);
+    CHECK_RC(cio_run(m_leave_gen_unstarted, &s2, NULL), 0);
+    CHECK_INT(s2.started, 0);
+    CHECK_RC(cio_gen_free(s.self), 0);
+    CHECK_RC(cio_gen_free(s2.self), 0);
 }
 
 static const struct test_case cases[] = {
@@ -861,6 +892,7 @@ static const struct test_case cases[] = {
     TEST(t_free_with_loop_not_running_discards),
     TEST(t_shutdown_asyncgens_returns_count),
     TEST(t_runner_shutdown_closes_live_generator),
+    TEST(t_run_with_generator_left_returns_main_result),
 };
 
 int main(int argc, char **argv)

@@ -309,6 +309,225 @@ out:
     free_loop(loop);
 }
 
+/* asyncio orders a negative delay by its real deadline: call_later(-5)
+ * runs before an earlier call_later(0). */
+static void t_call_later_negative_delay_keeps_its_deadline(void)
+{
+    cio_loop_t *loop = new_loop();
+    REQ_OK(cio_call_later(loop, 0, cb_log, "zero", NULL));
+    REQ_OK(cio_call_later(loop, -5, cb_log, "neg", NULL));
+    REQ_OK(cio_call_later(loop, -0.001, cb_log, "ms", NULL));
+    REQ_OK(cio_call_later(loop, 0.01, (cio_callback_fn *)cio_loop_stop, loop, NULL));
+    CHECK_RC(cio_loop_run_forever(loop), 0);
+    CHECK_ORDER("neg ms zero");
+out:
+    free_loop(loop);
+}
+
+static int cb_check_time(void *arg)
+{
+    double when = *(double *)arg;
+    CHECK(cio_loop_time(NULL) >= when); /* never early by the loop's own clock */
+    log_event("due");
+    return 0;
+}
+
+/* when() is the deadline given, to the bit; and it is never met early. */
+static void t_handle_when_is_exact(void)
+{
+    cio_loop_t *loop = new_loop();
+    static double whens[64];
+    cio_handle_t *h = NULL;
+    double base = cio_loop_time(loop);
+    for (int i = 0; i < 64; i++) {
+        whens[i] = base + 0.001 + i * 1.37e-7 + i * 1e-12;
+        REQ_OK(cio_call_at(loop, whens[i], cb_check_time, &whens[i], &h));
+        CHECK(cio_handle_when(h) == whens[i]);
+        cio_unref(h);
+    }
+    REQ_OK(cio_call_later(loop, 0.0123456789, (cio_callback_fn *)cio_loop_stop, loop, &h));
+    double w = cio_handle_when(h);
+    CHECK(w >= base + 0.0123456789 && w <= cio_loop_time(loop) + 0.0123456789);
+    cio_unref(h);
+    CHECK_RC(cio_loop_run_forever(loop), 0);
+    CHECK_INT((int)strlen(order.buf), 64 * 4 - 1);
+out:
+    free_loop(loop);
+}
+
+/* One FIFO: a thread-safe post made before a call_soon runs before it, from
+ * the loop's thread (running or not) as from another thread. */
+static int cb_post_then_soon(void *arg)
+{
+    cio_loop_t *loop = arg;
+    CHECK_RC(cio_call_soon_threadsafe(loop, cb_log, "ts2"), 0);
+    CHECK_RC(cio_call_soon(loop, cb_log, "soon2", NULL), 0);
+    return 0;
+}
+
+struct poster {
+    cio_loop_t *loop;
+    atomic_int posted;
+};
+
+static void *post_one(void *arg)
+{
+    struct poster *p = arg;
+    while (cio_call_soon_threadsafe(p->loop, cb_log, "ts3") == -ENOMEM)
+        ;
+    atomic_store(&p->posted, 1);
+    return NULL;
+}
+
+static int cb_wait_post_then_soon(void *arg)
+{
+    struct poster *p = arg;
+    pthread_t th;
+    if (pthread_create(&th, NULL, post_one, p) == 0)
+        pthread_join(th, NULL);
+    CHECK_INT(atomic_load(&p->posted), 1);
+    CHECK_RC(cio_call_soon(p->loop, cb_log, "soon3", NULL), 0);
+    CHECK_RC(cio_call_soon(p->loop, (cio_callback_fn *)cio_loop_stop, p->loop, NULL), 0);
+    return 0;
+}
+
+static void t_call_soon_threadsafe_one_fifo(void)
+{
+    cio_loop_t *loop = new_loop();
+    struct poster p = {loop, 0};
+    REQ_OK(cio_call_soon_threadsafe(loop, cb_log, "ts1"));
+    REQ_OK(cio_call_soon(loop, cb_log, "soon1", NULL));
+    REQ_OK(cio_call_soon(loop, cb_post_then_soon, loop, NULL));
+    REQ_OK(cio_call_soon(loop, cb_wait_post_then_soon, &p, NULL));
+    CHECK_RC(cio_loop_run_forever(loop), 0);
+    CHECK_ORDER("ts1 soon1 ts2 soon2 ts3 soon3");
+out:
+    free_loop(loop);
+}
+
+struct ts_cancel {
+    cio_loop_t *loop;
+    cio_handle_t *h;
+    int rc;
+};
+
+static void *post_and_cancel(void *arg)
+{
+    struct ts_cancel *c = arg;
+    c->rc = cio_call_soon_threadsafe_handle(c->loop, cb_log, "never", &c->h);
+    if (c->rc == 0) {
+        CHECK_RC(cio_handle_cancelled(c->h), 0);
+        CHECK_RC(cio_handle_cancel(c->h), 0);
+        CHECK_RC(cio_handle_cancelled(c->h), 1);
+    }
+    return NULL;
+}
+
+/* call_soon_threadsafe's handle: cancelled by the posting thread before the
+ * loop takes the post in, the callback never runs; the handle is released
+ * by that thread, even after the loop is gone. */
+static void t_call_soon_threadsafe_handle_cancel(void)
+{
+    cio_loop_t *loop = new_loop();
+    struct ts_cancel c = {loop, NULL, 0};
+    pthread_t th;
+    REQUIRE(pthread_create(&th, NULL, post_and_cancel, &c) == 0);
+    pthread_join(th, NULL);
+    REQ_OK(c.rc);
+    REQ_OK(cio_call_soon(loop, cb_log, "after", NULL));
+    REQ_OK(cio_loop_stop(loop));
+    CHECK_RC(cio_loop_run_forever(loop), 0);
+    CHECK_ORDER("after");
+    cio_handle_t *h2 = NULL;
+    REQ_OK(cio_call_soon_threadsafe_handle(loop, cb_log, "ran", &h2));
+    REQ_OK(cio_loop_stop(loop));
+    CHECK_RC(cio_loop_run_forever(loop), 0);
+    CHECK_ORDER("after ran");
+    CHECK_RC(cio_handle_cancel(h2), 0); /* after it ran: only marks it */
+    CHECK_RC(cio_handle_cancelled(h2), 1);
+    cio_unref(h2);
+    CHECK_RC(cio_call_soon_threadsafe_handle(NULL, cb_log, "x", &h2), -EINVAL);
+    CHECK(h2 == NULL);
+    free_loop(loop);
+    loop = NULL;
+    CHECK_RC(cio_unref(c.h), 0); /* the loop is gone: the handle is not */
+    c.h = NULL;
+out:
+    cio_unref(c.h);
+    if (loop)
+        free_loop(loop);
+}
+
+/* Every errno has its name (EDOM, ENODATA: cio returns them). */
+static void t_err_name_every_errno(void)
+{
+    CHECK_STR(cio_err_name(-EDOM), "EDOM");
+    CHECK_STR(cio_err_name(-ENODATA), "ENODATA");
+    CHECK_STR(cio_err_name(-ENOTSUP), "ENOTSUP");
+    CHECK_STR(cio_err_name(-EAGAIN), "EAGAIN");
+    CHECK_STR(cio_err_name(-ESHUTDOWN), "ESHUTDOWN");
+    CHECK_STR(cio_err_name(CIO_ECLOSED), "CIO_ECLOSED");
+    for (int e = 1; e < 134; e++)
+        if (e != 41 && e != 58) /* unused on Linux */
+            CHECK(strcmp(cio_err_name(-e), "E?") != 0);
+    CHECK_STR(cio_err_name(-3999), "E?");
+}
+
+static int cb_exit(void *arg)
+{
+    log_event("boom");
+    CHECK_RC(cio_loop_stop_with_error(arg, -EPIPE), 0);
+    return 0;
+}
+
+static int cb_exit_timer(void *arg)
+{
+    log_event("t1");
+    CHECK_RC(cio_loop_stop_with_error(arg, -EPROTO), 0);
+    return 0;
+}
+
+static void count_handler(cio_loop_t *loop, const cio_exc_context_t *ctx, void *ud)
+{
+    (void)loop;
+    (void)ctx;
+    log_event("handler");
+}
+
+/* asyncio's SystemExit out of a callback: run_forever raises it at once, the
+ * exception handler is not called, the rest of the batch runs in the next
+ * run (timers too). */
+static void t_stop_with_error_from_callback(void)
+{
+    cio_loop_t *loop = new_loop();
+    REQ_OK(cio_loop_set_exception_handler(loop, count_handler, NULL));
+    REQ_OK(cio_call_soon(loop, cb_log, "a", NULL));
+    REQ_OK(cio_call_soon(loop, cb_exit, loop, NULL));
+    REQ_OK(cio_call_soon(loop, cb_log, "b", NULL));
+    CHECK_RC(cio_loop_run_forever(loop), -EPIPE);
+    CHECK_ORDER("a boom");
+    CHECK_INT(cio_loop_is_running(loop), 0);
+    REQ_OK(cio_call_soon(loop, (cio_callback_fn *)cio_loop_stop, loop, NULL));
+    CHECK_RC(cio_loop_run_forever(loop), 0);
+    CHECK_ORDER("a boom b");
+    /* From a timer: the other due timers wait for the next run. */
+    log_reset();
+    double when = cio_loop_time(loop) - 1;
+    REQ_OK(cio_call_at(loop, when, cb_exit_timer, loop, NULL));
+    REQ_OK(cio_call_at(loop, when, cb_log, "t2", NULL));
+    REQ_OK(cio_call_at(loop, when + 0.5, cb_log, "t3", NULL));
+    CHECK_RC(cio_loop_run_forever(loop), -EPROTO);
+    CHECK_ORDER("t1");
+    REQ_OK(cio_call_soon(loop, (cio_callback_fn *)cio_loop_stop, loop, NULL));
+    CHECK_RC(cio_loop_run_forever(loop), 0);
+    CHECK_ORDER("t1 t2 t3");
+    CHECK_RC(cio_loop_stop_with_error(loop, -EIO), CIO_EINVALSTATE); /* not running */
+    CHECK_RC(cio_loop_stop_with_error(loop, 0), -EINVAL);
+    CHECK_RC(cio_loop_stop_with_error(NULL, -EIO), -EINVAL);
+out:
+    free_loop(loop);
+}
+
 static void t_bad_arguments(void)
 {
     cio_loop_t *loop = new_loop();
@@ -575,6 +794,12 @@ static const struct test_case cases[] = {
     TEST(t_closed_loop),
     TEST(t_close_refuses_while_alive),
     TEST(t_bad_arguments),
+    TEST(t_call_later_negative_delay_keeps_its_deadline),
+    TEST(t_handle_when_is_exact),
+    TEST(t_call_soon_threadsafe_one_fifo),
+    TEST(t_call_soon_threadsafe_handle_cancel),
+    TEST(t_err_name_every_errno),
+    TEST(t_stop_with_error_from_callback),
     TEST(t_many_timers_with_cancels),
     TEST(t_timer_order_random),
     TEST(t_debug_flag_and_time),

@@ -1122,7 +1122,7 @@ static int u_wait(struct worker *w)
         return 0;
     static const int modes[] = {CIO_FIRST_COMPLETED, CIO_FIRST_EXCEPTION, CIO_ALL_COMPLETED};
     int mode = modes[rnd(a) % 3];
-    double timeout = chance(a, 50) ? -1 : small_positive(a);
+    double timeout = chance(a, 50) ? INFINITY : small_positive(a);
     cio_future_t *done[4], *pending[4];
     size_t nd = 99, np = 99;
     blk(a, BLK_CHILD);
@@ -1183,7 +1183,7 @@ static int u_as_completed(struct worker *w)
     if (!n)
         return 0;
     cio_as_completed_t *it = NULL;
-    double timeout = chance(a, 50) ? -1 : small_positive(a);
+    double timeout = chance(a, 50) ? INFINITY : small_positive(a);
     int rc = cio_as_completed_new(ts, (size_t)n, timeout, &it);
     if (rc != 0) {
         SFAIL("%s: as_completed_new: %s", a->name, cio_err_name(rc));

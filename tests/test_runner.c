@@ -30,6 +30,49 @@ static void t_run_returns_error(void)
     CHECK_RC(cio_run(NULL, NULL, NULL), -EINVAL);
 }
 
+static int m_exits(void *arg, void **result)
+{
+    cio_loop_t *loop;
+    cio_get_running_loop(&loop);
+    CHECK_RC(cio_loop_stop_with_error(loop, -EPIPE), 0);
+    int rc = cio_sleep(10); /* the run ends here: the shutdown cancels this */
+    log_event(rc == -ECANCELED ? "cancelled" : "woke");
+    return rc;
+}
+
+/* SystemExit from the main task's code: asyncio.run raises it after the
+ * shutdown. */
+static void t_run_stopped_with_error(void)
+{
+    CHECK_RC(cio_run(m_exits, NULL, NULL), -EPIPE);
+    CHECK_ORDER("cancelled");
+}
+
+/* asyncio.run raises the main task's exception with its text: the message
+ * comes back with the code. */
+static void t_run_keeps_the_message(void)
+{
+    char buf[64] = "junk";
+    CHECK_RC(cio_run_with_message(m_fails, NULL, NULL, buf, sizeof buf), -ENOENT);
+    CHECK_STR(buf, "no such thing");
+    char small[5];
+    CHECK_RC(cio_run_with_message(m_fails, NULL, NULL, small, sizeof small), -ENOENT);
+    CHECK_STR(small, "no s");
+    CHECK_RC(cio_run_with_message(m_value, "v", NULL, buf, sizeof buf), 0);
+    CHECK_STR(buf, "");
+    CHECK_RC(cio_run_with_message(m_fails, NULL, NULL, NULL, 0), -ENOENT);
+    cio_runner_t *r = NULL;
+    REQUIRE(cio_runner_new(NULL, &r) == 0);
+    CHECK(cio_runner_message(r) == NULL);
+    CHECK_RC(cio_runner_run(r, m_fails, NULL, NULL), -ENOENT);
+    const char *m = cio_runner_message(r);
+    CHECK_STR(m ? m : "(none)", "no such thing");
+    CHECK_RC(cio_runner_run(r, m_value, "v", NULL), 0);
+    CHECK(cio_runner_message(r) == NULL);
+    CHECK_RC(cio_runner_free(r), 0);
+    CHECK(cio_runner_message(NULL) == NULL);
+}
+
 struct shared {
     cio_loop_t *loop;
     int runs;
@@ -231,6 +274,8 @@ static void t_out_of_memory_never_drops_ctrl_c(void)
 static const struct test_case cases[] = {
     TEST(t_run_returns_value),
     TEST(t_run_returns_error),
+    TEST(t_run_keeps_the_message),
+    TEST(t_run_stopped_with_error),
     TEST(t_runner_reuse),
     TEST(t_nested_run_refused),
     TEST(t_shutdown_cancels_remaining),

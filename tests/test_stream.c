@@ -899,8 +899,10 @@ out:
 static void t_readuntil(void) { RUN(m_readuntil); }
 
 /* asyncio, limit=8, each buffer fed in one chunk:
- *   b"0123456789ABC" until b"\n"    -> LimitOverrunError(consumed=13), kept
- *   b"0123456789\nzz" until b"\n"   -> consumed=10 (separator found past it)
+ *   b"0123456789ABC" until b"\n"    -> LimitOverrunError(consumed=13), kept,
+ *                                      "Separator is not found, and chunk exceed the limit"
+ *   b"0123456789\nzz" until b"\n"   -> consumed=10, "Separator is found, but chunk is
+ *                                      longer than limit"
  *   b"0123456789" until b"\r\n"     -> consumed=9 (buflen + 1 - seplen)
  *   b"12345678;" until b";"         -> returned (exactly at the limit) */
 static int m_readuntil_limit(void *arg, void **result)
@@ -913,11 +915,13 @@ static int m_readuntil_limit(void *arg, void **result)
     RAW_SEND(raw, "0123456789ABC");
     CHECK_RC(cio_stream_readuntil(s, "\n", 1, buf, sizeof buf), CIO_ELIMITOVERRUN);
     CHECK_INT(cio_stream_partial(s), 13);
+    CHECK_RC(cio_stream_limit_found(s), 0); /* not found */
     CHECK_BYTES(buf, cio_stream_read(s, buf, sizeof buf), "0123456789ABC"); /* kept */
 
     RAW_SEND(raw, "0123456789\nzz");
     CHECK_RC(cio_stream_readuntil(s, "\n", 1, buf, sizeof buf), CIO_ELIMITOVERRUN);
     CHECK_INT(cio_stream_partial(s), 10);
+    CHECK_RC(cio_stream_limit_found(s), 1); /* found, too far */
     /* Again: same answer, still nothing consumed. */
     CHECK_RC(cio_stream_readuntil(s, "\n", 1, buf, sizeof buf), CIO_ELIMITOVERRUN);
     CHECK_BYTES(buf, cio_stream_readexactly(s, buf, 13), "0123456789\nzz");
@@ -925,6 +929,8 @@ static int m_readuntil_limit(void *arg, void **result)
     RAW_SEND(raw, "0123456789");
     CHECK_RC(cio_stream_readuntil(s, "\r\n", 2, buf, sizeof buf), CIO_ELIMITOVERRUN);
     CHECK_INT(cio_stream_partial(s), 9);
+    CHECK_RC(cio_stream_limit_found(s), 0);
+    CHECK_RC(cio_stream_limit_found(NULL), -EINVAL);
     CHECK_BYTES(buf, cio_stream_read(s, buf, sizeof buf), "0123456789");
 
     RAW_SEND(raw, "12345678;");

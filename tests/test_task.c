@@ -912,7 +912,7 @@ static void fp_ctl_set(unsigned long v)
 {
     unsigned int mxcsr = (unsigned int)v;
     unsigned short cw = (unsigned short)(v >> 32);
-    __asm__ volatile("ldmxcsr %0\n\tfldcw %1" : : "m"(mxcsr), "m"(cw));
+    __asm__ volatile("ldmxcsr %0\n\tfldcw %1" : : "m"(mxcsr), "m"(cw) : "memory");
 }
 /* Per task: MXCSR and x87 rounding (up, toward zero, down; precision and
  * FTZ/DAZ vary too); the exceptions stay masked. */
@@ -973,7 +973,7 @@ static unsigned long fp_ctl_get(void)
 }
 static void fp_ctl_set(unsigned long v)
 {
-    __asm__ volatile("msr fpcr, %0" : : "r"(v));
+    __asm__ volatile("msr fpcr, %0" : : "r"(v) : "memory");
 }
 /* Per task: FPCR's rounding mode (RMode, bits 22-23), with FZ (24) or DN (25). */
 static const unsigned long fp_ctl_modes[3] = {
@@ -994,10 +994,15 @@ struct regs_task {
 struct thirds {
     double pos, neg;
 };
-static struct thirds thirds(void)
+/* Computed where it is called, in the rounding mode set just before: not
+ * inlined, its operands and results volatile, and the mode switches clobber
+ * memory, so an optimizing build can neither fold the divisions nor move
+ * them across a mode change. */
+static __attribute__((noinline)) struct thirds thirds(void)
 {
     volatile double one = 1.0, three = 3.0;
-    return (struct thirds){one / three, -one / three};
+    volatile double pos = one / three, neg = -one / three;
+    return (struct thirds){pos, neg};
 }
 
 static int body_regs(void *arg, void **result)
@@ -1322,6 +1327,80 @@ static void t_timers_removed_while_due(void)
     }
 }
 
+/* ------------------------------------------------------- task factories */
+
+static int body_log_then_sleep(void *arg, void **result)
+{
+    log_event(arg);
+    int rc = cio_sleep(0);
+    log_event("resumed");
+    return rc;
+}
+
+static int counting_factory(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio_task_opts_t *opts,
+                            cio_task_t **out, void *ud)
+{
+    (*(int *)ud)++;
+    cio_task_opts_t o = opts ? *opts : (cio_task_opts_t){0};
+    o.name = "made-by-factory";
+    return cio_task_new(loop, fn, arg, &o, out);
+}
+
+static int refusing_factory(cio_loop_t *loop, cio_coro_fn *fn, void *arg, const cio_task_opts_t *opts,
+                            cio_task_t **out, void *ud)
+{
+    return -EPERM;
+}
+
+static int m_task_factories(void *arg, void **result)
+{
+    cio_loop_t *loop;
+    cio_task_t *t = NULL;
+    int made = 0;
+    void *ud = (void *)1;
+    cio_get_running_loop(&loop);
+    CHECK(cio_loop_get_task_factory(loop, &ud) == NULL && ud == NULL);
+    /* The eager factory, loop-wide: the first step runs inside the call. */
+    REQ_RC(cio_loop_set_task_factory(loop, cio_eager_task_factory, NULL));
+    CHECK(cio_loop_get_task_factory(loop, NULL) == cio_eager_task_factory);
+    log_event("before");
+    t = cio_create_task(body_log_then_sleep, "first-step");
+    REQ(t);
+    log_event("after");
+    CHECK_RC(cio_await(t, NULL), 0);
+    cio_unref(t);
+    t = NULL;
+    /* A factory of one's own sees every creation. */
+    REQ_RC(cio_loop_set_task_factory(loop, counting_factory, &made));
+    CHECK(cio_loop_get_task_factory(loop, &ud) == counting_factory && ud == &made);
+    REQ_RC(cio_loop_create_task(loop, body_log_then_sleep, "lazy", NULL, &t));
+    CHECK_STR(cio_task_get_name(t), "made-by-factory");
+    CHECK_INT(made, 1);
+    CHECK_RC(cio_await(t, NULL), 0);
+    cio_unref(t);
+    t = NULL;
+    REQ_RC(cio_loop_set_task_factory(loop, refusing_factory, NULL));
+    CHECK_RC(cio_loop_create_task(loop, body_log_then_sleep, "never", NULL, &t), -EPERM);
+    CHECK(t == NULL);
+    REQ_RC(cio_loop_set_task_factory(loop, NULL, &made));
+    CHECK(cio_loop_get_task_factory(loop, &ud) == NULL && ud == NULL);
+    CHECK_RC(cio_task_new(loop, body_log_then_sleep, "x", NULL, NULL), -EINVAL);
+    CHECK_RC(cio_loop_set_task_factory(NULL, NULL, NULL), -EINVAL);
+out:
+    cio_loop_set_task_factory(loop, NULL, NULL);
+    if (t) {
+        cio_await(t, NULL);
+        cio_unref(t);
+    }
+    return 0;
+}
+
+static void t_task_factories(void)
+{
+    CHECK_RC(run_main(m_task_factories, NULL, NULL), 0);
+    CHECK_ORDER("before first-step after resumed lazy resumed");
+}
+
 static const struct test_case cases[] = {
     TEST(t_first_step_runs_later),
     TEST(t_await_error_and_result),
@@ -1350,6 +1429,7 @@ static const struct test_case cases[] = {
     TEST(t_misuse),
     TEST(t_close_refused_with_pending_task),
     TEST(t_stack_overflow_reported),
+    TEST(t_task_factories),
 };
 
 int main(int argc, char **argv)

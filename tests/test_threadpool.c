@@ -200,6 +200,8 @@ static void t_run_coroutine_threadsafe(void)
         goto out;
     void *v = NULL;
     CHECK_RC(cio_tsfuture_wait(f, 0.001, &v), -ETIMEDOUT); /* not yet */
+    CHECK_RC(cio_tsfuture_wait(f, -1, &v), -ETIMEDOUT);    /* only looks, as concurrent.futures */
+    CHECK_RC(cio_tsfuture_wait(f, 0, &v), -ETIMEDOUT);
     CHECK_INT(cio_tsfuture_done(f), 0);
     CHECK_RC(cio_tsfuture_wait(f, 5.0, &v), 0);
     CHECK_INT((intptr_t)v, 42);
@@ -214,7 +216,7 @@ static void t_run_coroutine_threadsafe(void)
         goto out;
     usleep(20000);
     CHECK_INT(cio_tsfuture_cancel(f), 1);
-    CHECK_RC(cio_tsfuture_wait(f, -1, NULL), -ECANCELED);
+    CHECK_RC(cio_tsfuture_wait(f, INFINITY, NULL), -ECANCELED);
     cio_tsfuture_free(f);
     for (int i = 0; i < 500 && !atomic_load(&seen); i++)
         usleep(1000);
@@ -223,6 +225,221 @@ out:
     stop_loop_thread(&lt);
     CHECK_RC(cio_run_coroutine_threadsafe(NULL, coro_add, NULL, &f), -EINVAL);
     CHECK_RC(cio_tsfuture_wait(NULL, 1, NULL), -EINVAL);
+}
+
+/* ------------------------------------------- errors and cancels cross */
+
+static int blocking_fail_msg(void *arg, void **result)
+{
+    return cio_fail(-EACCES, "no access to %s", (const char *)arg);
+}
+
+static int to_thread_child(void *arg, void **result)
+{
+    return cio_to_thread(blocking_fail_msg, arg, NULL);
+}
+
+static atomic_int gate_open, b_ran;
+
+static int blocking_gate(void *arg, void **result)
+{
+    double t0 = now_s();
+    while (!atomic_load(&gate_open) && now_s() - t0 < 10.0)
+        usleep(1000);
+    return 0;
+}
+
+static int blocking_mark(void *arg, void **result)
+{
+    atomic_store(&b_ran, 1);
+    return 0;
+}
+
+static int m_executor_messages_and_cancel(void *arg, void **result)
+{
+    cio_loop_t *loop;
+    cio_future_t *f = NULL, *a = NULL, *b = NULL;
+    cio_task_t *t = NULL;
+    cio_get_running_loop(&loop);
+    /* cio_fail in a pool thread: the message reaches the future. */
+    REQ_RC(cio_loop_run_in_executor(loop, blocking_fail_msg, "x.txt", &f));
+    CHECK_RC(cio_await(f, NULL), -EACCES);
+    CHECK_STR(cio_future_message(f) ? cio_future_message(f) : "(none)", "no access to x.txt");
+    /* to_thread: it becomes the awaiting task's. */
+    t = cio_create_task(to_thread_child, "y.txt");
+    REQ(t);
+    CHECK_RC(cio_await(t, NULL), -EACCES);
+    CHECK_STR(cio_future_message(t) ? cio_future_message(t) : "(none)", "no access to y.txt");
+    /* One worker: b waits in the queue behind a; cancelled there, it never runs. */
+    REQ_RC(cio_loop_set_executor_size(loop, 1));
+    REQ_RC(cio_loop_shutdown_default_executor(loop)); /* the next job starts a pool of 1 */
+    atomic_store(&gate_open, 0);
+    atomic_store(&b_ran, 0);
+    REQ_RC(cio_loop_run_in_executor(loop, blocking_gate, NULL, &a));
+    REQ_RC(cio_loop_run_in_executor(loop, blocking_mark, NULL, &b));
+    CHECK_INT(cio_future_cancel(b, NULL), 1);
+    atomic_store(&gate_open, 1);
+    CHECK_RC(cio_await(a, NULL), 0);
+    REQ_RC(cio_loop_shutdown_default_executor(loop)); /* every job finished */
+    CHECK_INT(atomic_load(&b_ran), 0);
+    CHECK_INT(cio_future_cancelled(b), 1);
+out:
+    atomic_store(&gate_open, 1);
+    if (a && !cio_future_done(a))
+        cio_await(a, NULL);
+    cio_unref(f);
+    cio_unref(a);
+    cio_unref(b);
+    reap_tasks(&t, 1);
+    return 0;
+}
+
+static void t_executor_messages_and_queued_cancel(void)
+{
+    CHECK_RC(cio_run(m_executor_messages_and_cancel, NULL, NULL), 0);
+}
+
+static int coro_fail_msg(void *arg, void **result)
+{
+    cio_sleep(0.001);
+    return cio_fail(-EPROTO, "bad frame %d", 7);
+}
+
+/* run_coroutine_threadsafe: the other thread sees the task's message. */
+static void t_tsfuture_message(void)
+{
+    struct loop_thread lt;
+    start_loop_thread(&lt);
+    cio_tsfuture_t *f = NULL;
+    int rc = cio_run_coroutine_threadsafe(lt.loop, coro_fail_msg, NULL, &f);
+    CHECK_RC(rc, 0);
+    if (rc == 0) {
+        CHECK(cio_tsfuture_message(f) == NULL || cio_tsfuture_done(f));
+        CHECK_RC(cio_tsfuture_wait(f, INFINITY, NULL), -EPROTO);
+        const char *m = cio_tsfuture_message(f);
+        CHECK_STR(m ? m : "(none)", "bad frame 7");
+        cio_tsfuture_free(f);
+    }
+    stop_loop_thread(&lt);
+    CHECK(cio_tsfuture_message(NULL) == NULL);
+}
+
+/* ------------------------------------------------ executors of one's own */
+
+struct my_exec {
+    pthread_t th[16];
+    int n;
+    int submitted, shutdowns;
+};
+
+struct my_job {
+    void (*run)(void *);
+    void *job;
+};
+
+static void *my_thread(void *arg)
+{
+    struct my_job *mj = arg;
+    mj->run(mj->job);
+    free(mj);
+    return NULL;
+}
+
+static int my_submit(void *ud, void (*run)(void *job), void *job)
+{
+    struct my_exec *e = ud;
+    if (e->n == 16)
+        return -EAGAIN;
+    struct my_job *mj = malloc(sizeof *mj);
+    if (!mj)
+        return -ENOMEM;
+    mj->run = run;
+    mj->job = job;
+    if (pthread_create(&e->th[e->n], NULL, my_thread, mj) != 0) {
+        free(mj);
+        return -EAGAIN;
+    }
+    e->n++;
+    e->submitted++;
+    return 0;
+}
+
+static void my_shutdown(void *ud)
+{
+    struct my_exec *e = ud;
+    for (int i = 0; i < e->n; i++)
+        pthread_join(e->th[i], NULL);
+    e->n = 0;
+    e->shutdowns++;
+}
+
+static int m_user_executor(void *arg, void **result)
+{
+    struct my_exec *e = arg;
+    cio_loop_t *loop;
+    cio_get_running_loop(&loop);
+    cio_executor_t ex = {my_submit, my_shutdown, e};
+    REQ_RC(cio_loop_set_default_executor(loop, &ex));
+    void *v = NULL;
+    CHECK_RC(cio_to_thread(blocking_double, (void *)21, &v), 0);
+    CHECK_INT((intptr_t)v, 42);
+    CHECK_RC(cio_to_thread(blocking_fail_msg, "z", NULL), -EACCES);
+    CHECK_INT(e->submitted, 2);
+    CHECK_RC(cio_shutdown_default_executor(INFINITY), 0);
+    CHECK_INT(e->shutdowns, 1);
+    REQ_RC(cio_loop_set_default_executor(loop, NULL)); /* back to the pool */
+    CHECK_RC(cio_to_thread(blocking_double, (void *)1, &v), 0);
+    CHECK_INT(e->submitted, 2);
+    cio_executor_t bad = {NULL, NULL, NULL};
+    CHECK_RC(cio_loop_set_default_executor(loop, &bad), -EINVAL);
+    CHECK_RC(cio_loop_set_default_executor(NULL, &ex), -EINVAL);
+out:
+    return 0;
+}
+
+/* set_default_executor with an executor of one's own: jobs go to it, their
+ * outcomes and messages come back, its shutdown is called. */
+static void t_user_executor(void)
+{
+    struct my_exec e = {.n = 0};
+    CHECK_RC(cio_run(m_user_executor, &e, NULL), 0);
+    CHECK_INT(e.n, 0);
+}
+
+static int blocking_slow(void *arg, void **result)
+{
+    usleep(200 * 1000);
+    return 0;
+}
+
+static int m_shutdown_timeout(void *arg, void **result)
+{
+    cio_loop_t *loop;
+    cio_future_t *f = NULL;
+    cio_get_running_loop(&loop);
+    REQ_RC(cio_loop_run_in_executor(loop, blocking_double, (void *)2, &f));
+    CHECK_RC(cio_await(f, NULL), 0);
+    cio_unref(f);
+    f = NULL;
+    CHECK_RC(cio_shutdown_default_executor(5.0), 0); /* idle workers: joined */
+    REQ_RC(cio_loop_run_in_executor(loop, blocking_slow, NULL, &f));
+    double t0 = now_s();
+    CHECK_RC(cio_shutdown_default_executor(0.02), -ETIMEDOUT);
+    CHECK(now_s() - t0 < 0.19); /* gave up before the job ended */
+    CHECK_RC(cio_await(f, NULL), 0); /* the job still finishes */
+    CHECK_RC(cio_shutdown_default_executor(INFINITY), 0); /* no pool now */
+    CHECK_RC(cio_shutdown_default_executor(NAN), -EINVAL);
+out:
+    cio_unref(f);
+    return 0;
+}
+
+/* asyncio 3.12's shutdown_default_executor(timeout): the loop goes on; past
+ * the timeout it gives up and the threads are joined at close. */
+static void t_shutdown_default_executor_timeout(void)
+{
+    CHECK_RC(cio_run(m_shutdown_timeout, NULL, NULL), 0);
+    CHECK_RC(cio_shutdown_default_executor(1), CIO_ENOTASK);
 }
 
 /* Every thread may run its own loop, at the same time. */
@@ -303,6 +520,10 @@ static const struct test_case cases[] = {
     TEST(t_run_coroutine_threadsafe),
     TEST(t_loop_per_thread),
     TEST(t_bad_arguments),
+    TEST(t_executor_messages_and_queued_cancel),
+    TEST(t_tsfuture_message),
+    TEST(t_user_executor),
+    TEST(t_shutdown_default_executor_timeout),
 };
 
 int main(int argc, char **argv)

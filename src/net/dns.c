@@ -116,7 +116,7 @@ static int run_job(cio_coro_fn *fn, struct dns_job *j)
 {
     atomic_init(&j->refs, 2);
     cio_future_t *f;
-    int rc = cio_loop_run_in_executor(cio__tls.task->fut.loop, fn, j, &f);
+    int rc = cio__run_in_executor(cio__tls.task->fut.loop, fn, j, true, &f); /* fn drops its reference */
     if (rc < 0) {
         atomic_fetch_sub(&j->refs, 1); /* the worker never got it */
         return rc;

@@ -88,6 +88,7 @@ struct cio_stream_s {
     size_t limit;
     size_t partial;
     uint8_t reading; /* a task is inside a read call */
+    uint8_t limit_found; /* the last CIO_ELIMITOVERRUN: the separator was found (beyond the limit) */
     struct cio_server_s *owner; /* start_server: the server whose client task runs it */
     cio_task_t *task;           /* ... and that task, while it runs (no reference) */
     uint8_t fed;     /* cio_stream_new: no fd, the caller feeds it (feed_data/feed_eof) */
