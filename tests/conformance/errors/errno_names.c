@@ -1,5 +1,4 @@
-/* from: the exceptions map: OSError subclasses and errno names (cio_err_name names every errno)
-   xfail: cio_err_name prints "E?" for errno values outside a short list (EDOM, ENODATA, ...) (issue 19, fixed by 19a) */
+/* from: the exceptions map: OSError subclasses and errno names (cio_err_name names every errno) */
 #include "conf.h"
 
 int main(void)

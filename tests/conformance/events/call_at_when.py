@@ -1,5 +1,4 @@
 # from: test_events.py::test_timer_handle / TimerHandle.when() returns the deadline given
-# xfail: cio_handle_when() can come back 1 ns off the value given to cio_call_at (issue 19, fixed by 19a)
 import asyncio
 
 loop = asyncio.new_event_loop()

@@ -1,5 +1,4 @@
 # from: test_base_events.py::test_call_later_negative_delays (a negative delay orders by its real, earlier deadline)
-# xfail: cio clamps a negative call_later delay to 0, so call_later(-5) runs after an earlier call_later(0) (issue 19, fixed by 19a)
 import asyncio
 
 loop = asyncio.new_event_loop()

@@ -1,5 +1,4 @@
 # from: test_events.py::test_call_soon_threadsafe_same_thread (call_soon and call_soon_threadsafe share one FIFO)
-# xfail: a call_soon_threadsafe callback runs after a later same-thread call_soon (separate queue; issue 19, fixed by 19a)
 import asyncio
 
 loop = asyncio.new_event_loop()

@@ -1,5 +1,4 @@
-/* from: test_runners.py (a suspended async generator is finalized; run returns main's result)
-   xfail: cio_run with an async generator still suspended returns -EBUSY instead of main's result (issue 19, fixed by 19a) */
+/* from: test_runners.py (a suspended async generator is finalized; run returns main's result) */
 #include "conf.h"
 
 static int gen(void *arg, void **result)

@@ -1,5 +1,4 @@
 # from: test_threads.py / concurrent.futures: a job cancelled while still queued never runs
-# xfail: to_thread/run_in_executor: a job cancelled while still queued runs anyway (issue 19, fixed by 19a)
 import asyncio, concurrent.futures, threading, time
 
 async def main():

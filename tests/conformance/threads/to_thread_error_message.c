@@ -1,5 +1,4 @@
-/* from: test_threads.py::ToThreadTests::test_to_thread_exception (the error's message crosses the thread)
-   xfail: an error's message is lost across threads (to_thread keeps only the code; issue 19, fixed by 19a) */
+/* from: test_threads.py::ToThreadTests::test_to_thread_exception (the error's message crosses the thread) */
 #include "conf.h"
 
 static int fail(void *arg, void **result) { return cio_fail(EMYERR, "bad input %d", 7); }

@@ -1,5 +1,4 @@
 # from: test_timeouts.py::test_timeout_at / Timeout.when() returns the deadline given
-# xfail: cio_timeout_when can come back 1 ns off the deadline given (truncated nanoseconds; issue 19, fixed by 19a)
 import asyncio
 
 async def main():

@@ -1,5 +1,4 @@
 # from: test_timeouts.py::test_reschedule (any task may move the deadline)
-# xfail: cio_timeout_reschedule from a task other than the one that entered the scope is refused (issue 19, fixed by 19a)
 import asyncio
 
 async def main():

@@ -1,5 +1,4 @@
 # from: as_completed with a negative timeout is already expired
-# xfail: cio_as_completed_new treats a negative timeout as no limit (issue 19, fixed by 19a)
 import asyncio
 
 async def main():

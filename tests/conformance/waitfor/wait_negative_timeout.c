@@ -1,5 +1,4 @@
-/* from: asyncio.wait with a negative timeout is already expired
-   xfail: cio_wait treats a negative timeout as no limit (issue 19, fixed by 19a) */
+/* from: asyncio.wait with a negative timeout is already expired */
 #include "conf.h"
 
 static int sl(void *arg, void **result) { return cio_sleep(0.05); }

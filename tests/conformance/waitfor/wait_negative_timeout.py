@@ -1,5 +1,4 @@
 # from: test_tasks.py::test_wait_with_timeout / asyncio.wait with a negative timeout is already expired
-# xfail: cio_wait treats a negative timeout as no limit (issue 19, fixed by 19a)
 import asyncio
 
 async def main():
