@@ -83,7 +83,8 @@ CIO_EXTERN const char *cio_version(void);
     X(DNSFAIL, 4023, "non-recoverable failure in name resolution")                     \
     X(TLS, 4024, "TLS failure (handshake or protocol; see cio_tls_last_error)")        \
     X(TLSVERIFY, 4025, "TLS peer certificate verification failed")                    \
-    X(WRONGTHREAD, 4026, "non-thread-safe call from a thread that does not run the loop")
+    X(WRONGTHREAD, 4026, "non-thread-safe call from a thread that does not run the loop") \
+    X(CHANCLOSED, 4040, "channel is closed")
 
 /** The library's own error codes, `CIO_E<NAME> = -<num>`, from the table above. */
 enum {
@@ -1340,6 +1341,127 @@ CIO_EXTERN int cio_tsfuture_cancel(cio_tsfuture_t *f);
 CIO_EXTERN int cio_tsfuture_done(cio_tsfuture_t *f);
 /** Release the caller's reference (the task itself goes on). */
 CIO_EXTERN int cio_tsfuture_free(cio_tsfuture_t *f);
+/** @} */
+
+/* ================================================================ every core */
+/* ---------------------------------------------------------------- channels */
+/** @defgroup channels Channels
+ * @{ */
+
+/** A bounded multi-producer multi-consumer channel of fixed-size values
+ * (Go's chan), shared between the loops and threads of a program.  send and
+ * recv wait from a task of any loop without blocking that loop, and block
+ * the calling thread when called from a thread that runs no loop (from a
+ * loop's callback, outside a task, a wait is refused with CIO_ENOTASK).
+ * try_send and try_recv never wait.  Values are copied in and out
+ * (elem_size bytes; a pointer is a value of sizeof(void *)).  Senders and
+ * receivers each wait in FIFO order, so one producer's values come out in
+ * the order it sent them.
+ *
+ * Ownership: a channel is reference-counted and thread-safe; cio_chan_new
+ * gives the caller one reference, cio_chan_ref takes another (one per
+ * thread or task that keeps it), cio_chan_unref releases one and the last
+ * frees it.  A waiting operation holds its own reference.  After the last
+ * unref the pointer is dangling like any freed pointer (a stale call is
+ * caught with -EINVAL only while the memory is not reused).  Close the
+ * channel before dropping references when someone may still wait on it.
+ *
+ * Cancellation: cancelling a task waiting in send, recv or select either
+ * takes its wait back before any value moved (the call returns -ECANCELED,
+ * nothing sent or received), or, when a value already moved, the call
+ * reports that success and the cancel is delivered at the task's next
+ * suspension point.  No value is lost or duplicated.
+ *
+ * @code{.c}
+ * #include <cio.h>
+ * #include <stdio.h>
+ *
+ * static int producer(void *arg, void **result)
+ * {
+ *     cio_chan_t *ch = arg;
+ *     int rc = 0;
+ *     for (int i = 1; rc == 0 && i <= 5; i++)
+ *         rc = cio_chan_send(ch, &i);              // waits while full
+ *     cio_chan_close(ch);                          // the receiver ends
+ *     return rc;
+ * }
+ *
+ * static int amain(void *arg, void **result)
+ * {
+ *     cio_chan_t *ch;
+ *     int rc = cio_chan_new(sizeof(int), 2, &ch);  // 2 values may wait
+ *     if (rc < 0)
+ *         return rc;
+ *     cio_task_t *p = cio_create_task(producer, ch);
+ *     int v;
+ *     while ((rc = cio_chan_recv(ch, &v)) == 0)    // drains, then closed
+ *         printf("got %d\n", v);
+ *     if (p) {
+ *         cio_await(p, NULL);
+ *         cio_unref(p);
+ *     }
+ *     cio_chan_unref(ch);
+ *     return rc == CIO_ECHANCLOSED ? 0 : rc;
+ * }
+ *
+ * int main(void) { return cio_run(amain, NULL, NULL) < 0; }
+ * @endcode */
+typedef struct cio_chan_s cio_chan_t;
+/** A channel of elem_size-byte values holding up to capacity of them;
+ * capacity 0 is a rendezvous (a send completes when a receiver takes it,
+ * as Go's unbuffered channel).  0, -EINVAL (out NULL, capacity < 0 or
+ * more than 2^40 bytes of ring), -ENOMEM.  *out gets the caller's reference. */
+CIO_EXTERN int cio_chan_new(size_t elem_size, long capacity, cio_chan_t **out);
+/** Take a reference; returns ch (NULL for a bad channel). */
+CIO_EXTERN cio_chan_t *cio_chan_ref(cio_chan_t *ch);
+/** Release a reference: the references left (0: freed), -EINVAL. */
+CIO_EXTERN int cio_chan_unref(cio_chan_t *ch);
+/** Close: sends fail with CIO_ECHANCLOSED from now on (waiting senders too,
+ * their values not taken); receivers take what is left, then get
+ * CIO_ECHANCLOSED.  0, CIO_ECHANCLOSED if already closed, -EINVAL. */
+CIO_EXTERN int cio_chan_close(cio_chan_t *ch);
+/** Copy the value at item into the channel, waiting while it is full.  0,
+ * CIO_ECHANCLOSED (not sent), -ECANCELED (not sent), CIO_ENOTASK (from a
+ * loop's callback), -EINVAL (bad channel, item NULL with elem_size > 0). */
+CIO_EXTERN int cio_chan_send(cio_chan_t *ch, const void *item);
+/** Take the oldest value into out, waiting while the channel is empty.  0,
+ * CIO_ECHANCLOSED (closed and drained), -ECANCELED (nothing taken),
+ * CIO_ENOTASK, -EINVAL. */
+CIO_EXTERN int cio_chan_recv(cio_chan_t *ch, void *out);
+/** @{ */
+/** Without waiting: as send/recv, or -EAGAIN when it would wait.  From any
+ * thread, task or callback. */
+CIO_EXTERN int cio_chan_try_send(cio_chan_t *ch, const void *item);
+CIO_EXTERN int cio_chan_try_recv(cio_chan_t *ch, void *out);
+/** @} */
+/** @{ */
+/** Values waiting in it; its capacity; 1 once closed, else 0.  -EINVAL. */
+CIO_EXTERN long cio_chan_len(cio_chan_t *ch);
+CIO_EXTERN long cio_chan_cap(cio_chan_t *ch);
+CIO_EXTERN int cio_chan_closed(cio_chan_t *ch);
+/** @} */
+
+/** A case of cio_chan_select: op on chan (NULL: a case never ready, as a
+ * nil channel in Go), with item the value to send or where to receive. */
+typedef struct cio_chan_case_s {
+    cio_chan_t *chan; /**< the channel, or NULL to disable the case */
+    int op;           /**< CIO_CHAN_SEND or CIO_CHAN_RECV */
+    void *item;       /**< send: the value; recv: where it goes */
+    int rc;           /**< out: 0, or CIO_ECHANCLOSED for the chosen case */
+} cio_chan_case_t;
+/** The operations of a select case. */
+enum { CIO_CHAN_RECV = 0, CIO_CHAN_SEND = 1 };
+/** cio_chan_select's flag: do not wait (Go's `default:` clause). */
+#define CIO_CHAN_NOWAIT 1
+/** Go's select: wait until one of the n cases (at most 64) can complete,
+ * complete that one only and return its index.  When several are ready the
+ * first in array order wins.  A send on a closed channel and a receive on
+ * a closed, drained one are ready and complete with rc CIO_ECHANCLOSED.
+ * With CIO_CHAN_NOWAIT, -EAGAIN when none is ready.  Errors: -ECANCELED
+ * (nothing moved), CIO_ENOTASK, -EINVAL (bad case, n 0 or > 64, every
+ * channel NULL without NOWAIT), -ENOMEM (more than 4 cases need their wait
+ * records allocated). */
+CIO_EXTERN int cio_chan_select(cio_chan_case_t *cases, size_t n, int flags);
 /** @} */
 
 /* ============================================================ networking */
