@@ -237,10 +237,11 @@ static int body_select_wait(void *arg, void **result)
 
 static int body_select(void *arg, void **result)
 {
-    cio_chan_t *a, *b;
-    CHECK_RC(cio_chan_new(sizeof(int), 1, &a), 0);
-    CHECK_RC(cio_chan_new(sizeof(int), 0, &b), 0);
-    int va = 0, vb = 0, out = 42;
+    cio_chan_t *a = NULL, *b = NULL;
+    cio_task_t *t = NULL;
+    int va = 0, vb = 0, out = 42, x;
+    REQ(cio_chan_new(sizeof(int), 1, &a) == 0);
+    REQ(cio_chan_new(sizeof(int), 0, &b) == 0);
     /* Nothing ready: the default clause. */
     cio_chan_case_t cs[3] = {{a, CIO_CHAN_RECV, &va, 9}, {NULL, CIO_CHAN_RECV, NULL, 9}, {b, CIO_CHAN_RECV, &vb, 9}};
     CHECK_RC(cio_chan_select(cs, 3, CIO_CHAN_NOWAIT), -EAGAIN);
@@ -255,9 +256,10 @@ static int body_select(void *arg, void **result)
     /* A task waits on both; a value on b wakes it, a gets nothing. */
     struct selarg s = {{{a, CIO_CHAN_RECV, &va, 0}, {NULL, CIO_CHAN_SEND, NULL, 0}, {b, CIO_CHAN_RECV, &vb, 0}}, -99};
     va = vb = 0;
-    cio_task_t *t = cio_create_task(body_select_wait, &s);
+    t = cio_create_task(body_select_wait, &s);
+    REQ(t);
     CHECK_RC(cio_sleep(0), 0);
-    int x = 77;
+    x = 77;
     CHECK_RC(cio_chan_try_send(b, &x), 0);
     CHECK_RC(cio_await(t, NULL), 0);
     CHECK_INT(s.idx, 2);
@@ -273,6 +275,7 @@ static int body_select(void *arg, void **result)
     CHECK_RC(cio_chan_try_recv(a, &x), 0);
     s.idx = -99;
     t = cio_create_task(body_select_wait, &s);
+    REQ(t);
     CHECK_RC(cio_sleep(0), 0);
     cio_task_cancel(t, NULL);
     cio_await(t, NULL);
@@ -290,8 +293,11 @@ static int body_select(void *arg, void **result)
     cio_chan_case_t cs3[2] = {{a, CIO_CHAN_RECV, &va, 0}, {a, CIO_CHAN_SEND, &out, 0}};
     CHECK_INT(cio_chan_select(cs3, 2, 0), 1);
     CHECK_INT(cio_chan_select(cs3, 2, 0), 0);
-    cio_chan_unref(a);
-    cio_chan_unref(b);
+out:
+    if (a)
+        cio_chan_unref(a);
+    if (b)
+        cio_chan_unref(b);
     return 0;
 }
 
@@ -403,10 +409,13 @@ static void *thread_sender(void *arg)
 static void t_threads_block(void)
 {
     cio_chan_t *ch;
-    CHECK_RC(cio_chan_new(sizeof(int), 0, &ch), 0);
+    int rc = cio_chan_new(sizeof(int), 0, &ch);
+    CHECK_RC(rc, 0);
+    if (rc < 0)
+        return;
     pthread_t th;
     MUST(pthread_create(&th, NULL, thread_sender, ch) == 0);
-    int v, n = 0, rc;
+    int v, n = 0;
     while ((rc = cio_chan_recv(ch, &v)) == 0) {
         CHECK_INT(v, n);
         n++;
@@ -497,18 +506,25 @@ static int loop_main(void *arg, void **result)
         ts[n++] = cio_create_task(task_consumer, arg);
     for (int i = 0; i < TASK_PRODUCERS; i++)
         ts[n++] = cio_create_task(task_producer, arg);
-    for (int i = 0; i < n; i++) {
-        if (!ts[i])
-            continue;
-        CHECK_RC(cio_await(ts[i], NULL), 0);
-        cio_unref(ts[i]);
+    /* Producers first: one that could not run (no memory) closes the
+     * channel, else the consumers would wait for good. */
+    for (int i = n; i-- > 0;) {
+        int rc = ts[i] ? cio_await(ts[i], NULL) : -ENOMEM;
+        CHECK_RC(rc, 0);
+        if (rc < 0)
+            cio_chan_close(((struct mpmc *)arg)->ch);
+        if (ts[i])
+            cio_unref(ts[i]);
     }
     return 0;
 }
 
 static void *thread_loop(void *arg)
 {
-    CHECK_RC(cio_run(loop_main, arg, NULL), 0);
+    int rc = cio_run(loop_main, arg, NULL);
+    CHECK_RC(rc, 0);
+    if (rc < 0)
+        cio_chan_close(((struct mpmc *)arg)->ch);
     return NULL;
 }
 
@@ -529,7 +545,12 @@ static void run_mpmc(long capacity)
 {
     struct mpmc *m = calloc(1, sizeof *m);
     MUST(m);
-    CHECK_RC(cio_chan_new(sizeof(struct item), capacity, &m->ch), 0);
+    int rc = cio_chan_new(sizeof(struct item), capacity, &m->ch);
+    CHECK_RC(rc, 0);
+    if (rc < 0) {
+        free(m);
+        return;
+    }
     atomic_store(&m->producers_left, PRODUCERS);
     pthread_t th[LOOPS + THREAD_PRODUCERS + THREAD_CONSUMERS];
     int n = 0;
@@ -605,7 +626,8 @@ static void *thread_slow_sender(void *arg)
             struct timespec ts = {0, 2000000};
             nanosleep(&ts, NULL);
         }
-        cio_chan_send(c->ch, &i);
+        if (cio_chan_send(c->ch, &i) < 0)
+            break;
     }
     return NULL;
 }
@@ -617,10 +639,14 @@ static void t_cancel_stress_cross_thread(void)
     MUST(c.seen);
     for (int cap = 0; cap <= 1; cap++) {
         memset(c.seen, 0, (size_t)c.n * sizeof(int));
-        CHECK_RC(cio_chan_new(sizeof(int), cap, &c.ch), 0);
+        int rc = cio_chan_new(sizeof(int), cap, &c.ch);
+        CHECK_RC(rc, 0);
+        if (rc < 0)
+            break;
         pthread_t th;
         MUST(pthread_create(&th, NULL, thread_slow_sender, &c) == 0);
         CHECK_RC(cio_run(body_timeout_recv, &c, NULL), 0);
+        cio_chan_close(c.ch); /* the sender ends even if the run failed */
         pthread_join(th, NULL);
         if (getenv("CHAN_VERBOSE"))
             fprintf(stderr, "capacity %d: %d timeouts\n", cap, c.timeouts);
@@ -685,10 +711,13 @@ static int body_race(void *arg, void **result)
     struct cancel_race *c = arg;
     c->receiver = cio_create_task(body_racing_recv, c);
     cio_task_t *k = cio_create_task(body_canceller, c);
+    if (!c->receiver)
+        c->done = 1;
     if (c->receiver) {
         cio_await(c->receiver, NULL);
         cio_unref(c->receiver);
     }
+    c->done = 1; /* the receiver could not run: the canceller stops too */
     if (k) {
         cio_await(k, NULL);
         cio_unref(k);
@@ -700,7 +729,8 @@ static void *thread_fast_sender(void *arg)
 {
     struct cancel_race *c = arg;
     for (int i = 0; i < c->n; i++)
-        cio_chan_send(c->ch, &i);
+        if (cio_chan_send(c->ch, &i) < 0)
+            break;
     return NULL;
 }
 
@@ -712,10 +742,16 @@ static void t_cancel_races_transfers(void)
         c.n = 20000;
         c.seen = calloc((size_t)c.n, sizeof(int));
         MUST(c.seen);
-        CHECK_RC(cio_chan_new(sizeof(int), cap, &c.ch), 0);
+        int rc = cio_chan_new(sizeof(int), cap, &c.ch);
+        CHECK_RC(rc, 0);
+        if (rc < 0) {
+            free(c.seen);
+            break;
+        }
         pthread_t th;
         MUST(pthread_create(&th, NULL, thread_fast_sender, &c) == 0);
         CHECK_RC(cio_run(body_race, &c, NULL), 0);
+        cio_chan_close(c.ch);
         pthread_join(th, NULL);
         if (getenv("CHAN_VERBOSE"))
             fprintf(stderr, "capacity %d: %d cancels\n", cap, c.cancels);
@@ -773,12 +809,17 @@ static void t_select_across_threads(void)
 {
     struct sel2 s;
     pthread_t th[2];
-    for (int i = 0; i < 2; i++) {
-        CHECK_RC(cio_chan_new(sizeof(int), i, &s.ch[i]), 0);
+    int rc = cio_chan_new(sizeof(int), 0, &s.ch[0]);
+    if (rc == 0 && (rc = cio_chan_new(sizeof(int), 1, &s.ch[1])) < 0)
+        cio_chan_unref(s.ch[0]);
+    CHECK_RC(rc, 0);
+    if (rc < 0)
+        return;
+    for (int i = 0; i < 2; i++)
         MUST(pthread_create(&th[i], NULL, thread_feed, s.ch[i]) == 0);
-    }
     CHECK_RC(cio_run(body_select_two, &s, NULL), 0);
     for (int i = 0; i < 2; i++) {
+        cio_chan_close(s.ch[i]); /* the feeders end even if the run failed */
         pthread_join(th[i], NULL);
         cio_chan_unref(s.ch[i]);
     }
