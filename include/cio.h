@@ -1464,6 +1464,114 @@ enum { CIO_CHAN_RECV = 0, CIO_CHAN_SEND = 1 };
 CIO_EXTERN int cio_chan_select(cio_chan_case_t *cases, size_t n, int flags);
 /** @} */
 
+/* -------------------------------------------------------------- loop groups */
+/** @defgroup loopgroups Loop groups
+ * @{ */
+
+/** A group of loops, one per thread, started and stopped together: the way
+ * to use every core (cio_run's loop uses one).  Loop 0 runs on the thread
+ * that calls cio_loop_group_run, the others on threads of their own.  Each
+ * loop runs a main task; a loop whose main has ended keeps serving calls
+ * from the others until every main has ended, then each loop is shut down
+ * as cio_run shuts its loop down (remaining tasks cancelled and awaited,
+ * generators closed, the thread pool shut down, the loop closed).  The
+ * loops share nothing: what crosses between them goes through channels
+ * (cio_chan_t), cio_loop_group_call and the thread-safe calls.
+ *
+ * The first main to fail (any outcome but 0, and -ECANCELED from the
+ * group's own stop) stops the group: the other mains are cancelled, and
+ * run returns that failure, with its message in
+ * cio_loop_group_error_message.  cio_loop_group_stop (from any thread) and
+ * Ctrl-C (SIGINT at its default disposition, when the group runs on the
+ * main thread) cancel every main; run then returns 0, or CIO_EINTERRUPTED
+ * after Ctrl-C.
+ *
+ * @code{.c}
+ * #include <cio.h>
+ * #include <stdio.h>
+ *
+ * static int loop_main(void *arg, void **result)
+ * {
+ *     printf("loop %d of %d\n", cio_loop_group_index(),
+ *            cio_loop_group_size(cio_loop_group_current()));
+ *     return 0;
+ * }
+ *
+ * int main(void)
+ * {
+ *     cio_loop_group_t *g;
+ *     cio_loop_group_opts_t opts = {.nloops = 0, .pin = 1};   // one per CPU, pinned
+ *     if (cio_loop_group_new(&opts, &g) < 0)
+ *         return 1;
+ *     int rc = cio_loop_group_run(g, loop_main, NULL);
+ *     cio_loop_group_free(g);
+ *     return rc < 0;
+ * }
+ * @endcode */
+typedef struct cio_loop_group_s cio_loop_group_t;
+/** At most this many loops in a group. */
+#define CIO_LOOP_GROUP_MAX 1024
+/** Options of cio_loop_group_new (NULL: all defaults). */
+typedef struct cio_loop_group_opts_s {
+    int nloops;        /**< 0: one per online CPU */
+    int pin;           /**< 1: loop i's thread runs on the i-th allowed CPU only */
+    size_t stack_size; /**< the loops' task stack size; 0: default */
+} cio_loop_group_opts_t;
+/** Make a group (no thread starts yet).  0, -EINVAL (out NULL, nloops < 0
+ * or > CIO_LOOP_GROUP_MAX), -ENOMEM.  Free it with cio_loop_group_free. */
+CIO_EXTERN int cio_loop_group_new(const cio_loop_group_opts_t *opts, cio_loop_group_t **out);
+/** Free a group that is not running.  0, -EBUSY (running), -EINVAL. */
+CIO_EXTERN int cio_loop_group_free(cio_loop_group_t *g);
+/** The number of loops, -EINVAL. */
+CIO_EXTERN int cio_loop_group_size(cio_loop_group_t *g);
+/** Run fn(arg) as the main task of every loop and block until all have
+ * ended and every loop is shut down.  0, the first failure, CIO_EINTERRUPTED
+ * (Ctrl-C), -EBUSY (already running), CIO_ELOOPRUNNING (called from a
+ * loop's thread), -EINVAL, -ENOMEM.  A group may be run again. */
+CIO_EXTERN int cio_loop_group_run(cio_loop_group_t *g, cio_coro_fn *fn, void *arg);
+/** As cio_loop_group_run, loop i running fns[i](args[i]) (args may be NULL). */
+CIO_EXTERN int cio_loop_group_run_each(cio_loop_group_t *g, cio_coro_fn *const *fns, void *const *args);
+/** Thread-safe: cancel every main (the group then ends as described).  0,
+ * -EINVAL. */
+CIO_EXTERN int cio_loop_group_stop(cio_loop_group_t *g);
+/** The message of the failure run returned (NULL if none or without one);
+ * valid until the group runs again or is freed. */
+CIO_EXTERN const char *cio_loop_group_error_message(cio_loop_group_t *g);
+/** @{ */
+/** On a group's loop's thread: the group, and the loop's index (else NULL
+ * and CIO_ENOLOOP). */
+CIO_EXTERN cio_loop_group_t *cio_loop_group_current(void);
+CIO_EXTERN int cio_loop_group_index(void);
+/** @} */
+/** Loop index of a running group into *loop (for the thread-safe calls).
+ * 0, CIO_ELOOPCLOSED (not running, or that loop is shutting down), -EINVAL. */
+CIO_EXTERN int cio_loop_group_get_loop(cio_loop_group_t *g, int index, cio_loop_t **loop);
+/** From a task: run fn(arg) as a task on loop index of g (its own loop
+ * too) and wait for its outcome without blocking either loop; returns it,
+ * with *result its value and its failure message (cio_fail) carried to the
+ * caller's.  Cancelling the caller cancels the remote task, and the call
+ * returns the remote outcome (-ECANCELED, or the result of a remote task
+ * that ignored the cancel, as asyncio's await of a task); a remote task
+ * cancelled on its own loop shows as -ECANCELED.  CIO_ENOTASK outside a
+ * task, CIO_ELOOPCLOSED when that loop is not running or is shutting down,
+ * -EINVAL, -ENOMEM.
+ *
+ * @code{.c}
+ * int lookup(void *key, void **value);   // a coroutine that must run on loop 0
+ *
+ * static int handler(void *key, void **result)
+ * {
+ *     void *value;
+ *     int rc = cio_loop_group_call(cio_loop_group_current(), 0, lookup, key, &value);
+ *     if (rc < 0)
+ *         return rc;                      // -ECANCELED if either side was cancelled
+ *     *result = value;
+ *     return 0;
+ * }
+ * @endcode */
+CIO_EXTERN int cio_loop_group_call(cio_loop_group_t *g, int index, cio_coro_fn *fn, void *arg, void **result);
+/** @} */
+
 /* ============================================================ networking */
 /** @defgroup networking Networking
  *
