@@ -554,3 +554,161 @@ int cio_loop_group_call(cio_loop_group_t *g, int index, cio_coro_fn *fn, void *a
     }
     return c.rc;
 }
+
+/* ------------------------------------------------- servers over the group */
+
+#define GSERVER_MAGIC 0x47537276u /* "GSrv" */
+
+struct cio_loop_group_server_s {
+    uint32_t magic;
+    cio_loop_group_t *g;
+    int n;
+    int port;
+    cio_server_t **servers;  /* servers[i] lives on loop i */
+};
+
+struct gs_op {
+    cio_loop_group_server_t *gs;
+    int op;
+    cio_client_fn *fn;
+    void *arg;
+    const char *host;
+    int port;
+    const cio_server_opts_t *opts;
+};
+
+enum { GS_START, GS_CLOSE, GS_CLOSE_CLIENTS, GS_ABORT_CLIENTS, GS_WAIT_CLOSED, GS_UNREF };
+
+/* Runs on loop i (a task of cio_loop_group_call). */
+static int gs_remote(void *arg, void **result)
+{
+    struct gs_op *o = arg;
+    int i = cio_loop_group_index();
+    cio_server_t **sv = &o->gs->servers[i];
+    switch (o->op) {
+    case GS_START: {
+        cio_server_opts_t opts;
+        if (o->opts)
+            opts = *o->opts;
+        else
+            memset(&opts, 0, sizeof opts);
+        opts.reuse_port = 1;
+        return cio_start_server(o->fn, o->arg, o->host, o->port, &opts, sv);
+    }
+    case GS_CLOSE:
+        return *sv ? cio_server_close(*sv) : 0;
+    case GS_CLOSE_CLIENTS:
+        return *sv ? cio_server_close_clients(*sv) : 0;
+    case GS_ABORT_CLIENTS:
+        return *sv ? cio_server_abort_clients(*sv) : 0;
+    case GS_WAIT_CLOSED:
+        return *sv ? cio_server_wait_closed(*sv) : 0;
+    default:
+        if (*sv)
+            cio_unref(*sv);
+        *sv = NULL;
+        return 0;
+    }
+}
+
+/* The operation on every loop in turn; the first failure, after all. */
+static int gs_each(cio_loop_group_server_t *gs, int op)
+{
+    struct gs_op o = {gs, op, NULL, NULL, NULL, 0, NULL};
+    int first = 0;
+    for (int i = 0; i < gs->n; i++) {
+        int rc = cio_loop_group_call(gs->g, i, gs_remote, &o, NULL);
+        if (rc < 0 && !first)
+            first = rc;
+    }
+    return first;
+}
+
+static int gs_check(const cio_loop_group_server_t *gs)
+{
+    return gs && gs->magic == GSERVER_MAGIC ? 0 : -EINVAL;
+}
+
+int cio_loop_group_start_server(cio_loop_group_t *g, cio_client_fn *fn, void *arg, const char *host, int port,
+                                const cio_server_opts_t *opts, cio_loop_group_server_t **out)
+{
+    if (out)
+        *out = NULL;
+    if (group_check(g) || !fn || !out || port < 0 || port > 65535 || (opts && opts->has_sock))
+        return -EINVAL;
+    if (!cio__tls.task)
+        return CIO_ENOTASK;
+    cio_loop_group_server_t *gs = cio__calloc(sizeof *gs);
+    if (!gs)
+        return -ENOMEM;
+    gs->servers = cio__calloc((size_t)g->n * sizeof *gs->servers);
+    if (!gs->servers) {
+        cio__free(gs);
+        return -ENOMEM;
+    }
+    gs->magic = GSERVER_MAGIC;
+    gs->g = g;
+    gs->n = g->n;
+    struct gs_op o = {gs, GS_START, fn, arg, host, port, opts};
+    int rc = 0;
+    for (int i = 0; i < gs->n && rc == 0; i++) {
+        rc = cio_loop_group_call(g, i, gs_remote, &o, NULL);
+        if (rc == 0 && i == 0) /* port 0: the others bind the port the first got */
+            o.port = gs->port = cio_server_port(gs->servers[0]);
+    }
+    if (rc < 0) {
+        gs_each(gs, GS_CLOSE);
+        gs_each(gs, GS_UNREF);
+        gs->magic = CIO__MAGIC_DEAD;
+        cio__free(gs->servers);
+        cio__free(gs);
+        return rc;
+    }
+    *out = gs;
+    return 0;
+}
+
+int cio_loop_group_server_port(cio_loop_group_server_t *gs)
+{
+    return gs_check(gs) ? -EINVAL : gs->port;
+}
+
+static int gs_op_checked(cio_loop_group_server_t *gs, int op)
+{
+    if (gs_check(gs))
+        return -EINVAL;
+    if (!cio__tls.task)
+        return CIO_ENOTASK;
+    return gs_each(gs, op);
+}
+
+int cio_loop_group_server_close(cio_loop_group_server_t *gs)
+{
+    return gs_op_checked(gs, GS_CLOSE);
+}
+
+int cio_loop_group_server_close_clients(cio_loop_group_server_t *gs)
+{
+    return gs_op_checked(gs, GS_CLOSE_CLIENTS);
+}
+
+int cio_loop_group_server_abort_clients(cio_loop_group_server_t *gs)
+{
+    return gs_op_checked(gs, GS_ABORT_CLIENTS);
+}
+
+int cio_loop_group_server_wait_closed(cio_loop_group_server_t *gs)
+{
+    return gs_op_checked(gs, GS_WAIT_CLOSED);
+}
+
+int cio_loop_group_server_free(cio_loop_group_server_t *gs)
+{
+    int rc = gs_op_checked(gs, GS_UNREF);
+    if (rc == -EINVAL || rc == CIO_ENOTASK)
+        return rc;
+    gs->magic = CIO__MAGIC_DEAD;
+    cio__free(gs->servers);
+    cio__free(gs);
+    return rc;
+}
