@@ -4,7 +4,7 @@
 #
 #   W1 cio reps=3 switches=1000000 ns_per_switch=... rss_kb=... cpu_s=... cpu_pct=... bg_cpu_pct=...
 #
-# usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 ...]   (default: all eleven)
+# usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W16 ...]   (default: all twelve)
 #   --peers   also run shared/peers/run.sh for the same workloads (one
 #             invocation, ONLY= and REPS passed on, and the ECHO_* knobs for
 #             W4; W7, W8 and W9, which the shared harness does not have, run
@@ -86,6 +86,18 @@
 #                   go-p1 (GOMAXPROCS=1, as shared/peers' go-p1 rows),
 #                   and bench/peers/w11_spawn_ref.c as ref-c-spawn: the
 #                   floor, posix_spawn + waitpid with no event loop
+#
+#   W16 w16_chan   two loops on two threads: W16_N (1M) integers through a
+#                   cio_chan_t of capacity 100 from a task on one to a task
+#                   on the other, checked in order, then W16_RTTS (100k)
+#                   ping-pong round trips over two channels of capacity 1
+#                                        main: items_per_s (higher), rtt_ns (lower)
+#                   With --peers: bench/peers/w16_chan.go (buffered chans,
+#                   GOMAXPROCS=2) as go-p2, and bench/peers/w16_chan.py
+#                   (asyncio.Queue fed by call_soon_threadsafe between two
+#                   loops, capacity kept by a Semaphore) as python-asyncio
+#                   and python-uvloop.  Two ratio lines per peer, as W4's.
+#                   The machine's 2 cores are both in use: no client share.
 #
 # W3 and W8 with --peers also get a floor row, ref-c-pages
 # (bench/peers/w3_pages_ref.c): one fresh 4 KiB page per task, spaced as
@@ -172,6 +184,8 @@ W10_ACTIVE=${W10_ACTIVE:-100}
 W10_SECS=${W10_SECS:-3}
 W11_N=${W11_N:-1000}
 W11_CONC=${W11_CONC:-50}
+W16_N=${W16_N:-1000000}
+W16_RTTS=${W16_RTTS:-100000}
 BUILD_DIR=${BUILD_DIR:-build-bench}
 NO_BUILD=${NO_BUILD:-0}
 QUIET_WAIT=${QUIET_WAIT:-20}
@@ -195,14 +209,14 @@ for a in "$@"; do
     case $a in
     --peers) PEERS=1 ;;
     -h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    W1 | W2 | W3 | W4 | W5 | W6 | W7 | W8 | W9 | W10 | W11) WS+=("$a") ;;
-    W0) die "$a: cio has no benchmark for it (bench/ has W1 .. W11)" ;;
-    *) die "unknown argument '$a' (usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11])" ;;
+    W1 | W2 | W3 | W4 | W5 | W6 | W7 | W8 | W9 | W10 | W11 | W16) WS+=("$a") ;;
+    W0) die "$a: cio has no benchmark for it (bench/ has W1 .. W11, W16)" ;;
+    *) die "unknown argument '$a' (usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W16])" ;;
     esac
 done
-[ ${#WS[@]} -eq 0 ] && WS=(W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11)
+[ ${#WS[@]} -eq 0 ] && WS=(W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W16)
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || die "REPS must be a positive integer"
-for v in W1_N W2_N W3_N W5_N W6_N W7_N W8_N W9_N ECHO_SECS ECHO_CONNS ECHO_MSG W10_IDLE W10_ACTIVE W10_SECS W11_N W11_CONC; do
+for v in W1_N W2_N W3_N W5_N W6_N W7_N W8_N W9_N ECHO_SECS ECHO_CONNS ECHO_MSG W10_IDLE W10_ACTIVE W10_SECS W11_N W11_CONC W16_N W16_RTTS; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer"
 done
 [[ $W3_WAVES =~ ^[1-9][0-9]*$ ]] || die "W3_WAVES must be a positive integer"
@@ -214,7 +228,7 @@ done
 # versions in bench/peers/).
 SHARED_WS=() LOCAL_WS=()
 for w in "${WS[@]}"; do
-    case $w in W7 | W8 | W9 | W10 | W11) LOCAL_WS+=("$w") ;; *) SHARED_WS+=("$w") ;; esac
+    case $w in W7 | W8 | W9 | W10 | W11 | W16) LOCAL_WS+=("$w") ;; *) SHARED_WS+=("$w") ;; esac
 done
 has_w() { [[ " ${WS[*]} " == *" $1 "* ]]; }
 if [ "$PEERS" = 1 ] && [ ${#SHARED_WS[@]} -gt 0 ]; then
@@ -254,7 +268,7 @@ if [ "$PEERS" = 1 ]; then
         command -v go >/dev/null || missing+=(golang-go)
         [ -f /usr/include/uv.h ] || missing+=(libuv1-dev)
         command -v ss >/dev/null || missing+=(iproute2)
-    elif has_w W11; then
+    elif has_w W11 || has_w W16; then
         command -v go >/dev/null || missing+=(golang-go)
     fi
     [ -x "$PY" ] || missing+=(python3)
@@ -265,7 +279,7 @@ SUMPY=$PY
 [ -x "$SUMPY" ] || SUMPY=python3
 
 # ---------------------------------------------------------------------- build
-PROGS=(w1_switch w2_spawn w3_sleepers w4_echo w5_queue w6_timers w7_gather w8_wait_for w9_lock w10_idle w11_spawn)
+PROGS=(w1_switch w2_spawn w3_sleepers w4_echo w5_queue w6_timers w7_gather w8_wait_for w9_lock w10_idle w11_spawn w16_chan)
 BENCH_TARGETS=("${PROGS[@]/#/bench_}")
 B=$BUILD/bench
 if [ "$NO_BUILD" != 1 ]; then
@@ -314,6 +328,11 @@ if [ "$PEERS" = 1 ] && has_w W11; then
         die "cannot build the W11 reference, see $LOG"
     go build -o "$B/peers/go_w11_spawn" "$HERE/peers/w11_spawn.go" >>"$LOG" 2>&1 ||
         die "cannot build the Go W11 peer, see $LOG"
+fi
+if [ "$PEERS" = 1 ] && has_w W16; then
+    mkdir -p "$B/peers"
+    go build -o "$B/peers/go_w16_chan" "$HERE/peers/w16_chan.go" >>"$LOG" 2>&1 ||
+        die "cannot build the Go W16 peer, see $LOG"
 fi
 
 # W3's and W8's floor for stackful tasks: bench/peers/w3_pages_ref.c (one
@@ -480,6 +499,31 @@ run_w11_peers() {
     done
     for s in "${specs[@]}"; do
         PEER_OUT+=$'\n'$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^W11 ${s%%|*} " "$RAW"))
+    done
+}
+
+# run_w16_peers TIMEOUT: W16's Go (GOMAXPROCS=2) and Python versions in
+# bench/peers/, REPS rounds over them.  Appends the median lines to PEER_OUT.
+run_w16_peers() {
+    local to=$1 specs=() s peer cmd rep line
+    specs=(
+        "go-p2|env GOMAXPROCS=2 $B/peers/go_w16_chan"
+        "python-asyncio|$PY -B $HERE/peers/w16_chan.py"
+        "python-uvloop|$PY -B $HERE/peers/w16_chan.py --uvloop"
+    )
+    note "W16: ${#specs[@]} peers x $REPS reps: go_w16_chan / w16_chan.py $W16_N $W16_RTTS"
+    for rep in $(seq 1 "$REPS"); do
+        for s in "${specs[@]}"; do
+            IFS='|' read -r peer cmd <<<"$s"
+            read -ra argv <<<"$cmd"
+            quiet_gate
+            line=$(measure "$to" "${argv[@]}" "$W16_N" "$W16_RTTS")
+            echo "W16 $peer rep=$rep $line" >>"$RAW"
+            echo "  W16 $peer rep=$rep $line" >&2
+        done
+    done
+    for s in "${specs[@]}"; do
+        PEER_OUT+=$'\n'$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^W16 ${s%%|*} " "$RAW"))
     done
 }
 
@@ -651,13 +695,14 @@ run_w10_peers() {
 
 {
     echo "# stamp=$STAMP kernel=$(uname -r) cpus=$(nproc) cpu=\"$(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)\" gcc=$(gcc -dumpfullversion 2>/dev/null)"
-    echo "# cio $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?') build=$BUILD REPS=$REPS W1_N=$W1_N W2_N=$W2_N W3_N=$W3_N W3_WAVES=$W3_WAVES W5_N=$W5_N W6_N=$W6_N W7_N=$W7_N W8_N=$W8_N W8_WAVES=$W8_WAVES W9_N=$W9_N ECHO_SECS=$ECHO_SECS ECHO_CONNS=$ECHO_CONNS ECHO_MSG=$ECHO_MSG WARMUP_SECS=$WARMUP_SECS W10_IDLE=$W10_IDLE W10_ACTIVE=$W10_ACTIVE W10_SECS=$W10_SECS W11_N=$W11_N W11_CONC=$W11_CONC PIN_CPU=$PIN_CPU (W7-W9)"
+    echo "# cio $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?') build=$BUILD REPS=$REPS W1_N=$W1_N W2_N=$W2_N W3_N=$W3_N W3_WAVES=$W3_WAVES W5_N=$W5_N W6_N=$W6_N W7_N=$W7_N W8_N=$W8_N W8_WAVES=$W8_WAVES W9_N=$W9_N ECHO_SECS=$ECHO_SECS ECHO_CONNS=$ECHO_CONNS ECHO_MSG=$ECHO_MSG WARMUP_SECS=$WARMUP_SECS W10_IDLE=$W10_IDLE W10_ACTIVE=$W10_ACTIVE W10_SECS=$W10_SECS W11_N=$W11_N W11_CONC=$W11_CONC W16_N=$W16_N W16_RTTS=$W16_RTTS PIN_CPU=$PIN_CPU (W7-W9)"
 } | tee "$RAW" >&2
 
 MAIN_W1=ns_per_switch MAIN_W2=ns_per_task MAIN_W3=overhead_ms MAIN_W5=ns_per_item MAIN_W6=total_s MAIN_W7=ns_per_task
 MAIN_W8=overhead_ms MAIN_W9=ns_per_acquire MAIN_W11=total_s
 # W4 and W10: two main fields each, with the direction that is better
 MAIN2_W4="rps:higher srv_cpu_s_per_1k_rtt:lower" MAIN2_W10="bytes_per_conn:lower rps:higher"
+MAIN2_W16="items_per_s:higher rtt_ns:lower"
 # W8's reference: this invocation's W3 if it is the same shape, else runs of
 # w3_sleepers made for it
 W8_REF=""
@@ -685,6 +730,7 @@ for w in "${WS[@]}"; do
     W4) run_w4 ;;
     W10) run_w10 ;;
     W11) run_workload W11 $((120 + W11_N / 20)) 0 "$B/w11_spawn" "$W11_N" "$W11_CONC" ;;
+    W16) run_workload W16 $((60 + W16_N / 10000 + W16_RTTS / 1000)) 0 "$B/w16_chan" "$W16_N" "$W16_RTTS" ;;
     esac
 done
 
@@ -714,6 +760,7 @@ if [ "$PEERS" = 1 ]; then
         W9) run_py_peers W9 $((120 + W9_N / 5000)) "$W9_N" w9_lock.py 0 ;;
         W10) run_w10_peers ;;
         W11) run_w11_peers $((120 + W11_N / 10)) ;;
+        W16) run_w16_peers $((120 + W16_N / 2000 + W16_RTTS / 200)) ;;
         esac
     done
     pin_for W3
@@ -749,14 +796,14 @@ ratio2() {
 for w in "${WS[@]}"; do
     echo "${OURS[$w]}"
     [ "$PEERS" = 1 ] || continue
-    if [ "$w" = W4 ] || [ "$w" = W10 ]; then
-        [ "$w" = W10 ] && [ -z "$PEER_OUT" ] && continue
+    if [ "$w" = W4 ] || [ "$w" = W10 ] || [ "$w" = W16 ]; then
+        { [ "$w" = W10 ] || [ "$w" = W16 ]; } && [ -z "$PEER_OUT" ] && continue
         while IFS= read -r pl; do
             [ -n "$pl" ] || continue
             echo "$pl"
             peer=$(awk '{print $2}' <<<"$pl")
-            if [ "$w" = W10 ]; then
-                ratio2 W10 cio "${OURS[W10]}" "$pl"
+            if [ "$w" = W10 ] || [ "$w" = W16 ]; then
+                ratio2 "$w" cio "${OURS[$w]}" "$pl"
                 continue
             fi
             # cio-streams against streams servers, cio-protocol against
