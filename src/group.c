@@ -197,7 +197,7 @@ static void record_failure(cio_loop_group_t *g, int rc, const char *msg)
     pthread_mutex_unlock(&g->lock);
 }
 
-static int on_sigint(void *arg)
+static int group_on_sigint(void *arg)
 {
     cio_loop_group_t *g = arg;
     pthread_mutex_lock(&g->lock);
@@ -272,7 +272,7 @@ static void run_slot(struct slot *s)
 
     int armed = 0;
     if (rc == 0 && s->index == 0)
-        armed = cio__signal_runner_begin(loop, on_sigint, g);
+        armed = cio__signal_runner_begin(loop, group_on_sigint, g);
     if (armed < 0)
         record_failure(g, armed, "Ctrl-C handling could not be armed");
     if (rc == 0 && armed >= 0) {
