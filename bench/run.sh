@@ -4,7 +4,7 @@
 #
 #   W1 cio reps=3 switches=1000000 ns_per_switch=... rss_kb=... cpu_s=... cpu_pct=... bg_cpu_pct=...
 #
-# usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W16 ...]   (default: all twelve)
+# usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W16 W17 ...]   (default: all but W17)
 #   --peers   also run shared/peers/run.sh for the same workloads (one
 #             invocation, ONLY= and REPS passed on, and the ECHO_* knobs for
 #             W4; W7, W8 and W9, which the shared harness does not have, run
@@ -98,6 +98,15 @@
 #                   loops, capacity kept by a Semaphore) as python-asyncio
 #                   and python-uvloop.  Two ratio lines per peer, as W4's.
 #                   The machine's 2 cores are both in use: no client share.
+#   W17 w17_scale   W4's streams echo server with W17_WORK (20000) bytes of
+#                   FNV-1a hashing per request (~20 us), on a loop group of
+#                   1 and of 2 loops (cio_loop_group_start_server), loaded
+#                   by echo_client exactly as W4 (ECHO_* knobs): rows cio-l1
+#                   and cio-l2                      main: rps (bigger is better)
+#                   With --peers: bench/peers/w17_scale.go (the same work)
+#                   as go-p1 and go-p2 (GOMAXPROCS=1, 2).  Ratio lines:
+#                   cio-l2/cio-l1, cio-l1/go-p1, cio-l2/go-p2.  The client
+#                   runs on the same cores (its share: cli_cpu_pct).
 #
 # W3 and W8 with --peers also get a floor row, ref-c-pages
 # (bench/peers/w3_pages_ref.c): one fresh 4 KiB page per task, spaced as
@@ -186,6 +195,7 @@ W11_N=${W11_N:-1000}
 W11_CONC=${W11_CONC:-50}
 W16_N=${W16_N:-1000000}
 W16_RTTS=${W16_RTTS:-100000}
+W17_WORK=${W17_WORK:-20000}
 BUILD_DIR=${BUILD_DIR:-build-bench}
 NO_BUILD=${NO_BUILD:-0}
 QUIET_WAIT=${QUIET_WAIT:-20}
@@ -209,14 +219,14 @@ for a in "$@"; do
     case $a in
     --peers) PEERS=1 ;;
     -h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    W1 | W2 | W3 | W4 | W5 | W6 | W7 | W8 | W9 | W10 | W11 | W16) WS+=("$a") ;;
-    W0) die "$a: cio has no benchmark for it (bench/ has W1 .. W11, W16)" ;;
-    *) die "unknown argument '$a' (usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W16])" ;;
+    W1 | W2 | W3 | W4 | W5 | W6 | W7 | W8 | W9 | W10 | W11 | W16 | W17) WS+=("$a") ;;
+    W0) die "$a: cio has no benchmark for it (bench/ has W1 .. W11, W16, W17)" ;;
+    *) die "unknown argument '$a' (usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W16 W17])" ;;
     esac
 done
 [ ${#WS[@]} -eq 0 ] && WS=(W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W16)
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || die "REPS must be a positive integer"
-for v in W1_N W2_N W3_N W5_N W6_N W7_N W8_N W9_N ECHO_SECS ECHO_CONNS ECHO_MSG W10_IDLE W10_ACTIVE W10_SECS W11_N W11_CONC W16_N W16_RTTS; do
+for v in W1_N W2_N W3_N W5_N W6_N W7_N W8_N W9_N ECHO_SECS ECHO_CONNS ECHO_MSG W10_IDLE W10_ACTIVE W10_SECS W11_N W11_CONC W16_N W16_RTTS W17_WORK; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer"
 done
 [[ $W3_WAVES =~ ^[1-9][0-9]*$ ]] || die "W3_WAVES must be a positive integer"
@@ -228,7 +238,7 @@ done
 # versions in bench/peers/).
 SHARED_WS=() LOCAL_WS=()
 for w in "${WS[@]}"; do
-    case $w in W7 | W8 | W9 | W10 | W11 | W16) LOCAL_WS+=("$w") ;; *) SHARED_WS+=("$w") ;; esac
+    case $w in W7 | W8 | W9 | W10 | W11 | W16 | W17) LOCAL_WS+=("$w") ;; *) SHARED_WS+=("$w") ;; esac
 done
 has_w() { [[ " ${WS[*]} " == *" $1 "* ]]; }
 if [ "$PEERS" = 1 ] && [ ${#SHARED_WS[@]} -gt 0 ]; then
@@ -259,7 +269,7 @@ missing=()
 [ -x /usr/bin/time ] || missing+=(time)
 command -v cmake >/dev/null || missing+=(cmake)
 command -v python3 >/dev/null || [ -x "$PY" ] || missing+=(python3)
-if has_w W4 || { [ "$PEERS" = 1 ] && has_w W10; }; then
+if has_w W4 || has_w W17 || { [ "$PEERS" = 1 ] && has_w W10; }; then
     command -v ss >/dev/null || missing+=(iproute2)
     command -v gcc >/dev/null || missing+=(gcc)
 fi
@@ -268,7 +278,7 @@ if [ "$PEERS" = 1 ]; then
         command -v go >/dev/null || missing+=(golang-go)
         [ -f /usr/include/uv.h ] || missing+=(libuv1-dev)
         command -v ss >/dev/null || missing+=(iproute2)
-    elif has_w W11 || has_w W16; then
+    elif has_w W11 || has_w W16 || has_w W17; then
         command -v go >/dev/null || missing+=(golang-go)
     fi
     [ -x "$PY" ] || missing+=(python3)
@@ -279,7 +289,7 @@ SUMPY=$PY
 [ -x "$SUMPY" ] || SUMPY=python3
 
 # ---------------------------------------------------------------------- build
-PROGS=(w1_switch w2_spawn w3_sleepers w4_echo w5_queue w6_timers w7_gather w8_wait_for w9_lock w10_idle w11_spawn w16_chan)
+PROGS=(w1_switch w2_spawn w3_sleepers w4_echo w5_queue w6_timers w7_gather w8_wait_for w9_lock w10_idle w11_spawn w16_chan w17_scale)
 BENCH_TARGETS=("${PROGS[@]/#/bench_}")
 B=$BUILD/bench
 if [ "$NO_BUILD" != 1 ]; then
@@ -308,7 +318,7 @@ for p in "${PROGS[@]}"; do
 done
 # W4's load client is the peers' own (shared/peers/echo_client.c); W10's
 # peers are the shared harness's W4 servers (Go and libuv ones built here).
-if has_w W4; then
+if has_w W4 || has_w W17; then
     gcc -O2 -Wall -Wextra -o "$B/echo_client" "$SHARED/peers/echo_client.c" >>"$LOG" 2>&1 ||
         die "cannot build $B/echo_client from $SHARED/peers/echo_client.c, see $LOG"
 fi
@@ -333,6 +343,11 @@ if [ "$PEERS" = 1 ] && has_w W16; then
     mkdir -p "$B/peers"
     go build -o "$B/peers/go_w16_chan" "$HERE/peers/w16_chan.go" >>"$LOG" 2>&1 ||
         die "cannot build the Go W16 peer, see $LOG"
+fi
+if [ "$PEERS" = 1 ] && has_w W17; then
+    mkdir -p "$B/peers"
+    go build -o "$B/peers/go_w17_scale" "$HERE/peers/w17_scale.go" >>"$LOG" 2>&1 ||
+        die "cannot build the Go W17 peer, see $LOG"
 fi
 
 # W3's and W8's floor for stackful tasks: bench/peers/w3_pages_ref.c (one
@@ -612,6 +627,23 @@ run_w4() {
     done
 }
 
+# run_w17 ROWS: REPS rounds over ROWS ("label|command ..."), each run_echo'd
+# with W17_WORK (the server gets WORK PORT).
+run_w17() {
+    local rep s label cmd line
+    for rep in $(seq 1 "$REPS"); do
+        for s in "$@"; do
+            IFS='|' read -r label cmd <<<"$s"
+            read -ra argv <<<"$cmd"
+            quiet_gate
+            line=$(run_echo "$(free_port)" "${argv[@]}" "$W17_WORK")
+            NEXT_PORT=$((NEXT_PORT + 1))
+            echo "W17 $label rep=$rep $line" >>"$RAW"
+            echo "  W17 $label rep=$rep $line" >&2
+        done
+    done
+}
+
 # w10_bg J0 J1 OURS_S T0 T1 -> bg_cpu_pct
 w10_bg() {
     awk -v j0="$1" -v j1="$2" -v o="$3" -v a="$4" -v b="$5" -v hz="$HZ" \
@@ -695,7 +727,7 @@ run_w10_peers() {
 
 {
     echo "# stamp=$STAMP kernel=$(uname -r) cpus=$(nproc) cpu=\"$(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)\" gcc=$(gcc -dumpfullversion 2>/dev/null)"
-    echo "# cio $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?') build=$BUILD REPS=$REPS W1_N=$W1_N W2_N=$W2_N W3_N=$W3_N W3_WAVES=$W3_WAVES W5_N=$W5_N W6_N=$W6_N W7_N=$W7_N W8_N=$W8_N W8_WAVES=$W8_WAVES W9_N=$W9_N ECHO_SECS=$ECHO_SECS ECHO_CONNS=$ECHO_CONNS ECHO_MSG=$ECHO_MSG WARMUP_SECS=$WARMUP_SECS W10_IDLE=$W10_IDLE W10_ACTIVE=$W10_ACTIVE W10_SECS=$W10_SECS W11_N=$W11_N W11_CONC=$W11_CONC W16_N=$W16_N W16_RTTS=$W16_RTTS PIN_CPU=$PIN_CPU (W7-W9)"
+    echo "# cio $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?') build=$BUILD REPS=$REPS W1_N=$W1_N W2_N=$W2_N W3_N=$W3_N W3_WAVES=$W3_WAVES W5_N=$W5_N W6_N=$W6_N W7_N=$W7_N W8_N=$W8_N W8_WAVES=$W8_WAVES W9_N=$W9_N ECHO_SECS=$ECHO_SECS ECHO_CONNS=$ECHO_CONNS ECHO_MSG=$ECHO_MSG WARMUP_SECS=$WARMUP_SECS W10_IDLE=$W10_IDLE W10_ACTIVE=$W10_ACTIVE W10_SECS=$W10_SECS W11_N=$W11_N W11_CONC=$W11_CONC W16_N=$W16_N W16_RTTS=$W16_RTTS W17_WORK=$W17_WORK PIN_CPU=$PIN_CPU (W7-W9)"
 } | tee "$RAW" >&2
 
 MAIN_W1=ns_per_switch MAIN_W2=ns_per_task MAIN_W3=overhead_ms MAIN_W5=ns_per_item MAIN_W6=total_s MAIN_W7=ns_per_task
@@ -731,13 +763,17 @@ for w in "${WS[@]}"; do
     W10) run_w10 ;;
     W11) run_workload W11 $((120 + W11_N / 20)) 0 "$B/w11_spawn" "$W11_N" "$W11_CONC" ;;
     W16) run_workload W16 $((60 + W16_N / 10000 + W16_RTTS / 1000)) 0 "$B/w16_chan" "$W16_N" "$W16_RTTS" ;;
+    W17)
+        note "W17: cio-l1 cio-l2 x $REPS reps: w17_scale + echo_client $ECHO_CONNS conns ${ECHO_SECS}s, work $W17_WORK"
+        run_w17 "cio-l1|$B/w17_scale 1" "cio-l2|$B/w17_scale 2"
+        ;;
     esac
 done
 
 declare -A OURS=()
 for w in "${WS[@]}"; do
     # W4 has two rows, cio-streams and cio-protocol
-    OURS[$w]=$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^$w cio(-streams|-protocol)? " "$RAW"))
+    OURS[$w]=$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^$w cio(-streams|-protocol|-l1|-l2)? " "$RAW"))
 done
 
 # ---------------------------------------------------------------------- peers
@@ -761,6 +797,13 @@ if [ "$PEERS" = 1 ]; then
         W10) run_w10_peers ;;
         W11) run_w11_peers $((120 + W11_N / 10)) ;;
         W16) run_w16_peers $((120 + W16_N / 2000 + W16_RTTS / 200)) ;;
+        W17)
+            note "W17: go-p1 go-p2 x $REPS reps: go_w17_scale + echo_client"
+            run_w17 "go-p1|env GOMAXPROCS=1 $B/peers/go_w17_scale" "go-p2|env GOMAXPROCS=2 $B/peers/go_w17_scale"
+            for s in go-p1 go-p2; do
+                PEER_OUT+=$'\n'$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^W17 $s " "$RAW"))
+            done
+            ;;
         esac
     done
     pin_for W3
@@ -793,8 +836,25 @@ ratio2() {
             printf "%s ratio %s/%s %s cio=%s peer=%s ratio=%s better=%s\n", w, o, p, f, a, b, r, d }'
     done
 }
+# w17_ratio A B A_LINE B_LINE: rps of row A over row B (higher is better)
+w17_ratio() {
+    awk -v a="$1" -v b="$2" -v x="$(field rps "$3")" -v y="$(field rps "$4")" 'BEGIN{
+        r = (x == "" || y == "" || y + 0 == 0) ? "na" : sprintf("%.3g", x / y)
+        printf "W17 ratio %s/%s rps %s=%s %s=%s ratio=%s better=higher\n", a, b, a, x, b, y, r }'
+}
 for w in "${WS[@]}"; do
     echo "${OURS[$w]}"
+    if [ "$w" = W17 ]; then
+        l1=$(grep -E "^W17 cio-l1 " <<<"${OURS[W17]}") l2=$(grep -E "^W17 cio-l2 " <<<"${OURS[W17]}")
+        w17_ratio cio-l2 cio-l1 "$l2" "$l1"
+        if [ "$PEERS" = 1 ]; then
+            g1=$(grep -E "^W17 go-p1 " <<<"$PEER_OUT") g2=$(grep -E "^W17 go-p2 " <<<"$PEER_OUT")
+            printf '%s\n%s\n' "$g1" "$g2"
+            w17_ratio cio-l1 go-p1 "$l1" "$g1"
+            w17_ratio cio-l2 go-p2 "$l2" "$g2"
+        fi
+        continue
+    fi
     [ "$PEERS" = 1 ] || continue
     if [ "$w" = W4 ] || [ "$w" = W10 ] || [ "$w" = W16 ]; then
         { [ "$w" = W10 ] || [ "$w" = W16 ]; } && [ -z "$PEER_OUT" ] && continue
