@@ -2323,8 +2323,11 @@ CIO_EXTERN const char *cio_loop_group_error_message(cio_loop_group_t *g);
 CIO_EXTERN cio_loop_group_t *cio_loop_group_current(void);
 CIO_EXTERN int cio_loop_group_index(void);
 /** @} */
-/** Loop index of a running group into *loop (for the thread-safe calls).
- * 0, CIO_ELOOPCLOSED (not running, or that loop is shutting down), -EINVAL. */
+/** Loop index of a running group into *loop (for the thread-safe calls:
+ * cio_call_soon_threadsafe, cio_run_coroutine_threadsafe).  The pointer is
+ * valid until every main of the group has ended (then the loops shut down);
+ * call from a main or its tasks.  0, CIO_ELOOPCLOSED (not running, or that
+ * loop is shutting down), -EINVAL. */
 CIO_EXTERN int cio_loop_group_get_loop(cio_loop_group_t *g, int index, cio_loop_t **loop);
 /** From a task: run fn(arg) as a task on loop index of g (its own loop
  * too) and wait for its outcome without blocking either loop; returns it,
