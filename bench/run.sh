@@ -4,7 +4,7 @@
 #
 #   W1 cio reps=3 switches=1000000 ns_per_switch=... rss_kb=... cpu_s=... cpu_pct=... bg_cpu_pct=...
 #
-# usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W16 W17 ...]   (default: all but W17)
+# usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W12 W13 W16 W17 ...]   (default: all but W17)
 #   --peers   also run shared/peers/run.sh for the same workloads (one
 #             invocation, ONLY= and REPS passed on, and the ECHO_* knobs for
 #             W4; W7, W8 and W9, which the shared harness does not have, run
@@ -12,7 +12,8 @@
 #             python-uvloop, measured as ours are; W10 runs its client
 #             against the shared harness's W4 streams echo servers, see
 #             below; W11 runs our own Python and Go versions in bench/peers/
-#             as python-asyncio, python-uvloop and go-p1), print their median
+#             as python-asyncio, python-uvloop and go-p1; W12 and W13 run
+#             their peers interleaved with cio's rows, see below), print their median
 #             lines and, per peer, a ratio line on the workload's main field:
 #               W1 ratio cio/python-asyncio ns_per_switch cio=45.1 peer=5120 ratio=0.0088
 #             ratio = cio / peer; the main fields of W1-W3, W5-W9 and W11
@@ -24,7 +25,9 @@
 #               W10 ratio cio/python-asyncio-streams rps cio=... peer=... ratio=... better=higher
 #             W4 pairs cio-streams with the peers' streams servers and
 #             cio-protocol with their protocol servers; Go and libuv (which
-#             have one server each) are set against both.
+#             have one server each) are set against both.  W12 and W13 print
+#             ratio lines in the same form (W12's per -P, with p=P after
+#             the rows: W12 ratio cio/redis-server p=16 rps cio=.. ...).
 #
 # Workloads (programs in bench/, built into build-bench/bench/):
 #   W1 w1_switch    two tasks alternately cio_yield(), 1M switches in all   main: ns_per_switch
@@ -86,6 +89,52 @@
 #                   go-p1 (GOMAXPROCS=1, as shared/peers' go-p1 rows),
 #                   and bench/peers/w11_spawn_ref.c as ref-c-spawn: the
 #                   floor, posix_spawn + waitpid with no event loop
+#   W12 w12_resp    pipelined request/reply: a Redis-protocol (RESP2) server
+#                   (PING SET GET INCR LPUSH LPOP ...; arrays of bulk strings
+#                   and inline commands) written as the guide teaches: per
+#                   request readline/readexactly, execute, one
+#                   cio_stream_write, cio_stream_drain; no hand-made
+#                   batching.  Loaded by redis-benchmark (redis-tools)
+#                   -c W12_C -n W12_N -t W12_TESTS at each -P of W12_P
+#                   (1 and 16), server pinned to CPU W_SRV_CPU (0), client to
+#                   W_CLI_CPU (1); every server is first checked to answer a
+#                   few commands right (redis-cli), else status=FAIL(wrong-
+#                   replies).  One line per -P:
+#                     W12 cio p=16 reps=3 rps=.. rps_<test>=.. reqs=..
+#                       send_per_req=.. srv_cpu_pct=.. srv_cpu_us_per_req=..
+#                                                main: rps (bigger is better)
+#                   rps: all the tests' requests over the sum of their times
+#                   (rps_<test>: redis-benchmark's own, per test);
+#                   send_per_req: the server's write-type syscalls (write,
+#                   writev, sendto, sendmsg, sendmmsg) over the run, counted
+#                   by `perf stat -p` on their tracepoints (linux-perf), per
+#                   request (/proc/PID/io's syscw is the fallback: it does
+#                   not count send/sendto/sendmsg, then send_src=syscw).
+#                   With --peers, interleaved with cio's runs in each round:
+#                   redis-server (--save '' --appendonly no), and
+#                   bench/peers/w12_resp.py (asyncio streams, the same way)
+#                   as python-asyncio and python-uvloop.  Ratios on rps,
+#                   send_per_req and srv_cpu_us_per_req.
+#   W13 w13_fair    fairness under a pipelining flood: one client pipelines
+#                   1 KiB lines and reads the echoes back as fast as it can
+#                   (a reader thread: it never lets its receive buffer fill)
+#                   while a probe connection does a 64-byte round trip every
+#                   10 ms for W13_SECS (`w13_fair client PORT SECS`, plain
+#                   sockets and threads, pinned to W_CLI_CPU); servers pinned
+#                   to W_SRV_CPU: cio-streams (w13_fair streams: readline,
+#                   write, drain) and cio-protocol (w13_fair protocol:
+#                   data_received -> transport_write), and with --peers,
+#                   interleaved, python-asyncio-streams (bench/peers/
+#                   w13_echo.py, readline/write/drain).
+#                     W13 cio-streams reps=3 probes=.. probe_p50_ms=..
+#                       probe_p99_ms=.. probe_max_ms=.. flood_mb_s=.. secs=..
+#                                     main: probe_p99_ms (smaller is better)
+#                   and flood_mb_s (echo received by the flood, 10^6 B/s,
+#                   over the probing window; bigger is better).  A probe
+#                   still unanswered 20 s after W13_SECS ends the run
+#                   (probe_lost=1); secs is how long the probing took.
+#                   Ratios: each cio row against python-asyncio-streams on
+#                   probe_p99_ms, probe_max_ms and flood_mb_s.
 #
 #   W16 w16_chan   two loops on two threads: W16_N (1M) integers through a
 #                   cio_chan_t of capacity 100 from a task on one to a task
@@ -141,6 +190,14 @@
 #                    W4, as shared/peers/run.sh (and passed on to it)
 #   W10_IDLE=10000 W10_ACTIVE=100 W10_SECS=3
 #   W11_N=1000 W11_CONC=50   (the W11 peers run with the same values)
+#   W12_N=200000 W12_C=50 W12_P="1 16" W12_TESTS=ping,set,get,incr,lpush,lpop
+#   W12_TO=120       W12: redis-benchmark's -n, -c, the -P values, -t (one
+#                    redis-benchmark run per test), and the timeout of each
+#                    run (s)
+#   W13_SECS=10      W13's probing time
+#   W_SRV_CPU=0 W_CLI_CPU=1
+#                    W12 and W13: the CPUs of the servers and of the load
+#                    (with fewer than two CPUs or no taskset: not pinned)
 #   W3_N=100000      e.g. W3_N=1000000 for a million sleepers (the peers
 #                    stay at 100k: their W3 lines are then not comparable)
 #   W3_WAVES=2       waves of W3_N sleepers run one after the other in one
@@ -165,7 +222,9 @@
 #
 # Needs GNU time (/usr/bin/time), and for W4 gcc and iproute2 (ss); --peers
 # also needs python3-uvloop, golang-go and libuv1-dev (W11 alone: no
-# libuv).  Missing packages are installed with apt-get (as root).  W10 needs
+# libuv).  W12 needs redis-tools (redis-benchmark, redis-cli) and
+# linux-perf, with --peers redis-server; W12 and W13 taskset (util-linux).
+# Missing packages are installed with apt-get (as root).  W10 needs
 # an open-file hard limit above W10_IDLE + W10_ACTIVE (w10_idle raises the
 # soft limit to it).
 set -uo pipefail
@@ -193,6 +252,12 @@ W10_ACTIVE=${W10_ACTIVE:-100}
 W10_SECS=${W10_SECS:-3}
 W11_N=${W11_N:-1000}
 W11_CONC=${W11_CONC:-50}
+W12_N=${W12_N:-200000}
+W12_C=${W12_C:-50}
+W12_P=${W12_P:-1 16}
+W12_TESTS=${W12_TESTS:-ping,set,get,incr,lpush,lpop}
+W12_TO=${W12_TO:-120}
+W13_SECS=${W13_SECS:-10}
 W16_N=${W16_N:-1000000}
 W16_RTTS=${W16_RTTS:-100000}
 W17_WORK=${W17_WORK:-20000}
@@ -219,17 +284,19 @@ for a in "$@"; do
     case $a in
     --peers) PEERS=1 ;;
     -h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    W1 | W2 | W3 | W4 | W5 | W6 | W7 | W8 | W9 | W10 | W11 | W16 | W17) WS+=("$a") ;;
-    W0) die "$a: cio has no benchmark for it (bench/ has W1 .. W11, W16, W17)" ;;
-    *) die "unknown argument '$a' (usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W16 W17])" ;;
+    W1 | W2 | W3 | W4 | W5 | W6 | W7 | W8 | W9 | W10 | W11 | W12 | W13 | W16 | W17) WS+=("$a") ;;
+    W0) die "$a: cio has no benchmark for it (bench/ has W1 .. W13, W16, W17)" ;;
+    *) die "unknown argument '$a' (usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W12 W13 W16 W17])" ;;
     esac
 done
-[ ${#WS[@]} -eq 0 ] && WS=(W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W16)
+[ ${#WS[@]} -eq 0 ] && WS=(W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W12 W13 W16)
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || die "REPS must be a positive integer"
-for v in W1_N W2_N W3_N W5_N W6_N W7_N W8_N W9_N ECHO_SECS ECHO_CONNS ECHO_MSG W10_IDLE W10_ACTIVE W10_SECS W11_N W11_CONC W16_N W16_RTTS W17_WORK; do
+for v in W1_N W2_N W3_N W5_N W6_N W7_N W8_N W9_N ECHO_SECS ECHO_CONNS ECHO_MSG W10_IDLE W10_ACTIVE W10_SECS W11_N W11_CONC \
+    W12_N W12_C W12_TO W13_SECS W16_N W16_RTTS W17_WORK; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer"
 done
 [[ $W3_WAVES =~ ^[1-9][0-9]*$ ]] || die "W3_WAVES must be a positive integer"
+[[ $W12_P =~ ^[1-9][0-9]*( [1-9][0-9]*)*$ ]] || die "W12_P must be positive integers separated by spaces"
 [[ $W8_WAVES =~ ^[1-9][0-9]*$ ]] || die "W8_WAVES must be a positive integer"
 [[ $WARMUP_SECS =~ ^[0-9]+$ ]] || die "WARMUP_SECS must be a non-negative integer"
 # The workloads the shared peers' harness has, and those whose peers are run
@@ -238,7 +305,7 @@ done
 # versions in bench/peers/).
 SHARED_WS=() LOCAL_WS=()
 for w in "${WS[@]}"; do
-    case $w in W7 | W8 | W9 | W10 | W11 | W16 | W17) LOCAL_WS+=("$w") ;; *) SHARED_WS+=("$w") ;; esac
+    case $w in W7 | W8 | W9 | W10 | W11 | W12 | W13 | W16 | W17) LOCAL_WS+=("$w") ;; *) SHARED_WS+=("$w") ;; esac
 done
 has_w() { [[ " ${WS[*]} " == *" $1 "* ]]; }
 if [ "$PEERS" = 1 ] && [ ${#SHARED_WS[@]} -gt 0 ]; then
@@ -283,13 +350,25 @@ if [ "$PEERS" = 1 ]; then
     fi
     [ -x "$PY" ] || missing+=(python3)
     "$PY" -c 'import uvloop' 2>/dev/null || missing+=(python3-uvloop)
+    has_w W12 && { command -v redis-server >/dev/null || missing+=(redis-server); }
+fi
+# W12: redis-benchmark and redis-cli (redis-tools), perf for the send count
+# (linux-perf); W12 and W13: taskset (util-linux)
+if has_w W12; then
+    command -v redis-benchmark >/dev/null || missing+=(redis-tools)
+    command -v perf >/dev/null || missing+=(linux-perf)
+fi
+if has_w W12 || has_w W13; then
+    command -v taskset >/dev/null || missing+=(util-linux)
+    command -v ss >/dev/null || missing+=(iproute2)
 fi
 need_pkgs "${missing[@]}"
 SUMPY=$PY
 [ -x "$SUMPY" ] || SUMPY=python3
 
 # ---------------------------------------------------------------------- build
-PROGS=(w1_switch w2_spawn w3_sleepers w4_echo w5_queue w6_timers w7_gather w8_wait_for w9_lock w10_idle w11_spawn w16_chan w17_scale)
+PROGS=(w1_switch w2_spawn w3_sleepers w4_echo w5_queue w6_timers w7_gather w8_wait_for w9_lock w10_idle w11_spawn
+    w12_resp w13_fair w16_chan w17_scale)
 BENCH_TARGETS=("${PROGS[@]/#/bench_}")
 B=$BUILD/bench
 if [ "$NO_BUILD" != 1 ]; then
@@ -725,9 +804,226 @@ run_w10_peers() {
     done
 }
 
+# ------------------------------------------------------------ W12 and W13
+# Servers on CPU W_SRV_CPU (0), their load on W_CLI_CPU (1), when there are
+# two CPUs and taskset; TASK_SRV/TASK_CLI are the command prefixes.
+W_SRV_CPU=${W_SRV_CPU:-0}
+W_CLI_CPU=${W_CLI_CPU:-1}
+TASK_SRV=() TASK_CLI=()
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
+    TASK_SRV=(taskset -c "$W_SRV_CPU") TASK_CLI=(taskset -c "$W_CLI_CPU")
+fi
+# start_server PORT cmd... : the server (with @PORT@ in its arguments
+# replaced) pinned, in the background; SPID its pid (taskset and env exec).
+start_server() {
+    local port=$1; shift
+    local argv=("${@//@PORT@/$port}")
+    (exec "${TASK_SRV[@]}" "${argv[@]}") </dev/null >>"$LOG" 2>&1 &
+    SPID=$!
+}
+stop_server() {
+    kill -TERM "$SPID" 2>/dev/null
+    wait "$SPID" 2>/dev/null
+}
+
+# W12's send count: the server's write-type syscalls (write, writev,
+# sendto, sendmsg, sendmmsg) over the run, counted by perf stat on their
+# tracepoints (linux-perf); /proc/PID/io's syscw is the fallback, but it
+# counts write(2) and writev(2) only (not send/sendto/sendmsg, which cio
+# and asyncio use), so its send_per_req is marked send_src=syscw.
+W12_SEND_EVENTS=syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_sendto,syscalls:sys_enter_sendmsg,syscalls:sys_enter_sendmmsg
+W12_SENDS=""
+w12_send_method() {
+    [ -n "$W12_SENDS" ] && return
+    W12_SENDS=syscw
+    command -v perf >/dev/null 2>&1 && perf stat -x, -e "$W12_SEND_EVENTS" true >/dev/null 2>&1 && W12_SENDS=perf
+    [ "$W12_SENDS" = perf ] || note "W12: perf stat cannot count syscalls here: send_per_req from /proc/PID/io syscw (write/writev only)"
+}
+syscw_of() { awk '/^syscw:/{print $2}' "/proc/$1/io" 2>/dev/null || echo 0; }
+
+# w12_check PORT: the server answers a few commands as redis does (a
+# wrong answer fails the row: a benchmark of a wrong server measures
+# nothing).
+w12_check() {
+    local got want k="w12check:$RANDOM"
+    got=$(timeout 10 redis-cli -p "$1" ping 2>&1
+        timeout 10 redis-cli -p "$1" del "$k" "$k:l" 2>&1 >/dev/null
+        timeout 10 redis-cli -p "$1" set "$k" 41 2>&1
+        timeout 10 redis-cli -p "$1" incr "$k" 2>&1
+        timeout 10 redis-cli -p "$1" get "$k" 2>&1
+        timeout 10 redis-cli -p "$1" lpush "$k:l" a b 2>&1
+        timeout 10 redis-cli -p "$1" lpop "$k:l" 2>&1
+        timeout 10 redis-cli -p "$1" lpop "$k:l" 2>&1
+        timeout 10 redis-cli -p "$1" lpop "$k:l" 2>&1)
+    want=$(printf 'PONG\nOK\n42\n42\n2\nb\na\n')
+    [ "$got" = "$want" ]
+}
+
+# w12_one PORT P -> "p=P rps=.. rps_<test>=.. send_per_req=.. srv_cpu_pct=..
+# srv_cpu_us_per_req=.." for one redis-benchmark run against server SPID.
+w12_one() {
+    local port=$1 p=$2 pf csv="" rc=0 r t c0 c1 w0 w1 t0 t1 sends reqs ppid="" out
+    pf=$(mktemp)
+    if [ "$W12_SENDS" = perf ]; then
+        perf stat -x, -e "$W12_SEND_EVENTS" -p "$SPID" -o "$pf" 2>>"$LOG" &
+        ppid=$!
+        sleep 0.5 # attached
+    fi
+    w0=$(syscw_of "$SPID"); c0=$(proc_cpu "$SPID"); t0=$(now_s)
+    # one redis-benchmark run per test, each under its own timeout
+    for t in ${W12_TESTS//,/ }; do
+        csv+=$'\n'$(timeout -k 5 "$W12_TO" "${TASK_CLI[@]}" redis-benchmark -h 127.0.0.1 -p "$port" -c "$W12_C" \
+            -n "$W12_N" -t "$t" -P "$p" --csv 2>>"$LOG" </dev/null)
+        r=$?
+        [ $r -ne 0 ] && rc=$r
+    done
+    t1=$(now_s); c1=$(proc_cpu "$SPID"); w1=$(syscw_of "$SPID")
+    if [ -n "$ppid" ]; then
+        kill -INT "$ppid" 2>/dev/null
+        wait "$ppid" 2>/dev/null
+        sends=$(awk -F, '$3 ~ /sys_enter/ && $1 ~ /^[0-9]+$/ {s += $1; n++} END{if (n) print s}' "$pf")
+    else
+        sends=$((w1 - w0))
+    fi
+    rm -f "$pf"
+    out=$(awk -F'","' -v p="$p" -v n="$W12_N" '$1 != "\"test" && NF >= 2 {
+            t = tolower($1); gsub(/"/, "", t); r = $2 + 0
+            if (r <= 0) next
+            k++; tot += n; secs += n / r; f = f sprintf(" rps_%s=%.0f", t, r)
+        } END { if (k) printf "p=%s rps=%.0f%s reqs=%d", p, tot / secs, f, tot; else printf "p=%s", p }' <<<"$csv")
+    reqs=$(field reqs "$out")
+    if [ -n "$reqs" ] && [ "$reqs" -gt 0 ]; then
+        out="$out send_per_req=$(awk -v s="${sends:-0}" -v r="$reqs" 'BEGIN{printf "%.4f", s / r}')"
+        [ "$W12_SENDS" = perf ] || out="$out send_src=syscw"
+        out="$out srv_cpu_pct=$(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" -v hz="$HZ" 'BEGIN{printf "%.0f", (b-a)/hz/(t1-t0)*100}')"
+        out="$out srv_cpu_us_per_req=$(awk -v a="$c0" -v b="$c1" -v r="$reqs" -v hz="$HZ" 'BEGIN{printf "%.2f", (b-a)/hz*1e6/r}')"
+    else
+        out="$out status=FAIL(no-result)"
+    fi
+    [ $rc -ne 0 ] && out="$out status=FAIL($rc)"
+    echo "$out"
+}
+
+# run_w12: REPS rounds over cio and (with --peers) redis-server,
+# python-asyncio and python-uvloop; each server started once per round,
+# checked, then loaded at each -P of W12_P.
+run_w12() {
+    local specs=("cio|$B/w12_resp @PORT@") s peer cmd rep port p line
+    if [ "$PEERS" = 1 ]; then
+        specs+=("redis-server|redis-server --port @PORT@ --bind 127.0.0.1 --appendonly no"
+            "python-asyncio|$PY -B $HERE/peers/w12_resp.py @PORT@"
+            "python-uvloop|$PY -B $HERE/peers/w12_resp.py --uvloop @PORT@")
+    fi
+    w12_send_method
+    note "W12: ${#specs[@]} servers x $REPS reps: redis-benchmark -c $W12_C -n $W12_N -t $W12_TESTS -P {$W12_P} (sends by $W12_SENDS)"
+    for rep in $(seq 1 "$REPS"); do
+        for s in "${specs[@]}"; do
+            IFS='|' read -r peer cmd <<<"$s"
+            read -ra argv <<<"$cmd"
+            [ "$peer" = redis-server ] && argv+=(--save "") # no snapshots (an empty argument)
+            port=$(free_port)
+            NEXT_PORT=$((NEXT_PORT + 1))
+            start_server "$port" "${argv[@]}"
+            for p in $W12_P; do
+                if ! wait_port "$port"; then
+                    line="p=$p status=FAIL(server-not-listening)"
+                elif ! w12_check "$port"; then
+                    line="p=$p status=FAIL(wrong-replies)"
+                else
+                    quiet_gate
+                    line=$(w12_one "$port" "$p")
+                fi
+                echo "W12 $peer rep=$rep $line" >>"$RAW"
+                echo "  W12 $peer rep=$rep $line" >&2
+            done
+            stop_server
+        done
+    done
+}
+
+# w12_medians PEER...: their median lines, one per -P, as
+# "W12 PEER p=P reps=N rps=..."
+w12_medians() {
+    local peer p
+    for peer in "$@"; do
+        for p in $W12_P; do
+            "$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^W12 $peer rep=[0-9]+ p=$p " "$RAW") |
+                sed 's/ reps=\([0-9]*\) p=\([0-9]*\)/ p=\2 reps=\1/'
+        done
+    done
+}
+
+# run_w13: REPS rounds over cio-streams, cio-protocol and (with --peers)
+# python-asyncio-streams, each loaded by `w13_fair client PORT W13_SECS`.
+run_w13() {
+    local specs=("cio-streams|$B/w13_fair streams" "cio-protocol|$B/w13_fair protocol") s peer cmd rep port line c0 c1 t0 t1 rc
+    [ "$PEERS" = 1 ] && specs+=("python-asyncio-streams|$PY -B $HERE/peers/w13_echo.py")
+    note "W13: ${#specs[@]} servers x $REPS reps: w13_fair client PORT $W13_SECS"
+    for rep in $(seq 1 "$REPS"); do
+        for s in "${specs[@]}"; do
+            IFS='|' read -r peer cmd <<<"$s"
+            read -ra argv <<<"$cmd"
+            quiet_gate
+            port=$(free_port)
+            NEXT_PORT=$((NEXT_PORT + 1))
+            start_server "$port" "${argv[@]}" @PORT@
+            if ! wait_port "$port"; then
+                line="status=FAIL(server-not-listening)"
+            else
+                c0=$(proc_cpu "$SPID"); t0=$(now_s)
+                line=$(timeout -k 5 $((W13_SECS + 60)) "${TASK_CLI[@]}" "$B/w13_fair" client "$port" "$W13_SECS" \
+                    2>>"$LOG" </dev/null)
+                rc=$?
+                c1=$(proc_cpu "$SPID"); t1=$(now_s)
+                line="$line srv_cpu_pct=$(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" -v hz="$HZ" 'BEGIN{printf "%.0f", (b-a)/hz/(t1-t0)*100}')"
+                [ $rc -ne 0 ] && line="$line status=FAIL($rc)"
+            fi
+            stop_server
+            echo "W13 $peer rep=$rep $line" >>"$RAW"
+            echo "  W13 $peer rep=$rep $line" >&2
+        done
+    done
+}
+
+# w1213_ratio W ROW OURS_LINE PEER_LINE FIELD:DIR... [TAG]: ratio lines
+# "W ratio ROW/PEER [TAG] FIELD cio=.. peer=.. ratio=.. better=DIR"
+w1213_ratio() {
+    local w=$1 row=$2 ol=$3 pl=$4 fields=$5 tag=${6:-} m f dir peer
+    peer=$(awk '{print $2}' <<<"$pl")
+    for m in $fields; do
+        f=${m%%:*} dir=${m#*:}
+        awk -v w="$w" -v o="$row" -v p="$peer" -v t="${tag:+$tag }" -v f="$f" -v a="$(field "$f" "$ol")" \
+            -v b="$(field "$f" "$pl")" -v d="$dir" 'BEGIN{
+            r = (a == "" || b == "") ? "na" : (b + 0 != 0) ? sprintf("%.3g", a / b) : "inf"
+            printf "%s ratio %s/%s %s%s cio=%s peer=%s ratio=%s better=%s\n", w, o, p, t, f, a, b, r, d }'
+    done
+}
+# w1213_report W: our median lines of W, and with --peers the peers' and
+# the ratio lines (W12: per -P, against each peer; W13: each cio row against
+# python-asyncio-streams).
+w1213_report() {
+    local w=$1 pl row p
+    echo "${OURS[$w]}"
+    [ "$PEERS" = 1 ] || return 0
+    while IFS= read -r pl; do
+        [ -n "$pl" ] || continue
+        echo "$pl"
+        if [ "$w" = W12 ]; then
+            p=$(field p "$pl")
+            w1213_ratio W12 cio "$(grep -E "^W12 cio p=$p " <<<"${OURS[W12]}")" "$pl" \
+                "rps:higher send_per_req:lower srv_cpu_us_per_req:lower" "p=$p"
+        else
+            for row in cio-streams cio-protocol; do
+                w1213_ratio W13 "$row" "$(grep -E "^W13 $row " <<<"${OURS[W13]}")" "$pl" \
+                    "probe_p99_ms:lower probe_max_ms:lower flood_mb_s:higher"
+            done
+        fi
+    done < <(grep -E "^$w " <<<"$PEER_OUT")
+}
+
 {
     echo "# stamp=$STAMP kernel=$(uname -r) cpus=$(nproc) cpu=\"$(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)\" gcc=$(gcc -dumpfullversion 2>/dev/null)"
-    echo "# cio $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?') build=$BUILD REPS=$REPS W1_N=$W1_N W2_N=$W2_N W3_N=$W3_N W3_WAVES=$W3_WAVES W5_N=$W5_N W6_N=$W6_N W7_N=$W7_N W8_N=$W8_N W8_WAVES=$W8_WAVES W9_N=$W9_N ECHO_SECS=$ECHO_SECS ECHO_CONNS=$ECHO_CONNS ECHO_MSG=$ECHO_MSG WARMUP_SECS=$WARMUP_SECS W10_IDLE=$W10_IDLE W10_ACTIVE=$W10_ACTIVE W10_SECS=$W10_SECS W11_N=$W11_N W11_CONC=$W11_CONC W16_N=$W16_N W16_RTTS=$W16_RTTS W17_WORK=$W17_WORK PIN_CPU=$PIN_CPU (W7-W9)"
+    echo "# cio $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?') build=$BUILD REPS=$REPS W1_N=$W1_N W2_N=$W2_N W3_N=$W3_N W3_WAVES=$W3_WAVES W5_N=$W5_N W6_N=$W6_N W7_N=$W7_N W8_N=$W8_N W8_WAVES=$W8_WAVES W9_N=$W9_N ECHO_SECS=$ECHO_SECS ECHO_CONNS=$ECHO_CONNS ECHO_MSG=$ECHO_MSG WARMUP_SECS=$WARMUP_SECS W10_IDLE=$W10_IDLE W10_ACTIVE=$W10_ACTIVE W10_SECS=$W10_SECS W11_N=$W11_N W11_CONC=$W11_CONC W12_N=$W12_N W12_C=$W12_C W12_P=\"$W12_P\" W13_SECS=$W13_SECS W16_N=$W16_N W16_RTTS=$W16_RTTS W17_WORK=$W17_WORK PIN_CPU=$PIN_CPU (W7-W9)"
 } | tee "$RAW" >&2
 
 MAIN_W1=ns_per_switch MAIN_W2=ns_per_task MAIN_W3=overhead_ms MAIN_W5=ns_per_item MAIN_W6=total_s MAIN_W7=ns_per_task
@@ -762,6 +1058,8 @@ for w in "${WS[@]}"; do
     W4) run_w4 ;;
     W10) run_w10 ;;
     W11) run_workload W11 $((120 + W11_N / 20)) 0 "$B/w11_spawn" "$W11_N" "$W11_CONC" ;;
+    W12) run_w12 ;; # with --peers, the peers too (interleaved)
+    W13) run_w13 ;;
     W16) run_workload W16 $((60 + W16_N / 10000 + W16_RTTS / 1000)) 0 "$B/w16_chan" "$W16_N" "$W16_RTTS" ;;
     W17)
         note "W17: cio-l1 cio-l2 x $REPS reps: w17_scale + echo_client $ECHO_CONNS conns ${ECHO_SECS}s, work $W17_WORK"
@@ -772,7 +1070,9 @@ done
 
 declare -A OURS=()
 for w in "${WS[@]}"; do
-    # W4 has two rows, cio-streams and cio-protocol
+    # W12: one line per -P
+    [ "$w" = W12 ] && { OURS[$w]=$(w12_medians cio); continue; }
+    # W4 and W13 have two rows, cio-streams and cio-protocol; W17 cio-l1 and cio-l2
     OURS[$w]=$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^$w cio(-streams|-protocol|-l1|-l2)? " "$RAW"))
 done
 
@@ -796,6 +1096,8 @@ if [ "$PEERS" = 1 ]; then
         W9) run_py_peers W9 $((120 + W9_N / 5000)) "$W9_N" w9_lock.py 0 ;;
         W10) run_w10_peers ;;
         W11) run_w11_peers $((120 + W11_N / 10)) ;;
+        W12) PEER_OUT+=$'\n'$(w12_medians redis-server python-asyncio python-uvloop) ;; # measured by run_w12
+        W13) PEER_OUT+=$'\n'$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^W13 python-asyncio-streams " "$RAW")) ;;
         W16) run_w16_peers $((120 + W16_N / 2000 + W16_RTTS / 200)) ;;
         W17)
             note "W17: go-p1 go-p2 x $REPS reps: go_w17_scale + echo_client"
@@ -843,6 +1145,10 @@ w17_ratio() {
         printf "W17 ratio %s/%s rps %s=%s %s=%s ratio=%s better=higher\n", a, b, a, x, b, y, r }'
 }
 for w in "${WS[@]}"; do
+    if [ "$w" = W12 ] || [ "$w" = W13 ]; then
+        w1213_report "$w"
+        continue
+    fi
     echo "${OURS[$w]}"
     if [ "$w" = W17 ]; then
         l1=$(grep -E "^W17 cio-l1 " <<<"${OURS[W17]}") l2=$(grep -E "^W17 cio-l2 " <<<"${OURS[W17]}")

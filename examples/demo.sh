@@ -36,6 +36,7 @@ examples=(
     "echo_server --selftest"  # asyncio docs: streams echo server, two clients against it, ~0 s
     udp_echo                  # asyncio docs: UDP echo server and three clients (protocols), ~0 s
     parallel_commands         # asyncio docs: 8 shell commands, 2 at a time (Semaphore), communicate, ~0.3 s
+    "kv_server --selftest"    # guide, Writing a server: pipelining, limits, a shutdown with a deadline, ~0.3 s
     "graceful_shutdown --selftest"  # echo server stopped by its own SIGTERM (add_signal_handler), ~0 s
     tls_echo                  # asyncio docs: streams echo over TLS, certificate made by `openssl req` run as a subprocess, ~0.1 s
     every_core                # a loop group: a server on every loop, a counter fed by a channel, 24 clients, ~0.1 s

@@ -1623,6 +1623,12 @@ CIO_EXTERN int cio_stream_from_write_pipe(int fd, cio_stream_t **out);
  * connection is lost every read returns its error (-ECONNRESET ...), data
  * still buffered included, as asyncio's reader raises its exception.  A size
  * above SSIZE_MAX: -EINVAL.
+ *
+ * Fairness, as asyncio's: a read satisfied from bytes already buffered
+ * returns at once; the socket itself is read at most once per loop
+ * iteration, at most 256 KiB, and a read that needs it again goes through
+ * the loop first (timers, signals and the other connections run meanwhile).
+ * A client that never stops sending cannot hold the loop.
  * @{ */
 
 /** Read at most n bytes; returns as soon as any data is there: the count,
@@ -1690,9 +1696,17 @@ CIO_EXTERN int cio_stream_at_eof(cio_stream_t *s);
 CIO_EXTERN int cio_stream_set_limit(cio_stream_t *s, size_t limit);
 /** @} */
 
-/** Buffer data for sending; never waits (send what the socket takes now, keep
- * the rest).  CIO_ECLOSED after close or write_eof, the connection's error
- * once it is lost. */
+/** Buffer data for sending; never waits.  Writes are gathered: what a
+ * connection is asked to write during one loop iteration leaves in one
+ * sendmsg/writev at the end of that iteration (so a handler that writes a
+ * reply per request sends the replies of a pipelined batch together); a
+ * write that makes 16 KiB or more pending is sent at once, with what is
+ * pending, without copying the caller's bytes.  What the socket does not
+ * take is kept and sent as it drains.  The data is copied or sent before
+ * the call returns: buf may be reused at once.  CIO_ECLOSED after close or
+ * write_eof; the connection's error once it is lost (a send that fails at
+ * the end of the iteration is seen by the next write or drain, as asyncio's
+ * StreamWriter reports it through drain). */
 CIO_EXTERN int cio_stream_write(cio_stream_t *s, const void *buf, size_t n);
 CIO_EXTERN int cio_stream_writev(cio_stream_t *s, const struct iovec *iov, int iovcnt); /**< writelines */
 /** Flow control, as asyncio's drain: returns at once unless the buffer went
@@ -1919,6 +1933,21 @@ CIO_EXTERN int cio_server_abort_clients(cio_server_t *sv);
 /** From a task: wait until the server is closed and every connection is gone
  * (asyncio 3.12.1+). */
 CIO_EXTERN int cio_server_wait_closed(cio_server_t *sv);
+/** Graceful shutdown in one call, from a task: stop accepting (as
+ * cio_server_close), give the connections up to @p timeout seconds to end on
+ * their own (a streams handler returning, a protocol closing its transport),
+ * then abort the connections still open (unsent data dropped, the peer
+ * reset) and cancel their handler tasks, and wait until every connection is
+ * gone.  A handler must therefore let cancellation end it, as asyncio's
+ * handlers must.  This is the way out of the trap of
+ * cio_server_wait_closed, which waits for connected clients without limit.
+ *
+ * @return the number of connections that were still open at the deadline
+ * (0: every one ended by itself), -EINVAL for a negative or NaN timeout,
+ * CIO_ENOTASK outside a task, -ECANCELED if the calling task is cancelled
+ * (the connections left are aborted and their tasks cancelled at once, not
+ * waited for). */
+CIO_EXTERN int cio_server_shutdown(cio_server_t *sv, double timeout);
 /** @} */
 
 /* -------------------------------------------------- transports, protocols */
@@ -2051,7 +2080,9 @@ CIO_EXTERN int cio_create_datagram_endpoint(const cio_protocol_t *p, void *ud, c
 /** @} */
 
 /** @{ */
-/** Buffer data; never waits.  CIO_ECLOSED after close, abort or write_eof,
+/** Buffer data; never waits.  Gathered as cio_stream_write gathers it: one
+ * sendmsg per connection at the end of the iteration, at once from 16 KiB
+ * pending.  CIO_ECLOSED after close, abort or write_eof,
  * the connection's error after it is lost.  Crossing the high-water mark
  * calls pause_writing inside this call; resume_writing follows from the
  * loop at the low one.  On a datagram endpoint write is sendto(NULL). */

@@ -179,12 +179,21 @@ struct cio__stack_pool {
     struct cio__stack **free;
     size_t nfree, cap, total; /* total: the stacks of all slabs */
     struct cio__slab *slabs;
+    /* Memory back after a spike (cio__stack_pool_trim): the free entries
+     * below ntrimmed have had their pages returned (an entry is then its
+     * region's address, tagged with bit 0, carved anew when taken); low is
+     * the fewest free stacks seen since the last trim. */
+    size_t ntrimmed, low;
 };
 
 void cio__stack_pool_init(struct cio__stack_pool *p, size_t stack_size);
 void cio__stack_pool_destroy(struct cio__stack_pool *p);
 struct cio__stack *cio__stack_get(struct cio__stack_pool *p, size_t size);
 void cio__stack_put(struct cio__stack_pool *p, struct cio__stack *s);
+/* Give back the pages of the free stacks that no task took since the last
+ * call, but the keep most recently freed; returns how many free stacks
+ * still hold their pages beyond keep (a later call may return those). */
+size_t cio__stack_pool_trim(struct cio__stack_pool *p, size_t keep);
 void cio__stack_install_overflow_handler(void);
 void cio__stack_thread_enter(void); /* sigaltstack for overflow reports */
 void cio__stack_thread_leave(void);
@@ -285,6 +294,7 @@ struct cio__executor;
 struct cio_loop_s {
     struct cio__obj obj;
     struct cio__queue ready;      /* callbacks for the next batch */
+    struct cio__queue flushq;     /* run once the batch is over: writes of the iteration (phase_flush) */
     struct cio__heap timers;
     struct cio__cb due_cb;        /* queued behind the batch when timers fall due */
     int due_queued;
@@ -308,6 +318,8 @@ struct cio_loop_s {
     int backend_fd;
     void *backend_data;
     size_t nwatchers;             /* I/O watchers besides the wake-up fd */
+    int64_t last_poll;            /* when the backend was last polled (busy: see phase_poll) */
+    int64_t next_trim;            /* when idle memory is next looked at (cio__loop_trim) */
     struct cio__fdent **fds;      /* fd -> its readers/writers/waiters (src/net/fdwatch.c) */
     int nfds;                     /* slots in fds */
     char *scratch;                /* CIO__SCRATCH bytes for reads with no buffer yet */
@@ -347,23 +359,37 @@ static inline void cio__loop_schedule(cio_loop_t *loop, struct cio__cb *cb)
 {
     cio__queue_push(&loop->ready, cb);
 }
-/* The loop polls for I/O at least every CIO__POLL_EVERY-th iteration when
- * busy (src/loop.c). */
+/* A busy loop polls for I/O at least every CIO__POLL_EVERY-th iteration, and
+ * at least every CIO__POLL_GAP_NS nanoseconds, while I/O is watched
+ * (src/loop.c): a connection that always has data waits its turn behind the
+ * others' events, never more than an iteration or this long. */
 #define CIO__POLL_EVERY 32
+#define CIO__POLL_GAP_NS 100000
+static inline bool cio__loop_poll_due(cio_loop_t *loop, uint64_t iteration, int64_t now)
+{
+    return loop->nwatchers && (iteration % CIO__POLL_EVERY == 0 || now - loop->last_poll >= CIO__POLL_GAP_NS);
+}
+/* Queue cb to run when the current batch is over, before the next
+ * iteration polls (phase_flush): what a connection wrote during the
+ * iteration leaves in one system call there. */
+static inline void cio__loop_at_flush(cio_loop_t *loop, struct cio__cb *cb)
+{
+    cio__queue_push(&loop->flushq, cb);
+}
 /* At the end of a batch, from a task: whether the next iteration would do
  * nothing but run its batch (work ready; no stop, thread-safe post, poll or
  * due timer), so that the task may begin it itself with
  * cio__loop_begin_inline and hand the CPU to the batch's first task. */
 static inline bool cio__loop_inline_ok(cio_loop_t *loop)
 {
-    if (!loop->ready.head || loop->stopping || loop->debug ||
+    if (!loop->ready.head || loop->stopping || loop->debug || loop->flushq.head ||
         atomic_load_explicit(&loop->ts_pending, memory_order_relaxed))
         return false;
-    if (loop->nwatchers && (loop->iteration + 1) % CIO__POLL_EVERY == 0)
-        return false; /* that one polls */
-    if (loop->timers.len) {
+    if (loop->timers.len || loop->nwatchers) {
         int64_t now = cio__now_ns();
-        if (cio__heap_top_when(&loop->timers) <= now)
+        if (cio__loop_poll_due(loop, loop->iteration + 1, now))
+            return false; /* that one polls */
+        if (loop->timers.len && cio__heap_top_when(&loop->timers) <= now)
             return false; /* a timer is due */
         loop->now = now;
     }

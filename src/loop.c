@@ -27,6 +27,9 @@
 
 #include <errno.h>
 #include <math.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +130,7 @@ int cio_loop_new(cio_loop_t **out)
     loop->backend = &cio__backend_epoll;
     loop->backend_fd = -1;
     cio__queue_init(&loop->ready);
+    cio__queue_init(&loop->flushq);
     cio__queue_init(&loop->ts_queue);
     cio__heap_init(&loop->timers);
     loop->due_cb.run = run_due;
@@ -177,6 +181,13 @@ static void drop_pending(cio_loop_t *loop)
         cio__queue_init(&loop->ts_queue);
         atomic_store(&loop->ts_pending, 0);
         pthread_mutex_unlock(&loop->ts_lock);
+        while (cb) {
+            struct cio__cb *next = cb->next;
+            cb->run(cb);
+            cb = next;
+        }
+        cb = loop->flushq.head;
+        cio__queue_init(&loop->flushq);
         while (cb) {
             struct cio__cb *next = cb->next;
             cb->run(cb);
@@ -327,14 +338,76 @@ static int64_t phase_timeout(cio_loop_t *loop)
     return when > loop->now ? when - loop->now : 0;
 }
 
+/* Memory back after a spike: when the loop is about to block with more
+ * free task stacks than CIO__STACKS_KEEP, a period of CIO__TRIM_EVERY_NS
+ * begins; at its end the stacks no task took during it give their pages
+ * back (cio__stack_pool_trim), and so does the C heap (malloc_trim), and
+ * another period begins while stacks are still held.  Returns when to look
+ * again (INT64_MAX: not until stacks are freed). */
+#define CIO__TRIM_EVERY_NS 1000000000LL
+#define CIO__STACKS_KEEP 64
+static int64_t idle_trim(cio_loop_t *loop, int64_t now)
+{
+    struct cio__stack_pool *p = &loop->stacks;
+    if (p->nfree <= p->ntrimmed + CIO__STACKS_KEEP) {
+        loop->next_trim = 0;
+        return INT64_MAX;
+    }
+    if (!loop->next_trim) {
+        loop->next_trim = now + CIO__TRIM_EVERY_NS;
+        p->low = p->nfree;
+    } else if (now >= loop->next_trim) {
+        size_t before = p->ntrimmed;
+        size_t more = cio__stack_pool_trim(p, CIO__STACKS_KEEP);
+#if defined(__GLIBC__)
+        if (p->ntrimmed > before)
+            malloc_trim(0);
+#else
+        (void)before;
+#endif
+        loop->next_trim = more ? now + CIO__TRIM_EVERY_NS : 0;
+    }
+    return loop->next_trim ? loop->next_trim : INT64_MAX;
+}
+
 static void phase_poll(cio_loop_t *loop, int64_t timeout)
 {
-    /* Busy: poll only every CIO__POLL_EVERY-th iteration, and not at all
-     * when no watcher but the wake-up eventfd exists (threadsafe posts are
-     * seen through ts_pending in phase_threadsafe). */
-    if (timeout == 0 && (loop->nwatchers == 0 || (loop->iteration % CIO__POLL_EVERY) != 0))
+    if (timeout == 0) {
+        /* Busy: poll when it is due (every CIO__POLL_EVERY-th iteration or
+         * CIO__POLL_GAP_NS after the last poll), and not at all when no
+         * watcher but the wake-up eventfd exists (threadsafe posts are seen
+         * through ts_pending in phase_threadsafe). */
+        if (!loop->nwatchers)
+            return;
+        int64_t now = cio__now_ns();
+        if (!cio__loop_poll_due(loop, loop->iteration, now))
+            return;
+        loop->last_poll = now;
+        loop->backend->poll(loop, 0);
         return;
+    }
+    /* About to block: memory a spike left idle goes back first; while some
+     * may still go back, the wait is bounded so that it is looked at again. */
+    int64_t now = cio__now_ns();
+    int64_t trim_at = idle_trim(loop, now);
+    if (trim_at != INT64_MAX && (timeout < 0 || timeout > trim_at - now))
+        timeout = trim_at > now ? trim_at - now : 0;
     loop->backend->poll(loop, timeout);
+    loop->last_poll = cio__now_ns();
+}
+
+/* What the batch wrote leaves now, a system call per connection. */
+static void phase_flush(cio_loop_t *loop)
+{
+    struct cio__cb *cb = loop->flushq.head;
+    if (!cb)
+        return;
+    cio__queue_init(&loop->flushq);
+    while (cb) {
+        struct cio__cb *next = cb->next;
+        cb->run(cb);
+        cb = next;
+    }
 }
 
 /* Due timers move to the due list, in deadline order (ties in insertion
@@ -417,6 +490,7 @@ int cio__loop_run_once(cio_loop_t *loop)
     phase_poll(loop, timeout);
     phase_timers(loop);
     phase_run_ready(loop);
+    phase_flush(loop);
     loop->iteration++;
     return 0;
 }

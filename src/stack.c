@@ -163,7 +163,14 @@ struct cio__stack *cio__stack_get(struct cio__stack_pool *p, size_t size)
     if (size == 0 || size == p->stack_size) {
         if (p->nfree) {
             struct cio__stack *s = p->free[--p->nfree];
-            if (p->nfree >= 2) {
+            if (p->nfree < p->low)
+                p->low = p->nfree;
+            if ((uintptr_t)s & 1) {
+                /* Its pages were given back: carved anew, faulting in. */
+                p->ntrimmed = p->nfree;
+                return carve((char *)((uintptr_t)s & ~(uintptr_t)1), p->stack_size + ps, true, true);
+            }
+            if (p->nfree >= 2 && !((uintptr_t)p->free[p->nfree - 2] & 1)) {
                 /* The task after next gets that one: ask for its header and
                  * first frames now, as a pooled stack has often been out of
                  * the caches since its last task ended. */
@@ -249,6 +256,39 @@ void cio__stack_put(struct cio__stack_pool *p, struct cio__stack *s)
     munmap(s->lo - ps, s->size + ps);
 }
 
+/* A free stack's pages go back to the kernel, its header included (it
+ * reads as zeros until the stack is carved anew); its guard page and guard
+ * budget and its valgrind registration too, taken again by carve(). */
+size_t cio__stack_pool_trim(struct cio__stack_pool *p, size_t keep)
+{
+    size_t ps = page_size();
+    size_t stride = p->stack_size + ps;
+    size_t upto = p->low > keep ? p->low - keep : 0;
+    for (size_t i = p->ntrimmed; i < upto; i++) {
+        struct cio__stack *s = p->free[i];
+        if ((uintptr_t)s & 1)
+            continue;
+        char *region = s->lo - ps;
+        if (s->guarded) {
+            if (mprotect(region, ps, PROT_READ | PROT_WRITE) != 0)
+                continue; /* keeps its pages: the header must stay true */
+            give_guard();
+        }
+#if defined(CIO__TSAN)
+        cio__tsan_stack_gone(s);
+#endif
+#if defined(CIO_VALGRIND)
+        VALGRIND_STACK_DEREGISTER(s->vg_id);
+#endif
+        madvise(region, stride, MADV_DONTNEED);
+        p->free[i] = (struct cio__stack *)((uintptr_t)region | 1);
+    }
+    if (upto > p->ntrimmed)
+        p->ntrimmed = upto;
+    p->low = p->nfree;
+    return p->nfree > p->ntrimmed + keep ? p->nfree - p->ntrimmed - keep : 0;
+}
+
 void cio__stack_pool_destroy(struct cio__stack_pool *p)
 {
     struct cio__slab *sl = p->slabs;
@@ -259,6 +299,8 @@ void cio__stack_pool_destroy(struct cio__stack_pool *p)
             char *region = sl->base + sl->stride * i;
             struct cio__stack *s =
                 (struct cio__stack *)(((uintptr_t)(region + sl->stride) - sizeof(struct cio__stack)) & ~(uintptr_t)63);
+            if (!s->lo)
+                continue; /* its pages were given back (cio__stack_pool_trim): nothing held */
             if (s->guarded)
                 give_guard();
 #if defined(CIO_VALGRIND)

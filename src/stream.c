@@ -22,8 +22,6 @@
 
 typedef struct cio_stream_s stream_t;
 
-#define MIN_ROOM 4096
-#define GROW (64 * 1024)
 
 void cio_free(void *p)
 {
@@ -203,23 +201,39 @@ static void consume(stream_t *s, size_t n)
         s->roff = 0;
 }
 
-/* Receive into buf (a socket transfer): > 0, 0 at EOF, -EAGAIN after
- * waiting is due, or an error (the connection then failed). */
+/* Whether a read must wait before it can go on (for an edge, or its turn). */
+static inline bool rd_must_wait(ssize_t r)
+{
+    return r == -EAGAIN || r == CIO__WANT_WRITE || r == CIO__WANT_TURN;
+}
+
+/* Receive into buf (a socket transfer): > 0, 0 at EOF, a code of
+ * rd_must_wait, or an error (the connection then failed).  Fairness: the
+ * socket is read at most once per loop iteration, at most CIO__READ_MAX
+ * bytes; a read that needs it again waits for the next iteration
+ * (CIO__WANT_TURN), as asyncio's reader waits for the next data_received. */
 static ssize_t rd_recv(stream_t *s, void *buf, size_t n)
 {
     cio_transport_t *c = &s->t;
     if (!c->readable)
         return -EAGAIN;
-    ssize_t r = cio__conn_recv(c, buf, n);
+    uint64_t turn = c->loop->iteration + 1;
+    if (c->rd_turn == turn)
+        return CIO__WANT_TURN;
+    c->rd_turn = turn;
+    ssize_t r = cio__conn_recv(c, buf, n < CIO__READ_MAX ? n : CIO__READ_MAX);
     if (r >= 0 || r == -EAGAIN || r == CIO__WANT_WRITE)
         return r;
     cio__conn_fail(c, (int)r);
     return r;
 }
 
-/* Wait for the socket (after rd_recv said -EAGAIN or WANT_WRITE). */
+/* Wait for the socket (after rd_recv said -EAGAIN or WANT_WRITE), or for
+ * the next iteration (WANT_TURN). */
 static int rd_wait(stream_t *s, ssize_t why)
 {
+    if (why == CIO__WANT_TURN)
+        return cio_yield();
     if (!s->rlen && s->rbuf) {
         cio__free(s->rbuf);
         s->rbuf = NULL;
@@ -228,7 +242,36 @@ static int rd_wait(stream_t *s, ssize_t why)
     return cio__conn_wait(&s->t, why == CIO__WANT_WRITE ? 1 : 0);
 }
 
-/* More data into the buffer: the count, 0 at EOF, or an error. */
+/* Append n bytes to the buffer, which grows with what arrives (doubling,
+ * exactly what is needed the first time): a parked partial line holds
+ * about its own size, not the limit. */
+static int rd_append(stream_t *s, const char *data, size_t n)
+{
+    if (s->roff + s->rlen + n > s->rcap) {
+        if (s->roff) {
+            memmove(s->rbuf, s->rbuf + s->roff, s->rlen);
+            s->roff = 0;
+        }
+        if (s->rlen + n > s->rcap) {
+            size_t cap = s->rlen ? s->rcap * 2 : 0;
+            if (cap < s->rlen + n)
+                cap = s->rlen + n;
+            char *b = s->rlen ? cio__realloc(s->rbuf, cap) : cio__malloc(cap);
+            if (!b)
+                return -ENOMEM;
+            if (!s->rlen)
+                cio__free(s->rbuf);
+            s->rbuf = b;
+            s->rcap = cap;
+        }
+    }
+    memcpy(s->rbuf + s->roff + s->rlen, data, n);
+    s->rlen += n;
+    return 0;
+}
+
+/* More data into the buffer: the count, 0 at EOF, or an error.  The socket
+ * is read into the loop's scratch buffer and what arrived is kept. */
 static ssize_t fill(stream_t *s)
 {
     cio_transport_t *c = &s->t;
@@ -238,54 +281,23 @@ static ssize_t fill(stream_t *s)
             return rc;
         if (c->eof)
             return 0;
-        ssize_t r;
-        if (!s->rlen) {
-            char *scratch = cio__loop_scratch(c->loop);
-            if (!scratch)
+        char *scratch = cio__loop_scratch(c->loop);
+        if (!scratch)
+            return -ENOMEM;
+        ssize_t r = rd_recv(s, scratch, CIO__SCRATCH);
+        if (r > 0) {
+            if (rd_append(s, scratch, (size_t)r) < 0) {
+                /* The bytes received are lost: so is the connection
+                 * (asyncio's fatal error), or a later read would wait for
+                 * them forever. */
+                cio__conn_fail(c, -ENOMEM);
                 return -ENOMEM;
-            r = rd_recv(s, scratch, CIO__SCRATCH);
-            if (r > 0) {
-                if (s->rcap < (size_t)r) {
-                    cio__free(s->rbuf);
-                    s->rcap = 0;
-                    if (!(s->rbuf = cio__malloc((size_t)r))) {
-                        /* The bytes received are lost: so is the connection
-                         * (asyncio's fatal error), or a later read would wait
-                         * for them forever. */
-                        cio__conn_fail(c, -ENOMEM);
-                        return -ENOMEM;
-                    }
-                    s->rcap = (size_t)r;
-                }
-                memcpy(s->rbuf, scratch, (size_t)r);
-                s->roff = 0;
-                s->rlen = (size_t)r;
-                return r;
             }
-        } else {
-            if (s->roff + s->rlen + MIN_ROOM > s->rcap) {
-                if (s->roff) {
-                    memmove(s->rbuf, s->rbuf + s->roff, s->rlen);
-                    s->roff = 0;
-                }
-                if (s->rlen + MIN_ROOM > s->rcap) {
-                    size_t cap = s->rcap * 2 > s->rlen + GROW ? s->rcap * 2 : s->rlen + GROW;
-                    char *b = cio__realloc(s->rbuf, cap);
-                    if (!b)
-                        return -ENOMEM;
-                    s->rbuf = b;
-                    s->rcap = cap;
-                }
-            }
-            r = rd_recv(s, s->rbuf + s->roff + s->rlen, s->rcap - s->roff - s->rlen);
-            if (r > 0) {
-                s->rlen += (size_t)r;
-                return r;
-            }
+            return r;
         }
         if (r == 0)
             return 0;
-        if (r != -EAGAIN && r != CIO__WANT_WRITE)
+        if (!rd_must_wait(r))
             return r;
         if ((rc = rd_wait(s, r)) < 0)
             return rc;
@@ -317,7 +329,7 @@ ssize_t cio_stream_read(cio_stream_t *s, void *buf, size_t n)
             break;
         }
         r = rd_recv(s, buf, n);
-        if (r >= 0 || (r != -EAGAIN && r != CIO__WANT_WRITE))
+        if (r >= 0 || !rd_must_wait(r))
             break;
         if ((r = rd_wait(s, r)) < 0)
             break;
@@ -429,7 +441,7 @@ ssize_t cio_stream_readexactly(cio_stream_t *s, void *buf, size_t n)
         }
         if (r == 0)
             continue; /* EOF: reported above */
-        if (r != -EAGAIN && r != CIO__WANT_WRITE)
+        if (!rd_must_wait(r))
             break;
         if ((r = rd_wait(s, r)) < 0)
             break;
@@ -776,7 +788,9 @@ int cio_stream_start_tls(cio_stream_t *s, cio_tls_t *tls, const char *server_hos
         return -ENOTSUP; /* one direction only */
     if (s->t.user_closed || s->t.state != CIO__OPEN)
         return s->t.err ? s->t.err : CIO_ECLOSED;
-    if (s->t.ssl || s->reading || s->rlen || s->t.wlen)
+    if (s->t.ssl || s->reading || s->rlen)
         return CIO_EINVALSTATE; /* already TLS, or plain bytes still buffered */
+    if ((rc = cio__conn_flush_all(&s->t)) < 0) /* what was written in plain goes first */
+        return rc;
     return cio__tls_start(&s->t, tls, server_hostname, handshake_timeout, 0); /* the default close wait */
 }

@@ -10,6 +10,7 @@
 #include <math.h>
 
 #include <netinet/in.h>
+#include <pthread.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -1202,6 +1203,169 @@ out:
 }
 static void t_close_timeout_bad(void) { RUN(m_close_timeout_bad); }
 
+/* ------------------------------------------------- fairness under a flood */
+
+/* A TLS client on a loop of its own (another thread) pipelines 1 KiB lines
+ * and reads the echoes as fast as it can; meanwhile a probe on the
+ * server's loop makes small round trips and sleeps 10 ms between them: each
+ * round trip and each sleep stay within a generous bound, and every byte of
+ * the flood comes back, in order. */
+static char tls_flood_byte(uint64_t k) { return k % 1024 == 1023 ? '\n' : (char)('A' + (k / 1024 + k) % 26); }
+
+struct tls_flood {
+    int port;
+    double secs;
+    atomic_long echoed;
+    atomic_int done;
+    uint64_t sent;
+    atomic_int writing;
+    int failed, mismatch;
+    cio_stream_t *c;
+};
+
+static int tls_flood_writer(void *arg, void **result)
+{
+    (void)result;
+    struct tls_flood *f = arg;
+    char line[1024];
+    double end = now_s() + f->secs;
+    while (now_s() < end) {
+        for (int i = 0; i < 1024; i++)
+            line[i] = tls_flood_byte(f->sent + (uint64_t)i);
+        if (cio_stream_write(f->c, line, sizeof line) < 0 || cio_stream_drain(f->c) < 0) {
+            f->failed = 1;
+            break;
+        }
+        f->sent += sizeof line;
+        if (f->sent - (uint64_t)atomic_load(&f->echoed) > 512 * 1024 && cio_sleep(0.0005) < 0)
+            break;
+    }
+    atomic_store(&f->writing, 0);
+    return 0;
+}
+
+static int tls_flood_main(void *arg, void **result)
+{
+    (void)result;
+    struct tls_flood *f = arg;
+    cio_tls_t *ctls = client_ctx(1);
+    if (!ctls) {
+        f->failed = 2;
+        return 0;
+    }
+    cio_conn_opts_t co = {.tls = ctls, .server_hostname = "localhost"};
+    if (cio_open_connection_ex("127.0.0.1", f->port, &co, &f->c) < 0) {
+        f->failed = 3;
+        cio_unref(ctls);
+        return 0;
+    }
+    atomic_store(&f->writing, 1);
+    cio_task_t *w = cio_create_task(tls_flood_writer, f);
+    uint64_t got = 0;
+    const char *line;
+    ssize_t n;
+    while (w && (atomic_load(&f->writing) || got < f->sent) && (n = cio_stream_readline_ref(f->c, &line)) > 0) {
+        for (ssize_t i = 0; i < n; i++)
+            if (line[i] != tls_flood_byte(got + (uint64_t)i))
+                f->mismatch = 1;
+        got += (uint64_t)n;
+        atomic_store(&f->echoed, (long)got);
+    }
+    if (!w || got != f->sent)
+        f->failed = f->failed ? f->failed : 4;
+    if (w) {
+        cio_await(w, NULL);
+        cio_unref(w);
+    }
+    stream_finish(f->c);
+    cio_unref(ctls);
+    return 0;
+}
+
+static void *tls_flood_thread(void *arg)
+{
+    struct tls_flood *f = arg;
+    int rc = cio_run(tls_flood_main, f, NULL);
+    if (rc < 0 && !f->failed)
+        f->failed = 5;
+    atomic_store(&f->done, 1);
+    return NULL;
+}
+
+static int h_line_echo(cio_stream_t *s, void *arg)
+{
+    (void)arg;
+    const char *line;
+    ssize_t n;
+    while ((n = cio_stream_readline_ref(s, &line)) > 0)
+        if (cio_stream_write(s, line, (size_t)n) < 0 || cio_stream_drain(s) < 0)
+            break;
+    return 0;
+}
+
+static int m_fair_under_flood(void *arg, void **result)
+{
+    cio_server_t *sv = NULL;
+    cio_stream_t *probe = NULL;
+    cio_tls_t *stls = server_ctx(), *ctls = client_ctx(1);
+    struct tls_flood f = {.secs = 1.5};
+    pthread_t th;
+    int started = 0;
+    REQ(stls && ctls);
+    cio_server_opts_t so = {.tls = stls};
+    REQ(cio_start_server(h_line_echo, NULL, "127.0.0.1", 0, &so, &sv) == 0);
+    f.port = cio_server_port(sv);
+    REQ(pthread_create(&th, NULL, tls_flood_thread, &f) == 0);
+    started = 1;
+    while (atomic_load(&f.echoed) < 64 * 1024 && !atomic_load(&f.done))
+        if (cio_sleep(0.001) < 0)
+            break;
+    cio_conn_opts_t co = {.tls = ctls, .server_hostname = "localhost"};
+    int rc = cio_open_connection_ex("127.0.0.1", f.port, &co, &probe);
+    CHECK_RC(rc, 0);
+    double max_rtt = 0, max_late = 0, bound = 1.0;
+    int trips = 0;
+    double stop = now_s() + 0.8;
+    while (rc == 0 && now_s() < stop) {
+        double t0 = now_s();
+        if ((rc = cio_sleep(0.01)) < 0)
+            break;
+        double late = now_s() - t0 - 0.01;
+        max_late = late > max_late ? late : max_late;
+        t0 = now_s();
+        if ((rc = echo_once(probe, "probe: a small round trip\n")) < 0)
+            break;
+        double rtt = now_s() - t0;
+        max_rtt = rtt > max_rtt ? rtt : max_rtt;
+        trips++;
+    }
+    CHECK_RC(rc, 0);
+    CHECK(trips >= 10);
+    if (max_rtt >= bound || max_late >= bound)
+        FAILF("TLS flood: probe round trip up to %.1f ms, timer late by %.1f ms", max_rtt * 1e3, max_late * 1e3);
+    fprintf(stderr, "  TLS: %d probes, max rtt %.2f ms, max lateness %.2f ms\n", trips, max_rtt * 1e3,
+            max_late * 1e3);
+out:
+    while (started && !atomic_load(&f.done))
+        cio_sleep(0.01);
+    if (started) {
+        pthread_join(th, NULL);
+        CHECK_INT(f.failed, 0);
+        CHECK_INT(f.mismatch, 0);
+        CHECK(atomic_load(&f.echoed) > 256 * 1024);
+    }
+    stream_finish(probe);
+    if (sv) {
+        cio_server_close(sv);
+        cio_server_close_clients(sv);
+        server_finish(sv);
+    }
+    cio_unref(stls);
+    cio_unref(ctls);
+    return 0;
+}
+static void t_fair_under_flood(void) { RUN(m_fair_under_flood); }
+
 static const struct test_case cases[] = {
     TEST(t_echo), TEST(t_verify), TEST(t_handshake_timeout), TEST(t_start_tls),
     TEST(t_bulk), TEST(t_transport), TEST(t_handshake_task_never_runs),
@@ -1209,7 +1373,7 @@ static const struct test_case cases[] = {
     TEST(t_close_timeout), TEST(t_close_timeout_bad), TEST(t_extra_info_stream),
     TEST(t_extra_info_transport),
     TEST(t_close_timeout), TEST(t_close_timeout_bad), TEST(t_sock),
-    TEST(t_abort_in_handshake),
+    TEST(t_abort_in_handshake), TEST(t_fair_under_flood),
 };
 
 int main(int argc, char **argv)

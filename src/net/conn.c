@@ -11,10 +11,20 @@
  * asked (with no hang-up seen) or EAGAIN clears it, and the next edge sets
  * it, so a reader waits without first paying for a recv that returns EAGAIN.
  *
- * Writes go straight to the socket while nothing is buffered; what the
- * socket does not take is kept and flushed on writability.  Above the high
- * water mark the writer is paused (pause_writing, or drain waits) until the
- * buffer is back at the low one.
+ * Writes are gathered: what a connection is asked to write during one loop
+ * iteration is appended to its write buffer, and the connection is queued
+ * for the end of the iteration (phase_flush), where the whole buffer leaves
+ * in one sendmsg/writev.  A write that makes CIO__WRITE_NOW bytes pending
+ * goes out at once instead, with what is pending, in one writev and without
+ * copying it.  What the socket does not take is kept (wblocked) and flushed
+ * on the next write edge.  Above the high water mark the writer is paused
+ * (pause_writing, or drain waits) until the buffer is back at the low one.
+ *
+ * Reads are fair: a protocol gets one read of at most CIO__READ_MAX bytes
+ * per iteration (its event callback queues itself again while the socket
+ * has more), and a stream reads its socket at most once per iteration
+ * (rd_turn, src/stream.c), as asyncio's selector loop reads each ready
+ * socket once per iteration.
  *
  * Close flushes first (state CLOSING, the loop holding a reference), then
  * finish_close() drops the registration and the fd and wakes every waiter;
@@ -39,12 +49,12 @@
 #include <unistd.h>
 
 #define CONN_HIGH (64 * 1024)
-#define PROTO_READS 16 /* reads per event before other work gets a turn */
 #define PROTO_HINT (64 * 1024)
 
 static void conn_io(struct cio__io *io, uint32_t ev);
 static void conn_evcb(struct cio__cb *cb);
 static void conn_lostcb(struct cio__cb *cb);
+static void conn_flushcb(struct cio__cb *cb);
 static void finish_close(cio_transport_t *c, int err);
 static void conn_wake_all(struct cio__wlist *l);
 
@@ -92,6 +102,7 @@ cio_transport_t *cio__conn_new(cio_loop_t *loop, int fd, int kind, size_t size, 
     c->low = CONN_HIGH / 4;
     c->evcb.run = conn_evcb;
     c->lostcb.run = conn_lostcb;
+    c->flushcb.run = conn_flushcb;
     c->readable = 1;
     c->dq_tail = &c->dq_head;
     if ((*rc = cio__io_add(loop, &c->io)) < 0) {
@@ -181,14 +192,27 @@ ssize_t cio__conn_recv(cio_transport_t *c, void *buf, size_t n)
     if (c->fd < 0)
         return c->err ? c->err : CIO_ECLOSED;
     if (c->ssl) {
-        ssize_t r = cio__tls_read(c, buf, n);
-        if (r == CIO__WANT_READ || r == CIO__WANT_WRITE)
-            c->readable = 0;
-        if (r == CIO__WANT_WRITE)
-            return CIO__WANT_WRITE;
-        if (r == 0)
-            c->eof = 1;
-        return r;
+        /* A record at a time, until n bytes or the socket has no more: one
+         * read's budget is bytes, as for a plain socket. */
+        size_t got = 0;
+        for (;;) {
+            ssize_t r = cio__tls_read(c, (char *)buf + got, n - got);
+            if (r > 0) {
+                got += (size_t)r;
+                if (got < n)
+                    continue;
+                return (ssize_t)got;
+            }
+            if (r == CIO__WANT_READ || r == CIO__WANT_WRITE)
+                c->readable = 0;
+            if (got)
+                return (ssize_t)got; /* the rest (EOF, an error) is seen by the next read */
+            if (r == CIO__WANT_WRITE)
+                return CIO__WANT_WRITE;
+            if (r == 0)
+                c->eof = 1;
+            return r;
+        }
     }
     for (;;) {
         ssize_t r = c->is_pipe ? read(c->fd, buf, n) : recv(c->fd, buf, n, MSG_DONTWAIT);
@@ -265,21 +289,29 @@ void cio__conn_after_progress(cio_transport_t *c)
     }
 }
 
-/* Send what is buffered.  Returns 0, or the error that failed the
- * connection.  May finish a close (the connection stays allocated). */
+/* Send what is buffered, in one call unless the socket takes it only in
+ * part (then it is full: wblocked, and the next write edge goes on).
+ * Returns 0, or the error that failed the connection.  May finish a close
+ * (the connection stays allocated). */
 static int conn_flush(cio_transport_t *c)
 {
     while (c->wlen) {
         struct iovec v = {c->wbuf + c->woff, c->wlen};
         ssize_t n = conn_send(c, &v, 1);
-        if (n == -EAGAIN)
+        if (n == -EAGAIN) {
+            c->wblocked = 1;
             break;
+        }
         if (n < 0) {
             cio__conn_fail(c, (int)n);
             return (int)n;
         }
         c->woff += (size_t)n;
         c->wlen -= (size_t)n;
+        if (c->wlen) {
+            c->wblocked = 1;
+            break;
+        }
     }
     if (!c->wlen) {
         /* An idle connection holds no write buffer. */
@@ -296,6 +328,37 @@ static int conn_flush(cio_transport_t *c)
             finish_close(c, 0);
     }
     return 0;
+}
+
+/* The end of the iteration: what was written during it leaves together. */
+static void conn_flushcb(struct cio__cb *cb)
+{
+    cio_transport_t *c = cio__container_of(cb, cio_transport_t, flushcb);
+    c->flushq = 0;
+    if (c->state != CIO__CLOSED && c->wlen && !c->wblocked && c->fd >= 0)
+        conn_flush(c);
+    cio__conn_unref(c);
+}
+
+int cio__conn_flush_all(cio_transport_t *c)
+{
+    while (c->wlen) {
+        int rc = c->wblocked ? cio__conn_wait(c, 1) : conn_flush(c);
+        if (rc < 0)
+            return rc;
+        if (c->state == CIO__CLOSED)
+            return c->err ? c->err : CIO_ECLOSED;
+    }
+    return 0;
+}
+
+static void queue_flush(cio_transport_t *c)
+{
+    if (!c->flushq) {
+        c->flushq = 1;
+        c->obj.refs++;
+        cio__loop_at_flush(c->loop, &c->flushcb);
+    }
 }
 
 static int wbuf_append(cio_transport_t *c, const struct iovec *iov, int iovcnt, size_t skip, size_t total)
@@ -350,20 +413,53 @@ int cio__conn_write(cio_transport_t *c, const struct iovec *iov, int iovcnt)
     if (!total)
         return 0;
     size_t done = 0;
-    if (!c->wlen) {
-        ssize_t n = conn_send(c, iov, iovcnt > IOV_MAX ? IOV_MAX : iovcnt);
+    if (!c->wblocked && c->wlen + total >= CIO__WRITE_NOW) {
+        /* Big enough to go now: what is pending first, then iov, in one
+         * call, the caller's bytes not copied. */
+        struct iovec v[64];
+        int k = 0;
+        if (c->wlen)
+            v[k++] = (struct iovec){c->wbuf + c->woff, c->wlen};
+        for (int i = 0; i < iovcnt && k < 64; i++)
+            if (iov[i].iov_len)
+                v[k++] = iov[i];
+        ssize_t n = conn_send(c, v, k);
         if (n < 0 && n != -EAGAIN) {
             cio__conn_fail(c, (int)n);
             return (int)n;
         }
-        if (n > 0)
-            done = (size_t)n;
-        if (done == total)
+        if (n > 0) {
+            size_t from_buf = (size_t)n < c->wlen ? (size_t)n : c->wlen;
+            c->woff += from_buf;
+            c->wlen -= from_buf;
+            done = (size_t)n - from_buf;
+            if (!c->wlen) {
+                cio__free(c->wbuf);
+                c->wbuf = NULL;
+                c->woff = c->wcap = 0;
+            }
+            cio__conn_after_progress(c);
+        }
+        if (done == total && !c->wlen)
             return 0;
+        size_t offered = 0;
+        for (int i = 0; i < k; i++)
+            offered += v[i].iov_len;
+        if (n < 0 || (size_t)n < offered)
+            c->wblocked = 1; /* the socket is full: the write edge goes on */
     }
-    int rc = wbuf_append(c, iov, iovcnt, done, total);
-    if (rc < 0)
-        return rc;
+    if (done < total) {
+        int rc = wbuf_append(c, iov, iovcnt, done, total);
+        if (rc < 0) {
+            /* Part of this write already left: the stream would have a
+             * hole, so the connection fails, as a lost read fails it. */
+            if (done)
+                cio__conn_fail(c, rc);
+            return rc;
+        }
+    }
+    if (!c->wblocked)
+        queue_flush(c);
     if (!c->wpaused && c->wlen > c->high) {
         c->wpaused = 1;
         if (c->kind != CIO__CONN_STREAM && c->proto && c->proto->pause_writing)
@@ -609,6 +705,7 @@ static void conn_io(struct cio__io *io, uint32_t ev)
     /* Tasks waiting on the socket: a stream's reader or drainer, or the
      * TLS handshake of any kind of connection. */
     if (ev & CIO__IO_WRITE) {
+        c->wblocked = 0;
         if (c->kind == CIO__CONN_STREAM && c->wlen)
             conn_flush(c);
         conn_wake_all(&c->wq);
@@ -645,51 +742,54 @@ static void proto_eof(cio_transport_t *c)
         cio__conn_close(c);
 }
 
+/* One read of at most CIO__READ_MAX bytes per iteration: while the socket
+ * has more, the event callback comes back in the next iteration, after
+ * everything else that is ready (asyncio reads a ready socket once per
+ * iteration). */
 static void proto_read(cio_transport_t *c)
 {
     const cio_protocol_t *p = c->proto;
-    for (int i = 0; i < PROTO_READS; i++) {
-        void *buf;
-        size_t size;
-        if (p->get_buffer) {
-            size = 0;
-            buf = p->get_buffer(c, PROTO_HINT, &size, c->ud);
-            if (c->state != CIO__OPEN)
-                return;
-            if (!buf || !size) {
-                cio__loop_report(c->loop, "get_buffer() returned an empty buffer", -ENOBUFS, NULL, NULL, NULL);
-                cio__conn_fail(c, -ENOBUFS);
-                return;
-            }
-        } else {
-            buf = cio__loop_scratch(c->loop);
-            size = CIO__SCRATCH;
-            if (!buf) {
-                cio__conn_fail(c, -ENOMEM);
-                return;
-            }
-        }
-        ssize_t n = cio__conn_recv(c, buf, size);
-        if (n == -EAGAIN || n == CIO__WANT_WRITE)
+    void *buf;
+    size_t size;
+    if (p->get_buffer) {
+        size = 0;
+        buf = p->get_buffer(c, PROTO_HINT, &size, c->ud);
+        if (c->state != CIO__OPEN)
             return;
-        if (n < 0) {
-            cio__conn_fail(c, (int)n);
+        if (!buf || !size) {
+            cio__loop_report(c->loop, "get_buffer() returned an empty buffer", -ENOBUFS, NULL, NULL, NULL);
+            cio__conn_fail(c, -ENOBUFS);
             return;
         }
-        if (n == 0) {
-            proto_eof(c);
+        if (size > CIO__READ_MAX)
+            size = CIO__READ_MAX;
+    } else {
+        buf = cio__loop_scratch(c->loop);
+        size = CIO__SCRATCH;
+        if (!buf) {
+            cio__conn_fail(c, -ENOMEM);
             return;
         }
-        if (p->get_buffer) {
-            if (p->buffer_updated)
-                p->buffer_updated(c, (size_t)n, c->ud);
-        } else if (p->data_received) {
-            p->data_received(c, buf, (size_t)n, c->ud);
-        }
-        if (c->state != CIO__OPEN || c->rpaused || !c->readable)
-            return;
     }
-    queue_ev(c); /* more to read: after the others' turn */
+    ssize_t n = cio__conn_recv(c, buf, size);
+    if (n == -EAGAIN || n == CIO__WANT_WRITE)
+        return;
+    if (n < 0) {
+        cio__conn_fail(c, (int)n);
+        return;
+    }
+    if (n == 0) {
+        proto_eof(c);
+        return;
+    }
+    if (p->get_buffer) {
+        if (p->buffer_updated)
+            p->buffer_updated(c, (size_t)n, c->ud);
+    } else if (p->data_received) {
+        p->data_received(c, buf, (size_t)n, c->ud);
+    }
+    if (c->state == CIO__OPEN && !c->rpaused && c->readable)
+        queue_ev(c); /* more to read: after the others' turn */
 }
 
 static void proto_event(cio_transport_t *c, uint32_t ev)

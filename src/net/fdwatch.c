@@ -3,9 +3,10 @@
  *
  * The loop keeps a table indexed by fd.  An entry holds, per direction, the
  * user's callback or the one waiting task; its epoll registration follows
- * what is wanted (added, changed or dropped when that changes).  Entries live
- * until the loop closes, so a callback node still queued when its reader is
- * removed stays valid (it finds no callback and does nothing). */
+ * what is wanted (added, changed or dropped when that changes).  Entries of
+ * watched fds live until the loop closes, so a callback node still queued
+ * when its reader is removed stays valid (it finds no callback and does
+ * nothing); an entry that only marked a library object's fd goes with it. */
 #include "internal.h"
 
 #include <errno.h>
@@ -327,8 +328,16 @@ int cio__fd_claim(cio_loop_t *loop, int fd)
 void cio__fd_release(cio_loop_t *loop, int fd)
 {
     struct cio__fdent *e = fd_entry(loop, fd, 0);
-    if (e)
-        e->owned = 0;
+    if (!e)
+        return;
+    e->owned = 0;
+    /* An entry that only marked a connection's fd goes (nothing of it can
+     * be queued): a spike of connections leaves no entries behind. */
+    if (!e->fn[0] && !e->fn[1] && !e->task[0] && !e->task[1] && !e->registered && !e->queued[0] &&
+        !e->queued[1]) {
+        loop->fds[fd] = NULL;
+        cio__free(e);
+    }
 }
 
 void cio__fdwatch_close(cio_loop_t *loop)

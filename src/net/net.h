@@ -14,6 +14,14 @@ enum { CIO__PIPE_NONE, CIO__PIPE_READ, CIO__PIPE_WRITE };
 /* Results of a TLS or socket transfer that must wait. */
 #define CIO__WANT_READ (-EAGAIN)
 #define CIO__WANT_WRITE (-EWOULDBLOCK - 10000)
+/* A stream's read that needs the socket again in the iteration that already
+ * read it: the task goes through the loop first (src/stream.c). */
+#define CIO__WANT_TURN (-EAGAIN - 20000)
+/* The most one read from a connection's socket takes (asyncio's max_size). */
+#define CIO__READ_MAX (256 * 1024)
+/* A write that makes this much pending goes out at once (with what is
+ * pending, in one writev); smaller ones wait for the end of the iteration. */
+#define CIO__WRITE_NOW (16 * 1024)
 
 struct cio__dgram;
 typedef struct ssl_st SSL;
@@ -46,6 +54,9 @@ struct cio_transport_s {
     uint8_t tls_quiet;   /* aborted: no close_notify (the SSL object stays until the free) */
     uint8_t task_ran;    /* server side: the body of the task given this connection has begun */
     uint8_t keep_fd;     /* the caller's socket still being set up: a close leaves the fd open */
+    uint8_t wblocked;    /* the socket took less than offered: wait for a write edge */
+    uint8_t flushq;      /* flushcb is queued for the end of the iteration */
+    uint64_t rd_turn;    /* iteration + 1 of the last read from the socket (streams) */
     uint32_t pending;    /* events for evcb */
     int fd;
     int err;             /* the connection's error, sticky */
@@ -57,6 +68,7 @@ struct cio_transport_s {
     void *ud;
     struct cio__cb evcb;
     struct cio__cb lostcb;
+    struct cio__cb flushcb; /* the end-of-iteration flush (phase_flush) */
     SSL *ssl;
     struct cio_tls_s *tlsctx;
     double tls_shutdown_timeout; /* seconds the close waits for the peer's close_notify (0: 30) */
@@ -76,6 +88,7 @@ struct cio_stream_s {
     size_t partial;
     uint8_t reading; /* a task is inside a read call */
     struct cio_server_s *owner; /* start_server: the server whose client task runs it */
+    cio_task_t *task;           /* ... and that task, while it runs (no reference) */
 };
 
 /* conn.c */
@@ -89,6 +102,9 @@ int cio__conn_write(cio_transport_t *c, const struct iovec *iov, int iovcnt);
 int cio__conn_close(cio_transport_t *c);
 int cio__conn_abort(cio_transport_t *c);
 int cio__conn_write_eof(cio_transport_t *c);
+/* From a task: send everything pending now, waiting for room as needed
+ * (before the connection changes hands, as start_tls does). */
+int cio__conn_flush_all(cio_transport_t *c);
 void cio__conn_fail(cio_transport_t *c, int err);
 int cio__conn_set_limits(cio_transport_t *c, size_t high, size_t low);
 int cio__conn_addr(cio_transport_t *c, int peer, struct sockaddr_storage *addr, socklen_t *len);

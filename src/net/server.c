@@ -144,6 +144,7 @@ static void client_never_ran(struct cio__cb *cb)
         struct cio_stream_s *s = (struct cio_stream_s *)c;
         cio_server_t *sv = s->owner;
         s->owner = NULL;
+        s->task = NULL;
         cio__conn_close(c);
         if (c->state == CIO__CLOSED)
             cio__server_detach(c);
@@ -185,6 +186,7 @@ static int client_main(void *arg, void **result)
                          (cio_future_t *)cio_current_task(), NULL);
     }
     s->owner = NULL;
+    s->task = NULL;
     cio__conn_close(&s->t);
     if (s->t.state == CIO__CLOSED)
         cio__server_detach(&s->t); /* else when the flush ends */
@@ -231,6 +233,7 @@ static void accepted(cio_server_t *sv, int fd)
             return;
         }
         watch_task(&s->t, t, client_never_ran);
+        s->task = t; /* pending: the loop keeps it */
         cio_unref(t);
         sv->obj.refs++; /* the client task's */
         attach(sv, &s->t);
@@ -752,4 +755,45 @@ int cio_server_close_clients(cio_server_t *sv)
 int cio_server_abort_clients(cio_server_t *sv)
 {
     return each_client(sv, cio__conn_abort);
+}
+
+/* Graceful shutdown: no new connection; the handlers have up to timeout
+ * seconds to finish on their own; then the connections left are aborted
+ * and their handler tasks cancelled, and the call waits for them to end. */
+int cio_server_shutdown(cio_server_t *sv, double timeout)
+{
+    int rc = server_check(sv);
+    if (rc < 0)
+        return rc;
+    if (!cio__tls.task)
+        return CIO_ENOTASK;
+    if (!(timeout >= 0)) /* negative or NaN */
+        return -EINVAL;
+    sv->obj.refs++;
+    cio_server_close(sv);
+    if (sv->nclients) {
+        cio_timeout_t to;
+        if ((rc = cio_timeout_enter(&to, timeout)) == 0) {
+            while (sv->nclients && rc == 0)
+                rc = wait_on(sv);
+            rc = cio_timeout_exit(&to, rc);
+        }
+    }
+    int left = 0;
+    if (sv->nclients && (rc == 0 || rc == -ETIMEDOUT || rc == -ECANCELED)) {
+        for (cio_transport_t *c = sv->clients, *next; c; c = next) {
+            next = c->sv_next;
+            left++;
+            if (c->kind == CIO__CONN_STREAM && ((struct cio_stream_s *)c)->task)
+                cio_task_cancel(((struct cio_stream_s *)c)->task, "server shutdown");
+            cio__conn_abort(c);
+        }
+        if (rc != -ECANCELED) {
+            rc = 0;
+            while (sv->nclients && rc == 0)
+                rc = wait_on(sv);
+        }
+    }
+    cio__server_unref(sv);
+    return rc < 0 ? rc : left;
 }
