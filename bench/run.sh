@@ -4,10 +4,7 @@
 #
 #   W1 cio reps=3 switches=1000000 ns_per_switch=... rss_kb=... cpu_s=... cpu_pct=... bg_cpu_pct=...
 #
-# usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W12 W13 ...]   (default: all)
-# usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W14 W15 ...]   (default: all)
-# usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 ...]   (default: all eleven)
-#        W18 (the HTTP client, bench/w18.sh: nginx, aiohttp, Go, libuv+curl) only when named
+# usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W12 W13 W16 W17 ...]   (default: all but W17)
 #   --peers   also run shared/peers/run.sh for the same workloads (one
 #             invocation, ONLY= and REPS passed on, and the ECHO_* knobs for
 #             W4; W7, W8 and W9, which the shared harness does not have, run
@@ -138,23 +135,27 @@
 #                   (probe_lost=1); secs is how long the probing took.
 #                   Ratios: each cio row against python-asyncio-streams on
 #                   probe_p99_ms, probe_max_ms and flood_mb_s.
-#   W14 w14_file_read  W14_TASKS (64) tasks each cio_file_pread 4 KiB at
-#                   random offsets of a W14_MB (256) MiB file (BUILD_DIR/
-#                   bench/w14.dat, made once, read through before each run so
-#                   it is in the page cache) for W14_SECS (5) s; two rows,
-#                   cio-uring and cio-threadpool (CIO_FILE_BACKEND)
-#                                                   main: ops_per_s (bigger is better)
-#   W15 w15_small_files  W15_N (10000) files in a fresh folder under
-#                   BUILD_DIR/bench, W15_CONC (64) at a time: open(O_CREAT),
-#                   write 4 KiB, fsync, close; rows cio-uring, cio-threadpool
-#                                                   main: files_per_s (bigger is better)
-#                   W14 and W15 --peers: bench/peers/w14_file_read_uv.c and
-#                   w15_small_files_uv.c (uv_fs_*, libuv's thread pool at its
-#                   default size) as libuv-c, w14_file_read.go and
-#                   w15_small_files.go as go-p1 (GOMAXPROCS=1), and
-#                   w14_file_read.py / w15_small_files.py (aiofiles, Debian's
-#                   python3-aiofiles) as python-aiofiles; ratio lines per cio
-#                   row and peer, better=higher
+#
+#   W16 w16_chan   two loops on two threads: W16_N (1M) integers through a
+#                   cio_chan_t of capacity 100 from a task on one to a task
+#                   on the other, checked in order, then W16_RTTS (100k)
+#                   ping-pong round trips over two channels of capacity 1
+#                                        main: items_per_s (higher), rtt_ns (lower)
+#                   With --peers: bench/peers/w16_chan.go (buffered chans,
+#                   GOMAXPROCS=2) as go-p2, and bench/peers/w16_chan.py
+#                   (asyncio.Queue fed by call_soon_threadsafe between two
+#                   loops, capacity kept by a Semaphore) as python-asyncio
+#                   and python-uvloop.  Two ratio lines per peer, as W4's.
+#                   The machine's 2 cores are both in use: no client share.
+#   W17 w17_scale   W4's streams echo server with W17_WORK (20000) bytes of
+#                   FNV-1a hashing per request (~20 us), on a loop group of
+#                   1 and of 2 loops (cio_loop_group_start_server), loaded
+#                   by echo_client exactly as W4 (ECHO_* knobs): rows cio-l1
+#                   and cio-l2                      main: rps (bigger is better)
+#                   With --peers: bench/peers/w17_scale.go (the same work)
+#                   as go-p1 and go-p2 (GOMAXPROCS=1, 2).  Ratio lines:
+#                   cio-l2/cio-l1, cio-l1/go-p1, cio-l2/go-p2.  The client
+#                   runs on the same cores (its share: cli_cpu_pct).
 #
 # W3 and W8 with --peers also get a floor row, ref-c-pages
 # (bench/peers/w3_pages_ref.c): one fresh 4 KiB page per task, spaced as
@@ -257,8 +258,9 @@ W12_P=${W12_P:-1 16}
 W12_TESTS=${W12_TESTS:-ping,set,get,incr,lpush,lpop}
 W12_TO=${W12_TO:-120}
 W13_SECS=${W13_SECS:-10}
-W14_SECS=${W14_SECS:-5} W14_TASKS=${W14_TASKS:-64} W14_MB=${W14_MB:-256}
-W15_N=${W15_N:-10000} W15_CONC=${W15_CONC:-64}
+W16_N=${W16_N:-1000000}
+W16_RTTS=${W16_RTTS:-100000}
+W17_WORK=${W17_WORK:-20000}
 BUILD_DIR=${BUILD_DIR:-build-bench}
 NO_BUILD=${NO_BUILD:-0}
 QUIET_WAIT=${QUIET_WAIT:-20}
@@ -278,34 +280,19 @@ note() { echo "# $*" >&2; }
 # ------------------------------------------------------------------ arguments
 PEERS=0
 WS=()
-W18=0
 for a in "$@"; do
     case $a in
-    W18) W18=1 ;; # the HTTP client against a local nginx: bench/w18.sh, always with its peers
     --peers) PEERS=1 ;;
     -h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    W1 | W2 | W3 | W4 | W5 | W6 | W7 | W8 | W9 | W10 | W11 | W12 | W13) WS+=("$a") ;;
-    W0) die "$a: cio has no benchmark for it (bench/ has W1 .. W13)" ;;
-    *) die "unknown argument '$a' (usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W12 W13])" ;;
+    W1 | W2 | W3 | W4 | W5 | W6 | W7 | W8 | W9 | W10 | W11 | W12 | W13 | W16 | W17) WS+=("$a") ;;
+    W0) die "$a: cio has no benchmark for it (bench/ has W1 .. W13, W16, W17)" ;;
+    *) die "unknown argument '$a' (usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W12 W13 W16 W17])" ;;
     esac
 done
-[ ${#WS[@]} -eq 0 ] && WS=(W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W12 W13)
+[ ${#WS[@]} -eq 0 ] && WS=(W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W12 W13 W16)
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || die "REPS must be a positive integer"
 for v in W1_N W2_N W3_N W5_N W6_N W7_N W8_N W9_N ECHO_SECS ECHO_CONNS ECHO_MSG W10_IDLE W10_ACTIVE W10_SECS W11_N W11_CONC \
-    W12_N W12_C W12_TO W13_SECS; do
-    W1 | W2 | W3 | W4 | W5 | W6 | W7 | W8 | W9 | W10 | W11 | W14 | W15) WS+=("$a") ;;
-    W0) die "$a: cio has no benchmark for it (bench/ has W1 .. W11)" ;;
-    *) die "unknown argument '$a' (usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11])" ;;
-    esac
-done
-[ ${#WS[@]} -eq 0 ] && WS=(W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W14 W15)
-if [ "$W18" = 1 ] && [ ${#WS[@]} -eq 0 ]; then # W18 alone
-    BUILD_DIR=$BUILD_DIR bash "$HERE/w18.sh"
-    exit $?
-fi
-[ ${#WS[@]} -eq 0 ] && WS=(W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11)
-[[ $REPS =~ ^[1-9][0-9]*$ ]] || die "REPS must be a positive integer"
-for v in W1_N W2_N W3_N W5_N W6_N W7_N W8_N W9_N ECHO_SECS ECHO_CONNS ECHO_MSG W10_IDLE W10_ACTIVE W10_SECS W11_N W11_CONC W14_SECS W14_TASKS W14_MB W15_N W15_CONC; do
+    W12_N W12_C W12_TO W13_SECS W16_N W16_RTTS W17_WORK; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer"
 done
 [[ $W3_WAVES =~ ^[1-9][0-9]*$ ]] || die "W3_WAVES must be a positive integer"
@@ -318,8 +305,7 @@ done
 # versions in bench/peers/).
 SHARED_WS=() LOCAL_WS=()
 for w in "${WS[@]}"; do
-    case $w in W7 | W8 | W9 | W10 | W11 | W12 | W13) LOCAL_WS+=("$w") ;; *) SHARED_WS+=("$w") ;; esac
-    case $w in W7 | W8 | W9 | W10 | W11 | W14 | W15) LOCAL_WS+=("$w") ;; *) SHARED_WS+=("$w") ;; esac
+    case $w in W7 | W8 | W9 | W10 | W11 | W12 | W13 | W16 | W17) LOCAL_WS+=("$w") ;; *) SHARED_WS+=("$w") ;; esac
 done
 has_w() { [[ " ${WS[*]} " == *" $1 "* ]]; }
 if [ "$PEERS" = 1 ] && [ ${#SHARED_WS[@]} -gt 0 ]; then
@@ -350,7 +336,7 @@ missing=()
 [ -x /usr/bin/time ] || missing+=(time)
 command -v cmake >/dev/null || missing+=(cmake)
 command -v python3 >/dev/null || [ -x "$PY" ] || missing+=(python3)
-if has_w W4 || { [ "$PEERS" = 1 ] && has_w W10; }; then
+if has_w W4 || has_w W17 || { [ "$PEERS" = 1 ] && has_w W10; }; then
     command -v ss >/dev/null || missing+=(iproute2)
     command -v gcc >/dev/null || missing+=(gcc)
 fi
@@ -359,7 +345,7 @@ if [ "$PEERS" = 1 ]; then
         command -v go >/dev/null || missing+=(golang-go)
         [ -f /usr/include/uv.h ] || missing+=(libuv1-dev)
         command -v ss >/dev/null || missing+=(iproute2)
-    elif has_w W11; then
+    elif has_w W11 || has_w W16 || has_w W17; then
         command -v go >/dev/null || missing+=(golang-go)
     fi
     [ -x "$PY" ] || missing+=(python3)
@@ -375,11 +361,6 @@ fi
 if has_w W12 || has_w W13; then
     command -v taskset >/dev/null || missing+=(util-linux)
     command -v ss >/dev/null || missing+=(iproute2)
-    if has_w W14 || has_w W15; then
-        command -v go >/dev/null || missing+=(golang-go)
-        [ -f /usr/include/uv.h ] || missing+=(libuv1-dev)
-        "$PY" -c 'import aiofiles' 2>/dev/null || missing+=(python3-aiofiles)
-    fi
 fi
 need_pkgs "${missing[@]}"
 SUMPY=$PY
@@ -387,8 +368,7 @@ SUMPY=$PY
 
 # ---------------------------------------------------------------------- build
 PROGS=(w1_switch w2_spawn w3_sleepers w4_echo w5_queue w6_timers w7_gather w8_wait_for w9_lock w10_idle w11_spawn
-    w12_resp w13_fair)
-    w14_file_read w15_small_files)
+    w12_resp w13_fair w16_chan w17_scale)
 BENCH_TARGETS=("${PROGS[@]/#/bench_}")
 B=$BUILD/bench
 if [ "$NO_BUILD" != 1 ]; then
@@ -417,7 +397,7 @@ for p in "${PROGS[@]}"; do
 done
 # W4's load client is the peers' own (shared/peers/echo_client.c); W10's
 # peers are the shared harness's W4 servers (Go and libuv ones built here).
-if has_w W4; then
+if has_w W4 || has_w W17; then
     gcc -O2 -Wall -Wextra -o "$B/echo_client" "$SHARED/peers/echo_client.c" >>"$LOG" 2>&1 ||
         die "cannot build $B/echo_client from $SHARED/peers/echo_client.c, see $LOG"
 fi
@@ -438,15 +418,15 @@ if [ "$PEERS" = 1 ] && has_w W11; then
     go build -o "$B/peers/go_w11_spawn" "$HERE/peers/w11_spawn.go" >>"$LOG" 2>&1 ||
         die "cannot build the Go W11 peer, see $LOG"
 fi
-
-# W14's and W15's peers are ours (bench/peers/): libuv C and Go programs.
-if [ "$PEERS" = 1 ] && { has_w W14 || has_w W15; }; then
+if [ "$PEERS" = 1 ] && has_w W16; then
     mkdir -p "$B/peers"
-    for w in w14_file_read w15_small_files; do
-        cc -O2 -o "$B/peers/c_${w}_uv" "$HERE/peers/${w}_uv.c" -luv >>"$LOG" 2>&1 ||
-            die "cannot build the libuv $w peer, see $LOG"
-        go build -o "$B/peers/go_$w" "$HERE/peers/$w.go" >>"$LOG" 2>&1 || die "cannot build the Go $w peer, see $LOG"
-    done
+    go build -o "$B/peers/go_w16_chan" "$HERE/peers/w16_chan.go" >>"$LOG" 2>&1 ||
+        die "cannot build the Go W16 peer, see $LOG"
+fi
+if [ "$PEERS" = 1 ] && has_w W17; then
+    mkdir -p "$B/peers"
+    go build -o "$B/peers/go_w17_scale" "$HERE/peers/w17_scale.go" >>"$LOG" 2>&1 ||
+        die "cannot build the Go W17 peer, see $LOG"
 fi
 
 # W3's and W8's floor for stackful tasks: bench/peers/w3_pages_ref.c (one
@@ -616,6 +596,31 @@ run_w11_peers() {
     done
 }
 
+# run_w16_peers TIMEOUT: W16's Go (GOMAXPROCS=2) and Python versions in
+# bench/peers/, REPS rounds over them.  Appends the median lines to PEER_OUT.
+run_w16_peers() {
+    local to=$1 specs=() s peer cmd rep line
+    specs=(
+        "go-p2|env GOMAXPROCS=2 $B/peers/go_w16_chan"
+        "python-asyncio|$PY -B $HERE/peers/w16_chan.py"
+        "python-uvloop|$PY -B $HERE/peers/w16_chan.py --uvloop"
+    )
+    note "W16: ${#specs[@]} peers x $REPS reps: go_w16_chan / w16_chan.py $W16_N $W16_RTTS"
+    for rep in $(seq 1 "$REPS"); do
+        for s in "${specs[@]}"; do
+            IFS='|' read -r peer cmd <<<"$s"
+            read -ra argv <<<"$cmd"
+            quiet_gate
+            line=$(measure "$to" "${argv[@]}" "$W16_N" "$W16_RTTS")
+            echo "W16 $peer rep=$rep $line" >>"$RAW"
+            echo "  W16 $peer rep=$rep $line" >&2
+        done
+    done
+    for s in "${specs[@]}"; do
+        PEER_OUT+=$'\n'$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^W16 ${s%%|*} " "$RAW"))
+    done
+}
+
 # ------------------------------------------------------------- TCP servers
 proc_cpu() { # utime+stime jiffies of a pid, all threads (0 if gone)
     awk '{sub(/^.*\) /, ""); print $12+$13}' "/proc/$1/stat" 2>/dev/null || echo 0
@@ -701,29 +706,20 @@ run_w4() {
     done
 }
 
-# W14/W15: the argument lists of ours and the peers'; run_file_peers W:
-# libuv, Go (p1) and aiofiles, REPS rounds over the three, measured as ours
-# are.  Appends the median lines to PEER_OUT.
-W14_ARGS=("$B/w14.dat" "$W14_SECS" "$W14_TASKS" "$W14_MB") W15_ARGS=("$B" "$W15_N" "$W15_CONC")
-run_file_peers() {
-    local w=$1 p specs=() s peer cmd rep line args
-    p=$([ "$w" = W14 ] && echo w14_file_read || echo w15_small_files)
-    args="${w}_ARGS[@]"
-    specs=("libuv-c|$B/peers/c_${p}_uv" "go-p1|env GOMAXPROCS=1 $B/peers/go_$p" "python-aiofiles|$PY -B $HERE/peers/$p.py")
-    note "$w: ${#specs[@]} peers x $REPS reps: $p ${!args}"
+# run_w17 ROWS: REPS rounds over ROWS ("label|command ..."), each run_echo'd
+# with W17_WORK (the server gets WORK PORT).
+run_w17() {
+    local rep s label cmd line
     for rep in $(seq 1 "$REPS"); do
-        for s in "${specs[@]}"; do
-            IFS='|' read -r peer cmd <<<"$s"
+        for s in "$@"; do
+            IFS='|' read -r label cmd <<<"$s"
             read -ra argv <<<"$cmd"
             quiet_gate
-            [ "$w" = W14 ] && cat "$B/w14.dat" >/dev/null # the page cache, as ours
-            line=$(measure 300 "${argv[@]}" "${!args}")
-            echo "$w $peer rep=$rep $line" >>"$RAW"
-            echo "  $w $peer rep=$rep $line" >&2
+            line=$(run_echo "$(free_port)" "${argv[@]}" "$W17_WORK")
+            NEXT_PORT=$((NEXT_PORT + 1))
+            echo "W17 $label rep=$rep $line" >>"$RAW"
+            echo "  W17 $label rep=$rep $line" >&2
         done
-    done
-    for s in "${specs[@]}"; do
-        PEER_OUT+=$'\n'$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^$w ${s%%|*} " "$RAW"))
     done
 }
 
@@ -1027,14 +1023,14 @@ w1213_report() {
 
 {
     echo "# stamp=$STAMP kernel=$(uname -r) cpus=$(nproc) cpu=\"$(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)\" gcc=$(gcc -dumpfullversion 2>/dev/null)"
-    echo "# cio $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?') build=$BUILD REPS=$REPS W1_N=$W1_N W2_N=$W2_N W3_N=$W3_N W3_WAVES=$W3_WAVES W5_N=$W5_N W6_N=$W6_N W7_N=$W7_N W8_N=$W8_N W8_WAVES=$W8_WAVES W9_N=$W9_N ECHO_SECS=$ECHO_SECS ECHO_CONNS=$ECHO_CONNS ECHO_MSG=$ECHO_MSG WARMUP_SECS=$WARMUP_SECS W10_IDLE=$W10_IDLE W10_ACTIVE=$W10_ACTIVE W10_SECS=$W10_SECS W11_N=$W11_N W11_CONC=$W11_CONC W12_N=$W12_N W12_C=$W12_C W12_P=\"$W12_P\" W13_SECS=$W13_SECS PIN_CPU=$PIN_CPU (W7-W9)"
+    echo "# cio $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?') build=$BUILD REPS=$REPS W1_N=$W1_N W2_N=$W2_N W3_N=$W3_N W3_WAVES=$W3_WAVES W5_N=$W5_N W6_N=$W6_N W7_N=$W7_N W8_N=$W8_N W8_WAVES=$W8_WAVES W9_N=$W9_N ECHO_SECS=$ECHO_SECS ECHO_CONNS=$ECHO_CONNS ECHO_MSG=$ECHO_MSG WARMUP_SECS=$WARMUP_SECS W10_IDLE=$W10_IDLE W10_ACTIVE=$W10_ACTIVE W10_SECS=$W10_SECS W11_N=$W11_N W11_CONC=$W11_CONC W12_N=$W12_N W12_C=$W12_C W12_P=\"$W12_P\" W13_SECS=$W13_SECS W16_N=$W16_N W16_RTTS=$W16_RTTS W17_WORK=$W17_WORK PIN_CPU=$PIN_CPU (W7-W9)"
 } | tee "$RAW" >&2
 
 MAIN_W1=ns_per_switch MAIN_W2=ns_per_task MAIN_W3=overhead_ms MAIN_W5=ns_per_item MAIN_W6=total_s MAIN_W7=ns_per_task
 MAIN_W8=overhead_ms MAIN_W9=ns_per_acquire MAIN_W11=total_s
 # W4 and W10: two main fields each, with the direction that is better
 MAIN2_W4="rps:higher srv_cpu_s_per_1k_rtt:lower" MAIN2_W10="bytes_per_conn:lower rps:higher"
-MAIN2_W14="ops_per_s:higher" MAIN2_W15="files_per_s:higher"
+MAIN2_W16="items_per_s:higher rtt_ns:lower"
 # W8's reference: this invocation's W3 if it is the same shape, else runs of
 # w3_sleepers made for it
 W8_REF=""
@@ -1064,12 +1060,10 @@ for w in "${WS[@]}"; do
     W11) run_workload W11 $((120 + W11_N / 20)) 0 "$B/w11_spawn" "$W11_N" "$W11_CONC" ;;
     W12) run_w12 ;; # with --peers, the peers too (interleaved)
     W13) run_w13 ;;
-    W14 | W15)
-        for be in io_uring threadpool; do
-            a="${w}_ARGS[@]"
-            LABEL=cio-${be/io_/} run_workload "$w" 300 0 env CIO_FILE_BACKEND=$be \
-                "$B/$([ "$w" = W14 ] && echo w14_file_read || echo w15_small_files)" "${!a}"
-        done
+    W16) run_workload W16 $((60 + W16_N / 10000 + W16_RTTS / 1000)) 0 "$B/w16_chan" "$W16_N" "$W16_RTTS" ;;
+    W17)
+        note "W17: cio-l1 cio-l2 x $REPS reps: w17_scale + echo_client $ECHO_CONNS conns ${ECHO_SECS}s, work $W17_WORK"
+        run_w17 "cio-l1|$B/w17_scale 1" "cio-l2|$B/w17_scale 2"
         ;;
     esac
 done
@@ -1078,10 +1072,8 @@ declare -A OURS=()
 for w in "${WS[@]}"; do
     # W12: one line per -P
     [ "$w" = W12 ] && { OURS[$w]=$(w12_medians cio); continue; }
-    # W4 and W13 have two rows, cio-streams and cio-protocol
-    OURS[$w]=$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^$w cio(-streams|-protocol)? " "$RAW"))
-    # W4 has two rows, cio-streams and cio-protocol
-    OURS[$w]=$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^$w cio(-streams|-protocol|-uring|-threadpool)? " "$RAW"))
+    # W4 and W13 have two rows, cio-streams and cio-protocol; W17 cio-l1 and cio-l2
+    OURS[$w]=$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^$w cio(-streams|-protocol|-l1|-l2)? " "$RAW"))
 done
 
 # ---------------------------------------------------------------------- peers
@@ -1106,7 +1098,14 @@ if [ "$PEERS" = 1 ]; then
         W11) run_w11_peers $((120 + W11_N / 10)) ;;
         W12) PEER_OUT+=$'\n'$(w12_medians redis-server python-asyncio python-uvloop) ;; # measured by run_w12
         W13) PEER_OUT+=$'\n'$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^W13 python-asyncio-streams " "$RAW")) ;;
-        W14 | W15) run_file_peers "$w" ;;
+        W16) run_w16_peers $((120 + W16_N / 2000 + W16_RTTS / 200)) ;;
+        W17)
+            note "W17: go-p1 go-p2 x $REPS reps: go_w17_scale + echo_client"
+            run_w17 "go-p1|env GOMAXPROCS=1 $B/peers/go_w17_scale" "go-p2|env GOMAXPROCS=2 $B/peers/go_w17_scale"
+            for s in go-p1 go-p2; do
+                PEER_OUT+=$'\n'$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^W17 $s " "$RAW"))
+            done
+            ;;
         esac
     done
     pin_for W3
@@ -1139,31 +1138,38 @@ ratio2() {
             printf "%s ratio %s/%s %s cio=%s peer=%s ratio=%s better=%s\n", w, o, p, f, a, b, r, d }'
     done
 }
+# w17_ratio A B A_LINE B_LINE: rps of row A over row B (higher is better)
+w17_ratio() {
+    awk -v a="$1" -v b="$2" -v x="$(field rps "$3")" -v y="$(field rps "$4")" 'BEGIN{
+        r = (x == "" || y == "" || y + 0 == 0) ? "na" : sprintf("%.3g", x / y)
+        printf "W17 ratio %s/%s rps %s=%s %s=%s ratio=%s better=higher\n", a, b, a, x, b, y, r }'
+}
 for w in "${WS[@]}"; do
     if [ "$w" = W12 ] || [ "$w" = W13 ]; then
         w1213_report "$w"
         continue
     fi
     echo "${OURS[$w]}"
-    [ "$PEERS" = 1 ] || continue
-    if [ "$w" = W14 ] || [ "$w" = W15 ]; then
-        while IFS= read -r pl; do
-            [ -n "$pl" ] || continue
-            echo "$pl"
-            for row in cio-uring cio-threadpool; do
-                ratio2 "$w" "$row" "$(grep -E "^$w $row " <<<"${OURS[$w]}")" "$pl"
-            done
-        done < <(grep -E "^$w " <<<"$PEER_OUT")
+    if [ "$w" = W17 ]; then
+        l1=$(grep -E "^W17 cio-l1 " <<<"${OURS[W17]}") l2=$(grep -E "^W17 cio-l2 " <<<"${OURS[W17]}")
+        w17_ratio cio-l2 cio-l1 "$l2" "$l1"
+        if [ "$PEERS" = 1 ]; then
+            g1=$(grep -E "^W17 go-p1 " <<<"$PEER_OUT") g2=$(grep -E "^W17 go-p2 " <<<"$PEER_OUT")
+            printf '%s\n%s\n' "$g1" "$g2"
+            w17_ratio cio-l1 go-p1 "$l1" "$g1"
+            w17_ratio cio-l2 go-p2 "$l2" "$g2"
+        fi
         continue
     fi
-    if [ "$w" = W4 ] || [ "$w" = W10 ]; then
-        [ "$w" = W10 ] && [ -z "$PEER_OUT" ] && continue
+    [ "$PEERS" = 1 ] || continue
+    if [ "$w" = W4 ] || [ "$w" = W10 ] || [ "$w" = W16 ]; then
+        { [ "$w" = W10 ] || [ "$w" = W16 ]; } && [ -z "$PEER_OUT" ] && continue
         while IFS= read -r pl; do
             [ -n "$pl" ] || continue
             echo "$pl"
             peer=$(awk '{print $2}' <<<"$pl")
-            if [ "$w" = W10 ]; then
-                ratio2 W10 cio "${OURS[W10]}" "$pl"
+            if [ "$w" = W10 ] || [ "$w" = W16 ]; then
+                ratio2 "$w" cio "${OURS[$w]}" "$pl"
                 continue
             fi
             # cio-streams against streams servers, cio-protocol against
@@ -1217,8 +1223,5 @@ if [ -n "$W8_REF" ]; then
                 printf "W8 ratio cio-W8/cio-W3 %s w8=%.0f w3=%.0f ratio=%s\n", f, x, y, r }'
         done
     } | tee -a "$RAW"
-fi
-if [ "$W18" = 1 ]; then
-    BUILD_DIR=$BUILD_DIR bash "$HERE/w18.sh" | tee -a "$RAW"
 fi
 echo "# raw: $RAW  total: ${SECONDS}s" >&2

@@ -41,6 +41,7 @@ examples=(
     file_ops                  # seed 002: file operations: 5 files written and read back by gather, readline, rename, ~0 s
     "graceful_shutdown --selftest"  # echo server stopped by its own SIGTERM (add_signal_handler), ~0 s
     tls_echo                  # asyncio docs: streams echo over TLS, certificate made by `openssl req` run as a subprocess, ~0.1 s
+    every_core                # a loop group: a server on every loop, a counter fed by a channel, 24 clients, ~0.1 s
     debug_mode                # seed 001: debug mode: a slow step, the task dump, a wrong-thread call, an unretrieved error, ~0.2 s
     curl_fetch_urls           # seed 002: 7 URLs of a local server by libcurl on cio's loop, ~2 s, then one by one ~6 s
     http_fetch                # seed 002 on cio's HTTP client (cio_http.h): 7 URLs of a local server by gather, ~2 s

@@ -86,6 +86,7 @@ CIO_EXTERN const char *cio_version(void);
     X(TLS, 4024, "TLS failure (handshake or protocol; see cio_tls_last_error)")        \
     X(TLSVERIFY, 4025, "TLS peer certificate verification failed")                    \
     X(WRONGTHREAD, 4026, "non-thread-safe call from a thread that does not run the loop") \
+    X(CHANCLOSED, 4040, "channel is closed")                                            \
     X(BODYSIZE, 4101, "HTTP body larger than the allowed maximum")                    \
     X(REDIRECTS, 4102, "too many HTTP redirects")                                       \
     X(HTTP, 4103, "HTTP transfer failed (see the task's error message)")
@@ -2418,6 +2419,259 @@ CIO_EXTERN const char *cio_transport_tls_alpn(cio_transport_t *t);
 CIO_EXTERN void *cio_transport_get_ud(cio_transport_t *t);
 /** Replace the user data that the protocol's callbacks receive.  0, -EINVAL. */
 CIO_EXTERN int cio_transport_set_ud(cio_transport_t *t, void *ud);
+/** @} */
+
+/* ================================================================ every core */
+/* ---------------------------------------------------------------- channels */
+/** @defgroup channels Channels
+ * @{ */
+
+/** A bounded multi-producer multi-consumer channel of fixed-size values
+ * (Go's chan), shared between the loops and threads of a program.  send and
+ * recv wait from a task of any loop without blocking that loop, and block
+ * the calling thread when called from a thread that runs no loop (from a
+ * loop's callback, outside a task, a wait is refused with CIO_ENOTASK).
+ * try_send and try_recv never wait.  Values are copied in and out
+ * (elem_size bytes; a pointer is a value of sizeof(void *)).  Senders and
+ * receivers each wait in FIFO order, so one producer's values come out in
+ * the order it sent them.
+ *
+ * Ownership: a channel is reference-counted and thread-safe; cio_chan_new
+ * gives the caller one reference, cio_chan_ref takes another (one per
+ * thread or task that keeps it), cio_chan_unref releases one and the last
+ * frees it.  A waiting operation holds its own reference.  After the last
+ * unref the pointer is dangling like any freed pointer (a stale call is
+ * caught with -EINVAL only while the memory is not reused).  Close the
+ * channel before dropping references when someone may still wait on it.
+ *
+ * Cancellation: cancelling a task waiting in send, recv or select either
+ * takes its wait back before any value moved (the call returns -ECANCELED,
+ * nothing sent or received), or, when a value already moved, the call
+ * reports that success and the cancel is delivered at the task's next
+ * suspension point.  No value is lost or duplicated.
+ *
+ * @code{.c}
+ * #include <cio.h>
+ * #include <stdio.h>
+ *
+ * static int producer(void *arg, void **result)
+ * {
+ *     cio_chan_t *ch = arg;
+ *     int rc = 0;
+ *     for (int i = 1; rc == 0 && i <= 5; i++)
+ *         rc = cio_chan_send(ch, &i);              // waits while full
+ *     cio_chan_close(ch);                          // the receiver ends
+ *     return rc;
+ * }
+ *
+ * static int amain(void *arg, void **result)
+ * {
+ *     cio_chan_t *ch;
+ *     int rc = cio_chan_new(sizeof(int), 2, &ch);  // 2 values may wait
+ *     if (rc < 0)
+ *         return rc;
+ *     cio_task_t *p = cio_create_task(producer, ch);
+ *     int v;
+ *     while ((rc = cio_chan_recv(ch, &v)) == 0)    // drains, then closed
+ *         printf("got %d\n", v);
+ *     if (p) {
+ *         cio_await(p, NULL);
+ *         cio_unref(p);
+ *     }
+ *     cio_chan_unref(ch);
+ *     return rc == CIO_ECHANCLOSED ? 0 : rc;
+ * }
+ *
+ * int main(void) { return cio_run(amain, NULL, NULL) < 0; }
+ * @endcode */
+typedef struct cio_chan_s cio_chan_t;
+/** A channel of elem_size-byte values holding up to capacity of them;
+ * capacity 0 is a rendezvous (a send completes when a receiver takes it,
+ * as Go's unbuffered channel).  0, -EINVAL (out NULL, capacity < 0 or
+ * more than 2^40 bytes of ring), -ENOMEM.  *out gets the caller's reference. */
+CIO_EXTERN int cio_chan_new(size_t elem_size, long capacity, cio_chan_t **out);
+/** Take a reference; returns ch (NULL for a bad channel). */
+CIO_EXTERN cio_chan_t *cio_chan_ref(cio_chan_t *ch);
+/** Release a reference: the references left (0: freed), -EINVAL. */
+CIO_EXTERN int cio_chan_unref(cio_chan_t *ch);
+/** Close: sends fail with CIO_ECHANCLOSED from now on (waiting senders too,
+ * their values not taken); receivers take what is left, then get
+ * CIO_ECHANCLOSED.  0, CIO_ECHANCLOSED if already closed, -EINVAL. */
+CIO_EXTERN int cio_chan_close(cio_chan_t *ch);
+/** Copy the value at item into the channel, waiting while it is full.  0,
+ * CIO_ECHANCLOSED (not sent), -ECANCELED (not sent), CIO_ENOTASK (from a
+ * loop's callback), -EINVAL (bad channel, item NULL with elem_size > 0). */
+CIO_EXTERN int cio_chan_send(cio_chan_t *ch, const void *item);
+/** Take the oldest value into out, waiting while the channel is empty.  0,
+ * CIO_ECHANCLOSED (closed and drained), -ECANCELED (nothing taken),
+ * CIO_ENOTASK, -EINVAL. */
+CIO_EXTERN int cio_chan_recv(cio_chan_t *ch, void *out);
+/** @{ */
+/** Without waiting: as send/recv, or -EAGAIN when it would wait.  From any
+ * thread, task or callback. */
+CIO_EXTERN int cio_chan_try_send(cio_chan_t *ch, const void *item);
+CIO_EXTERN int cio_chan_try_recv(cio_chan_t *ch, void *out);
+/** @} */
+/** @{ */
+/** Values waiting in it; its capacity; 1 once closed, else 0.  -EINVAL. */
+CIO_EXTERN long cio_chan_len(cio_chan_t *ch);
+CIO_EXTERN long cio_chan_cap(cio_chan_t *ch);
+CIO_EXTERN int cio_chan_closed(cio_chan_t *ch);
+/** @} */
+
+/** A case of cio_chan_select: op on chan (NULL: a case never ready, as a
+ * nil channel in Go), with item the value to send or where to receive. */
+typedef struct cio_chan_case_s {
+    cio_chan_t *chan; /**< the channel, or NULL to disable the case */
+    int op;           /**< CIO_CHAN_SEND or CIO_CHAN_RECV */
+    void *item;       /**< send: the value; recv: where it goes */
+    int rc;           /**< out: 0, or CIO_ECHANCLOSED for the chosen case */
+} cio_chan_case_t;
+/** The operations of a select case. */
+enum { CIO_CHAN_RECV = 0, CIO_CHAN_SEND = 1 };
+/** cio_chan_select's flag: do not wait (Go's `default:` clause). */
+#define CIO_CHAN_NOWAIT 1
+/** Go's select: wait until one of the n cases (at most 64) can complete,
+ * complete that one only and return its index.  When several are ready the
+ * first in array order wins.  A send on a closed channel and a receive on
+ * a closed, drained one are ready and complete with rc CIO_ECHANCLOSED.
+ * With CIO_CHAN_NOWAIT, -EAGAIN when none is ready.  Errors: -ECANCELED
+ * (nothing moved), CIO_ENOTASK, -EINVAL (bad case, n 0 or > 64, every
+ * channel NULL without NOWAIT), -ENOMEM (more than 4 cases need their wait
+ * records allocated). */
+CIO_EXTERN int cio_chan_select(cio_chan_case_t *cases, size_t n, int flags);
+/** @} */
+
+/* -------------------------------------------------------------- loop groups */
+/** @defgroup loopgroups Loop groups
+ * @{ */
+
+/** A group of loops, one per thread, started and stopped together: the way
+ * to use every core (cio_run's loop uses one).  Loop 0 runs on the thread
+ * that calls cio_loop_group_run, the others on threads of their own.  Each
+ * loop runs a main task; a loop whose main has ended keeps serving calls
+ * from the others until every main has ended, then each loop is shut down
+ * as cio_run shuts its loop down (remaining tasks cancelled and awaited,
+ * generators closed, the thread pool shut down, the loop closed).  The
+ * loops share nothing: what crosses between them goes through channels
+ * (cio_chan_t), cio_loop_group_call and the thread-safe calls.
+ *
+ * The first main to fail (any outcome but 0, and -ECANCELED from the
+ * group's own stop) stops the group: the other mains are cancelled, and
+ * run returns that failure, with its message in
+ * cio_loop_group_error_message.  cio_loop_group_stop (from any thread) and
+ * Ctrl-C (SIGINT at its default disposition, when the group runs on the
+ * main thread) cancel every main; run then returns 0, or CIO_EINTERRUPTED
+ * after Ctrl-C.
+ *
+ * @code{.c}
+ * #include <cio.h>
+ * #include <stdio.h>
+ *
+ * static int loop_main(void *arg, void **result)
+ * {
+ *     printf("loop %d of %d\n", cio_loop_group_index(),
+ *            cio_loop_group_size(cio_loop_group_current()));
+ *     return 0;
+ * }
+ *
+ * int main(void)
+ * {
+ *     cio_loop_group_t *g;
+ *     cio_loop_group_opts_t opts = {.nloops = 0, .pin = 1};   // one per CPU, pinned
+ *     if (cio_loop_group_new(&opts, &g) < 0)
+ *         return 1;
+ *     int rc = cio_loop_group_run(g, loop_main, NULL);
+ *     cio_loop_group_free(g);
+ *     return rc < 0;
+ * }
+ * @endcode */
+typedef struct cio_loop_group_s cio_loop_group_t;
+/** At most this many loops in a group. */
+#define CIO_LOOP_GROUP_MAX 1024
+/** Options of cio_loop_group_new (NULL: all defaults). */
+typedef struct cio_loop_group_opts_s {
+    int nloops;        /**< 0: one per online CPU */
+    int pin;           /**< 1: loop i's thread runs on the i-th allowed CPU only */
+    size_t stack_size; /**< the loops' task stack size; 0: default */
+} cio_loop_group_opts_t;
+/** Make a group (no thread starts yet).  0, -EINVAL (out NULL, nloops < 0
+ * or > CIO_LOOP_GROUP_MAX), -ENOMEM.  Free it with cio_loop_group_free. */
+CIO_EXTERN int cio_loop_group_new(const cio_loop_group_opts_t *opts, cio_loop_group_t **out);
+/** Free a group that is not running.  0, -EBUSY (running), -EINVAL. */
+CIO_EXTERN int cio_loop_group_free(cio_loop_group_t *g);
+/** The number of loops, -EINVAL. */
+CIO_EXTERN int cio_loop_group_size(cio_loop_group_t *g);
+/** Run fn(arg) as the main task of every loop and block until all have
+ * ended and every loop is shut down.  0, the first failure, CIO_EINTERRUPTED
+ * (Ctrl-C), -EBUSY (already running), CIO_ELOOPRUNNING (called from a
+ * loop's thread), -EINVAL, -ENOMEM.  A group may be run again. */
+CIO_EXTERN int cio_loop_group_run(cio_loop_group_t *g, cio_coro_fn *fn, void *arg);
+/** As cio_loop_group_run, loop i running fns[i](args[i]) (args may be NULL). */
+CIO_EXTERN int cio_loop_group_run_each(cio_loop_group_t *g, cio_coro_fn *const *fns, void *const *args);
+/** Thread-safe: cancel every main (the group then ends as described).  0,
+ * -EINVAL. */
+CIO_EXTERN int cio_loop_group_stop(cio_loop_group_t *g);
+/** The message of the failure run returned (NULL if none or without one);
+ * valid until the group runs again or is freed. */
+CIO_EXTERN const char *cio_loop_group_error_message(cio_loop_group_t *g);
+/** @{ */
+/** On a group's loop's thread: the group, and the loop's index (else NULL
+ * and CIO_ENOLOOP). */
+CIO_EXTERN cio_loop_group_t *cio_loop_group_current(void);
+CIO_EXTERN int cio_loop_group_index(void);
+/** @} */
+/** Loop index of a running group into *loop (for the thread-safe calls:
+ * cio_call_soon_threadsafe, cio_run_coroutine_threadsafe).  The pointer is
+ * valid until every main of the group has ended (then the loops shut down);
+ * call from a main or its tasks.  0, CIO_ELOOPCLOSED (not running, or that
+ * loop is shutting down), -EINVAL. */
+CIO_EXTERN int cio_loop_group_get_loop(cio_loop_group_t *g, int index, cio_loop_t **loop);
+/** From a task: run fn(arg) as a task on loop index of g (its own loop
+ * too) and wait for its outcome without blocking either loop; returns it,
+ * with *result its value and its failure message (cio_fail) carried to the
+ * caller's.  Cancelling the caller cancels the remote task, and the call
+ * returns the remote outcome (-ECANCELED, or the result of a remote task
+ * that ignored the cancel, as asyncio's await of a task); a remote task
+ * cancelled on its own loop shows as -ECANCELED.  CIO_ENOTASK outside a
+ * task, CIO_ELOOPCLOSED when that loop is not running or is shutting down,
+ * -EINVAL, -ENOMEM.
+ *
+ * @code{.c}
+ * int lookup(void *key, void **value);   // a coroutine that must run on loop 0
+ *
+ * static int handler(void *key, void **result)
+ * {
+ *     void *value;
+ *     int rc = cio_loop_group_call(cio_loop_group_current(), 0, lookup, key, &value);
+ *     if (rc < 0)
+ *         return rc;                      // -ECANCELED if either side was cancelled
+ *     *result = value;
+ *     return 0;
+ * }
+ * @endcode */
+CIO_EXTERN int cio_loop_group_call(cio_loop_group_t *g, int index, cio_coro_fn *fn, void *arg, void **result);
+/** @{ */
+/** Servers over a group: one streams server per loop, all listening on the
+ * same address with SO_REUSEPORT, so the kernel spreads the connections
+ * over the loops (each connection is served by the loop that accepted it,
+ * fn(stream, arg) running there).  From a task of one of the group's
+ * loops: starts a cio_start_server on every loop in turn (opts as there,
+ * reuse_port forced on; port 0 picks one port for all).  0, the first
+ * failure (the servers already started are closed), CIO_ENOTASK, -EINVAL
+ * (opts->has_sock too), -ENOMEM.  The operations below apply to every
+ * loop's server in turn, from a task, and return the first failure; free
+ * releases the servers and the handle. */
+typedef struct cio_loop_group_server_s cio_loop_group_server_t;
+CIO_EXTERN int cio_loop_group_start_server(cio_loop_group_t *g, cio_client_fn *fn, void *arg, const char *host,
+                                           int port, const cio_server_opts_t *opts, cio_loop_group_server_t **out);
+CIO_EXTERN int cio_loop_group_server_port(cio_loop_group_server_t *gs);
+CIO_EXTERN int cio_loop_group_server_close(cio_loop_group_server_t *gs);
+CIO_EXTERN int cio_loop_group_server_close_clients(cio_loop_group_server_t *gs);
+CIO_EXTERN int cio_loop_group_server_abort_clients(cio_loop_group_server_t *gs);
+CIO_EXTERN int cio_loop_group_server_wait_closed(cio_loop_group_server_t *gs);
+CIO_EXTERN int cio_loop_group_server_free(cio_loop_group_server_t *gs);
+/** @} */
 /** @} */
 
 /* ================================================================ signals */

@@ -81,10 +81,13 @@ static void populate_tops(char *base, size_t stride, unsigned n, size_t ps)
 
 static size_t page_size(void)
 {
-    static size_t ps;
-    if (!ps)
-        ps = (size_t)sysconf(_SC_PAGESIZE);
-    return ps;
+    static atomic_size_t ps; /* loops of a group start stacks at once */
+    size_t v = atomic_load_explicit(&ps, memory_order_relaxed);
+    if (!v) {
+        v = (size_t)sysconf(_SC_PAGESIZE);
+        atomic_store_explicit(&ps, v, memory_order_relaxed);
+    }
+    return v;
 }
 
 static atomic_long guard_budget;

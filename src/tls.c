@@ -187,9 +187,10 @@ int cio__tls_is_server(cio_tls_t *ctx)
     return tls_check(ctx) == 0 && ctx->server;
 }
 
+/* Atomic: one context may serve the servers of several loops (a group's). */
 cio_tls_t *cio__tls_ref(cio_tls_t *ctx)
 {
-    ctx->obj.refs++;
+    __atomic_add_fetch(&ctx->obj.refs, 1, __ATOMIC_RELAXED);
     return ctx;
 }
 
@@ -197,7 +198,7 @@ int cio__tls_unref(cio_tls_t *ctx)
 {
     if (tls_check(ctx))
         return -EINVAL;
-    if (--ctx->obj.refs > 0)
+    if (__atomic_sub_fetch(&ctx->obj.refs, 1, __ATOMIC_ACQ_REL) > 0)
         return 0;
     SSL_CTX_free(ctx->ctx);
     cio__free(ctx->alpn);
