@@ -1,5 +1,4 @@
 # from: test_base_events.py::test_set_task_factory (a loop-wide hook on task creation)
-# xfail: cio has no loop-wide task factory (set_task_factory/get_task_factory; issue 19, built by 19a); the twin shows what a per-call wrapper gives
 import asyncio
 
 created = []

@@ -1,5 +1,4 @@
 # from: test_base_events.py::test_run_forever_keyboard_interrupt / SystemExit from a callback (propagates out of run_forever, bypasses the handler; the loop stays usable)
-# xfail: a plain callback has no way to stop run_forever with an error (issue 19, fixed by 19a); the twin shows the loop going on
 import asyncio
 
 def handler(loop, ctx):

@@ -1,6 +1,4 @@
-/* from: test_tasks.py::RunCoroutineThreadsafeTests::test_run_coroutine_threadsafe_with_exception (the message crosses too)
-   xfail: run_coroutine_threadsafe's future seen from the other thread keeps only the code, not the message (issue 19, fixed by 19a)
-   cio has no message getter on cio_tsfuture_t; the twin prints what it can see. */
+/* from: test_tasks.py::RunCoroutineThreadsafeTests::test_run_coroutine_threadsafe_with_exception (the message crosses too) */
 #include "conf.h"
 
 static int bad(void *arg, void **result) { return cio_fail(EMYERR, "from the loop"); }
@@ -12,7 +10,8 @@ static int other_thread(void *arg, void **result)
     cio_tsfuture_t *f;
     cio_run_coroutine_threadsafe(arg, bad, NULL, &f);
     int rc = cio_tsfuture_wait(f, 5, NULL);
-    snprintf(line, sizeof line, "%s: %s", EXC(rc), "(no message)");
+    const char *m = cio_tsfuture_message(f);
+    snprintf(line, sizeof line, "%s: %s", EXC(rc), m ? m : "(no message)");
     cio_tsfuture_free(f);
     return 0;
 }

@@ -1,5 +1,4 @@
 # from: test_tasks.py::RunCoroutineThreadsafeTests::test_run_coroutine_threadsafe_with_exception (the message crosses too)
-# xfail: run_coroutine_threadsafe's future seen from the other thread keeps only the code, not the message (issue 19, fixed by 19a)
 import asyncio
 
 class MyErr(Exception):
