@@ -682,9 +682,14 @@ static void handle_run(struct cio__cb *cb)
     cio_handle_t *h = cio__container_of(cb, cio_handle_t, u.cb);
     if (!__atomic_load_n(&h->h_cancelled, __ATOMIC_ACQUIRE) && !h->loop->closed) {
         h->h_ran = 1;
+        /* cio_fail in the callback keeps its message for the report. */
+        char *msg = NULL, **prev = cio__tls.fail_msg;
+        cio__tls.fail_msg = &msg;
         int rc = h->fn(h->arg);
+        cio__tls.fail_msg = prev;
         if (rc < 0)
-            cio__loop_report(h->loop, "Exception in callback", rc, NULL, NULL, h);
+            cio__loop_report(h->loop, "Exception in callback", rc, msg, NULL, h);
+        cio__free(msg);
     }
     handle_unref(h);
 }

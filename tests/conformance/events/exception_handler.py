@@ -1,5 +1,4 @@
 # from: test_base_events.py::test_set_exc_handler_custom / test_default_exc_handler_callback (a failing callback goes to the handler; the loop goes on)
-# xfail: cio_fail outside a task (a plain callback) drops its message: the handler gets error_message NULL
 import asyncio
 
 class MyErr(Exception):
