@@ -1053,6 +1053,7 @@ struct tg_child {
 struct tg_err {
     int code;
     cio_task_t *task; /* a reference */
+    char *msg;        /* the body's error: the owner's cio_fail message (a copy), else NULL */
 };
 
 struct cio_taskgroup_s {
@@ -1078,7 +1079,7 @@ static void tg_record(cio_taskgroup_t *tg, int code, cio_task_t *task)
         tg->cap = cap;
     }
     task->obj.refs++;
-    tg->errs[tg->nerr++] = (struct tg_err){code, task};
+    tg->errs[tg->nerr++] = (struct tg_err){code, task, NULL};
 }
 
 static void tg_abort(cio_taskgroup_t *tg)
@@ -1224,8 +1225,12 @@ int cio_taskgroup_exit(cio_taskgroup_t *tg, int body_rc)
     tg->finished = 1;
     if (tg->parent_cancel_requested && cio_task_uncancel(&tg->owner->fut) == 0)
         propagate_cancel = 0; /* no cancel left but the group's own */
-    if (body_rc < 0 && body_rc != -ECANCELED)
+    if (body_rc < 0 && body_rc != -ECANCELED) {
+        int n = tg->nerr;
         tg_record(tg, body_rc, &tg->owner->fut);
+        if (tg->nerr > n && tg->owner->fail_msg) /* the body's cio_fail text (none if no memory) */
+            tg->errs[n].msg = cio__strdup(tg->owner->fail_msg);
+    }
     if (tg->nerr || tg->lost)
         return CIO_ETASKGROUP;
     if (propagate_cancel)
@@ -1253,7 +1258,7 @@ int cio_taskgroup_error(cio_taskgroup_t *tg, int i, int *code, cio_task_t **task
     if (task)
         *task = e->task;
     if (message)
-        *message = e->task == &tg->owner->fut ? NULL : e->task->message;
+        *message = e->task == &tg->owner->fut ? e->msg : e->task->message;
     return 0;
 }
 
@@ -1269,8 +1274,10 @@ int cio_taskgroup_free(cio_taskgroup_t *tg)
         cio__free(c);
         c = next;
     }
-    for (int i = 0; i < tg->nerr; i++)
+    for (int i = 0; i < tg->nerr; i++) {
         cio__future_unref(tg->errs[i].task);
+        cio__free(tg->errs[i].msg);
+    }
     cio__free(tg->errs);
     tg->magic = CIO__MAGIC_DEAD;
     cio__free(tg);

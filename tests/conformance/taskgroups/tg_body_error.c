@@ -1,5 +1,4 @@
-/* from: test_taskgroups.py::test_taskgroup_11 (an error in the body cancels the children; it is in the group)
-   xfail: the body's own error (cio_fail in the owner task) is listed by cio_taskgroup_error without its message (a new finding, not in 19a's list) */
+/* from: test_taskgroups.py::test_taskgroup_11 (an error in the body cancels the children; it is in the group) */
 #include "conf.h"
 
 static int slow(void *arg, void **result)
