@@ -4,7 +4,8 @@
 #
 #   W1 cio reps=3 switches=1000000 ns_per_switch=... rss_kb=... cpu_s=... cpu_pct=... bg_cpu_pct=...
 #
-# usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W12 W13 W16 W17 ...]   (default: all but W17)
+# usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W12 W13 W14 W15 W16 W17 ...]   (default: all but W17)
+#        W18 (the HTTP client, bench/w18.sh: nginx, aiohttp, Go, libuv+curl) only when named
 #   --peers   also run shared/peers/run.sh for the same workloads (one
 #             invocation, ONLY= and REPS passed on, and the ECHO_* knobs for
 #             W4; W7, W8 and W9, which the shared harness does not have, run
@@ -135,6 +136,23 @@
 #                   (probe_lost=1); secs is how long the probing took.
 #                   Ratios: each cio row against python-asyncio-streams on
 #                   probe_p99_ms, probe_max_ms and flood_mb_s.
+#   W14 w14_file_read  W14_TASKS (64) tasks each cio_file_pread 4 KiB at
+#                   random offsets of a W14_MB (256) MiB file (BUILD_DIR/
+#                   bench/w14.dat, made once, read through before each run so
+#                   it is in the page cache) for W14_SECS (5) s; two rows,
+#                   cio-uring and cio-threadpool (CIO_FILE_BACKEND)
+#                                                   main: ops_per_s (bigger is better)
+#   W15 w15_small_files  W15_N (10000) files in a fresh folder under
+#                   BUILD_DIR/bench, W15_CONC (64) at a time: open(O_CREAT),
+#                   write 4 KiB, fsync, close; rows cio-uring, cio-threadpool
+#                                                   main: files_per_s (bigger is better)
+#                   W14 and W15 --peers: bench/peers/w14_file_read_uv.c and
+#                   w15_small_files_uv.c (uv_fs_*, libuv's thread pool at its
+#                   default size) as libuv-c, w14_file_read.go and
+#                   w15_small_files.go as go-p1 (GOMAXPROCS=1), and
+#                   w14_file_read.py / w15_small_files.py (aiofiles, Debian's
+#                   python3-aiofiles) as python-aiofiles; ratio lines per cio
+#                   row and peer, better=higher
 #
 #   W16 w16_chan   two loops on two threads: W16_N (1M) integers through a
 #                   cio_chan_t of capacity 100 from a task on one to a task
@@ -156,6 +174,13 @@
 #                   as go-p1 and go-p2 (GOMAXPROCS=1, 2).  Ratio lines:
 #                   cio-l2/cio-l1, cio-l1/go-p1, cio-l2/go-p2.  The client
 #                   runs on the same cores (its share: cli_cpu_pct).
+#   W18 (bench/w18.sh, only when named; always with its peers) the HTTP
+#                   client: W18_N (20000) GETs of 1 KiB, W18_CONC (100) in
+#                   flight, against a local nginx (nginx-light), over http and
+#                   https: cio (bench/w18_http.c), libuv-curl, go-p1 and
+#                   python-aiohttp; its lines and ratio lines are w18.sh's.
+#                   `bench/run.sh W18` alone runs only bench/w18.sh; named
+#                   with others it runs after them.
 #
 # W3 and W8 with --peers also get a floor row, ref-c-pages
 # (bench/peers/w3_pages_ref.c): one fresh 4 KiB page per task, spaced as
@@ -195,6 +220,8 @@
 #                    redis-benchmark run per test), and the timeout of each
 #                    run (s)
 #   W13_SECS=10      W13's probing time
+#   W14_SECS=5 W14_TASKS=64 W14_MB=256
+#   W15_N=10000 W15_CONC=64  (the W14 and W15 peers run with the same values)
 #   W_SRV_CPU=0 W_CLI_CPU=1
 #                    W12 and W13: the CPUs of the servers and of the load
 #                    (with fewer than two CPUs or no taskset: not pinned)
@@ -224,6 +251,9 @@
 # also needs python3-uvloop, golang-go and libuv1-dev (W11 alone: no
 # libuv).  W12 needs redis-tools (redis-benchmark, redis-cli) and
 # linux-perf, with --peers redis-server; W12 and W13 taskset (util-linux).
+# W14 and W15 with --peers need golang-go, libuv1-dev and python3-aiofiles;
+# W18 (bench/w18.sh) nginx-light, libcurl4-openssl-dev, libuv1-dev,
+# golang-go and python3-aiohttp.
 # Missing packages are installed with apt-get (as root).  W10 needs
 # an open-file hard limit above W10_IDLE + W10_ACTIVE (w10_idle raises the
 # soft limit to it).
@@ -258,6 +288,8 @@ W12_P=${W12_P:-1 16}
 W12_TESTS=${W12_TESTS:-ping,set,get,incr,lpush,lpop}
 W12_TO=${W12_TO:-120}
 W13_SECS=${W13_SECS:-10}
+W14_SECS=${W14_SECS:-5} W14_TASKS=${W14_TASKS:-64} W14_MB=${W14_MB:-256}
+W15_N=${W15_N:-10000} W15_CONC=${W15_CONC:-64}
 W16_N=${W16_N:-1000000}
 W16_RTTS=${W16_RTTS:-100000}
 W17_WORK=${W17_WORK:-20000}
@@ -280,19 +312,25 @@ note() { echo "# $*" >&2; }
 # ------------------------------------------------------------------ arguments
 PEERS=0
 WS=()
+W18=0
 for a in "$@"; do
     case $a in
+    W18) W18=1 ;; # the HTTP client against a local nginx: bench/w18.sh, always with its peers
     --peers) PEERS=1 ;;
     -h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    W1 | W2 | W3 | W4 | W5 | W6 | W7 | W8 | W9 | W10 | W11 | W12 | W13 | W16 | W17) WS+=("$a") ;;
-    W0) die "$a: cio has no benchmark for it (bench/ has W1 .. W13, W16, W17)" ;;
-    *) die "unknown argument '$a' (usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W12 W13 W16 W17])" ;;
+    W1 | W2 | W3 | W4 | W5 | W6 | W7 | W8 | W9 | W10 | W11 | W12 | W13 | W14 | W15 | W16 | W17) WS+=("$a") ;;
+    W0) die "$a: cio has no benchmark for it (bench/ has W1 .. W18)" ;;
+    *) die "unknown argument '$a' (usage: bench/run.sh [--peers] [W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W12 W13 W14 W15 W16 W17 W18])" ;;
     esac
 done
-[ ${#WS[@]} -eq 0 ] && WS=(W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W12 W13 W16)
+if [ "$W18" = 1 ] && [ ${#WS[@]} -eq 0 ]; then # W18 alone
+    BUILD_DIR=$BUILD_DIR bash "$HERE/w18.sh"
+    exit $?
+fi
+[ ${#WS[@]} -eq 0 ] && WS=(W1 W2 W3 W4 W5 W6 W7 W8 W9 W10 W11 W12 W13 W14 W15 W16)
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || die "REPS must be a positive integer"
 for v in W1_N W2_N W3_N W5_N W6_N W7_N W8_N W9_N ECHO_SECS ECHO_CONNS ECHO_MSG W10_IDLE W10_ACTIVE W10_SECS W11_N W11_CONC \
-    W12_N W12_C W12_TO W13_SECS W16_N W16_RTTS W17_WORK; do
+    W12_N W12_C W12_TO W13_SECS W14_SECS W14_TASKS W14_MB W15_N W15_CONC W16_N W16_RTTS W17_WORK; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer"
 done
 [[ $W3_WAVES =~ ^[1-9][0-9]*$ ]] || die "W3_WAVES must be a positive integer"
@@ -302,10 +340,10 @@ done
 # The workloads the shared peers' harness has, and those whose peers are run
 # here (W7-W9: our own Python versions in bench/peers/; W10: our client
 # against the shared harness's W4 servers; W11: our own Python and Go
-# versions in bench/peers/).
+# versions in bench/peers/; W14, W15: our libuv, Go and aiofiles versions).
 SHARED_WS=() LOCAL_WS=()
 for w in "${WS[@]}"; do
-    case $w in W7 | W8 | W9 | W10 | W11 | W12 | W13 | W16 | W17) LOCAL_WS+=("$w") ;; *) SHARED_WS+=("$w") ;; esac
+    case $w in W7 | W8 | W9 | W10 | W11 | W12 | W13 | W14 | W15 | W16 | W17) LOCAL_WS+=("$w") ;; *) SHARED_WS+=("$w") ;; esac
 done
 has_w() { [[ " ${WS[*]} " == *" $1 "* ]]; }
 if [ "$PEERS" = 1 ] && [ ${#SHARED_WS[@]} -gt 0 ]; then
@@ -351,6 +389,11 @@ if [ "$PEERS" = 1 ]; then
     [ -x "$PY" ] || missing+=(python3)
     "$PY" -c 'import uvloop' 2>/dev/null || missing+=(python3-uvloop)
     has_w W12 && { command -v redis-server >/dev/null || missing+=(redis-server); }
+    if has_w W14 || has_w W15; then
+        command -v go >/dev/null || missing+=(golang-go)
+        [ -f /usr/include/uv.h ] || missing+=(libuv1-dev)
+        "$PY" -c 'import aiofiles' 2>/dev/null || missing+=(python3-aiofiles)
+    fi
 fi
 # W12: redis-benchmark and redis-cli (redis-tools), perf for the send count
 # (linux-perf); W12 and W13: taskset (util-linux)
@@ -368,7 +411,7 @@ SUMPY=$PY
 
 # ---------------------------------------------------------------------- build
 PROGS=(w1_switch w2_spawn w3_sleepers w4_echo w5_queue w6_timers w7_gather w8_wait_for w9_lock w10_idle w11_spawn
-    w12_resp w13_fair w16_chan w17_scale)
+    w12_resp w13_fair w14_file_read w15_small_files w16_chan w17_scale)
 BENCH_TARGETS=("${PROGS[@]/#/bench_}")
 B=$BUILD/bench
 if [ "$NO_BUILD" != 1 ]; then
@@ -427,6 +470,15 @@ if [ "$PEERS" = 1 ] && has_w W17; then
     mkdir -p "$B/peers"
     go build -o "$B/peers/go_w17_scale" "$HERE/peers/w17_scale.go" >>"$LOG" 2>&1 ||
         die "cannot build the Go W17 peer, see $LOG"
+fi
+# W14's and W15's peers are ours (bench/peers/): libuv C and Go programs.
+if [ "$PEERS" = 1 ] && { has_w W14 || has_w W15; }; then
+    mkdir -p "$B/peers"
+    for w in w14_file_read w15_small_files; do
+        cc -O2 -o "$B/peers/c_${w}_uv" "$HERE/peers/${w}_uv.c" -luv >>"$LOG" 2>&1 ||
+            die "cannot build the libuv $w peer, see $LOG"
+        go build -o "$B/peers/go_$w" "$HERE/peers/$w.go" >>"$LOG" 2>&1 || die "cannot build the Go $w peer, see $LOG"
+    done
 fi
 
 # W3's and W8's floor for stackful tasks: bench/peers/w3_pages_ref.c (one
@@ -593,6 +645,32 @@ run_w11_peers() {
     done
     for s in "${specs[@]}"; do
         PEER_OUT+=$'\n'$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^W11 ${s%%|*} " "$RAW"))
+    done
+}
+
+# W14/W15: the argument lists of ours and the peers'; run_file_peers W:
+# libuv, Go (p1) and aiofiles, REPS rounds over the three, measured as ours
+# are.  Appends the median lines to PEER_OUT.
+W14_ARGS=("$B/w14.dat" "$W14_SECS" "$W14_TASKS" "$W14_MB") W15_ARGS=("$B" "$W15_N" "$W15_CONC")
+run_file_peers() {
+    local w=$1 p specs=() s peer cmd rep line args
+    p=$([ "$w" = W14 ] && echo w14_file_read || echo w15_small_files)
+    args="${w}_ARGS[@]"
+    specs=("libuv-c|$B/peers/c_${p}_uv" "go-p1|env GOMAXPROCS=1 $B/peers/go_$p" "python-aiofiles|$PY -B $HERE/peers/$p.py")
+    note "$w: ${#specs[@]} peers x $REPS reps: $p ${!args}"
+    for rep in $(seq 1 "$REPS"); do
+        for s in "${specs[@]}"; do
+            IFS='|' read -r peer cmd <<<"$s"
+            read -ra argv <<<"$cmd"
+            quiet_gate
+            [ "$w" = W14 ] && cat "$B/w14.dat" >/dev/null # the page cache, as ours
+            line=$(measure 300 "${argv[@]}" "${!args}")
+            echo "$w $peer rep=$rep $line" >>"$RAW"
+            echo "  $w $peer rep=$rep $line" >&2
+        done
+    done
+    for s in "${specs[@]}"; do
+        PEER_OUT+=$'\n'$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^$w ${s%%|*} " "$RAW"))
     done
 }
 
@@ -1023,13 +1101,14 @@ w1213_report() {
 
 {
     echo "# stamp=$STAMP kernel=$(uname -r) cpus=$(nproc) cpu=\"$(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)\" gcc=$(gcc -dumpfullversion 2>/dev/null)"
-    echo "# cio $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?') build=$BUILD REPS=$REPS W1_N=$W1_N W2_N=$W2_N W3_N=$W3_N W3_WAVES=$W3_WAVES W5_N=$W5_N W6_N=$W6_N W7_N=$W7_N W8_N=$W8_N W8_WAVES=$W8_WAVES W9_N=$W9_N ECHO_SECS=$ECHO_SECS ECHO_CONNS=$ECHO_CONNS ECHO_MSG=$ECHO_MSG WARMUP_SECS=$WARMUP_SECS W10_IDLE=$W10_IDLE W10_ACTIVE=$W10_ACTIVE W10_SECS=$W10_SECS W11_N=$W11_N W11_CONC=$W11_CONC W12_N=$W12_N W12_C=$W12_C W12_P=\"$W12_P\" W13_SECS=$W13_SECS W16_N=$W16_N W16_RTTS=$W16_RTTS W17_WORK=$W17_WORK PIN_CPU=$PIN_CPU (W7-W9)"
+    echo "# cio $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?') build=$BUILD REPS=$REPS W1_N=$W1_N W2_N=$W2_N W3_N=$W3_N W3_WAVES=$W3_WAVES W5_N=$W5_N W6_N=$W6_N W7_N=$W7_N W8_N=$W8_N W8_WAVES=$W8_WAVES W9_N=$W9_N ECHO_SECS=$ECHO_SECS ECHO_CONNS=$ECHO_CONNS ECHO_MSG=$ECHO_MSG WARMUP_SECS=$WARMUP_SECS W10_IDLE=$W10_IDLE W10_ACTIVE=$W10_ACTIVE W10_SECS=$W10_SECS W11_N=$W11_N W11_CONC=$W11_CONC W12_N=$W12_N W12_C=$W12_C W12_P=\"$W12_P\" W13_SECS=$W13_SECS W14_SECS=$W14_SECS W14_TASKS=$W14_TASKS W14_MB=$W14_MB W15_N=$W15_N W15_CONC=$W15_CONC W16_N=$W16_N W16_RTTS=$W16_RTTS W17_WORK=$W17_WORK PIN_CPU=$PIN_CPU (W7-W9)"
 } | tee "$RAW" >&2
 
 MAIN_W1=ns_per_switch MAIN_W2=ns_per_task MAIN_W3=overhead_ms MAIN_W5=ns_per_item MAIN_W6=total_s MAIN_W7=ns_per_task
 MAIN_W8=overhead_ms MAIN_W9=ns_per_acquire MAIN_W11=total_s
 # W4 and W10: two main fields each, with the direction that is better
 MAIN2_W4="rps:higher srv_cpu_s_per_1k_rtt:lower" MAIN2_W10="bytes_per_conn:lower rps:higher"
+MAIN2_W14="ops_per_s:higher" MAIN2_W15="files_per_s:higher"
 MAIN2_W16="items_per_s:higher rtt_ns:lower"
 # W8's reference: this invocation's W3 if it is the same shape, else runs of
 # w3_sleepers made for it
@@ -1060,6 +1139,13 @@ for w in "${WS[@]}"; do
     W11) run_workload W11 $((120 + W11_N / 20)) 0 "$B/w11_spawn" "$W11_N" "$W11_CONC" ;;
     W12) run_w12 ;; # with --peers, the peers too (interleaved)
     W13) run_w13 ;;
+    W14 | W15)
+        for be in io_uring threadpool; do
+            a="${w}_ARGS[@]"
+            LABEL=cio-${be/io_/} run_workload "$w" 300 0 env CIO_FILE_BACKEND=$be \
+                "$B/$([ "$w" = W14 ] && echo w14_file_read || echo w15_small_files)" "${!a}"
+        done
+        ;;
     W16) run_workload W16 $((60 + W16_N / 10000 + W16_RTTS / 1000)) 0 "$B/w16_chan" "$W16_N" "$W16_RTTS" ;;
     W17)
         note "W17: cio-l1 cio-l2 x $REPS reps: w17_scale + echo_client $ECHO_CONNS conns ${ECHO_SECS}s, work $W17_WORK"
@@ -1072,8 +1158,9 @@ declare -A OURS=()
 for w in "${WS[@]}"; do
     # W12: one line per -P
     [ "$w" = W12 ] && { OURS[$w]=$(w12_medians cio); continue; }
-    # W4 and W13 have two rows, cio-streams and cio-protocol; W17 cio-l1 and cio-l2
-    OURS[$w]=$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^$w cio(-streams|-protocol|-l1|-l2)? " "$RAW"))
+    # W4 and W13 have two rows, cio-streams and cio-protocol; W14 and W15
+    # cio-uring and cio-threadpool; W17 cio-l1 and cio-l2
+    OURS[$w]=$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^$w cio(-streams|-protocol|-uring|-threadpool|-l1|-l2)? " "$RAW"))
 done
 
 # ---------------------------------------------------------------------- peers
@@ -1098,6 +1185,7 @@ if [ "$PEERS" = 1 ]; then
         W11) run_w11_peers $((120 + W11_N / 10)) ;;
         W12) PEER_OUT+=$'\n'$(w12_medians redis-server python-asyncio python-uvloop) ;; # measured by run_w12
         W13) PEER_OUT+=$'\n'$("$SUMPY" "$SHARED/peers/summarize.py" <(grep -E "^W13 python-asyncio-streams " "$RAW")) ;;
+        W14 | W15) run_file_peers "$w" ;;
         W16) run_w16_peers $((120 + W16_N / 2000 + W16_RTTS / 200)) ;;
         W17)
             note "W17: go-p1 go-p2 x $REPS reps: go_w17_scale + echo_client"
@@ -1118,9 +1206,9 @@ fi
 # ---------------------------------------------------------------------- report
 if [ "$PEERS" = 1 ]; then
     echo "# ratio = cio / peer on the workload's main field (a time: < 1 means cio is faster;"
-    echo "# W4 and W10 lines say which way is better: better=higher or better=lower)"
+    echo "# W4, W10, W14, W15 and W16 lines say which way is better: better=higher or better=lower)"
 fi
-# ratio2 W ROW OURS_LINE PEER_LINE: W4/W10's ratio lines, one per main field
+# ratio2 W ROW OURS_LINE PEER_LINE: W4/W10/W14/W15/W16's ratio lines, one per main field
 ratio2() {
     local w=$1 row=$2 ol=$3 pl=$4 m f dir a b peer
     peer=$(awk '{print $2}' <<<"$pl")
@@ -1162,6 +1250,16 @@ for w in "${WS[@]}"; do
         continue
     fi
     [ "$PEERS" = 1 ] || continue
+    if [ "$w" = W14 ] || [ "$w" = W15 ]; then
+        while IFS= read -r pl; do
+            [ -n "$pl" ] || continue
+            echo "$pl"
+            for row in cio-uring cio-threadpool; do
+                ratio2 "$w" "$row" "$(grep -E "^$w $row " <<<"${OURS[$w]}")" "$pl"
+            done
+        done < <(grep -E "^$w " <<<"$PEER_OUT")
+        continue
+    fi
     if [ "$w" = W4 ] || [ "$w" = W10 ] || [ "$w" = W16 ]; then
         { [ "$w" = W10 ] || [ "$w" = W16 ]; } && [ -z "$PEER_OUT" ] && continue
         while IFS= read -r pl; do
@@ -1223,5 +1321,8 @@ if [ -n "$W8_REF" ]; then
                 printf "W8 ratio cio-W8/cio-W3 %s w8=%.0f w3=%.0f ratio=%s\n", f, x, y, r }'
         done
     } | tee -a "$RAW"
+fi
+if [ "$W18" = 1 ]; then
+    BUILD_DIR=$BUILD_DIR bash "$HERE/w18.sh" | tee -a "$RAW"
 fi
 echo "# raw: $RAW  total: ${SECONDS}s" >&2
