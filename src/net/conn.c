@@ -452,6 +452,22 @@ int cio__conn_write(cio_transport_t *c, const struct iovec *iov, int iovcnt)
     }
     if (done < total) {
         int rc = wbuf_append(c, iov, iovcnt, done, total);
+        if (rc < 0 && !done && !c->wlen && !c->wblocked) {
+            /* No memory to gather it: it goes now, as a write did before
+             * writes were gathered, and only what the socket refuses needs
+             * room. */
+            ssize_t n = conn_send(c, iov, iovcnt > IOV_MAX ? IOV_MAX : iovcnt);
+            if (n < 0 && n != -EAGAIN) {
+                cio__conn_fail(c, (int)n);
+                return (int)n;
+            }
+            if (n > 0)
+                done = (size_t)n;
+            if (done == total)
+                return 0;
+            c->wblocked = 1;
+            rc = wbuf_append(c, iov, iovcnt, done, total);
+        }
         if (rc < 0) {
             /* Part of this write already left: the stream would have a
              * hole, so the connection fails, as a lost read fails it. */
