@@ -24,6 +24,7 @@ static int amain(void *arg, void **result)
     cio_loop_run_in_executor(loop, job, NULL, &q);
     cio_sleep(0.01);
     cio_future_cancel(q, NULL);
+    cio_sleep(0.01); /* as the Python twin, which must let its cancel reach the pool */
     atomic_store(&gate, 1);
     cio_await(b, NULL);
     cio_to_thread(fence, NULL, NULL); /* one worker, FIFO: the queued job would have run by now */

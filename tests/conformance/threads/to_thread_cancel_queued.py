@@ -10,6 +10,10 @@ async def main():
     queued = loop.run_in_executor(None, ran.append, "queued job ran")
     await asyncio.sleep(0.01)
     queued.cancel()
+    # asyncio passes the cancel on to the concurrent future from a done
+    # callback (the next iteration): let it, before the worker is free, or
+    # the worker may take the job first.
+    await asyncio.sleep(0.01)
     gate.set()
     await blocker
     await loop.run_in_executor(None, lambda: None)  # one worker, FIFO: the queued job would have run by now
