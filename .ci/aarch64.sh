@@ -61,6 +61,7 @@ declare -A EXCLUDED=(
   # cases expect -ENOENT / -EACCES / -ENOEXEC from the spawn.
   [test_process:t_exec_failures]="posix_spawn cannot report a failed exec: qemu-user emulates vfork as fork"
   [test_process:t_no_fd_leak]="spawns a missing program expecting -ENOENT: qemu-user emulates vfork as fork"
+  [test_process:t_subprocess_bad_args]="spawns a missing program expecting -ENOENT: qemu-user emulates vfork as fork"
   # qemu 7.2 cannot map the guest's two highest real-time signals (63 and 64)
   # onto host signals: raise(SIGRTMAX) fails with EINVAL.
   [test_signal:t_invalid]="raise(SIGRTMAX) fails with EINVAL under qemu-user (guest signals 63-64 unmapped)"
