@@ -70,8 +70,11 @@ static void t_executor_results_and_errors(void)
     CHECK_RC(cio_run(m_executor, NULL, NULL), 0);
 }
 
+static atomic_int slow_job_started;
+
 static int slow_job(void *arg, void **result)
 {
+    atomic_store(&slow_job_started, 1);
     usleep(50000);
     atomic_int *done = arg;
     atomic_store(done, 1);
@@ -87,12 +90,17 @@ static int body_to_thread(void *arg, void **result)
 static int m_cancel_to_thread(void *arg, void **result)
 {
     atomic_int *done = arg;
+    atomic_store(&slow_job_started, 0);
     cio_task_t *t = cio_create_task(body_to_thread, done);
     if (!t) {
         FAILF("cio_create_task: NULL (%s)", cio_err_name(-ENOMEM)); /* in a task: out of memory */
         return 0;
     }
-    CHECK_RC(cio_sleep(0.005), 0); /* else the job may never start */
+    /* A job cancelled while still queued never runs (asyncio's): cancel
+     * only once a worker has it, however slowly threads start (qemu). */
+    double until = now_s() + 10;
+    while (!atomic_load(&slow_job_started) && now_s() < until)
+        CHECK_RC(cio_sleep(0.001), 0);
     cio_task_cancel(t, NULL);
     CHECK_RC(cio_await(t, NULL), -ECANCELED);
     CHECK_INT(atomic_load(done), 0);
