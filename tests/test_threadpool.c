@@ -99,7 +99,7 @@ static int m_cancel_to_thread(void *arg, void **result)
     /* A job cancelled while still queued never runs (asyncio's): cancel
      * only once a worker has it, however slowly threads start (qemu). */
     double until = now_s() + 10;
-    while (!atomic_load(&slow_job_started) && now_s() < until)
+    while (!atomic_load(&slow_job_started) && !cio_future_done(t) && now_s() < until)
         CHECK_RC(cio_sleep(0.001), 0);
     cio_task_cancel(t, NULL);
     CHECK_RC(cio_await(t, NULL), -ECANCELED);
